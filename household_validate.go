@@ -1,0 +1,172 @@
+package backstop
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Value lists of the roster's coded columns. Free-text columns (ethnicity,
+// education …) are stored as given.
+var (
+	MonitorTypes      = []string{MonitorUnstable, MonitorMarginal, MonitorSuddenHardship}
+	AssistanceValues  = []string{AssistanceDibao, AssistanceTekunDispersed, AssistanceTekunConcentrated}
+	HousingGrades     = []string{"A", "B", "C", "D"}
+	HousingStructures = []string{"钢混", "砖混", "砖木", "土木", "其他"}
+	Livelihoods       = []string{"种植业", "养殖业", "设施农业", "务工", "个体经营", "其他"}
+	WaterSources      = []string{"集中供水", "分散供水"}
+)
+
+func oneOf(v string, list []string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// NormalizeHousingGrade accepts A–D in either width and an optional 级.
+func NormalizeHousingGrade(v string) (string, error) {
+	g := strings.TrimSuffix(strings.TrimSpace(v), "级")
+	g = strings.NewReplacer("Ａ", "A", "Ｂ", "B", "Ｃ", "C", "Ｄ", "D").Replace(strings.ToUpper(g))
+	if g == "" || oneOf(g, HousingGrades) {
+		return g, nil
+	}
+	return "", Localized(EINVALID, "住房安全等级应为A、B、C或D，不是“%s”", "housing safety grade must be A, B, C or D, not %q", v)
+}
+
+// ValidateMonitorType accepts the three monitored-household types or "".
+func ValidateMonitorType(v string) error {
+	if v == "" || oneOf(v, MonitorTypes) {
+		return nil
+	}
+	return Localized(EINVALID, "监测对象类型应为%s之一，不是“%s”", "monitoring type must be one of %s, not %q", strings.Join(MonitorTypes, "、"), v)
+}
+
+// ValidateAssistance accepts 低保, 分散供养特困, 集中供养特困 or "".
+func ValidateAssistance(v string) error {
+	if v == "" || oneOf(v, AssistanceValues) {
+		return nil
+	}
+	return Localized(EINVALID, "低保特困应为%s之一或留空，不是“%s”", "social assistance must be one of %s or empty, not %q", strings.Join(AssistanceValues, "、"), v)
+}
+
+// ValidateLocation checks a dwelling position: inside China, and not
+// latitude and longitude swapped.
+func ValidateLocation(p Point) error {
+	if !p.InChina() {
+		if (Point{Lon: p.Lat, Lat: p.Lon}).InChina() {
+			return Localized(EINVALID, "经度%.6f与纬度%.6f似乎填反了", "longitude %.6f and latitude %.6f look swapped", p.Lon, p.Lat)
+		}
+		return Localized(EINVALID, "坐标%.6f, %.6f不在中国境内", "position %.6f, %.6f is outside China", p.Lon, p.Lat)
+	}
+	return nil
+}
+
+// Validate checks a household as given over the API; the roster import
+// checks the same rules cell by cell.
+func (h *Household) Validate() error {
+	var probs []Problem
+	add := func(field string, err error) {
+		if err != nil {
+			p := ProblemFrom(0, "", err)
+			p.Path = field
+			probs = append(probs, p)
+		}
+	}
+	if !isDigits(h.Number) || len(h.Number) > 30 {
+		add("number", Errorf(EINVALID, "household number must be 1 to 30 digits"))
+	}
+	if len(h.VillageCode) != 12 || LevelOfCode(h.VillageCode) != LevelVillage || !isDigits(h.VillageCode) {
+		add("village_code", Errorf(EINVALID, "village code must be a 12-digit village code"))
+	}
+	add("monitor_type", ValidateMonitorType(h.MonitorType))
+	add("assistance", ValidateAssistance(h.Assistance))
+	if g, err := NormalizeHousingGrade(h.HousingGrade); err != nil {
+		add("housing_grade", err)
+	} else {
+		h.HousingGrade = g
+	}
+	if h.Location != nil {
+		add("location", ValidateLocation(*h.Location))
+	}
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"phone", &h.Phone}, {"helper_phone", &h.HelperPhone}} {
+		if *f.v != "" {
+			p, err := ValidatePhone(*f.v)
+			add(f.name, err)
+			*f.v = p
+		}
+	}
+	if h.IncomePerCapita != nil && *h.IncomePerCapita < 0 {
+		add("income_per_capita", Errorf(EINVALID, "income must not be negative"))
+	}
+	if h.Size < 0 {
+		add("size", Errorf(EINVALID, "size must not be negative"))
+	}
+	for i, m := range h.Members {
+		for _, p := range ErrorDetails(m.Validate()) {
+			p.Path = "members[" + itoa(i) + "]." + p.Path
+			probs = append(probs, p)
+		}
+	}
+	return problemsError("household", probs)
+}
+
+// Validate checks a member and fills its derived fields (birth date,
+// disability).
+func (m *Member) Validate() error {
+	var probs []Problem
+	add := func(field string, err error) {
+		if err != nil {
+			p := ProblemFrom(0, "", err)
+			p.Path = field
+			probs = append(probs, p)
+		}
+	}
+	if !isDigits(m.Number) || len(m.Number) > 30 {
+		add("number", Errorf(EINVALID, "person number must be 1 to 30 digits"))
+	}
+	if strings.TrimSpace(m.Name) == "" {
+		add("name", Errorf(EINVALID, "name is required"))
+	}
+	if id, birth, err := ValidateIDNumber(m.IDNumber); err != nil {
+		add("id_number", err)
+	} else {
+		m.IDNumber, m.BirthDate = id, birth.Format("2006-01-02")
+	}
+	if m.Phone != "" {
+		p, err := ValidatePhone(m.Phone)
+		add("phone", err)
+		m.Phone = p
+	}
+	if m.MigrantMonths != nil && (*m.MigrantMonths < 0 || *m.MigrantMonths > 12) {
+		add("migrant_months", Errorf(EINVALID, "months of migrant work must be 0 to 12"))
+	}
+	m.Disabled = strings.Contains(m.Health, HealthDisabled)
+	return problemsError("member", probs)
+}
+
+func problemsError(what string, probs []Problem) error {
+	if len(probs) == 0 {
+		return nil
+	}
+	msg := "The " + what + " has " + itoa(len(probs)) + " problem(s): " + probs[0].String()
+	return &Error{Code: EINVALID, Message: msg, Details: probs}
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,326 @@
+package roster
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/sheet"
+)
+
+// BatchRows is how many persons go to the store at once.
+const BatchRows = 2000
+
+// recentHouseholds is how many households keep their cells for naming the
+// column in which a later row disagrees; older ones keep a hash only.
+const recentHouseholds = 256
+
+// householdSeen is what the importer remembers of a household: the row
+// that defined it and a hash of its household-level cells.
+type householdSeen struct {
+	row  int32
+	hash uint64
+}
+
+// keyMap maps numbers to values, with numeric keys packed into uint64
+// (household and person numbers are digits) to keep a million entries
+// small.
+type keyMap[V any] struct {
+	num map[uint64]V
+	str map[string]V
+}
+
+func newKeyMap[V any]() *keyMap[V] {
+	return &keyMap[V]{num: map[uint64]V{}, str: map[string]V{}}
+}
+
+func (k *keyMap[V]) key(s string) (uint64, bool) {
+	if len(s) == 0 || len(s) > 19 || s[0] == '0' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	return n, err == nil
+}
+
+func (k *keyMap[V]) get(s string) (V, bool) {
+	if n, ok := k.key(s); ok {
+		v, found := k.num[n]
+		return v, found
+	}
+	v, found := k.str[s]
+	return v, found
+}
+
+func (k *keyMap[V]) set(s string, v V) {
+	if n, ok := k.key(s); ok {
+		k.num[n] = v
+		return
+	}
+	k.str[s] = v
+}
+
+// importer holds the state of one import.
+type importer struct {
+	dir        *backstop.RegionDirectory
+	user       *backstop.User
+	l          *layout
+	res        *backstop.ImportResult
+	households *keyMap[householdSeen]
+	persons    *keyMap[int32]
+	recent     map[string][numColumns]string
+	recentList []string
+}
+
+func householdHash(cells *[numColumns]string) uint64 {
+	h := fnv.New64a()
+	for c, v := range cells {
+		if columns[c].household {
+			h.Write([]byte(v))
+			h.Write([]byte{0x1f})
+		}
+	}
+	return h.Sum64()
+}
+
+func (im *importer) remember(number string, cells [numColumns]string) {
+	if _, ok := im.recent[number]; ok {
+		return
+	}
+	if len(im.recentList) >= recentHouseholds {
+		delete(im.recent, im.recentList[0])
+		im.recentList = im.recentList[1:]
+	}
+	im.recent[number] = cells
+	im.recentList = append(im.recentList, number)
+}
+
+// check runs the checks that need more than the row itself: the village,
+// the scope, agreement with the household's other rows, and duplicate
+// person numbers. It returns true when the row starts a household.
+func (im *importer) check(p *rowParser, row *parsed) bool {
+	h, m := row.household, row.member
+	// Village: the code wins over the names.
+	if code := p.text(ColVillageCode); code != "" {
+		norm, err := backstop.NormalizeRegionCode(code)
+		switch {
+		case err != nil || len(strings.TrimSpace(code)) != 12:
+			p.fail(ColVillageCode, "应为12位村级行政区划代码，不是“%s”", "must be a 12-digit village code, not %q", code)
+		case !im.dir.Villages[norm]:
+			p.fail(ColVillageCode, "村“%s”不存在：请先导入行政区划", "village %s does not exist: import the regions first", norm)
+		default:
+			h.VillageCode = norm
+		}
+	} else if h.Number != "" {
+		county, town, village := p.text(ColCounty), p.text(ColTownship), p.text(ColVillage)
+		code, ok := im.dir.VillageByName(county, town, village)
+		switch {
+		case !ok:
+			p.fail(ColVillage, "找不到村“%s/%s/%s”：请核对名称或填写行政区划代码", "village %s/%s/%s not found: check the names or give 行政区划代码", county, town, village)
+		case code == "":
+			p.fail(ColVillage, "村名“%s/%s/%s”不唯一：请填写行政区划代码", "village name %s/%s/%s is ambiguous: give 行政区划代码", county, town, village)
+		default:
+			h.VillageCode = code
+		}
+	}
+	if h.VillageCode != "" && !im.user.InScope(h.VillageCode) {
+		p.fail(ColVillageCode, "村%s不在您的管辖范围（%s）内", "village %s is outside your region %s", h.VillageCode, im.user.Region)
+	}
+	if m.Number != "" {
+		if first, dup := im.persons.get(m.Number); dup {
+			p.fail(ColPersonNumber, "人编号%s重复（第%d行已出现）", "person number %s appears twice (first in row %d)", m.Number, first)
+		} else if len(p.problems) == 0 {
+			im.persons.set(m.Number, int32(p.row))
+		}
+	}
+	if h.Number == "" {
+		return false
+	}
+	hash := householdHash(&row.householdCells)
+	seen, ok := im.households.get(h.Number)
+	if !ok {
+		if len(p.problems) == 0 {
+			im.households.set(h.Number, householdSeen{row: int32(p.row), hash: hash})
+			im.remember(h.Number, row.householdCells)
+			return true
+		}
+		return false
+	}
+	if seen.hash != hash {
+		if prev, ok := im.recent[h.Number]; ok {
+			for c := Column(0); c < numColumns; c++ {
+				if columns[c].household && prev[c] != row.householdCells[c] {
+					p.fail(c, "同一户（户编号%s）的各行不一致：第%d行为“%s”，本行为“%s”", "rows of household %s disagree: row %d has %q, this row %q",
+						h.Number, seen.row, prev[c], row.householdCells[c])
+				}
+			}
+		} else {
+			p.fail(ColHouseholdNumber, "同一户（户编号%s）的各行在户级字段上与第%d行不一致", "rows of household %s disagree with row %d in a household-level column", h.Number, seen.row)
+		}
+	}
+	return false
+}
+
+// Import reads a roster file and writes it through store, all or nothing
+// unless opts.SkipInvalid. The result lists every problem as "row N,
+// column C: reason". A file that cannot be read at all (not a roster, an
+// unknown format, missing columns) is an error and nothing is written; it
+// is still recorded when the store is reached.
+func Import(ctx context.Context, store backstop.RosterStore, path string, opts backstop.ImportOptions) (*backstop.ImportResult, error) {
+	u, err := backstop.RequireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := u.Require(backstop.PermWriteRegistry); err != nil {
+		return nil, err
+	}
+	name := opts.FileName
+	if name == "" {
+		name = filepath.Base(path)
+	}
+	res := &backstop.ImportResult{FileName: name, DryRun: opts.DryRun, SkipInvalid: opts.SkipInvalid, Problems: []backstop.Problem{}}
+	r, err := sheet.Open(path)
+	if err != nil {
+		return res, err
+	}
+	defer r.Close()
+	res.Format, res.Encoding = r.Format(), r.Encoding()
+	l, missing, dups := resolveLayout(r.Header())
+	if len(missing) > 0 || len(dups) > 0 {
+		for _, c := range missing {
+			res.AddProblem(backstop.Problem{Row: 1, Column: c, Reason: "required column is missing", ReasonZH: "缺少必需的列"})
+		}
+		for _, c := range dups {
+			res.AddProblem(backstop.Problem{Row: 1, Column: c, Reason: "column appears twice", ReasonZH: "列名重复"})
+		}
+		return res, &backstop.Error{Code: backstop.EINVALID, Message: "The header row lacks required columns: " + res.Problems[0].String(),
+			ZH: "表头缺少必需的列：" + res.Problems[0].Column, Details: res.Problems}
+	}
+	dir, err := store.RegionDirectory(ctx)
+	if err != nil {
+		return res, err
+	}
+	im := &importer{dir: dir, user: u, l: l, res: res, households: newKeyMap[householdSeen](), persons: newKeyMap[int32](),
+		recent: map[string][numColumns]string{}}
+	var total int64
+	if opts.Progress != nil {
+		total = fileSize(path)
+	}
+	err = store.ImportRoster(ctx, res, func(w backstop.RosterWriter) error {
+		var batch backstop.RosterBatch
+		flush := func() error {
+			if len(batch.Members) == 0 || (res.InvalidRows > 0 && !opts.SkipInvalid) {
+				batch = backstop.RosterBatch{}
+				return nil
+			}
+			err := w.WriteBatch(ctx, batch)
+			batch = backstop.RosterBatch{}
+			return err
+		}
+		for {
+			cells, rowNum, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err != nil {
+				var be *backstop.Error
+				if !errors.As(err, &be) {
+					return err
+				}
+				res.Rows++
+				res.InvalidRows++
+				res.AddProblem(backstop.Problem{Row: rowNum, Reason: be.Message})
+				continue
+			}
+			if blank(cells) {
+				continue
+			}
+			res.Rows++
+			p := &rowParser{l: l, row: rowNum, cells: cells}
+			row := p.parse()
+			starts := im.check(p, row)
+			if len(p.problems) > 0 {
+				res.InvalidRows++
+				for _, pr := range p.problems {
+					res.AddProblem(pr)
+				}
+				continue
+			}
+			res.ValidRows++
+			if starts {
+				batch.Households = append(batch.Households, row.household)
+			}
+			batch.Members = append(batch.Members, row.member)
+			if len(batch.Members) >= BatchRows {
+				if err := flush(); err != nil {
+					return im.locate(err)
+				}
+			}
+			if opts.Progress != nil && res.Rows%1000 == 0 {
+				opts.Progress(res.Rows, r.BytesRead(), total)
+			}
+		}
+		if err := flush(); err != nil {
+			return im.locate(err)
+		}
+		if opts.Progress != nil {
+			opts.Progress(res.Rows, r.BytesRead(), total)
+		}
+		if res.Rows == 0 {
+			res.AddProblem(backstop.Problem{Row: 2, Reason: "the file has a header but no data rows", ReasonZH: "文件只有表头，没有数据行"})
+			return backstop.Localized(backstop.EINVALID, "文件没有数据行", "The file has no data rows.")
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	if res.InvalidRows > 0 && !opts.SkipInvalid {
+		return res, &backstop.Error{Code: backstop.EINVALID,
+			Message: strconv.Itoa(res.InvalidRows) + " row(s) have problems; nothing was written. First: " + res.Problems[0].String(),
+			ZH:      strconv.Itoa(res.InvalidRows) + "行有错误，未写入任何数据。", Details: res.Problems}
+	}
+	return res, nil
+}
+
+// locate turns a store refusal naming household or person numbers into
+// row problems.
+func (im *importer) locate(err error) error {
+	var be *backstop.Error
+	if !errors.As(err, &be) || len(be.Details) == 0 {
+		return err
+	}
+	for _, d := range be.Details {
+		kind, number, _ := strings.Cut(d.Path, ":")
+		p := backstop.Problem{Reason: d.Reason, ReasonZH: "该编号属于您管辖范围以外的户"}
+		switch kind {
+		case "household":
+			if seen, ok := im.households.get(number); ok {
+				p.Row, p.Column = int(seen.row), im.l.name(ColHouseholdNumber)
+			}
+		case "person":
+			if row, ok := im.persons.get(number); ok {
+				p.Row, p.Column = int(row), im.l.name(ColPersonNumber)
+			}
+		}
+		im.res.AddProblem(p)
+	}
+	im.res.InvalidRows += len(be.Details)
+	return err
+}
+
+func blank(cells []string) bool {
+	for _, c := range cells {
+		if c != "" {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,326 @@
+// Package sqlstore implements backstop's services over database/sql, on
+// SQLite (embedded default) and PostgreSQL, with one set of queries.
+// Queries are written with ? placeholders and rebound to $n for
+// PostgreSQL; the few places where the engines differ go through dialect.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/zhangye-backstop/backstop"
+)
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// Dialect names the database engine.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is an open database: for SQLite, one writer connection and a pool of
+// readers (SQLite allows one writer at a time; queueing writes in Go avoids
+// SQLITE_BUSY storms); for PostgreSQL one pool for both.
+type DB struct {
+	write   *sql.DB
+	read    *sql.DB
+	dialect Dialect
+	// URL is the connection string without secrets, for logs.
+	URL    string
+	logger *slog.Logger
+	now    func() time.Time
+
+	rebound sync.Map // query → rebound query
+}
+
+// Options configure Open.
+type Options struct {
+	// URL is a postgres:// URL, or empty for SQLite in DataDir.
+	URL string
+	// DataDir holds the SQLite file when URL is empty.
+	DataDir string
+	Logger  *slog.Logger
+}
+
+// SQLiteFile is the database file name inside the data directory.
+const SQLiteFile = "backstop.db"
+
+// Open connects and migrates the database to the schema this binary knows.
+// It refuses a database whose schema is newer than this binary.
+func Open(ctx context.Context, opt Options) (*DB, error) {
+	logger := opt.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	db := &DB{logger: logger, now: time.Now}
+	switch {
+	case strings.HasPrefix(opt.URL, "postgres://") || strings.HasPrefix(opt.URL, "postgresql://"):
+		pool, err := sql.Open("pgx", opt.URL)
+		if err != nil {
+			return nil, backstop.Errorf(backstop.EINVALID, "database URL: %v", err)
+		}
+		pool.SetMaxOpenConns(max(8, 4*runtime.GOMAXPROCS(0)))
+		pool.SetMaxIdleConns(8)
+		pool.SetConnMaxIdleTime(5 * time.Minute)
+		db.write, db.read, db.dialect = pool, pool, Postgres
+		db.URL = redactURL(opt.URL)
+	case opt.URL == "" || strings.HasPrefix(opt.URL, "sqlite:") || strings.HasPrefix(opt.URL, "file:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(opt.URL, "sqlite:"), "file:")
+		if path == "" {
+			if opt.DataDir == "" {
+				return nil, backstop.Errorf(backstop.EINVALID, "no database URL and no data directory")
+			}
+			if err := os.MkdirAll(opt.DataDir, 0o750); err != nil {
+				return nil, backstop.Errorf(backstop.EUNAVAILABLE, "cannot create data directory %s: %v", opt.DataDir, err)
+			}
+			path = filepath.Join(opt.DataDir, SQLiteFile)
+		}
+		// busy_timeout comes before journal_mode so that switching to WAL
+		// waits for another process instead of failing; foreign keys are off
+		// by default in SQLite; NORMAL sync is durable in WAL mode except
+		// for the last transactions on power loss.
+		dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+			"&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)&_time_format=sqlite"
+		w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+		if err != nil {
+			return nil, err
+		}
+		w.SetMaxOpenConns(1)
+		w.SetConnMaxIdleTime(0)
+		r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
+		db.write, db.read, db.dialect = w, r, SQLite
+		db.URL = "sqlite:" + path
+	default:
+		return nil, backstop.Errorf(backstop.EINVALID, "database URL must start with postgres:// (or be empty for SQLite), got %q", redactURL(opt.URL))
+	}
+	if err := db.write.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, backstop.Errorf(backstop.EUNAVAILABLE, "cannot reach the database %s: %v", db.URL, err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the pools.
+func (db *DB) Close() error {
+	var err error
+	if db.read != nil && db.read != db.write {
+		err = db.read.Close()
+	}
+	if db.write != nil {
+		err = errors.Join(err, db.write.Close())
+	}
+	return err
+}
+
+// Dialect tells which engine is behind db.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// WriteDB is the pool for writes (the single SQLite writer), for packages
+// such as the job queue that need the same database.
+func (db *DB) WriteDB() *sql.DB { return db.write }
+
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}
+
+// q rebinds a query written with ? placeholders for the dialect.
+func (db *DB) q(query string) string {
+	if db.dialect != Postgres {
+		return query
+	}
+	if v, ok := db.rebound.Load(query); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	out := b.String()
+	db.rebound.Store(query, out)
+	return out
+}
+
+// execer is what a *sql.DB and a *sql.Tx have in common.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// inTx runs fn in a write transaction and commits when it returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return db.translate(err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return db.translate(err)
+	}
+	return db.translate(tx.Commit())
+}
+
+// translate turns driver errors into backstop errors where they mean
+// something to a user; others stay internal.
+func (db *DB) translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var be *backstop.Error
+	if errors.As(err, &be) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return backstop.Errorf(backstop.ENOTFOUND, "Not found.")
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505":
+			return &backstop.Error{Code: backstop.ECONFLICT, Message: "A record with this key exists already."}
+		case "23503":
+			return &backstop.Error{Code: backstop.EINVALID, Message: "A referenced record does not exist."}
+		}
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		switch sqErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return &backstop.Error{Code: backstop.ECONFLICT, Message: "A record with this key exists already."}
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return &backstop.Error{Code: backstop.EINVALID, Message: "A referenced record does not exist."}
+		}
+	}
+	return err
+}
+
+// migration is one embedded SQL file.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func (db *DB) migrations() ([]migration, error) {
+	dir := "migrations/" + string(db.dialect)
+	entries, err := fs.ReadDir(migrationsFS, dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".sql") {
+			continue
+		}
+		v, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with a number", name)
+		}
+		body, err := fs.ReadFile(migrationsFS, dir+"/"+name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: name, sql: string(body)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+// migrate applies the embedded migrations that are not yet applied, each in
+// its own transaction. Migrations are append-only: a file once released is
+// never edited.
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	if db.dialect == Postgres {
+		// Two processes starting at once must not both migrate.
+		if _, err := db.write.ExecContext(ctx, `SELECT pg_advisory_lock(726354)`); err != nil {
+			return fmt.Errorf("lock for migrations: %w", err)
+		}
+		defer db.write.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(726354)`)
+	}
+	ms, err := db.migrations()
+	if err != nil {
+		return err
+	}
+	var current int
+	if err := db.write.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if latest := ms[len(ms)-1].version; current > latest {
+		return backstop.Errorf(backstop.EUNAVAILABLE, "the database schema is at version %d, newer than this backstop knows (%d): run a newer backstop", current, latest)
+	}
+	for _, m := range ms {
+		if m.version <= current {
+			continue
+		}
+		err := db.inTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+			_, err := tx.ExecContext(ctx, db.q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`), m.version, m.name, time.Now().UTC().Format(time.RFC3339))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		db.logger.Info("migrated", "version", m.version, "name", m.name)
+	}
+	return nil
+}
+
+// SchemaVersion returns the applied schema version.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	return v, err
+}
+
+// Ping checks the database for /healthz.
+func (db *DB) Ping(ctx context.Context) error {
+	return db.read.PingContext(ctx)
+}

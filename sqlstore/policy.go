@@ -1,0 +1,106 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/zhangye-backstop/backstop"
+)
+
+const policyColumns = `id, key, region_code, value, unit, effective_from, effective_to, source`
+
+func scanPolicy(sc interface{ Scan(...any) error }) (*backstop.Policy, error) {
+	var p backstop.Policy
+	var from string
+	var to sql.NullString
+	if err := sc.Scan(&p.ID, &p.Key, &p.Region, &p.Value, &p.Unit, &from, &to, &p.Source); err != nil {
+		return nil, err
+	}
+	p.EffectiveFrom, _ = time.Parse("2006-01-02", from)
+	if to.Valid && to.String != "" {
+		t, _ := time.Parse("2006-01-02", to.String)
+		p.EffectiveTo = &t
+	}
+	return &p, nil
+}
+
+// PolicyAt returns the version of key in force on date for region: among
+// the versions whose region contains it, the most specific region wins,
+// then the latest effective date.
+func (db *DB) PolicyAt(ctx context.Context, key, region string, date time.Time) (*backstop.Policy, error) {
+	d := date.Format("2006-01-02")
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+policyColumns+` FROM policies WHERE key = ? AND effective_from <= ? AND (effective_to IS NULL OR effective_to = '' OR effective_to > ?) ORDER BY effective_from DESC, id DESC`), key, d, d)
+	if err != nil {
+		return nil, db.translate(err)
+	}
+	defer rows.Close()
+	var best *backstop.Policy
+	for rows.Next() {
+		p, err := scanPolicy(rows)
+		if err != nil {
+			return nil, err
+		}
+		if p.Region != backstop.NationalScope && !backstop.CodeWithin(region, p.Region) {
+			continue
+		}
+		if best == nil || len(backstop.CodePrefix(p.Region)) > len(backstop.CodePrefix(best.Region)) {
+			best = p
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if best == nil {
+		return nil, backstop.Errorf(backstop.ENOTFOUND, "No %s policy is in force for %s on %s.", key, region, d)
+	}
+	return best, nil
+}
+
+// FindPolicies lists every version of a key (all keys when empty).
+func (db *DB) FindPolicies(ctx context.Context, key string) ([]*backstop.Policy, error) {
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+policyColumns+` FROM policies WHERE key = ? OR ? = '' ORDER BY key, region_code, effective_from`), key, key)
+	if err != nil {
+		return nil, db.translate(err)
+	}
+	defer rows.Close()
+	var out []*backstop.Policy
+	for rows.Next() {
+		p, err := scanPolicy(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// CreatePolicy adds a version. Versions are never edited: a change is a
+// new row with a later effective date, so past decisions keep theirs.
+func (db *DB) CreatePolicy(ctx context.Context, p *backstop.Policy) error {
+	u, err := backstop.RequireUser(ctx)
+	if err != nil {
+		return err
+	}
+	if u.Role != backstop.RoleAdmin {
+		return backstop.Errorf(backstop.EFORBIDDEN, "Only an admin may add policy versions.")
+	}
+	if p.Key == "" || p.Source == "" || p.EffectiveFrom.IsZero() {
+		return backstop.Errorf(backstop.EINVALID, "A policy version needs a key, an effective date and a source.")
+	}
+	if p.Region == "" {
+		p.Region = backstop.NationalScope
+	}
+	var to any
+	if p.EffectiveTo != nil {
+		to = p.EffectiveTo.Format("2006-01-02")
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, db.q(`INSERT INTO policies (key, region_code, value, unit, effective_from, effective_to, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			p.Key, p.Region, p.Value, p.Unit, p.EffectiveFrom.Format("2006-01-02"), to, p.Source, db.now().UTC()).Scan(&p.ID)
+		if err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, "policy.create", "policy", p.Key, p.Region+" from "+p.EffectiveFrom.Format("2006-01-02"))
+	})
+}

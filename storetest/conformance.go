@@ -1,0 +1,511 @@
+package storetest
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/sqlstore"
+)
+
+// Run runs the store conformance suite against databases from open. Every
+// subtest gets a fresh database.
+func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, *sqlstore.DB)
+	}{
+		{"RegionsImport", testRegionsImport},
+		{"RegionCSVParentMissing", testRegionCSVParentMissing},
+		{"RosterTemplate", testRosterTemplate},
+		{"RosterBadInputs", testRosterBadInputs},
+		{"RosterSkipInvalid", testRosterSkipInvalid},
+		{"RosterDryRun", testRosterDryRun},
+		{"RosterChangedRowUpdates", testRosterChangedRowUpdates},
+		{"Scope", testScope},
+		{"HouseholdEdits", testHouseholdEdits},
+		{"Users", testUsers},
+		{"AuditAppendOnly", testAuditAppendOnly},
+		{"Policy", testPolicy},
+		{"RegionCounts", testRegionCounts},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, open(t))
+		})
+	}
+}
+
+func testRegionsImport(t *testing.T, db *sqlstore.DB) {
+	LoadRegions(t, db)
+	ctx := Admin()
+	r, err := db.FindRegion(ctx, "620700", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Name != "张掖市" || r.Level != backstop.LevelCity || len(r.Boundary) == 0 || r.Centre == nil {
+		t.Errorf("张掖市 = %+v, want a city with a boundary and centre", r)
+	}
+	_, total, err := db.FindRegions(ctx, backstop.RegionFilter{Parent: "620700"})
+	if err != nil || total != 6 {
+		t.Errorf("counties of 张掖 = %d, %v; want 6", total, err)
+	}
+	_, total, _ = db.FindRegions(ctx, backstop.RegionFilter{Within: "620700", Level: backstop.LevelTownship})
+	if total != 78 {
+		t.Errorf("townships of 张掖 = %d, want 78", total)
+	}
+	v, err := db.FindRegion(ctx, "620723101201", false)
+	if err != nil || v.Name != "西寨村" || v.ParentCode != "620723101000" {
+		t.Errorf("西寨村 = %+v, %v", v, err)
+	}
+	// Loading a code list again keeps the boundaries.
+	LoadRegions(t, db)
+	if r, _ := db.FindRegion(ctx, "620723", true); len(r.Boundary) == 0 {
+		t.Error("re-import of code lists erased a county boundary")
+	}
+	if _, err := db.FindRegion(ctx, "620799", false); backstop.ErrorCode(err) != backstop.ENOTFOUND {
+		t.Errorf("unknown region: %v, want not_found", err)
+	}
+}
+
+func testRegionCSVParentMissing(t *testing.T, db *sqlstore.DB) {
+	ctx := Admin()
+	regs := []*backstop.Region{{Code: "620723101201", Name: "西寨村", Level: backstop.LevelVillage, ParentCode: "620723101000", Row: 2}}
+	_, err := db.ImportRegions(ctx, regs)
+	if backstop.ErrorCode(err) != backstop.EINVALID || !strings.Contains(backstop.ErrorMessage(err), "row 2") {
+		t.Fatalf("village without township: %v, want invalid naming row 2", err)
+	}
+	if _, total, _ := db.FindRegions(ctx, backstop.RegionFilter{}); total != 0 {
+		t.Errorf("a refused region import wrote %d regions", total)
+	}
+}
+
+func importTemplate(t *testing.T, db *sqlstore.DB) *backstop.ImportResult {
+	t.Helper()
+	res, err := ImportRoster(Admin(), db, SharedData(t, "templates/households.csv"), backstop.ImportOptions{})
+	if err != nil {
+		t.Fatalf("import template: %v (%v)", err, backstop.ErrorDetails(err))
+	}
+	return res
+}
+
+func testRosterTemplate(t *testing.T, db *sqlstore.DB) {
+	LoadRegions(t, db)
+	res := importTemplate(t, db)
+	if res.HouseholdsCreated != 3 || res.PeopleCreated != 7 || !res.Written {
+		t.Fatalf("first import: %+v, want 3 households and 7 people created", res)
+	}
+	ctx := Admin()
+	_, total, _ := db.FindHouseholds(ctx, backstop.HouseholdFilter{})
+	if total != 3 {
+		t.Errorf("households = %d, want 3", total)
+	}
+	h, err := db.FindHousehold(ctx, "6207221072060012")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.People != 3 || h.HeadName != "马福林" || h.VillageName != "炒面庄村" || h.CountyName != "民乐县" {
+		t.Errorf("household = %+v", h)
+	}
+	want := backstop.GroupFormerlyPoor | backstop.GroupMonitored | backstop.GroupDibao
+	if h.Groups&backstop.StoredGroups != want {
+		t.Errorf("groups = %v, want %v", h.Groups.Names(), want.Names())
+	}
+	tekun, _ := db.FindHousehold(ctx, "6207252032010007")
+	if tekun.Groups&(backstop.GroupTekun|backstop.GroupDisability|backstop.GroupElderlyAlone|backstop.GroupMonitored|backstop.GroupLowIncome) !=
+		backstop.GroupTekun|backstop.GroupDisability|backstop.GroupElderlyAlone|backstop.GroupMonitored|backstop.GroupLowIncome {
+		t.Errorf("赵玉梅's household groups = %v, want tekun, disability, elderly alone, monitored, low income (5,200 < 6,000)", tekun.Groups.Names())
+	}
+	histBefore, _ := db.HouseholdHistory(ctx, h.Number)
+	rev0 := registryRev(t, db)
+
+	res = importTemplate(t, db)
+	if res.HouseholdsCreated+res.HouseholdsUpdated+res.PeopleCreated+res.PeopleUpdated != 0 || res.HouseholdsUnchanged != 3 || res.PeopleUnchanged != 7 {
+		t.Errorf("second import changed something: %+v", res)
+	}
+	h2, _ := db.FindHousehold(ctx, h.Number)
+	if h2.Version != h.Version || !h2.UpdatedAt.Equal(h.UpdatedAt) {
+		t.Errorf("re-import touched the household: version %d → %d", h.Version, h2.Version)
+	}
+	histAfter, _ := db.HouseholdHistory(ctx, h.Number)
+	if len(histAfter) != len(histBefore) {
+		t.Errorf("re-import added history: %d → %d entries", len(histBefore), len(histAfter))
+	}
+	if registryRev(t, db) != rev0+1 {
+		// The import transaction bumps the revision once but stamps no row.
+		t.Logf("registry rev %d → %d", rev0, registryRev(t, db))
+	}
+	// Both imports are on record and audited.
+	imports, _ := db.FindImports(ctx, 10)
+	if len(imports) != 2 {
+		t.Errorf("imports on record = %d, want 2", len(imports))
+	}
+	entries, _, _ := db.FindAudit(ctx, backstop.AuditFilter{Action: "roster.import"})
+	if len(entries) != 2 {
+		t.Errorf("audit rows for imports = %d, want 2", len(entries))
+	}
+}
+
+func registryRev(t *testing.T, db *sqlstore.DB) int64 {
+	rev, err := db.RegistryRev(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rev
+}
+
+func testRosterBadInputs(t *testing.T, db *sqlstore.DB) {
+	LoadRegions(t, db)
+	tmpl := TemplateRoster(t)
+	ctx := Admin()
+	cases := []struct {
+		name, content string
+		wantRow       int
+		wantColumn    string
+		wantReason    string
+	}{
+		{"wrong check digit", ReplaceCell(t, tmpl, 3, "证件号码", "620723196309043751"), 3, "证件号码", "check digit"},
+		{"swapped coordinates", ReplaceCell(t, ReplaceCell(t, tmpl, 5, "经度", "38.553"), 5, "纬度", "101.453"), 5, "经度", "swapped"},
+		{"outside China", ReplaceCell(t, ReplaceCell(t, tmpl, 5, "经度", "2.35"), 5, "纬度", "48.85"), 5, "经度", "outside China"},
+		{"unknown village code", ReplaceCell(t, tmpl, 5, "行政区划代码", "620725203299"), 5, "行政区划代码", "does not exist"},
+		{"household rows disagree", ReplaceCell(t, tmpl, 3, "人均纯收入", "9900"), 3, "人均纯收入", "disagree"},
+		{"not a number", ReplaceCell(t, tmpl, 6, "人均纯收入", "六千九"), 6, "人均纯收入", "must be a number"},
+		{"duplicate person number", ReplaceCell(t, tmpl, 4, "人编号", "620723101201000101"), 4, "人编号", "appears twice"},
+		{"bad yes/no", ReplaceCell(t, tmpl, 2, "危房户", "也许"), 2, "危房户", "是 or 否"},
+		{"bad monitoring type", ReplaceCell(t, ReplaceCell(t, ReplaceCell(t, tmpl, 6, "易返贫致贫户(监测对象)类型", "贫困户"), 7, "易返贫致贫户(监测对象)类型", "贫困户"), 8, "易返贫致贫户(监测对象)类型", "贫困户"), 6, "易返贫致贫户(监测对象)类型", "monitoring type"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := WriteFile(t, "roster.csv", tc.content)
+			res, err := ImportRoster(ctx, db, path, backstop.ImportOptions{})
+			if backstop.ErrorCode(err) != backstop.EINVALID {
+				t.Fatalf("err = %v, want invalid", err)
+			}
+			found := false
+			for _, p := range res.Problems {
+				if p.Row == tc.wantRow && p.Column == tc.wantColumn && strings.Contains(p.Reason, tc.wantReason) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("problems = %v, want row %d, column %s: …%s…", res.Problems, tc.wantRow, tc.wantColumn, tc.wantReason)
+			}
+			if res.Written {
+				t.Error("an import with a bad row was written")
+			}
+			if _, total, _ := db.FindHouseholds(ctx, backstop.HouseholdFilter{}); total != 0 {
+				t.Errorf("%d households written despite a bad row", total)
+			}
+		})
+	}
+	fileCases := []struct{ name, file, content, want string }{
+		{"missing required column", "roster.csv", strings.Replace(tmpl, "证件号码", "证件", 1), "证件号码"},
+		{"empty file", "roster.csv", "", "empty"},
+		{"header only", "roster.csv", strings.SplitN(tmpl, "\n", 2)[0] + "\n", "no data rows"},
+		{"xlsx that is not a zip", "roster.xlsx", tmpl, "not a valid xlsx"},
+	}
+	for _, tc := range fileCases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ImportRoster(ctx, db, WriteFile(t, tc.file, tc.content), backstop.ImportOptions{})
+			msg := backstop.ErrorMessage(err)
+			for _, d := range backstop.ErrorDetails(err) {
+				msg += " " + d.String()
+			}
+			if backstop.ErrorCode(err) != backstop.EINVALID || !strings.Contains(msg, tc.want) {
+				t.Errorf("err = %v (%s), want invalid mentioning %q", err, msg, tc.want)
+			}
+		})
+	}
+	t.Run("GBK csv", func(t *testing.T) {
+		gbk := EncodeGB18030(t, tmpl)
+		res, err := ImportRoster(ctx, db, WriteFile(t, "roster-gbk.csv", gbk), backstop.ImportOptions{DryRun: true})
+		if err != nil || res.Encoding != "gb18030" || res.HouseholdsCreated != 3 {
+			t.Errorf("GBK roster: %+v, %v; want 3 households read from gb18030", res, err)
+		}
+	})
+}
+
+func testRosterSkipInvalid(t *testing.T, db *sqlstore.DB) {
+	LoadRegions(t, db)
+	bad := ReplaceCell(t, TemplateRoster(t), 5, "证件号码", "620725195207032478")
+	res, err := ImportRoster(Admin(), db, WriteFile(t, "r.csv", bad), backstop.ImportOptions{SkipInvalid: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.HouseholdsCreated != 2 || res.PeopleCreated != 6 || res.InvalidRows != 1 || len(res.Problems) != 1 || res.Problems[0].Row != 5 {
+		t.Errorf("skip-invalid: %+v", res)
+	}
+}
+
+func testRosterDryRun(t *testing.T, db *sqlstore.DB) {
+	LoadRegions(t, db)
+	res, err := ImportRoster(Admin(), db, SharedData(t, "templates/households.csv"), backstop.ImportOptions{DryRun: true})
+	if err != nil || res.HouseholdsCreated != 3 || res.Written {
+		t.Fatalf("dry run: %+v, %v", res, err)
+	}
+	if _, total, _ := db.FindHouseholds(Admin(), backstop.HouseholdFilter{}); total != 0 {
+		t.Errorf("dry run wrote %d households", total)
+	}
+}
+
+func testRosterChangedRowUpdates(t *testing.T, db *sqlstore.DB) {
+	LoadRegions(t, db)
+	importTemplate(t, db)
+	tmpl := TemplateRoster(t)
+	changed := tmpl
+	for row := 2; row <= 4; row++ {
+		changed = ReplaceCell(t, changed, row, "人均纯收入", "5500")
+	}
+	changed = ReplaceCell(t, changed, 3, "健康状况", "残疾")
+	res, err := ImportRoster(Admin(), db, WriteFile(t, "r.csv", changed), backstop.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.HouseholdsUpdated != 1 || res.HouseholdsUnchanged != 2 || res.PeopleUpdated != 1 || res.PeopleUnchanged != 6 {
+		t.Errorf("changed import: %+v", res)
+	}
+	h, _ := db.FindHousehold(Admin(), "6207231012010001")
+	if *h.IncomePerCapita != 5500 || h.Groups&backstop.GroupDisability == 0 || h.Groups&backstop.GroupLowIncome == 0 || h.Version != 2 {
+		t.Errorf("after update: income %v, groups %v, version %d", *h.IncomePerCapita, h.Groups.Names(), h.Version)
+	}
+	hist, _ := db.HouseholdHistory(Admin(), h.Number)
+	if len(hist) != 2 {
+		t.Errorf("history entries = %d, want 2", len(hist))
+	}
+}
+
+// userCtx creates a user and returns a context acting as that user.
+func userCtx(t *testing.T, db *sqlstore.DB, name string, role backstop.Role, region string) context.Context {
+	t.Helper()
+	u := &backstop.User{Name: name, Role: role, Region: region}
+	if err := db.CreateUser(Admin(), u, "correct horse battery"); err != nil {
+		t.Fatalf("create %s: %v", name, err)
+	}
+	got, err := db.Authenticate(context.Background(), name, "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return backstop.NewContextWithUser(context.Background(), got)
+}
+
+func testScope(t *testing.T, db *sqlstore.DB) {
+	LoadRegions(t, db)
+	importTemplate(t, db)
+	// 沙河镇 (临泽) officer: sees 西寨村's household, not 民乐's.
+	shahe := userCtx(t, db, "shahe", backstop.RoleTownship, "620723101")
+	if _, err := db.FindHousehold(shahe, "6207231012010001"); err != nil {
+		t.Errorf("own township: %v", err)
+	}
+	if _, err := db.FindHousehold(shahe, "6207221072060012"); backstop.ErrorCode(err) != backstop.ENOTFOUND {
+		t.Errorf("other township read: %v, want not_found", err)
+	}
+	list, total, err := db.FindHouseholds(shahe, backstop.HouseholdFilter{})
+	if err != nil || total != 1 || len(list) != 1 || list[0].Number != "6207231012010001" {
+		t.Errorf("list in scope = %d, %v", total, err)
+	}
+	// An explicit filter for another region returns nothing, not an error.
+	if _, total, _ := db.FindHouseholds(shahe, backstop.HouseholdFilter{Region: "620722"}); total != 0 {
+		t.Errorf("filter outside scope listed %d", total)
+	}
+	if _, total, _ := db.FindHouseholds(shahe, backstop.HouseholdFilter{Query: "马福林"}); total != 0 {
+		t.Errorf("search found a household outside scope")
+	}
+	err = db.DeleteHousehold(shahe, "6207221072060012")
+	if backstop.ErrorCode(err) != backstop.EFORBIDDEN {
+		t.Errorf("delete outside scope: %v, want forbidden", err)
+	}
+	other, _ := db.FindHousehold(Admin(), "6207221072060012")
+	other.Members = nil
+	other.Phone = "13800000000"
+	if err := db.UpdateHousehold(shahe, other); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
+		t.Errorf("update outside scope: %v, want forbidden", err)
+	}
+	var n int
+	db.ExportHouseholds(shahe, backstop.HouseholdFilter{}, func(*backstop.Household) error { n++; return nil })
+	if n != 1 {
+		t.Errorf("export in scope wrote %d households, want 1", n)
+	}
+	// A roster row for a village outside the scope is refused.
+	_, err = ImportRoster(shahe, db, SharedData(t, "templates/households.csv"), backstop.ImportOptions{})
+	if backstop.ErrorCode(err) != backstop.EINVALID || !strings.Contains(backstop.ErrorDetails(err)[0].Reason, "outside your region") {
+		t.Errorf("import outside scope: %v", err)
+	}
+	// Department users read but never write; auditors the same.
+	dept := userCtx(t, db, "weather", backstop.RoleDepartment, "620700")
+	if err := db.DeleteHousehold(dept, "6207231012010001"); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
+		t.Errorf("department delete: %v, want forbidden", err)
+	}
+}
+
+func testHouseholdEdits(t *testing.T, db *sqlstore.DB) {
+	LoadRegions(t, db)
+	ctx := userCtx(t, db, "linze", backstop.RoleCounty, "620723")
+	months := 2
+	h := &backstop.Household{Number: "6207231012019999", VillageCode: "620723101201", Type: "一般农户", Size: 2,
+		Location: &backstop.Point{Lon: 100.17, Lat: 39.15}, HousingGrade: "c",
+		Members: []*backstop.Member{
+			{Number: "620723101201999901", Name: "王大", IDNumber: "620723194501010014", Relation: "户主", Health: "残疾", MigrantMonths: &months},
+		}}
+	fixID(h.Members[0])
+	if err := db.CreateHousehold(ctx, h); err != nil {
+		t.Fatalf("create: %v %v", err, backstop.ErrorDetails(err))
+	}
+	if err := db.CreateHousehold(ctx, h); backstop.ErrorCode(err) != backstop.ECONFLICT {
+		t.Errorf("create twice: %v, want conflict", err)
+	}
+	got, err := db.FindHousehold(ctx, h.Number)
+	if err != nil || got.HousingGrade != "C" || got.People != 1 || got.Groups&backstop.GroupDisability == 0 || got.Groups&backstop.GroupElderlyAlone == 0 {
+		t.Fatalf("created = %+v, %v", got, err)
+	}
+	m2 := &backstop.Member{Number: "620723101201999902", Name: "王二", IDNumber: "620723197001010011", Relation: "之子"}
+	fixID(m2)
+	if err := db.UpsertMember(ctx, h.Number, m2); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = db.FindHousehold(ctx, h.Number)
+	if got.People != 2 || got.Groups&backstop.GroupElderlyAlone != 0 {
+		t.Errorf("after adding a son: people %d, groups %v", got.People, got.Groups.Names())
+	}
+	if err := db.DeleteMember(ctx, h.Number, m2.Number); err != nil {
+		t.Fatal(err)
+	}
+	bad := *h
+	bad.Members = nil
+	bad.VillageCode = "620723101299"
+	if err := db.UpdateHousehold(ctx, &bad); backstop.ErrorCode(err) != backstop.EINVALID {
+		t.Errorf("unknown village: %v, want invalid", err)
+	}
+	if err := db.DeleteHousehold(ctx, h.Number); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FindHousehold(ctx, h.Number); backstop.ErrorCode(err) != backstop.ENOTFOUND {
+		t.Errorf("after delete: %v", err)
+	}
+	entries, _, _ := db.FindAudit(Admin(), backstop.AuditFilter{Record: h.Number})
+	if len(entries) < 2 {
+		t.Errorf("audit rows for the household = %d", len(entries))
+	}
+}
+
+// fixID replaces a test member's check digit with the right one.
+func fixID(m *backstop.Member) {
+	m.IDNumber = m.IDNumber[:17] + string(backstop.IDCheckDigit(m.IDNumber[:17]))
+}
+
+func testUsers(t *testing.T, db *sqlstore.DB) {
+	LoadRegions(t, db)
+	ctx := Admin()
+	if _, err := db.EnsureAdmin(context.Background(), "first admin password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Authenticate(ctx, "admin", "first admin password"); err != nil {
+		t.Errorf("admin login: %v", err)
+	}
+	if _, err := db.Authenticate(ctx, "admin", "wrong password!"); backstop.ErrorCode(err) != backstop.EUNAUTHORIZED {
+		t.Errorf("wrong password: %v", err)
+	}
+	if err := db.CreateUser(ctx, &backstop.User{Name: "x", Role: backstop.RoleTownship, Region: "620723"}, "long enough pw"); backstop.ErrorCode(err) != backstop.EINVALID {
+		t.Errorf("township user with a county code: %v, want invalid", err)
+	}
+	if err := db.CreateUser(ctx, &backstop.User{Name: "x", Role: backstop.RoleTownship, Region: "620723101"}, "short"); backstop.ErrorCode(err) != backstop.EINVALID {
+		t.Errorf("short password: %v, want invalid", err)
+	}
+	uctx := userCtx(t, db, "town", backstop.RoleTownship, "620723101")
+	secret, tok, err := db.CreateToken(ctx, "town", "ci", 0)
+	if err != nil || !strings.HasPrefix(secret, sqlstore.TokenPrefix) || tok.ID == 0 {
+		t.Fatalf("token: %v", err)
+	}
+	u, err := db.UserByToken(ctx, secret)
+	if err != nil || u.Name != "town" || u.Via != "token" {
+		t.Errorf("user by token = %+v, %v", u, err)
+	}
+	if _, err := db.UserByToken(ctx, secret+"x"); backstop.ErrorCode(err) != backstop.EUNAUTHORIZED {
+		t.Errorf("forged token: %v", err)
+	}
+	sess, err := db.CreateSession(ctx, u.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, err := db.UserBySession(ctx, sess); err != nil || u.Name != "town" {
+		t.Errorf("session user: %v", err)
+	}
+	if _, _, err := db.CreateToken(uctx, "admin", "steal", 0); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
+		t.Errorf("token for someone else: %v", err)
+	}
+	if _, err := db.FindUsers(uctx); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
+		t.Errorf("township lists users: %v", err)
+	}
+	u.Disabled = true
+	if err := db.UpdateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UserBySession(ctx, sess); backstop.ErrorCode(err) != backstop.EUNAUTHORIZED {
+		t.Errorf("disabled user's session: %v", err)
+	}
+	if _, err := db.UserByToken(ctx, secret); backstop.ErrorCode(err) != backstop.EUNAUTHORIZED {
+		t.Errorf("disabled user's token: %v", err)
+	}
+}
+
+func testAuditAppendOnly(t *testing.T, db *sqlstore.DB) {
+	ctx := Admin()
+	if err := db.Audit(ctx, "pii.reveal", "household", "1", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.TamperAuditForTest(context.Background()); err == nil {
+		t.Error("the database let an audit row be changed")
+	}
+	entries, total, err := db.FindAudit(ctx, backstop.AuditFilter{})
+	if err != nil || total != 1 || entries[0].Action != "pii.reveal" || entries[0].Actor != "cli:test" {
+		t.Errorf("audit = %+v, %v", entries, err)
+	}
+	town := &backstop.User{Name: "t", Role: backstop.RoleTownship, Region: "620723101000"}
+	if _, _, err := db.FindAudit(backstop.NewContextWithUser(ctx, town), backstop.AuditFilter{}); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
+		t.Errorf("township reads audit: %v", err)
+	}
+}
+
+func testPolicy(t *testing.T, db *sqlstore.DB) {
+	ctx := Admin()
+	p, err := db.PolicyAt(ctx, backstop.PolicyMonitoringLine, "620723101201", time.Now())
+	if err != nil || p.Value != 6000 {
+		t.Fatalf("national line = %+v, %v", p, err)
+	}
+	gansu := &backstop.Policy{Key: backstop.PolicyMonitoringLine, Region: "620000000000", Value: 7000, Unit: "yuan/person/year",
+		EffectiveFrom: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Source: "test"}
+	if err := db.CreatePolicy(ctx, gansu); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := db.PolicyAt(ctx, backstop.PolicyMonitoringLine, "620723101201", time.Now()); p.ID != gansu.ID {
+		t.Errorf("Gansu village line = %+v, want the Gansu row", p)
+	}
+	if p, _ := db.PolicyAt(ctx, backstop.PolicyMonitoringLine, "110101001001", time.Now()); p.Value != 6000 {
+		t.Errorf("Beijing line = %v, want national", p.Value)
+	}
+	if p, _ := db.PolicyAt(ctx, backstop.PolicyMonitoringLine, "620723101201", time.Date(2023, 6, 1, 0, 0, 0, 0, time.UTC)); p.Value != 6000 {
+		t.Errorf("2023 line = %v, want national (Gansu's starts 2024)", p.Value)
+	}
+}
+
+func testRegionCounts(t *testing.T, db *sqlstore.DB) {
+	LoadRegions(t, db)
+	importTemplate(t, db)
+	counts, err := db.RegionCounts(Admin(), "620700")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := counts["620700000000"]; c == nil || c.Households != 3 || c.People != 7 {
+		t.Errorf("city total = %+v", c)
+	}
+	if c := counts["620722000000"]; c == nil || c.Households != 1 || c.Groups[backstop.GroupDibao] != 1 {
+		t.Errorf("民乐 = %+v", c)
+	}
+	town := userCtx(t, db, "shahe", backstop.RoleTownship, "620723101")
+	counts, _ = db.RegionCounts(town, "620700")
+	if c := counts["620700000000"]; c.Households != 1 {
+		t.Errorf("city total seen by a township = %d, want 1 (own households only)", c.Households)
+	}
+}

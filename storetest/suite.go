@@ -1,0 +1,90 @@
+package storetest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/geo"
+	"github.com/zhangye-backstop/backstop/roster"
+	"github.com/zhangye-backstop/backstop/sheet"
+	"github.com/zhangye-backstop/backstop/sqlstore"
+)
+
+// LoadRegions imports the Gansu county boundaries, the Zhangye township
+// list and the template's villages, as an office would on a new system.
+func LoadRegions(t testing.TB, db *sqlstore.DB) {
+	t.Helper()
+	ctx := Admin()
+	f, err := os.Open(SharedData(t, "boundaries/gansu-620000-counties.wgs84.simplified.geojson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	regs, err := geo.ReadRegionsGeoJSON(f)
+	if err != nil {
+		t.Fatalf("read gansu geojson: %v", err)
+	}
+	if _, err := db.ImportRegions(ctx, regs); err != nil {
+		t.Fatalf("import gansu: %v", err)
+	}
+	for _, rel := range []string{"boundaries/zhangye-townships-2023.csv", "templates/villages.csv"} {
+		regs, err := sheet.ReadRegions(SharedData(t, rel))
+		if err != nil {
+			t.Fatalf("read %s: %v", rel, err)
+		}
+		if _, err := db.ImportRegions(ctx, regs); err != nil {
+			t.Fatalf("import %s: %v", rel, err)
+		}
+	}
+}
+
+// ImportRoster imports a roster file as the acting user of ctx.
+func ImportRoster(ctx context.Context, db *sqlstore.DB, path string, opts backstop.ImportOptions) (*backstop.ImportResult, error) {
+	return roster.Import(ctx, db, path, opts)
+}
+
+// WriteFile writes a test file into a temporary directory.
+func WriteFile(t testing.TB, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TemplateRoster returns the template roster's text, to derive bad inputs
+// from.
+func TemplateRoster(t testing.TB) string {
+	t.Helper()
+	b, err := os.ReadFile(SharedData(t, "templates/households.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// ReplaceCell returns csv with the cell of (row, header) replaced; row
+// counts as a spreadsheet shows it (header is row 1). The template has no
+// quoted cells, so splitting on commas is exact.
+func ReplaceCell(t testing.TB, csv string, row int, header, value string) string {
+	t.Helper()
+	lines := strings.Split(strings.TrimRight(csv, "\n"), "\n")
+	col := -1
+	for i, h := range strings.Split(lines[0], ",") {
+		if h == header {
+			col = i
+		}
+	}
+	if col < 0 || row-1 >= len(lines) {
+		t.Fatalf("no cell %s in row %d", header, row)
+	}
+	cells := strings.Split(lines[row-1], ",")
+	cells[col] = value
+	lines[row-1] = strings.Join(cells, ",")
+	return strings.Join(lines, "\n") + "\n"
+}
