@@ -82,7 +82,7 @@ var columns = [numColumns]columnSpec{
 	ColSchoolStatus:    {header: "在校生状况"},
 	ColHealth:          {header: "健康状况"},
 	ColLabour:          {header: "劳动技能"},
-	ColMigrantMonths:   {header: "务工时间(月)", aliases: []string{"务工时间"}},
+	ColMigrantMonths:   {header: "务工时间（月）", aliases: []string{"务工时间"}},
 	ColIllnessInsured:  {header: "是否参加大病保险"},
 	ColPovertyCause:    {header: "致贫原因1", aliases: []string{"致贫原因", "主要致贫原因"}},
 	ColDangerousHouse:  {header: "危房户", household: true},

@@ -370,11 +370,11 @@ func (db *DB) UserByToken(ctx context.Context, secret string) (*backstop.User, e
 	return u, nil
 }
 
-// EnsureAdmin creates the user admin when no user exists yet. It returns
+// EnsureAdmin creates the user admin when no admin exists yet. It returns
 // the password it set when it generated one (to be printed once).
 func (db *DB) EnsureAdmin(ctx context.Context, password string) (generated string, err error) {
 	var n int
-	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin'`).Scan(&n); err != nil {
 		return "", db.translate(err)
 	}
 	if n > 0 {

@@ -1,0 +1,107 @@
+// Package httpapi serves backstop's JSON API under /api/v1, its OpenAPI
+// document, /healthz and /metrics, and the authentication every HTTP edge
+// (the web UI included) uses.
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+
+	"github.com/zhangye-backstop/backstop"
+)
+
+// statusOf maps error codes to HTTP status, in this one place.
+var statusOf = map[string]int{
+	backstop.ECONFLICT:     http.StatusConflict,
+	backstop.EINTERNAL:     http.StatusInternalServerError,
+	backstop.EINVALID:      http.StatusBadRequest,
+	backstop.ENOTFOUND:     http.StatusNotFound,
+	backstop.EUNAUTHORIZED: http.StatusUnauthorized,
+	backstop.EFORBIDDEN:    http.StatusForbidden,
+	backstop.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	backstop.ERATELIMIT:    http.StatusTooManyRequests,
+	backstop.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	backstop.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+}
+
+// ErrorStatus returns the HTTP status for an error.
+func ErrorStatus(err error) int {
+	if s, ok := statusOf[backstop.ErrorCode(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorBody is the JSON shape of every error answer.
+type ErrorBody struct {
+	Error struct {
+		Code      string             `json:"code"`
+		Message   string             `json:"message"`
+		MessageZH string             `json:"message_zh,omitempty"`
+		Details   []backstop.Problem `json:"details,omitempty"`
+	} `json:"error"`
+}
+
+// WriteError answers with the error's status and JSON body. Internal errors
+// are logged with their detail and shown to the client as a generic
+// message only.
+func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	code := backstop.ErrorCode(err)
+	if code == backstop.EINTERNAL {
+		logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	var body ErrorBody
+	body.Error.Code = code
+	body.Error.Message = backstop.ErrorMessage(err)
+	if zh := backstop.ErrorMessageZH(err); zh != body.Error.Message {
+		body.Error.MessageZH = zh
+	}
+	body.Error.Details = backstop.ErrorDetails(err)
+	if len(body.Error.Details) > 200 {
+		body.Error.Details = body.Error.Details[:200]
+	}
+	writeJSON(w, ErrorStatus(err), body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// MaxJSONBody limits JSON request bodies.
+const MaxJSONBody = 1 << 20
+
+// decodeJSON reads a JSON body into v, refusing other media types, unknown
+// fields and bodies over MaxJSONBody.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, _ := mime.ParseMediaType(ct)
+		if mt != "application/json" {
+			return backstop.Errorf(backstop.EUNSUPPORTED, "Send JSON (Content-Type: application/json), not %s.", mt)
+		}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxJSONBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var maxErr *http.MaxBytesError
+		switch {
+		case errors.As(err, &maxErr):
+			return backstop.Errorf(backstop.ETOOLARGE, "The JSON body is larger than the limit of %d KiB.", MaxJSONBody>>10)
+		case errors.Is(err, io.EOF):
+			return backstop.Errorf(backstop.EINVALID, "The request body is empty; send a JSON object.")
+		}
+		return backstop.Errorf(backstop.EINVALID, "The JSON body cannot be read: %v.", err)
+	}
+	if dec.More() {
+		return backstop.Errorf(backstop.EINVALID, "The JSON body has more than one value.")
+	}
+	return nil
+}

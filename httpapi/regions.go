@@ -1,0 +1,97 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/geo"
+)
+
+// regionView adds the level name, and counts when asked.
+type regionView struct {
+	*backstop.Region
+	LevelName string          `json:"level"`
+	Counts    *countsView     `json:"counts,omitempty"`
+	Boundary  json.RawMessage `json:"boundary,omitempty"`
+}
+
+type countsView struct {
+	Households int            `json:"households"`
+	People     int            `json:"people"`
+	Groups     map[string]int `json:"groups"`
+}
+
+// CountsView turns region counts into their JSON shape.
+func CountsView(c *backstop.RegionCounts) *countsView {
+	if c == nil {
+		c = &backstop.RegionCounts{}
+	}
+	v := &countsView{Households: c.Households, People: c.People, Groups: map[string]int{}}
+	for _, g := range backstop.Groups {
+		v.Groups[g.String()] = c.Groups[g]
+	}
+	return v
+}
+
+func (s *Server) listRegions(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := backstop.RegionFilter{Parent: q.Get("parent"), Within: q.Get("within"), Query: q.Get("q")}
+	if v := q.Get("level"); v != "" {
+		l, ok := backstop.ParseRegionLevel(v)
+		if !ok {
+			return backstop.Errorf(backstop.EINVALID, "level must be province, city, county, township or village, not %q", v)
+		}
+		f.Level = l
+	}
+	var err error
+	if f.Limit, f.Offset, err = page(r, 1000); err != nil {
+		return err
+	}
+	items, total, err := s.store.FindRegions(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	var counts map[string]*backstop.RegionCounts
+	if truthy(r, "counts") && f.Parent != "" {
+		if counts, err = s.store.RegionCounts(r.Context(), f.Parent); err != nil {
+			return err
+		}
+	}
+	out := list[regionView]{Items: make([]regionView, len(items)), Total: total}
+	for i, reg := range items {
+		out.Items[i] = regionView{Region: reg, LevelName: reg.Level.String()}
+		if truthy(r, "counts") {
+			if counts == nil {
+				c, err := s.store.RegionCounts(r.Context(), reg.Code)
+				if err != nil {
+					return err
+				}
+				out.Items[i].Counts = CountsView(c[reg.Code])
+			} else {
+				out.Items[i].Counts = CountsView(counts[reg.Code])
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) getRegion(w http.ResponseWriter, r *http.Request) error {
+	withBoundary := truthy(r, "boundary")
+	reg, err := s.store.FindRegion(r.Context(), r.PathValue("code"), withBoundary)
+	if err != nil {
+		return err
+	}
+	v := regionView{Region: reg, LevelName: reg.Level.String()}
+	if withBoundary && reg.Boundary != nil {
+		v.Boundary = geo.MarshalGeometry(reg.Boundary)
+	}
+	counts, err := s.store.RegionCounts(r.Context(), reg.Code)
+	if err != nil {
+		return err
+	}
+	v.Counts = CountsView(counts[reg.Code])
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}

@@ -1,0 +1,81 @@
+package httpapi
+
+import (
+	"net/http"
+)
+
+func (s *Server) apiRoutes() []*route {
+	pageParams := []param{
+		{name: "limit", in: "query", typ: "integer", desc: "page size, 1 to 1000"},
+		{name: "offset", in: "query", typ: "integer", desc: "rows to skip"},
+	}
+	householdFilter := append([]param{
+		{name: "region", in: "query", typ: "string", desc: "region code (6, 9 or 12 digits): households inside it"},
+		{name: "group", in: "query", typ: "string", desc: "key group, repeatable or comma-separated: formerly_poor, monitored, dibao, tekun, disability, low_income, elderly_alone"},
+		{name: "q", in: "query", typ: "string", desc: "household or person number, ID number, or part of a name"},
+	}, pageParams...)
+	number := param{name: "number", in: "path", typ: "string", desc: "household number (户编号)", required: true}
+	return []*route{
+		{method: "GET", path: "/api/v1/openapi.json", summary: "This OpenAPI document", tag: "meta", public: true, response: "object", handle: s.openAPI},
+		{method: "GET", path: "/api/v1/me", summary: "The signed-in user", tag: "users", response: "User", handle: s.me},
+
+		{method: "GET", path: "/api/v1/regions", summary: "List regions", tag: "regions", response: "RegionList",
+			params: append([]param{
+				{name: "parent", in: "query", typ: "string", desc: "direct children of this code"},
+				{name: "within", in: "query", typ: "string", desc: "everything inside this code"},
+				{name: "level", in: "query", typ: "string", desc: "province, city, county, township or village"},
+				{name: "q", in: "query", typ: "string", desc: "part of the name"},
+				{name: "counts", in: "query", typ: "boolean", desc: "add household and key-group counts (in your scope)"},
+			}, pageParams...), handle: s.listRegions},
+		{method: "GET", path: "/api/v1/regions/{code}", summary: "One region, optionally with its GeoJSON boundary", tag: "regions", response: "Region",
+			params: []param{{name: "code", in: "path", typ: "string", required: true, desc: "region code"}, {name: "boundary", in: "query", typ: "boolean", desc: "include the boundary"}},
+			handle: s.getRegion},
+
+		{method: "GET", path: "/api/v1/households", summary: "List households in your scope", tag: "households", params: householdFilter, response: "HouseholdList", handle: s.listHouseholds},
+		{method: "POST", path: "/api/v1/households", summary: "Create a household with its members", tag: "households", body: "Household", response: "Household", status: http.StatusCreated, handle: s.createHousehold},
+		{method: "GET", path: "/api/v1/households/{number}", summary: "One household with members; masked unless reveal=1 (needs the reveal permission, audited)", tag: "households",
+			params: []param{number, {name: "reveal", in: "query", typ: "boolean", desc: "show ID numbers and phones unmasked"}}, response: "Household", handle: s.getHousehold},
+		{method: "PUT", path: "/api/v1/households/{number}", summary: "Replace a household's fields (members given are upserted)", tag: "households", params: []param{number}, body: "Household", response: "Household", handle: s.updateHousehold},
+		{method: "DELETE", path: "/api/v1/households/{number}", summary: "Remove a household from the registry (its history stays)", tag: "households", params: []param{number}, status: http.StatusNoContent, handle: s.deleteHousehold},
+		{method: "GET", path: "/api/v1/households/{number}/history", summary: "Recorded changes of a household", tag: "households", params: []param{number}, response: "HistoryList", handle: s.householdHistory},
+		{method: "PUT", path: "/api/v1/households/{number}/members/{member}", summary: "Create or update a member", tag: "households",
+			params: []param{number, {name: "member", in: "path", typ: "string", required: true, desc: "person number (人编号)"}}, body: "Member", response: "Household", handle: s.upsertMember},
+		{method: "DELETE", path: "/api/v1/households/{number}/members/{member}", summary: "Remove a member", tag: "households",
+			params: []param{number, {name: "member", in: "path", typ: "string", required: true, desc: "person number (人编号)"}}, status: http.StatusNoContent, handle: s.deleteMember},
+
+		{method: "GET", path: "/api/v1/export/households", summary: "Export the roster (csv or xlsx), masked unless reveal=1; audited", tag: "roster",
+			params:   append([]param{{name: "format", in: "query", typ: "string", desc: "csv (default) or xlsx"}, {name: "reveal", in: "query", typ: "boolean", desc: "unmasked (needs the reveal permission)"}}, householdFilter[:3]...),
+			response: "file", handle: s.exportHouseholds},
+		{method: "POST", path: "/api/v1/imports", summary: "Import a roster (csv or xlsx): multipart field \"file\" or the raw file as body", tag: "roster",
+			params: []param{
+				{name: "filename", in: "query", typ: "string", desc: "file name when the body is the raw file"},
+				{name: "dry_run", in: "query", typ: "boolean", desc: "check and count, write nothing"},
+				{name: "skip_invalid", in: "query", typ: "boolean", desc: "write the good rows, list the bad"},
+			}, body: "file", response: "ImportResult", status: http.StatusCreated, handle: s.createImport},
+		{method: "GET", path: "/api/v1/imports", summary: "Recent imports", tag: "roster", response: "ImportList", handle: s.listImports},
+		{method: "GET", path: "/api/v1/imports/{id}", summary: "One import with its problems", tag: "roster",
+			params: []param{{name: "id", in: "path", typ: "integer", required: true, desc: "import id"}}, response: "ImportResult", handle: s.getImport},
+		{method: "GET", path: "/api/v1/imports/{id}/problems", summary: "The error sheet of an import (csv or xlsx)", tag: "roster",
+			params:   []param{{name: "id", in: "path", typ: "integer", required: true, desc: "import id"}, {name: "format", in: "query", typ: "string", desc: "csv (default) or xlsx"}},
+			response: "file", handle: s.importProblems},
+
+		{method: "GET", path: "/api/v1/users", summary: "List users (admins)", tag: "users", response: "UserList", handle: s.listUsers},
+		{method: "POST", path: "/api/v1/users", summary: "Create a user (admins)", tag: "users", body: "NewUser", response: "User", status: http.StatusCreated, handle: s.createUser},
+		{method: "PUT", path: "/api/v1/users/{name}", summary: "Change a user's role, region or disabled flag (admins)", tag: "users",
+			params: []param{{name: "name", in: "path", typ: "string", required: true, desc: "user name"}}, body: "User", response: "User", handle: s.updateUser},
+		{method: "POST", path: "/api/v1/users/{name}/tokens", summary: "Create an API token; the secret is shown once", tag: "users",
+			params: []param{{name: "name", in: "path", typ: "string", required: true, desc: "user name"}}, body: "NewToken", response: "TokenSecret", status: http.StatusCreated, handle: s.createToken},
+
+		{method: "GET", path: "/api/v1/audit", summary: "The audit trail (auditors, admins)", tag: "audit",
+			params: append([]param{
+				{name: "actor", in: "query", typ: "string", desc: "user name"},
+				{name: "action", in: "query", typ: "string", desc: "e.g. household.update, pii.reveal, roster.export"},
+				{name: "entity", in: "query", typ: "string", desc: "e.g. household, user, import"},
+				{name: "record", in: "query", typ: "string", desc: "record key"},
+			}, pageParams...), response: "AuditList", handle: s.listAudit},
+
+		{method: "GET", path: "/api/v1/policies", summary: "Policy parameters and their versions", tag: "policy",
+			params: []param{{name: "key", in: "query", typ: "string", desc: "one key"}}, response: "PolicyList", handle: s.listPolicies},
+		{method: "POST", path: "/api/v1/policies", summary: "Add a policy version (admins)", tag: "policy", body: "Policy", response: "Policy", status: http.StatusCreated, handle: s.createPolicy},
+	}
+}

@@ -1,0 +1,129 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/zhangye-backstop/backstop"
+)
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	u, err := backstop.RequireUser(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
+	users, err := s.store.FindUsers(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list[*backstop.User]{Items: users, Total: len(users)})
+	return nil
+}
+
+type newUser struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name"`
+	Role        string `json:"role"`
+	Region      string `json:"region"`
+	Password    string `json:"password"`
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
+	var in newUser
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	u := &backstop.User{Name: in.Name, DisplayName: in.DisplayName, Role: backstop.Role(in.Role), Region: in.Region}
+	if err := s.store.CreateUser(r.Context(), u, in.Password); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, u)
+	return nil
+}
+
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
+	var in backstop.User
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	in.Name = r.PathValue("name")
+	if err := s.store.UpdateUser(r.Context(), &in); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, &in)
+	return nil
+}
+
+type newToken struct {
+	Name string `json:"name"`
+	// TTLHours is the token's lifetime; 0 means it does not expire.
+	TTLHours int `json:"ttl_hours"`
+}
+
+type tokenSecret struct {
+	*backstop.Token
+	Secret string `json:"secret"`
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
+	var in newToken
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.Name == "" {
+		in.Name = "api"
+	}
+	secret, tok, err := s.store.CreateToken(r.Context(), r.PathValue("name"), in.Name, time.Duration(in.TTLHours)*time.Hour)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, tokenSecret{Token: tok, Secret: secret})
+	return nil
+}
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := backstop.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), Entity: q.Get("entity"), Record: q.Get("record")}
+	var err error
+	if f.Limit, f.Offset, err = page(r, 100); err != nil {
+		return err
+	}
+	items, total, err := s.store.FindAudit(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	if items == nil {
+		items = []*backstop.AuditEntry{}
+	}
+	writeJSON(w, http.StatusOK, list[*backstop.AuditEntry]{Items: items, Total: total})
+	return nil
+}
+
+func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request) error {
+	items, err := s.store.FindPolicies(r.Context(), r.URL.Query().Get("key"))
+	if err != nil {
+		return err
+	}
+	if items == nil {
+		items = []*backstop.Policy{}
+	}
+	writeJSON(w, http.StatusOK, list[*backstop.Policy]{Items: items, Total: len(items)})
+	return nil
+}
+
+func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request) error {
+	var p backstop.Policy
+	if err := decodeJSON(w, r, &p); err != nil {
+		return err
+	}
+	if err := s.store.CreatePolicy(r.Context(), &p); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, &p)
+	return nil
+}

@@ -1,0 +1,16 @@
+package backstop
+
+import "context"
+
+// Store is every storage service, as the edges (HTTP, web, CLI) use them.
+// sqlstore.DB implements it on SQLite and PostgreSQL.
+type Store interface {
+	RegionService
+	HouseholdService
+	UserService
+	AuditService
+	RosterStore
+	PolicyService
+	// Ping tells whether the database answers, for health checks.
+	Ping(ctx context.Context) error
+}

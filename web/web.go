@@ -1,0 +1,371 @@
+// Package web serves backstop's Chinese web UI: server-rendered pages with
+// html/template, embedded static assets under content-hashed URLs, a
+// zh-CN catalog with English beside it.
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/httpapi"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Config holds what the UI needs.
+type Config struct {
+	Logger  *slog.Logger
+	Auth    *httpapi.Auth
+	API     *httpapi.Server // for metrics and shared helpers
+	TempDir string
+	// MaxUploadBytes limits a roster upload.
+	MaxUploadBytes int64
+	Version        string
+}
+
+// Handler is the web UI.
+type Handler struct {
+	store   backstop.Store
+	cfg     Config
+	logger  *slog.Logger
+	tmpl    map[string]*template.Template // by language
+	cats    map[string]catalog
+	assets  map[string]string // name → content hash
+	mux     *http.ServeMux
+	imports *importJobs
+	// VendorMissing lists third-party assets not built into this binary.
+	VendorMissing []string
+}
+
+// beijing is China Standard Time; China has no daylight saving time.
+var beijing = time.FixedZone("CST", 8*3600)
+
+// New builds the UI.
+func New(store backstop.Store, cfg Config) (*Handler, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxUploadBytes == 0 {
+		cfg.MaxUploadBytes = 256 << 20
+	}
+	h := &Handler{store: store, cfg: cfg, logger: cfg.Logger, mux: http.NewServeMux(), assets: map[string]string{}, imports: newImportJobs()}
+	cats, err := loadCatalogs()
+	if err != nil {
+		return nil, err
+	}
+	h.cats = cats
+	err = fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		h.assets[strings.TrimPrefix(p, "static/")] = hex.EncodeToString(sum[:6])
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range []string{"vendor/echarts.min.js", "vendor/htmx.min.js"} {
+		if _, ok := h.assets[v]; !ok {
+			h.VendorMissing = append(h.VendorMissing, v)
+		}
+	}
+	h.tmpl = map[string]*template.Template{}
+	for _, lang := range langs {
+		cat := cats[lang]
+		t, err := template.New("").Funcs(h.funcs(lang, cat)).ParseFS(templateFS, "templates/*.html")
+		if err != nil {
+			return nil, err
+		}
+		h.tmpl[lang] = t
+	}
+	h.routes()
+	return h, nil
+}
+
+func (h *Handler) funcs(lang string, cat catalog) template.FuncMap {
+	return template.FuncMap{
+		"t":     cat.translate,
+		"lang":  func() string { return lang },
+		"asset": h.assetURL,
+		"num": func(n int) string {
+			return groupThousands(strconv.Itoa(n))
+		},
+		"money": func(f *float64) string {
+			if f == nil {
+				return "—"
+			}
+			return groupThousands(strconv.FormatFloat(*f, 'f', 0, 64)) + " " + cat.translate("unit.yuan")
+		},
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.In(beijing).Format("2006-01-02")
+		},
+		"datetime": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.In(beijing).Format("2006-01-02 15:04")
+		},
+		"yesno": func(b *bool) string {
+			switch {
+			case b == nil:
+				return "—"
+			case *b:
+				return cat.translate("yes")
+			}
+			return cat.translate("no")
+		},
+		"dash": func(s string) string {
+			if s == "" {
+				return "—"
+			}
+			return s
+		},
+		"groupNames": func(g backstop.Group) []string {
+			var out []string
+			for _, one := range backstop.Groups {
+				if g&one != 0 {
+					out = append(out, cat.translate("group."+one.String()))
+				}
+			}
+			return out
+		},
+		"groups": func() []backstop.Group { return backstop.Groups },
+		"groupKey": func(g backstop.Group) string { return g.String() },
+		"groupCount": func(c *backstop.RegionCounts, g backstop.Group) int {
+			if c == nil {
+				return 0
+			}
+			return c.Groups[g]
+		},
+		"levelName": func(l backstop.RegionLevel) string { return cat.translate("level." + l.String()) },
+		"roleName":  func(r backstop.Role) string { return cat.translate("role." + string(r)) },
+		"add":       func(a, b int) int { return a + b },
+		"json": func(v any) template.JS {
+			b, _ := json.Marshal(v)
+			return template.JS(b)
+		},
+		"pager": func(total, page, pages int, q url.Values) map[string]any {
+			return map[string]any{"Total": total, "Page": page, "Pages": pages, "Query": q}
+		},
+		"query": func(base url.Values, key, value string) string {
+			q := url.Values{}
+			for k, v := range base {
+				q[k] = append([]string(nil), v...)
+			}
+			q.Set(key, value)
+			return "?" + q.Encode()
+		},
+	}
+}
+
+// groupThousands puts commas into a digit string, as Chinese offices
+// write numbers (12,345).
+func groupThousands(s string) string {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func (h *Handler) assetURL(name string) string {
+	return "/static/" + name + "?v=" + h.assets[name]
+}
+
+// ServeHTTP serves the UI.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "same-origin")
+	w.Header().Set("X-Frame-Options", "DENY")
+	h.mux.ServeHTTP(w, r)
+}
+
+// page is what every template gets.
+type page struct {
+	Title       string
+	Menu        string // the menu item to highlight
+	User        *backstop.User
+	RegionName  string
+	Lang        string
+	Path        string
+	Crumbs      []crumb
+	Error       string
+	Notice      string
+	Data        any
+	Query       url.Values
+	Version     string
+	AssetsReady bool
+	ComputedAt  time.Time
+}
+
+type crumb struct{ Label, Href string }
+
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
+	lang := langOf(r)
+	p.Lang, p.Path, p.Query, p.Version = lang, r.URL.Path, r.URL.Query(), h.cfg.Version
+	p.AssetsReady = len(h.VendorMissing) == 0
+	if p.User == nil {
+		p.User = backstop.UserFromContext(r.Context())
+	}
+	if p.User != nil && p.RegionName == "" {
+		p.RegionName = h.regionName(r.Context(), p.User.Region, lang)
+	}
+	if p.ComputedAt.IsZero() {
+		p.ComputedAt = time.Now()
+	}
+	var buf bytes.Buffer
+	if err := h.tmpl[lang].ExecuteTemplate(&buf, name, p); err != nil {
+		h.logger.Error("render", "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func (h *Handler) regionName(ctx context.Context, code, lang string) string {
+	if code == backstop.NationalScope {
+		return h.cats[lang].translate("region.national")
+	}
+	if r, err := h.store.FindRegion(ctx, code, false); err == nil {
+		return r.Name
+	}
+	return code
+}
+
+// fail renders an error page with the error's status and message in the
+// user's language.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := httpapi.ErrorStatus(err)
+	if status == http.StatusUnauthorized {
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	if status == http.StatusInternalServerError {
+		h.logger.Error("page", "path", r.URL.Path, "err", err)
+	}
+	msg := backstop.ErrorMessage(err)
+	if langOf(r) == LangZH {
+		msg = backstop.ErrorMessageZH(err)
+	}
+	h.render(w, r, status, "error.html", &page{Title: h.cats[langOf(r)].translate("error.title"), Error: msg})
+}
+
+// handle wraps a page handler: the user must be signed in; errors render.
+func (h *Handler) handle(pattern string, fn func(w http.ResponseWriter, r *http.Request) error) {
+	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				h.logger.Error("panic", "path", r.URL.Path, "panic", p)
+				if rec.status == 0 {
+					http.Error(rec, "internal error", http.StatusInternalServerError)
+				}
+			}
+			if h.cfg.API != nil {
+				h.cfg.API.Observe(pattern, rec.status, time.Since(start))
+			}
+		}()
+		u, err := h.cfg.Auth.UserOf(r)
+		if err != nil || u == nil {
+			h.fail(rec, r, backstop.Errorf(backstop.EUNAUTHORIZED, "Sign in first."))
+			return
+		}
+		r = r.WithContext(backstop.NewContextWithUser(r.Context(), u))
+		if err := fn(rec, r); err != nil {
+			h.fail(rec, r, err)
+		}
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (h *Handler) serveStatic(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(path.Clean(r.URL.Path), "/static/")
+	b, err := staticFS.ReadFile("static/" + name)
+	if err != nil {
+		if strings.HasPrefix(name, "vendor/") {
+			http.Error(w, fmt.Sprintf("%s is not built into this binary: run `make assets` (npm ci) and rebuild", name), http.StatusNotFound)
+			return
+		}
+		http.NotFound(w, r)
+		return
+	}
+	if r.URL.Query().Get("v") == h.assets[name] {
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	}
+	switch path.Ext(name) {
+	case ".css":
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	case ".js":
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	}
+	w.Write(b)
+}
+
+// importJobs tracks the roster imports started from the UI while they run.
+type importJobs struct {
+	mu   sync.Mutex
+	jobs map[string]*importJob
+}
+
+func newImportJobs() *importJobs { return &importJobs{jobs: map[string]*importJob{}} }
