@@ -71,7 +71,7 @@ func SaveUpload(w http.ResponseWriter, r *http.Request, dir string, max int64) (
 func uploadError(err error, max int64, eofMsg string) error {
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
-		return backstop.Localized(backstop.ETOOLARGE, "文件超过上传上限 %d MiB", "The file is larger than the upload limit of %d MiB.", max>>20)
+		return backstop.Localized(backstop.ETOOLARGE, "文件超过上传上限 %s", "The file is larger than the upload limit of %s.", humanBytes(max))
 	}
 	if errors.Is(err, io.EOF) && eofMsg != "" {
 		return backstop.Errorf(backstop.EINVALID, "%s", eofMsg)
@@ -210,4 +210,15 @@ func ExportRoster(w http.ResponseWriter, r *http.Request, store backstop.Store) 
 
 func (s *Server) exportHouseholds(w http.ResponseWriter, r *http.Request) error {
 	return ExportRoster(w, r, s.store)
+}
+
+// humanBytes writes a limit as people read it.
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<10:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }

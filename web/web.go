@@ -369,3 +369,22 @@ type importJobs struct {
 }
 
 func newImportJobs() *importJobs { return &importJobs{jobs: map[string]*importJob{}} }
+
+// Root puts the API and the UI behind one handler with cross-origin
+// protection for every unsafe request (CSRF), which browsers' Fetch
+// Metadata headers make reliable; API clients without them pass.
+func Root(api *httpapi.Server, ui *Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api)
+	mux.Handle("GET /healthz", api)
+	mux.Handle("GET /metrics", api)
+	mux.Handle("/", ui)
+	return http.NewCrossOriginProtection().Handler(mux)
+}
+
+// VendorBuilt tells whether the npm front-end libraries are embedded.
+func VendorBuilt() bool {
+	_, err1 := staticFS.ReadFile("static/vendor/echarts.min.js")
+	_, err2 := staticFS.ReadFile("static/vendor/htmx.min.js")
+	return err1 == nil && err2 == nil
+}

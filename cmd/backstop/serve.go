@@ -66,7 +66,7 @@ func init() {
 					logger.Warn("front-end libraries are not built in; maps and live progress are off (run `make assets`, then rebuild)", "missing", ui.VendorMissing)
 				}
 				srv := &http.Server{
-					Handler:           Handler(api, ui),
+					Handler:           web.Root(api, ui),
 					ReadHeaderTimeout: 10 * time.Second,
 					IdleTimeout:       2 * time.Minute,
 					MaxHeaderBytes:    1 << 20,
@@ -132,18 +132,6 @@ func init() {
 				return nil
 			}
 		}})
-}
-
-// Handler puts the API and the UI behind one handler with cross-origin
-// protection for every unsafe request (CSRF), which browsers' Fetch
-// Metadata makes reliable; API clients without those headers pass.
-func Handler(api *httpapi.Server, ui *web.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/api/", api)
-	mux.Handle("GET /healthz", api)
-	mux.Handle("GET /metrics", api)
-	mux.Handle("/", ui)
-	return http.NewCrossOriginProtection().Handler(mux)
 }
 
 func envInt(name string, def int64) int64 {

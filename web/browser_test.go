@@ -1,0 +1,110 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/zhangye-backstop/backstop/web"
+)
+
+// chromiumPath finds Debian's Chromium (or another Chrome). Without one
+// the browser test skips, except under CI=true, where it must run.
+func chromiumPath(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is required under CI=true (scripts/ensure-chromium.sh installs it)")
+	}
+	t.Skip("chromium not installed; run scripts/ensure-chromium.sh")
+	return ""
+}
+
+// TestBrowserLoginAndHousehold drives the real pages in headless
+// Chromium: sign in, search the list, open a household, see it masked and
+// on the map, reveal it.
+func TestBrowserLoginAndHousehold(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	exe := chromiumPath(t)
+	s := newSite(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelTimeout()
+
+	step := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("browser, %s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		step("read "+sel, err)
+		return strings.TrimSpace(v)
+	}
+	step("sign in", chromedp.Do(ctx,
+		// The language switch, as an officer whose browser is set to English.
+		chromedp.Navigate(s.srv.URL+"/lang/zh-CN?back=/households"),
+		chromedp.WaitVisible(chromedp.CSS(`#name`)),
+		chromedp.SendKeys(chromedp.CSS(`#name`), "boss"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), password),
+		chromedp.Click(chromedp.CSS(`#login`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="households"]`)),
+	))
+	who := text(`[data-testid="who"]`)
+	step("open household", chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`a[href="/households/6207231012010001"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="members"]`)),
+	))
+	title, err := chromedp.Run(ctx, chromedp.Title())
+	step("title", err)
+	idCell, phone := text(`[data-testid="id-number"]`), text(`[data-testid="phone"]`)
+	// ECharts draws into the map element (a canvas) when it is built in.
+	step("wait for map", chromedp.Do(ctx, chromedp.Sleep(300*time.Millisecond)))
+	mapHTML, err := chromedp.Run(ctx, chromedp.InnerHTML(chromedp.CSS(`#map`)))
+	step("map", err)
+	step("reveal", chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`[data-testid="reveal"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.notice`)),
+	))
+	revealedID := text(`[data-testid="id-number"]`)
+	if !strings.Contains(who, "张掖市") || !strings.Contains(who, "市级") {
+		t.Errorf("top bar = %q, want region and role", who)
+	}
+	if !strings.Contains(title, "张建国") {
+		t.Errorf("title = %q", title)
+	}
+	if idCell != "620723********4054" || phone != "138****2186" {
+		t.Errorf("masked ID %q, phone %q", idCell, phone)
+	}
+	if revealedID != "620723196106054054" {
+		t.Errorf("revealed ID = %q", revealedID)
+	}
+	if web.VendorBuilt() && !strings.Contains(mapHTML, "canvas") {
+		t.Errorf("map did not draw: %q", mapHTML)
+	}
+}
