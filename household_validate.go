@@ -25,10 +25,12 @@ func oneOf(v string, list []string) bool {
 	return false
 }
 
+var fullWidthGrades = strings.NewReplacer("Ａ", "A", "Ｂ", "B", "Ｃ", "C", "Ｄ", "D")
+
 // NormalizeHousingGrade accepts A–D in either width and an optional 级.
 func NormalizeHousingGrade(v string) (string, error) {
 	g := strings.TrimSuffix(strings.TrimSpace(v), "级")
-	g = strings.NewReplacer("Ａ", "A", "Ｂ", "B", "Ｃ", "C", "Ｄ", "D").Replace(strings.ToUpper(g))
+	g = fullWidthGrades.Replace(strings.ToUpper(g))
 	if g == "" || oneOf(g, HousingGrades) {
 		return g, nil
 	}

@@ -63,11 +63,13 @@ func MaskPhone(phone string) string {
 	return phone[:3] + strings.Repeat("*", len(phone)-7) + phone[len(phone)-4:]
 }
 
+var phoneSeparators = strings.NewReplacer(" ", "", "-", "")
+
 // ValidatePhone accepts a mainland mobile number (11 digits starting with 1)
 // or a landline with area code (0 followed by 9 to 11 digits, an optional
 // dash after the area code). It returns the number without separators.
 func ValidatePhone(phone string) (string, error) {
-	p := strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(phone))
+	p := phoneSeparators.Replace(strings.TrimSpace(phone))
 	p = strings.TrimPrefix(p, "+86")
 	for _, c := range p {
 		if c < '0' || c > '9' {

@@ -63,6 +63,8 @@ func (r *ImportResult) AddProblem(p Problem) {
 type RosterBatch struct {
 	Households []*Household
 	Members    []*Member
+	// Prepared holds what the writer computed ahead in Prepare.
+	Prepared any
 }
 
 // RosterCounts are what writing batches changed.
@@ -73,6 +75,12 @@ type RosterCounts struct {
 
 // RosterWriter writes batches inside one import transaction.
 type RosterWriter interface {
+	// Prepare does the pure computation of writing a batch (derived fields,
+	// row values, hashes) so that it can run on another goroutine than
+	// WriteBatch, one batch ahead; one caller at a time.
+	Prepare(b *RosterBatch)
+	// WriteBatch writes a batch, preparing it first if Prepare was not
+	// called.
 	WriteBatch(ctx context.Context, b RosterBatch) error
 }
 

@@ -80,7 +80,7 @@ func (gen *Generator) birth(minAge, maxAge int) time.Time {
 
 func ptr[T any](v T) *T { return &v }
 
-// Next makes one household with its members.
+// Next makes one household in a village drawn by weight.
 func (gen *Generator) Next() *backstop.Household {
 	vi := 0
 	x := gen.rng.Float64() * gen.cum[len(gen.cum)-1]
@@ -92,6 +92,31 @@ func (gen *Generator) Next() *backstop.Household {
 			vi, hi = mid, mid-1
 		}
 	}
+	return gen.NextIn(vi)
+}
+
+// Sequence calls fn for about n households, village by village in code
+// order, as the national system exports rosters; it stops when fn returns
+// false.
+func (gen *Generator) Sequence(n int, fn func(*backstop.Household) bool) {
+	total := gen.cum[len(gen.cum)-1]
+	prev := 0.0
+	made := 0
+	for vi := range gen.geo.Villages {
+		// Cumulative rounding gives exactly n in all.
+		upto := int(float64(n)*gen.cum[vi]/total + 0.5)
+		for ; made < upto; made++ {
+			if !fn(gen.NextIn(vi)) {
+				return
+			}
+		}
+		prev = gen.cum[vi]
+	}
+	_ = prev
+}
+
+// NextIn makes one household in the village with index vi.
+func (gen *Generator) NextIn(vi int) *backstop.Household {
 	v := gen.geo.Villages[vi]
 	gen.seq[v.Code]++
 	number := fmt.Sprintf("%s%04d", v.Code, gen.seq[v.Code])
@@ -230,20 +255,26 @@ func Fill(ctx context.Context, store Store, n int, seed uint64, progress func(do
 	res := &backstop.ImportResult{FileName: fmt.Sprintf("demo (%d households, seed %d)", n, seed), Format: "demo"}
 	err = store.ImportRoster(ctx, res, func(w backstop.RosterWriter) error {
 		var batch backstop.RosterBatch
-		for i := 0; i < n; i++ {
-			h := gen.Next()
+		var werr error
+		done := 0
+		gen.Sequence(n, func(h *backstop.Household) bool {
 			batch.Households = append(batch.Households, h)
 			batch.Members = append(batch.Members, h.Members...)
 			res.Rows += len(h.Members)
+			done++
 			if len(batch.Members) >= roster.BatchRows {
-				if err := w.WriteBatch(ctx, batch); err != nil {
-					return err
+				if werr = w.WriteBatch(ctx, batch); werr != nil {
+					return false
 				}
 				batch = backstop.RosterBatch{}
 				if progress != nil {
-					progress(i + 1)
+					progress(done)
 				}
 			}
+			return true
+		})
+		if werr != nil {
+			return werr
 		}
 		res.ValidRows = res.Rows
 		return w.WriteBatch(ctx, batch)
@@ -271,18 +302,29 @@ func WriteRoster(w io.Writer, g *Geography, persons int, seed uint64) (int, erro
 	}
 	gen := NewGenerator(g, seed)
 	seq, households := 0, 0
-	for seq < persons {
-		h := gen.Next()
-		households++
-		h.VillageName = names[h.VillageCode]
-		h.TownshipName = names[h.VillageCode[:9]+"000"]
-		h.CountyName = names[h.VillageCode[:6]+"000000"]
-		for _, m := range h.Members {
-			seq++
-			if err := out.Write(roster.Row(seq, h, m)); err != nil {
-				return households, err
+	var werr error
+	// About 3.27 persons per household; the last village's households make
+	// up the rest, and the count is cut exactly at persons.
+	for seq < persons && werr == nil {
+		gen.Sequence(persons*100/325+1, func(h *backstop.Household) bool {
+			households++
+			h.VillageName = names[h.VillageCode]
+			h.TownshipName = names[h.VillageCode[:9]+"000"]
+			h.CountyName = names[h.VillageCode[:6]+"000000"]
+			for _, m := range h.Members {
+				if seq == persons {
+					return false
+				}
+				seq++
+				if werr = out.Write(roster.Row(seq, h, m)); werr != nil {
+					return false
+				}
 			}
-		}
+			return seq < persons
+		})
+	}
+	if werr != nil {
+		return households, werr
 	}
 	return households, out.Close()
 }

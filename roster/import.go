@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/sheet"
@@ -74,6 +75,8 @@ type importer struct {
 	persons    *keyMap[int32]
 	recent     map[string][numColumns]string
 	recentList []string
+	// invalid tells the writing stage that a row was refused.
+	invalid atomic.Bool
 }
 
 func householdHash(cells *[numColumns]string) uint64 {
@@ -165,6 +168,81 @@ func (im *importer) check(p *rowParser, row *parsed) bool {
 	return false
 }
 
+// produce reads, parses and checks every row, and sends the valid ones on
+// in batches that end between households (so that a household's
+// contiguous rows are written together). It owns
+// the result's row counts and problems until it returns.
+func (im *importer) produce(ctx context.Context, r sheet.Reader, out chan<- backstop.RosterBatch, opts backstop.ImportOptions, total int64) error {
+	res := im.res
+	var batch backstop.RosterBatch
+	last := ""
+	send := func() error {
+		if len(batch.Members) == 0 {
+			return nil
+		}
+		select {
+		case out <- batch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		batch = backstop.RosterBatch{}
+		return nil
+	}
+	for {
+		cells, rowNum, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			var be *backstop.Error
+			if !errors.As(err, &be) {
+				return err
+			}
+			res.Rows++
+			res.InvalidRows++
+			im.invalid.Store(true)
+			res.AddProblem(backstop.Problem{Row: rowNum, Reason: be.Message})
+			continue
+		}
+		if blank(cells) {
+			continue
+		}
+		res.Rows++
+		p := &rowParser{l: im.l, row: rowNum, cells: cells}
+		row := p.parse()
+		starts := im.check(p, row)
+		if len(p.problems) > 0 {
+			res.InvalidRows++
+			im.invalid.Store(true)
+			for _, pr := range p.problems {
+				res.AddProblem(pr)
+			}
+			continue
+		}
+		res.ValidRows++
+		if len(batch.Members) >= BatchRows && row.member.HouseholdNumber != last {
+			if err := send(); err != nil {
+				return err
+			}
+		}
+		if starts {
+			batch.Households = append(batch.Households, row.household)
+		}
+		batch.Members = append(batch.Members, row.member)
+		last = row.member.HouseholdNumber
+		if opts.Progress != nil && res.Rows%1000 == 0 {
+			opts.Progress(res.Rows, r.BytesRead(), total)
+		}
+	}
+	if opts.Progress != nil {
+		opts.Progress(res.Rows, r.BytesRead(), total)
+	}
+	return send()
+}
+
 // Import reads a roster file and writes it through store, all or nothing
 // unless opts.SkipInvalid. The result lists every problem as "row N,
 // column C: reason". A file that cannot be read at all (not a roster, an
@@ -211,67 +289,52 @@ func Import(ctx context.Context, store backstop.RosterStore, path string, opts b
 		total = fileSize(path)
 	}
 	err = store.ImportRoster(ctx, res, func(w backstop.RosterWriter) error {
-		var batch backstop.RosterBatch
-		flush := func() error {
-			if len(batch.Members) == 0 || (res.InvalidRows > 0 && !opts.SkipInvalid) {
-				batch = backstop.RosterBatch{}
-				return nil
+		// Reading, checking and preparing rows runs beside writing them:
+		// two cores, two stages.
+		prodCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		// Three stages on their own goroutines: read and check rows,
+		// prepare row values, write. Whichever is slowest (parsing, or the
+		// database) sets the pace; the others overlap with it.
+		parsed := make(chan backstop.RosterBatch, 2)
+		batches := make(chan backstop.RosterBatch, 2)
+		prodErr := make(chan error, 1)
+		go func() {
+			defer close(parsed)
+			prodErr <- im.produce(prodCtx, r, parsed, opts, total)
+		}()
+		go func() {
+			defer close(batches)
+			for b := range parsed {
+				if !(im.invalid.Load() && !opts.SkipInvalid) {
+					w.Prepare(&b)
+				}
+				select {
+				case batches <- b:
+				case <-prodCtx.Done():
+					for range parsed {
+					}
+					return
+				}
 			}
-			err := w.WriteBatch(ctx, batch)
-			batch = backstop.RosterBatch{}
+		}()
+		var writeErr error
+		for b := range batches {
+			if writeErr != nil || (im.invalid.Load() && !opts.SkipInvalid) {
+				// Nothing more will be written: keep reading to report every
+				// problem, but drop the rows.
+				continue
+			}
+			if writeErr = w.WriteBatch(ctx, b); writeErr != nil {
+				stop()
+			}
+		}
+		err := <-prodErr
+		if writeErr != nil {
+			return im.locate(writeErr)
+		}
+		if err != nil {
 			return err
-		}
-		for {
-			cells, rowNum, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if err != nil {
-				var be *backstop.Error
-				if !errors.As(err, &be) {
-					return err
-				}
-				res.Rows++
-				res.InvalidRows++
-				res.AddProblem(backstop.Problem{Row: rowNum, Reason: be.Message})
-				continue
-			}
-			if blank(cells) {
-				continue
-			}
-			res.Rows++
-			p := &rowParser{l: l, row: rowNum, cells: cells}
-			row := p.parse()
-			starts := im.check(p, row)
-			if len(p.problems) > 0 {
-				res.InvalidRows++
-				for _, pr := range p.problems {
-					res.AddProblem(pr)
-				}
-				continue
-			}
-			res.ValidRows++
-			if starts {
-				batch.Households = append(batch.Households, row.household)
-			}
-			batch.Members = append(batch.Members, row.member)
-			if len(batch.Members) >= BatchRows {
-				if err := flush(); err != nil {
-					return im.locate(err)
-				}
-			}
-			if opts.Progress != nil && res.Rows%1000 == 0 {
-				opts.Progress(res.Rows, r.BytesRead(), total)
-			}
-		}
-		if err := flush(); err != nil {
-			return im.locate(err)
-		}
-		if opts.Progress != nil {
-			opts.Progress(res.Rows, r.BytesRead(), total)
 		}
 		if res.Rows == 0 {
 			res.AddProblem(backstop.Problem{Row: 2, Reason: "the file has a header but no data rows", ReasonZH: "文件只有表头，没有数据行"})

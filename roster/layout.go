@@ -121,10 +121,12 @@ func Header() []string {
 	return out
 }
 
+var headerNoise = strings.NewReplacer("（", "(", "）", ")", " ", "", "\u3000", "", "\n", "", "\r", "", "\t", "")
+
 // normalizeHeader makes headers comparable: full-width parentheses become
 // ASCII, spaces and line breaks go.
 func normalizeHeader(h string) string {
-	h = strings.NewReplacer("（", "(", "）", ")", " ", "", "\u3000", "", "\n", "", "\r", "", "\t", "").Replace(h)
+	h = headerNoise.Replace(h)
 	return strings.TrimPrefix(h, "\ufeff")
 }
 

@@ -120,7 +120,9 @@ func newCSV(f *os.File) (*csvReader, error) {
 	r := csv.NewReader(src)
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
-	r.ReuseRecord = false
+	// The record slice is reused; its strings are not, so cells kept by
+	// the caller stay valid.
+	r.ReuseRecord = true
 	header, err := r.Read()
 	if err == io.EOF {
 		return nil, backstop.Errorf(backstop.EINVALID, "the file is empty")
@@ -144,7 +146,9 @@ func validUTF8Prefix(b []byte) bool {
 
 func trimCells(cells []string) []string {
 	for i, c := range cells {
-		cells[i] = strings.TrimSpace(c)
+		if c != "" && (c[0] <= ' ' || c[len(c)-1] <= ' ' || c[0] >= 0x80 || c[len(c)-1] >= 0x80) {
+			cells[i] = strings.TrimSpace(c)
+		}
 	}
 	return cells
 }

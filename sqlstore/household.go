@@ -14,10 +14,11 @@ import (
 )
 
 // householdWriteColumns are the household columns an import or an edit
-// writes; people, head_name, youngest_birth and the disability bit are
-// derived from members afterwards (refreshHouseholds).
+// writes. people, head_name, youngest_birth and the disability bit are
+// derived from the members written with the household; where other
+// members may exist, refreshHouseholds recomputes them from the table.
 var householdWriteColumns = []string{
-	"number", "village_code", "natural_village", "size", "type", "monitor_type", "risk_cleared",
+	"number", "village_code", "natural_village", "head_name", "size", "people", "youngest_birth", "type", "monitor_type", "risk_cleared",
 	"risk_identified_on", "risk_cleared_on", "income_per_capita", "dangerous_house", "safe_water", "phone",
 	"housing_structure", "housing_grade", "relocation_high_rise", "livelihood", "water_source", "assistance",
 	"helper_name", "helper_phone", "lon", "lat", "data_date", "groups", "row_hash", "rev", "created_at", "updated_at",
@@ -44,18 +45,46 @@ func nullInt(i *int) any {
 	return int64(*i)
 }
 
-// householdValues lists h's values in householdWriteColumns order.
+// householdValues lists h's values in householdWriteColumns order; groups
+// are the stored groups, the disability bit included.
 func householdValues(h *backstop.Household, groups backstop.Group, rev int64, now time.Time) []any {
 	var lon, lat any
 	if h.Location != nil {
 		lon, lat = h.Location.Lon, h.Location.Lat
 	}
 	return []any{
-		h.Number, h.VillageCode, h.NaturalVillage, int64(h.Size), h.Type, h.MonitorType, nullBool(h.RiskCleared),
+		h.Number, h.VillageCode, h.NaturalVillage, h.HeadName, int64(h.Size), int64(h.People), h.YoungestBirth, h.Type, h.MonitorType, nullBool(h.RiskCleared),
 		h.RiskIdentifiedOn, h.RiskClearedOn, nullFloat(h.IncomePerCapita), nullBool(h.DangerousHouse), nullBool(h.SafeWater), h.Phone,
 		h.HousingStructure, h.HousingGrade, nullBool(h.RelocationHighRise), h.Livelihood, h.WaterSource, h.Assistance,
-		h.HelperName, h.HelperPhone, lon, lat, h.DataDate, int64(groups), householdHash(h, groups), rev, now, now,
+		h.HelperName, h.HelperPhone, lon, lat, h.DataDate, int64(groups), householdHash(h, groups&^backstop.GroupDisability), rev, now, now,
 	}
+}
+
+// deriveFromMembers fills what a household derives from its members
+// (people, head, youngest birth date) and returns its stored groups with
+// the disability bit.
+func deriveFromMembers(h *backstop.Household, members []*backstop.Member, groups backstop.Group) backstop.Group {
+	h.People, h.HeadName, h.YoungestBirth = len(members), "", ""
+	groups &^= backstop.GroupDisability
+	for _, m := range members {
+		if m.Disabled {
+			groups |= backstop.GroupDisability
+		}
+		if m.BirthDate > h.YoungestBirth {
+			h.YoungestBirth = m.BirthDate
+		}
+		if m.Relation == "户主" && (h.HeadName == "" || m.Name < h.HeadName) {
+			h.HeadName = m.Name
+		}
+	}
+	if h.HeadName == "" {
+		for _, m := range members {
+			if h.HeadName == "" || m.Name < h.HeadName {
+				h.HeadName = m.Name
+			}
+		}
+	}
+	return groups
 }
 
 var memberWriteColumns = []string{
@@ -439,7 +468,7 @@ func (db *DB) requireVillage(ctx context.Context, ex execer, code string) error 
 // insertOrUpdateHousehold writes the household row; it returns the id.
 func (db *DB) writeHouseholdRow(ctx context.Context, tx *sql.Tx, h *backstop.Household, rev int64, line float64) (int64, error) {
 	now := db.now().UTC()
-	groups := h.DeriveGroups(line) &^ backstop.GroupDisability
+	groups := deriveFromMembers(h, h.Members, h.DeriveGroups(line))
 	vals := householdValues(h, groups, rev, now)
 	set := make([]string, 0, len(householdWriteColumns))
 	for _, c := range householdWriteColumns {

@@ -241,6 +241,8 @@ func (db *DB) RegionDirectory(ctx context.Context) (*backstop.RegionDirectory, e
 	return d, nil
 }
 
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
 func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+	return likeEscaper.Replace(s)
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -104,11 +105,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	var handler slog.Handler = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})
+	level := slog.LevelInfo
+	if err := level.UnmarshalText([]byte(envOr("BACKSTOP_LOG_LEVEL", "info"))); err != nil {
+		fmt.Fprintf(stderr, "backstop: BACKSTOP_LOG_LEVEL: %v\n", err)
+		return 2
+	}
+	var handler slog.Handler = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
 	if *logFormat == "json" {
-		handler = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})
+		handler = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
 	}
 	env.logger = slog.New(handler)
+	if path := os.Getenv("BACKSTOP_CPUPROFILE"); path != "" {
+		// For measuring: a CPU profile of the whole command.
+		f, err := os.Create(path)
+		if err == nil {
+			pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	if err := runFn(ctx, env, positional); err != nil {
 		printError(stderr, err)
 		return 1
