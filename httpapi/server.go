@@ -220,4 +220,3 @@ type list[T any] struct {
 	Items []T `json:"items"`
 	Total int `json:"total"`
 }
-

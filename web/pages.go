@@ -410,4 +410,3 @@ func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request) error {
 	h.render(w, r, http.StatusOK, "audit.html", &page{Title: h.cats[langOf(r)].translate("menu.audit"), Menu: "audit", Data: data})
 	return nil
 }
-

@@ -157,7 +157,7 @@ func (h *Handler) funcs(lang string, cat catalog) template.FuncMap {
 			}
 			return out
 		},
-		"groups": func() []backstop.Group { return backstop.Groups },
+		"groups":   func() []backstop.Group { return backstop.Groups },
 		"groupKey": func(g backstop.Group) string { return g.String() },
 		"groupCount": func(c *backstop.RegionCounts, g backstop.Group) int {
 			if c == nil {
