@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Benchmarks behind docs/performance.md. Usage: bash bench/run.sh [import|list|all]
+# Needs PostgreSQL at BACKSTOP_TEST_POSTGRES (default the local test
+# database); works in bench/out (ignored by git).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+PG=${BACKSTOP_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
+OUT=bench/out
+mkdir -p "$OUT"
+go build -o "$OUT/backstop" ./cmd/backstop
+go build -o "$OUT/listlatency" ./bench/listlatency
+B="$OUT/backstop"
+
+pg_schema() { # a fresh schema and a URL pointing at it
+  psql "$PG" -qc "DROP SCHEMA IF EXISTS $1 CASCADE; CREATE SCHEMA $1" >/dev/null 2>&1
+  echo "${PG}&search_path=$1"
+}
+
+timed() { # command … : prints the command's output, wall time and peak RSS
+  /usr/bin/time -f "  wall %es, peak RSS %M KiB" "$@"
+}
+
+if [[ $what == import || $what == all ]]; then
+  echo "== roster import, 1,000,000 persons (generated, in region order as national exports are)"
+  [[ -f $OUT/roster-1m.csv ]] || "$B" demo --roster-csv "$OUT/roster-1m.csv" --persons 1000000
+  rm -rf "$OUT/import-sqlite"
+  "$B" demo --data "$OUT/import-sqlite" --households 0 >/dev/null 2>&1 # regions only
+  echo "-- SQLite, empty registry"
+  timed "$B" import households --data "$OUT/import-sqlite" "$OUT/roster-1m.csv"
+  echo "-- SQLite, same file again (nothing changes)"
+  timed "$B" import households --data "$OUT/import-sqlite" "$OUT/roster-1m.csv"
+  url=$(pg_schema bench_import)
+  "$B" demo --db "$url" --households 0 >/dev/null 2>&1
+  echo "-- PostgreSQL, empty registry"
+  timed "$B" import households --db "$url" "$OUT/roster-1m.csv"
+  echo "-- PostgreSQL, same file again"
+  timed "$B" import households --db "$url" "$OUT/roster-1m.csv"
+fi
+
+if [[ $what == list || $what == all ]]; then
+  echo "== GET /api/v1/households?region=<township>, 1,000,000 households"
+  if [[ ! -f $OUT/list-sqlite/backstop.db ]]; then
+    "$B" demo --data "$OUT/list-sqlite" --households 1000000
+  fi
+  "$OUT/listlatency" --data "$OUT/list-sqlite" -n 2000
+  url=$(psql "$PG" -tAc "SELECT 1 FROM pg_namespace WHERE nspname = 'bench_list'" | grep -q 1 && echo "${PG}&search_path=bench_list" || true)
+  if [[ -z $url ]]; then
+    url=$(pg_schema bench_list)
+    "$B" demo --db "$url" --households 1000000
+    psql "$PG" -qc "VACUUM ANALYZE bench_list.households" >/dev/null
+  fi
+  "$OUT/listlatency" --db "$url" -n 2000
+fi
