@@ -192,9 +192,13 @@ type HouseholdFilter struct {
 	Query  string // household number, person number, name or ID number
 	Offset int
 	Limit  int
-	// AfterID pages by key for exports, which must not skip or repeat rows.
-	AfterID int64
+	// After pages by key (village code, household number) for exports,
+	// which must neither skip nor repeat rows while the registry changes.
+	After *HouseholdKey
 }
+
+// HouseholdKey is the order of household lists: by village, then number.
+type HouseholdKey struct{ Village, Number string }
 
 // HouseholdService stores households and members. Every method applies the
 // scope of the user in ctx inside its query: outside the scope a read is

@@ -313,8 +313,8 @@ func householdWhere(u *backstop.User, f backstop.HouseholdFilter, now time.Time)
 		where = append(where, `(h.number = ? OR h.head_name LIKE ? ESCAPE '\' OR EXISTS (SELECT 1 FROM members m WHERE m.household_id = h.id AND (m.number = ? OR m.id_number = ? OR m.name LIKE ? ESCAPE '\')))`)
 		args = append(args, q, like, q, strings.ToUpper(q), like)
 	}
-	if f.AfterID > 0 {
-		where, args = append(where, "h.id > ?"), append(args, f.AfterID)
+	if f.After != nil {
+		where, args = append(where, "(h.village_code > ? OR (h.village_code = ? AND h.number > ?))"), append(args, f.After.Village, f.After.Village, f.After.Number)
 	}
 	return strings.Join(where, " AND "), args, nil
 }
@@ -336,7 +336,7 @@ func (db *DB) FindHouseholds(ctx context.Context, f backstop.HouseholdFilter) ([
 		return nil, 0, err
 	}
 	var total int
-	if f.AfterID == 0 {
+	if f.After == nil {
 		if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*) FROM households h WHERE `+cond), args...).Scan(&total); err != nil {
 			return nil, 0, db.translate(err)
 		}
@@ -346,11 +346,7 @@ func (db *DB) FindHouseholds(ctx context.Context, f backstop.HouseholdFilter) ([
 		limit = 20
 	}
 	limit = min(limit, MaxPageSize)
-	order := " ORDER BY h.village_code, h.number"
-	if f.AfterID > 0 || f.Offset < 0 {
-		order = " ORDER BY h.id"
-	}
-	rows, err := db.read.QueryContext(ctx, db.q(householdSelect+` WHERE `+cond+order+` LIMIT ? OFFSET ?`), append(args, limit, max(f.Offset, 0))...)
+	rows, err := db.read.QueryContext(ctx, db.q(householdSelect+` WHERE `+cond+` ORDER BY h.village_code, h.number LIMIT ? OFFSET ?`), append(args, limit, max(f.Offset, 0))...)
 	if err != nil {
 		return nil, 0, db.translate(err)
 	}
@@ -418,7 +414,8 @@ func (db *DB) ExportHouseholds(ctx context.Context, f backstop.HouseholdFilter, 
 				return err
 			}
 		}
-		f.AfterID = page[len(page)-1].ID
+		last := page[len(page)-1]
+		f.After = &backstop.HouseholdKey{Village: last.VillageCode, Number: last.Number}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/demo"
 	"github.com/zhangye-backstop/backstop/sqlstore"
 )
 
@@ -30,6 +31,7 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		{"AuditAppendOnly", testAuditAppendOnly},
 		{"Policy", testPolicy},
 		{"RegionCounts", testRegionCounts},
+		{"ExportPaging", testExportPaging},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -507,5 +509,34 @@ func testRegionCounts(t *testing.T, db *sqlstore.DB) {
 	counts, _ = db.RegionCounts(town, "620700")
 	if c := counts["620700000000"]; c.Households != 1 {
 		t.Errorf("city total seen by a township = %d, want 1 (own households only)", c.Households)
+	}
+}
+
+// testExportPaging streams more households than one page holds and checks
+// that none is skipped or repeated.
+func testExportPaging(t *testing.T, db *sqlstore.DB) {
+	ctx := Admin()
+	if _, err := demo.Fill(ctx, db, 1234, 7, nil); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	people := 0
+	err := db.ExportHouseholds(ctx, backstop.HouseholdFilter{}, func(h *backstop.Household) error {
+		if seen[h.Number] {
+			t.Fatalf("household %s exported twice", h.Number)
+		}
+		seen[h.Number] = true
+		people += len(h.Members)
+		if len(h.Members) != h.People {
+			t.Fatalf("household %s: %d members exported, people = %d", h.Number, len(h.Members), h.People)
+		}
+		return nil
+	})
+	if err != nil || len(seen) != 1234 {
+		t.Errorf("exported %d households, %v", len(seen), err)
+	}
+	counts, _ := db.RegionCounts(ctx, "620700")
+	if counts["620700000000"].People != people {
+		t.Errorf("people: exported %d, counted %d", people, counts["620700000000"].People)
 	}
 }

@@ -104,7 +104,20 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
 	u := backstop.UserFromContext(r.Context())
 	code := r.URL.Query().Get("region")
 	if code == "" {
+		// Start where there is a choice: below a scope with one child only
+		// (a national admin of one city's system) there is nothing to pick.
 		code = u.Region
+		for depth := 0; depth < 4; depth++ {
+			f := backstop.RegionFilter{Parent: code, Limit: 2}
+			if code == backstop.NationalScope {
+				f = backstop.RegionFilter{Level: backstop.LevelProvince, Limit: 2}
+			}
+			kids, _, err := h.store.FindRegions(r.Context(), f)
+			if err != nil || len(kids) != 1 {
+				break
+			}
+			code = kids[0].Code
+		}
 	}
 	if code != backstop.NationalScope {
 		var err error

@@ -3,10 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/zhangye-backstop/backstop/storetest"
 )
@@ -94,5 +101,62 @@ func TestHelp(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, "nonsense"); code != 2 {
 		t.Errorf("unknown command exit %d, want 2", code)
+	}
+}
+
+// syncBuffer collects a command's output while it runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestServeDemo runs the README's run command (serve --demo) on an empty
+// data directory and signs in with the admin password it was given.
+func TestServeDemo(t *testing.T) {
+	os.Setenv("BACKSTOP_ADMIN_PASSWORD", "first admin password")
+	defer os.Unsetenv("BACKSTOP_ADMIN_PASSWORD")
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errs syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"serve", "--demo", "--demo-households", "300", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, &out, &errs)
+	}()
+	var base string
+	for i := 0; i < 200 && base == ""; i++ {
+		time.Sleep(50 * time.Millisecond)
+		if m := regexp.MustCompile(`url=(http://[0-9.:]+)`).FindStringSubmatch(errs.String()); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" {
+		cancel()
+		t.Fatalf("server did not start:\n%s", errs.String())
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	resp, err := client.PostForm(base+"/login", url.Values{"name": {"admin"}, "password": {"first admin password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "甘州区") {
+		t.Errorf("after login: %d\n%s", resp.StatusCode, body)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("serve exit %d: %s", code, errs.String())
 	}
 }

@@ -1,0 +1,122 @@
+package demo_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/demo"
+	"github.com/zhangye-backstop/backstop/geo"
+	"github.com/zhangye-backstop/backstop/storetest"
+)
+
+func TestGeography(t *testing.T) {
+	g := demo.NewGeography(1, 10)
+	levels := map[backstop.RegionLevel]int{}
+	byCode := map[string]*backstop.Region{}
+	for _, r := range g.Regions {
+		levels[r.Level]++
+		byCode[r.Code] = r
+	}
+	if levels[backstop.LevelCounty] != 6 || levels[backstop.LevelTownship] != 78 || levels[backstop.LevelVillage] < 400 {
+		t.Fatalf("levels = %v, want 6 counties, 78 townships, hundreds of villages", levels)
+	}
+	if byCode["620723101000"].Name != "沙河镇" || byCode["620702000000"].Name != "甘州区" {
+		t.Error("real township or county names are missing")
+	}
+	// Every village lies inside its township and county (generated cells
+	// nest), and households fall inside their village.
+	gen := demo.NewGenerator(g, 1)
+	for i := 0; i < 2000; i++ {
+		h := gen.Next()
+		v := byCode[h.VillageCode]
+		if !v.Boundary.Contains(*h.Location) {
+			t.Fatalf("household %s at %v is outside its village %s", h.Number, h.Location, v.Code)
+		}
+		if !byCode[v.ParentCode].Boundary.Contains(*h.Location) {
+			t.Fatalf("household %s is outside its township", h.Number)
+		}
+		for _, m := range h.Members {
+			id, _, err := backstop.ValidateIDNumber(m.IDNumber)
+			if err != nil || !strings.HasPrefix(id, demo.FakeAddressCode) {
+				t.Fatalf("member %s: ID %s: %v (want a valid check digit and the unassigned prefix %s)", m.Number, m.IDNumber, err, demo.FakeAddressCode)
+			}
+			if m.Phone != "" && !strings.HasPrefix(m.Phone, "100") {
+				t.Fatalf("phone %s could be a real number", m.Phone)
+			}
+		}
+	}
+}
+
+func TestGroupShares(t *testing.T) {
+	gen := demo.NewGenerator(demo.NewGeography(2, 10), 2)
+	const n = 20000
+	var poor, monitored, dibao, tekun, disability int
+	for i := 0; i < n; i++ {
+		h := gen.Next()
+		g := h.DeriveGroups(0)
+		if g&backstop.GroupFormerlyPoor != 0 {
+			poor++
+		}
+		if g&backstop.GroupMonitored != 0 {
+			monitored++
+		}
+		if g&backstop.GroupDibao != 0 {
+			dibao++
+		}
+		if g&backstop.GroupTekun != 0 {
+			tekun++
+		}
+		if g&backstop.GroupDisability != 0 {
+			disability++
+		}
+	}
+	share := func(c int) float64 { return float64(c) / n }
+	for name, c := range map[string]struct{ got, lo, hi float64 }{
+		"formerly poor": {share(poor), .07, .09}, "monitored": {share(monitored), .01, .02}, "dibao": {share(dibao), .03, .05},
+		"tekun": {share(tekun), .003, .009}, "disability": {share(disability), .04, .06},
+	} {
+		if c.got < c.lo || c.got > c.hi {
+			t.Errorf("%s share %.3f outside [%.3f, %.3f]", name, c.got, c.lo, c.hi)
+		}
+	}
+}
+
+// TestFillThenRealBoundaries loads the demo, then the real county
+// boundaries, which replace the generated ones.
+func TestFillThenRealBoundaries(t *testing.T) {
+	db := storetest.OpenSQLite(t)
+	ctx := storetest.Admin()
+	filled, err := demo.Fill(ctx, db, 500, 1, nil)
+	if err != nil || !filled {
+		t.Fatalf("fill: %v %v", filled, err)
+	}
+	if filled, _ := demo.Fill(ctx, db, 500, 1, nil); filled {
+		t.Error("a second fill ran on a database with households")
+	}
+	_, total, _ := db.FindHouseholds(ctx, backstop.HouseholdFilter{})
+	if total != 500 {
+		t.Errorf("households = %d, want 500", total)
+	}
+	before, _ := db.FindRegion(ctx, "620723", false)
+	if before.BoundarySource != "generated" {
+		t.Errorf("boundary source before = %q", before.BoundarySource)
+	}
+	f, err := os.Open(storetest.SharedData(t, "boundaries/zhangye-620700-counties.wgs84.geojson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	regs, err := geo.ReadRegionsGeoJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ImportRegions(ctx, regs); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := db.FindRegion(ctx, "620723", true)
+	if after.BoundarySource != "imported" || after.Name != "临泽县" {
+		t.Errorf("after import: %+v", after)
+	}
+}
