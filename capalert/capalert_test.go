@@ -53,14 +53,14 @@ func TestValidFilesAccepted(t *testing.T) {
 
 func TestInvalidFilesRefused(t *testing.T) {
 	want := map[string]string{
-		"google-cap-library-derived_circle_negative_radius.xml":   "alert/info[0]/area[0]/circle: circle radius -3 km is negative",
-		"google-cap-library-derived_missing_scope.xml":            "alert/scope: required element <scope> is missing",
-		"google-cap-library-derived_not_cap_wrong_namespace.xml":  "not CAP",
-		"google-cap-library-derived_polygon_too_few_points.xml":   "alert/info[0]/area[0]/polygon: a polygon needs at least 4 positions",
-		"google-cap-library-derived_xml_syntax_error.xml":         "not well-formed XML",
-		"google-cap-library_invalid.xml":                          "alert/scope: required element <scope> is missing",
-		"google-cap-library_noaa_errors.xml":                      "alert/references: <references> is empty",
-		"google-cap-library_xee.xml":                              "DOCTYPE",
+		"google-cap-library-derived_circle_negative_radius.xml":  "alert/info[0]/area[0]/circle: circle radius -3 km is negative",
+		"google-cap-library-derived_missing_scope.xml":           "alert/scope: required element <scope> is missing",
+		"google-cap-library-derived_not_cap_wrong_namespace.xml": "not CAP",
+		"google-cap-library-derived_polygon_too_few_points.xml":  "alert/info[0]/area[0]/polygon: a polygon needs at least 4 positions",
+		"google-cap-library-derived_xml_syntax_error.xml":        "not well-formed XML",
+		"google-cap-library_invalid.xml":                         "alert/scope: required element <scope> is missing",
+		"google-cap-library_noaa_errors.xml":                     "alert/references: <references> is empty",
+		"google-cap-library_xee.xml":                             "DOCTYPE",
 	}
 	for _, f := range files(t, "invalid") {
 		name := filepath.Base(f)
