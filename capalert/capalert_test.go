@@ -288,3 +288,47 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestReadFeeds(t *testing.T) {
+	for name, want := range map[string]int{"google-cap-library_weather_index.atom": 2, "google-cap-library_weather.atom": 1, "google-cap-library_earthquake_index.atom": 1, "google-cap-library_amber.atom": 1} {
+		f, err := os.Open(sharedData(t, "cap/feeds/"+name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries, err := capalert.ReadFeed(f)
+		f.Close()
+		if err != nil || len(entries) != want {
+			t.Errorf("%s: %d entries, %v", name, len(entries), err)
+			continue
+		}
+		for _, e := range entries {
+			if e.Link == "" && e.Embedded == nil {
+				t.Errorf("%s: entry %s has neither link nor alert", name, e.ID)
+			}
+			if e.Embedded != nil {
+				if _, err := capalert.Parse(e.Embedded); err != nil {
+					t.Errorf("%s: embedded alert refused: %v %v", name, err, backstop.ErrorDetails(err))
+				}
+			}
+		}
+	}
+}
+
+func TestWriteFeedRoundTrip(t *testing.T) {
+	a := mustParse(t, []byte(base))
+	var buf bytes.Buffer
+	err := capalert.WriteFeed(&buf, "urn:backstop:feed", "张掖市预警", "http://x/cap/feed.atom", a.Sent, []capalert.FeedItem{
+		{ID: "urn:backstop:warning:1", Title: "暴雨橙色预警", Updated: a.Sent, Link: "http://x/cap/alerts/1.xml", Alert: capalert.Marshal(a)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := capalert.ReadFeed(&buf)
+	if err != nil || len(entries) != 1 || entries[0].Link != "http://x/cap/alerts/1.xml" {
+		t.Fatalf("read back: %+v %v", entries, err)
+	}
+	got := mustParse(t, entries[0].Embedded)
+	if asJSON(t, got) != asJSON(t, a) {
+		t.Errorf("embedded alert changed:\n%s\n%s", asJSON(t, got), asJSON(t, a))
+	}
+}
