@@ -11,6 +11,11 @@ type Store interface {
 	AuditService
 	RosterStore
 	PolicyService
+	WarningService
+	ExposureService
+	HouseholdPointSource
+	ConsultationService
+	FeedService
 	// Ping tells whether the database answers, for health checks.
 	Ping(ctx context.Context) error
 }

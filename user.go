@@ -43,16 +43,22 @@ const (
 	PermManageUsers   Permission = "users:manage"
 	PermManageRegions Permission = "regions:manage"
 	PermReadAudit     Permission = "audit:read"
+	PermReadWarnings  Permission = "warnings:read"
+	PermWriteWarnings Permission = "warnings:write"   // push, import and draw warnings
+	PermConsult       Permission = "warnings:consult" // record consultations
+	PermApprove       Permission = "warnings:approve" // approve consultations
+	PermManageFeeds   Permission = "feeds:manage"
 )
 
 var rolePermissions = map[Role][]Permission{
-	RoleAdmin:      {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermManageUsers, PermManageRegions, PermReadAudit},
-	RoleCity:       {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport},
-	RoleCounty:     {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport},
-	RoleTownship:   {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport},
-	RoleVillage:    {PermReadRegistry, PermWriteRegistry, PermRevealPII},
-	RoleDepartment: {PermReadRegistry},
-	RoleAuditor:    {PermReadRegistry, PermReadAudit},
+	RoleAdmin: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermManageUsers, PermManageRegions, PermReadAudit,
+		PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove, PermManageFeeds},
+	RoleCity:       {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove},
+	RoleCounty:     {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove},
+	RoleTownship:   {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings},
+	RoleVillage:    {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermReadWarnings},
+	RoleDepartment: {PermReadRegistry, PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds},
+	RoleAuditor:    {PermReadRegistry, PermReadAudit, PermReadWarnings},
 }
 
 // User is a person (or a system process) acting in backstop.
@@ -127,6 +133,13 @@ func RequireUser(ctx context.Context) (*User, error) {
 // machine, who already has the database: admin role, whole-country scope.
 func CommandLineUser(command string) *User {
 	return &User{Name: "cli:" + command, Role: RoleAdmin, Region: "000000000000", Via: "cli", Addr: "cli"}
+}
+
+// SystemUser is the actor of background jobs (feed polling, dispatch,
+// escalation): admin role, whole-country scope, marked as a job in the
+// audit trail.
+func SystemUser(job string) *User {
+	return &User{Name: "job:" + job, Role: RoleAdmin, Region: NationalScope, Via: "job", Addr: "job"}
 }
 
 // Token is an API bearer token of a user. Only its hash is stored.

@@ -9,28 +9,37 @@ import (
 	"time"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/alerting"
 )
 
 // schemaTypes are the Go types behind the document's schema names; the
 // schemas are derived from them by reflection so they follow the code.
 var schemaTypes = map[string]any{
-	"Household":     householdView{},
-	"HouseholdList": list[householdView]{},
-	"Member":        backstop.Member{},
-	"HistoryList":   list[backstop.HistoryEntry]{},
-	"Region":        regionView{},
-	"RegionList":    list[regionView]{},
-	"User":          backstop.User{},
-	"UserList":      list[backstop.User]{},
-	"NewUser":       newUser{},
-	"NewToken":      newToken{},
-	"TokenSecret":   tokenSecret{},
-	"ImportResult":  backstop.ImportResult{},
-	"ImportList":    list[backstop.ImportResult]{},
-	"AuditList":     list[backstop.AuditEntry]{},
-	"Policy":        backstop.Policy{},
-	"PolicyList":    list[backstop.Policy]{},
-	"Error":         ErrorBody{},
+	"Household":        householdView{},
+	"HouseholdList":    list[householdView]{},
+	"Member":           backstop.Member{},
+	"HistoryList":      list[backstop.HistoryEntry]{},
+	"Region":           regionView{},
+	"RegionList":       list[regionView]{},
+	"User":             backstop.User{},
+	"UserList":         list[backstop.User]{},
+	"NewUser":          newUser{},
+	"NewToken":         newToken{},
+	"TokenSecret":      tokenSecret{},
+	"ImportResult":     backstop.ImportResult{},
+	"ImportList":       list[backstop.ImportResult]{},
+	"AuditList":        list[backstop.AuditEntry]{},
+	"Policy":           backstop.Policy{},
+	"PolicyList":       list[backstop.Policy]{},
+	"Error":            ErrorBody{},
+	"WarningInput":     alerting.Input{},
+	"Warning":          warningView{},
+	"WarningList":      list[warningView]{},
+	"Exposure":         exposureView{},
+	"Consultation":     backstop.Consultation{},
+	"ConsultationList": list[backstop.Consultation]{},
+	"Feed":             backstop.Feed{},
+	"FeedList":         list[backstop.Feed]{},
 }
 
 var timeType = reflect.TypeOf(time.Time{})
@@ -122,6 +131,12 @@ func (s *Server) OpenAPI() map[string]any {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 				"multipart/form-data":      map[string]any{"schema": map[string]any{"type": "object", "properties": map[string]any{"file": map[string]any{"type": "string", "format": "binary"}}}},
 				"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}},
+			}}
+		case "WarningInput":
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				"application/cap+xml": map[string]any{"schema": map[string]any{"type": "string", "description": "a CAP 1.2 or 1.1 alert"}},
+				"application/xml":     map[string]any{"schema": map[string]any{"type": "string", "description": "a CAP 1.2 or 1.1 alert"}},
+				"application/json":    map[string]any{"schema": ref(rt.body)},
 			}}
 		default:
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(rt.body)}}}

@@ -15,6 +15,7 @@ func (s *Server) apiRoutes() []*route {
 		{name: "q", in: "query", typ: "string", desc: "household or person number, ID number, or part of a name"},
 	}, pageParams...)
 	number := param{name: "number", in: "path", typ: "string", desc: "household number (户编号)", required: true}
+	warningParam := param{name: "id", in: "path", typ: "integer", required: true, desc: "warning id"}
 	return []*route{
 		{method: "GET", path: "/api/v1/openapi.json", summary: "This OpenAPI document", tag: "meta", public: true, response: "object", handle: s.openAPI},
 		{method: "GET", path: "/api/v1/me", summary: "The signed-in user", tag: "users", response: "User", handle: s.me},
@@ -73,6 +74,24 @@ func (s *Server) apiRoutes() []*route {
 				{name: "entity", in: "query", typ: "string", desc: "e.g. household, user, import"},
 				{name: "record", in: "query", typ: "string", desc: "record key"},
 			}, pageParams...), response: "AuditList", handle: s.listAudit},
+
+		{method: "POST", path: "/api/v1/warnings", summary: "Push a warning: CAP 1.2/1.1 (application/cap+xml or application/xml) or JSON; 201 with the stored warning and its exposure totals, 200 for a duplicate, 400 with every element path and rule broken", tag: "warnings",
+			body: "WarningInput", response: "Warning", status: http.StatusCreated, handle: s.createWarning},
+		{method: "GET", path: "/api/v1/warnings", summary: "List warnings, newest first", tag: "warnings",
+			params:   append([]param{{name: "state", in: "query", typ: "string", desc: "active, updated, cancelled, expired"}, {name: "hazard", in: "query", typ: "string", desc: "hazard code"}}, pageParams...),
+			response: "WarningList", handle: s.listWarnings},
+		{method: "GET", path: "/api/v1/warnings/{id}", summary: "One warning", tag: "warnings", params: []param{warningParam}, response: "Warning", handle: s.getWarning},
+		{method: "GET", path: "/api/v1/warnings/{id}/cap", summary: "The warning's CAP document", tag: "warnings", params: []param{warningParam}, response: "file", handle: s.getWarningCAP},
+		{method: "GET", path: "/api/v1/warnings/{id}/exposure", summary: "Who the warning reaches, within your region: totals (households, people), breakdowns, and a page of the ranked households", tag: "warnings",
+			params: append([]param{warningParam}, pageParams...), response: "Exposure", handle: s.getExposure},
+		{method: "POST", path: "/api/v1/warnings/{id}/exposure", summary: "Compute the exposure again against the registry as it is now", tag: "warnings", params: []param{warningParam}, response: "Exposure", handle: s.recomputeExposure},
+		{method: "GET", path: "/api/v1/warnings/{id}/exposure.xlsx", summary: "The exposure as a spreadsheet (phones masked; audited)", tag: "warnings", params: []param{warningParam}, response: "file", handle: s.exportExposure},
+		{method: "GET", path: "/api/v1/warnings/{id}/consultations", summary: "Consultations (会商研判) on a warning", tag: "warnings", params: []param{warningParam}, response: "ConsultationList", handle: s.listConsultations},
+		{method: "POST", path: "/api/v1/warnings/{id}/consultations", summary: "Record a consultation", tag: "warnings", params: []param{warningParam}, body: "Consultation", response: "Consultation", status: http.StatusCreated, handle: s.createConsultation},
+		{method: "POST", path: "/api/v1/consultations/{id}/approve", summary: "Approve a consultation (you are recorded as approver)", tag: "warnings",
+			params: []param{{name: "id", in: "path", typ: "integer", required: true, desc: "consultation id"}}, response: "Consultation", handle: s.approveConsultation},
+		{method: "GET", path: "/api/v1/feeds", summary: "CAP feeds polled for warnings", tag: "warnings", response: "FeedList", handle: s.listFeeds},
+		{method: "POST", path: "/api/v1/feeds", summary: "Add a CAP index feed (Atom or RSS) to poll", tag: "warnings", body: "Feed", response: "Feed", status: http.StatusCreated, handle: s.createFeed},
 
 		{method: "GET", path: "/api/v1/policies", summary: "Policy parameters and their versions", tag: "policy",
 			params: []param{{name: "key", in: "query", typ: "string", desc: "one key"}}, response: "PolicyList", handle: s.listPolicies},

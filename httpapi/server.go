@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/alerting"
+	"github.com/zhangye-backstop/backstop/exposure"
 )
 
 // Config holds what the API needs beyond the store.
@@ -29,6 +31,9 @@ type Config struct {
 	Version string
 	// TempDir receives uploads while they are imported.
 	TempDir string
+	// Alerting ingests warnings; Exposure computes who they reach.
+	Alerting *alerting.Service
+	Exposure *exposure.Service
 }
 
 // Server is the JSON API.
@@ -95,6 +100,8 @@ func New(store backstop.Store, cfg Config) *Server {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
 	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /cap/feed.atom", s.capFeed)
+	s.mux.HandleFunc("GET /cap/alerts/{file}", s.capAlert)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, s.logger, backstop.Errorf(backstop.ENOTFOUND, "No API route %s %s.", r.Method, r.URL.Path))
@@ -220,3 +227,6 @@ type list[T any] struct {
 	Items []T `json:"items"`
 	Total int `json:"total"`
 }
+
+// beijingTZ is China Standard Time for dates written in sheets.
+var beijingTZ = time.FixedZone("CST", 8*3600)

@@ -54,6 +54,17 @@ type DB struct {
 	now    func() time.Time
 
 	rebound sync.Map // query → rebound query
+
+	// OnRegistryChange, when set, is called after a transaction that
+	// changed households commits (the exposure index catches up).
+	OnRegistryChange func()
+}
+
+// registryChanged tells the listener, if any.
+func (db *DB) registryChanged() {
+	if db.OnRegistryChange != nil {
+		db.OnRegistryChange()
+	}
 }
 
 // Options configure Open.

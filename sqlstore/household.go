@@ -545,6 +545,7 @@ func (db *DB) saveHousehold(ctx context.Context, h *backstop.Household, create b
 	if err != nil {
 		return err
 	}
+	defer db.registryChanged()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := db.requireVillage(ctx, tx, h.VillageCode); err != nil {
 			return err
@@ -639,6 +640,7 @@ func (db *DB) DeleteHousehold(ctx context.Context, number string) error {
 	if err != nil {
 		return err
 	}
+	defer db.registryChanged()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		id, err := db.lockHousehold(ctx, tx, u, number)
 		if err != nil {
@@ -668,6 +670,7 @@ func (db *DB) UpsertMember(ctx context.Context, householdNumber string, m *backs
 		return err
 	}
 	m.HouseholdNumber = householdNumber
+	defer db.registryChanged()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		id, err := db.lockHousehold(ctx, tx, u, householdNumber)
 		if err != nil {
@@ -699,6 +702,7 @@ func (db *DB) DeleteMember(ctx context.Context, householdNumber, memberNumber st
 	if err != nil {
 		return err
 	}
+	defer db.registryChanged()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		id, err := db.lockHousehold(ctx, tx, u, householdNumber)
 		if err != nil {

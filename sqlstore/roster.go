@@ -582,6 +582,7 @@ func (db *DB) ImportRoster(ctx context.Context, res *backstop.ImportResult, fill
 		}
 		lap("commit")
 		committed = true
+		db.registryChanged()
 		return nil
 	}
 	if err := tx.Rollback(); err != nil {

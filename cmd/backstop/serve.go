@@ -12,8 +12,13 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/riverqueue/river"
+
+	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/demo"
+	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpapi"
+	"github.com/zhangye-backstop/backstop/jobs"
 	"github.com/zhangye-backstop/backstop/web"
 )
 
@@ -27,6 +32,8 @@ func init() {
 			maxUpload := fs.Int64("max-upload-mib", envInt("BACKSTOP_MAX_UPLOAD_MIB", 256), "largest roster upload in MiB (env BACKSTOP_MAX_UPLOAD_MIB)")
 			sessionTTL := fs.Duration("session-ttl", 12*time.Hour, "how long a sign-in lasts")
 			rate := fs.Float64("rate", 50, "API requests per second per client (burst 4×)")
+			capSender := fs.String("cap-sender", envOr("BACKSTOP_CAP_SENDER", "backstop.zhangye.gov.cn"), "CAP sender id of warnings made in backstop (env BACKSTOP_CAP_SENDER)")
+			capRegion := fs.String("cap-region", envOr("BACKSTOP_CAP_REGION", "620700"), "6-digit region code in identifiers of warnings made in backstop (env BACKSTOP_CAP_REGION)")
 			return func(ctx context.Context, env *environment, args []string) error {
 				db, err := env.openStore(ctx)
 				if err != nil {
@@ -56,8 +63,26 @@ func init() {
 				if err := os.MkdirAll(tmp, 0o700); err != nil {
 					return err
 				}
+				exp := &exposure.Service{Store: db, Logger: logger}
+				if err := exp.Load(ctx); err != nil {
+					return fmt.Errorf("exposure index: %w", err)
+				}
+				db.OnRegistryChange = exp.Notify
+				go exp.Run(ctx, 2*time.Second)
+				alerts := &alerting.Service{Store: db, Exposer: exp, Logger: logger, Sender: *capSender, Region: *capRegion}
+				workers := river.NewWorkers()
+				river.AddWorker(workers, &jobs.PollFeedsWorker{Alerting: alerts, HTTP: &http.Client{Timeout: 30 * time.Second}})
+				queue, err := jobs.Open(ctx, db, jobs.Config{Workers: workers, Periodic: []*river.PeriodicJob{jobs.PollFeedsEvery(time.Minute)}, MaxWorkers: 4, Logger: logger})
+				if err != nil {
+					return err
+				}
+				if err := queue.Start(ctx); err != nil {
+					return err
+				}
+				defer queue.Stop(context.WithoutCancel(ctx))
 				auth := &httpapi.Auth{Users: db, Secure: *secure, SessionTTL: *sessionTTL, Logins: httpapi.NewRateLimiter(0.2, 10)}
-				api := httpapi.New(db, httpapi.Config{Logger: logger, Auth: auth, MaxUploadBytes: *maxUpload << 20, RequestsPerSecond: *rate, Burst: int(4 * *rate), Version: version, TempDir: tmp})
+				api := httpapi.New(db, httpapi.Config{Logger: logger, Auth: auth, MaxUploadBytes: *maxUpload << 20, RequestsPerSecond: *rate, Burst: int(4 * *rate), Version: version, TempDir: tmp,
+					Alerting: alerts, Exposure: exp})
 				ui, err := web.New(db, web.Config{Logger: logger, Auth: auth, API: api, TempDir: tmp, MaxUploadBytes: *maxUpload << 20, Version: version})
 				if err != nil {
 					return err

@@ -1,0 +1,248 @@
+package alerting
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/capalert"
+	"github.com/zhangye-backstop/backstop/geo"
+)
+
+// Input is a warning pushed by a department system as JSON, or entered in
+// the web form. backstop writes it as a CAP 1.2 alert and ingests that,
+// so every warning has one document and one set of checks.
+type Input struct {
+	Status      string       `json:"status,omitempty"`   // Actual (default), Exercise, Test, Draft
+	MsgType     string       `json:"msg_type,omitempty"` // Alert (default), Update, Cancel
+	Supersedes  int64        `json:"supersedes,omitempty"`
+	Hazard      string       `json:"hazard"` // taxonomy code or Chinese name (暴雨)
+	Level       string       `json:"level"`  // red, orange, yellow, blue (or 红, 橙, 黄, 蓝)
+	Event       string       `json:"event,omitempty"`
+	Headline    string       `json:"headline,omitempty"`
+	Description string       `json:"description,omitempty"`
+	Instruction string       `json:"instruction,omitempty"`
+	SenderName  string       `json:"sender_name,omitempty"`
+	Onset       *time.Time   `json:"onset,omitempty"`
+	Expires     *time.Time   `json:"expires,omitempty"`
+	Areas       []InputArea  `json:"areas"`
+}
+
+// InputArea is an area by region codes, a polygon (a GeoJSON geometry, or
+// an array of [lon, lat] positions) and/or a circle.
+type InputArea struct {
+	Desc    string          `json:"desc,omitempty"`
+	Regions []string        `json:"regions,omitempty"`
+	Polygon json.RawMessage `json:"polygon,omitempty"`
+	Circle  *struct {
+		Lon      float64 `json:"lon"`
+		Lat      float64 `json:"lat"`
+		RadiusKM float64 `json:"radius_km"`
+	} `json:"circle,omitempty"`
+}
+
+var levelWords = map[string]string{"红": backstop.LevelRed, "红色": backstop.LevelRed, "橙": backstop.LevelOrange, "橙色": backstop.LevelOrange,
+	"黄": backstop.LevelYellow, "黄色": backstop.LevelYellow, "蓝": backstop.LevelBlue, "蓝色": backstop.LevelBlue}
+
+var levelZH = map[string]string{backstop.LevelRed: "红色预警[Ⅰ级/特别严重]", backstop.LevelOrange: "橙色预警[Ⅱ级/严重]", backstop.LevelYellow: "黄色预警[Ⅲ级/较重]", backstop.LevelBlue: "蓝色预警[Ⅳ级/一般]"}
+
+// categoryOf maps a hazard to its CAP category.
+func categoryOf(h backstop.Hazard) string {
+	switch h {
+	case "fire_danger", "fire":
+		return "Fire"
+	case "geological", "collapse", "landslide", "debris_flow", "earthquake":
+		return "Geo"
+	case backstop.HazardOther:
+		return "Other"
+	}
+	return "Met"
+}
+
+// ToAlert checks the input and writes it as a CAP alert from sender.
+func (in *Input) ToAlert(ctx context.Context, store backstop.Store, sender, region string, now time.Time) (*capalert.Alert, error) {
+	var probs []backstop.Problem
+	fail := func(path, en, zh string) { probs = append(probs, backstop.Problem{Path: path, Reason: en, ReasonZH: zh}) }
+	hazard := backstop.Hazard(in.Hazard)
+	info, ok := backstop.HazardOf(hazard)
+	if !ok {
+		for _, h := range backstop.Hazards {
+			if h.ZH == in.Hazard || h.EN == in.Hazard {
+				info, ok, hazard = h, true, h.Code
+			}
+		}
+	}
+	if !ok {
+		fail("hazard", fmt.Sprintf("unknown hazard %q", in.Hazard), fmt.Sprintf("未知灾种“%s”", in.Hazard))
+	}
+	level := in.Level
+	if l, ok := levelWords[level]; ok {
+		level = l
+	}
+	if capalert.SeverityOfLevel[level] == "" {
+		fail("level", "level must be red, orange, yellow or blue", "预警级别须为红、橙、黄、蓝之一")
+	}
+	status := in.Status
+	if status == "" {
+		status = "Actual"
+	}
+	msgType := in.MsgType
+	if msgType == "" {
+		msgType = "Alert"
+	}
+	if len(in.Areas) == 0 {
+		fail("areas", "give at least one area (regions, a polygon or a circle)", "请至少指定一个预警区域")
+	}
+	a := &capalert.Alert{Sender: sender, Sent: now.In(capalert.Beijing).Truncate(time.Second), Status: status, MsgType: msgType, Scope: "Public"}
+	if status == "Exercise" {
+		a.Note = "演练 exercise"
+	}
+	if in.Supersedes != 0 {
+		prev, err := store.FindWarning(ctx, in.Supersedes)
+		if err != nil {
+			fail("supersedes", fmt.Sprintf("warning %d not found", in.Supersedes), fmt.Sprintf("找不到被更新的预警%d", in.Supersedes))
+		} else {
+			a.References = []capalert.Reference{{Sender: prev.Sender, Identifier: prev.Identifier, Sent: capalert.FormatTime(prev.Sent)}}
+		}
+	}
+	event := in.Event
+	if event == "" {
+		event = info.ZH
+	}
+	headline := in.Headline
+	if headline == "" && ok && levelZH[level] != "" {
+		headline = info.ZH + levelZH[level]
+	}
+	ci := capalert.Info{Language: "zh-CN", Categories: []string{categoryOf(hazard)}, Event: event, Urgency: "Expected",
+		Severity: capalert.SeverityOfLevel[level], Certainty: "Likely", SenderName: in.SenderName, Headline: headline,
+		Description: in.Description, Instruction: in.Instruction, Onset: in.Onset, Expires: in.Expires}
+	if ci.Urgency == "" {
+		ci.Urgency = "Unknown"
+	}
+	if in.Onset != nil && in.Expires != nil && in.Expires.Before(*in.Onset) {
+		fail("expires", "expires before onset", "解除时间早于开始时间")
+	}
+	idRegion := region
+	for i, ar := range in.Areas {
+		area := capalert.Area{Desc: ar.Desc}
+		for _, code := range ar.Regions {
+			norm, err := backstop.NormalizeRegionCode(code)
+			if err != nil {
+				fail(fmt.Sprintf("areas[%d].regions", i), backstop.ErrorMessage(err), "区划代码格式错误")
+				continue
+			}
+			r, err := store.FindRegion(ctx, norm, false)
+			if err != nil {
+				fail(fmt.Sprintf("areas[%d].regions", i), fmt.Sprintf("region %s does not exist", norm), fmt.Sprintf("区划%s不存在", norm))
+				continue
+			}
+			if idRegion == "" || idRegion == region {
+				idRegion = norm[:6]
+			}
+			area.Geocodes = append(area.Geocodes, capalert.NamedValue{Name: capalert.CPEASName, Value: norm})
+			if area.Desc == "" {
+				area.Desc = r.Name
+			} else if !strings.Contains(area.Desc, r.Name) && ar.Desc == "" {
+				area.Desc += " " + r.Name
+			}
+		}
+		if len(ar.Polygon) > 0 && string(ar.Polygon) != "null" {
+			mp, err := parsePolygon(ar.Polygon)
+			if err != nil {
+				fail(fmt.Sprintf("areas[%d].polygon", i), err.Error(), "多边形格式错误："+err.Error())
+			}
+			for _, poly := range mp {
+				if len(poly) > 1 {
+					fail(fmt.Sprintf("areas[%d].polygon", i), "holes are not part of CAP; give the outer ring only", "CAP多边形不支持内环")
+				}
+				ring := make(capalert.Polygon, len(poly[0]))
+				for k, pt := range poly[0] {
+					ring[k] = capalert.LatLon{Lat: pt.Lat, Lon: pt.Lon}
+				}
+				area.Polygons = append(area.Polygons, ring)
+			}
+		}
+		if ar.Circle != nil {
+			area.Circles = append(area.Circles, capalert.Circle{Centre: capalert.LatLon{Lat: ar.Circle.Lat, Lon: ar.Circle.Lon}, RadiusKM: ar.Circle.RadiusKM})
+		}
+		if area.Desc == "" {
+			area.Desc = "预警区域"
+		}
+		if len(area.Geocodes)+len(area.Polygons)+len(area.Circles) == 0 {
+			fail(fmt.Sprintf("areas[%d]", i), "the area has no regions, polygon or circle", "预警区域未指定区划、多边形或圆")
+		}
+		ci.Areas = append(ci.Areas, area)
+	}
+	if len(probs) > 0 {
+		return nil, &backstop.Error{Code: backstop.EINVALID, Message: "The warning is incomplete: " + probs[0].String(), ZH: "预警信息有误：" + probs[0].ReasonZH, Details: probs}
+	}
+	if len(idRegion) != 6 {
+		idRegion = "620700"
+	}
+	// GB/T 35965.1: region + agency + internal code + extension, entry
+	// time in Beijing time, sequence digit.
+	a.Identifier = fmt.Sprintf("%s000000%02d_%s_%d", idRegion, 0, a.Sent.Format("20060102150405"), now.Nanosecond()/100000000%10)
+	a.Infos = []capalert.Info{ci}
+	return a, nil
+}
+
+// parsePolygon reads a GeoJSON Polygon/MultiPolygon or a plain array of
+// [lon, lat] positions (closed or not).
+func parsePolygon(raw json.RawMessage) (backstop.MultiPolygon, error) {
+	var positions [][]float64
+	if err := json.Unmarshal(raw, &positions); err == nil {
+		if len(positions) < 3 {
+			return nil, fmt.Errorf("a polygon needs at least 3 positions")
+		}
+		ring := make(backstop.Ring, 0, len(positions)+1)
+		for i, p := range positions {
+			if len(p) < 2 {
+				return nil, fmt.Errorf("position %d is not [lon, lat]", i)
+			}
+			pt := backstop.Point{Lon: p[0], Lat: p[1]}
+			if !pt.Valid() {
+				return nil, fmt.Errorf("position %d (%g, %g) is not a longitude/latitude", i, p[0], p[1])
+			}
+			ring = append(ring, pt)
+		}
+		if ring[0] != ring[len(ring)-1] {
+			ring = append(ring, ring[0])
+		}
+		if len(ring) < 4 {
+			return nil, fmt.Errorf("a polygon needs at least 3 distinct positions")
+		}
+		return backstop.MultiPolygon{{ring}}, nil
+	}
+	var feature struct {
+		Type     string          `json:"type"`
+		Geometry json.RawMessage `json:"geometry"`
+	}
+	if err := json.Unmarshal(raw, &feature); err == nil && feature.Type == "Feature" {
+		raw = feature.Geometry
+	}
+	return geo.ParseGeometry(raw)
+}
+
+// IngestInput checks a department's or the form's warning, writes it as
+// CAP and ingests it.
+func (s *Service) IngestInput(ctx context.Context, in *Input, source string) (*backstop.Warning, error) {
+	u, err := backstop.RequireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := u.Require(backstop.PermWriteWarnings); err != nil {
+		return nil, err
+	}
+	region := s.Region
+	if u.Region != backstop.NationalScope {
+		region = u.Region[:6]
+	}
+	a, err := in.ToAlert(ctx, s.Store, s.Sender, region, s.now())
+	if err != nil {
+		return nil, err
+	}
+	return s.IngestCAP(ctx, capalert.Marshal(a), source)
+}

@@ -1,0 +1,196 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/zhangye-backstop/backstop"
+)
+
+const consultationColumns = `id, warning_id, departments, participants, assessment, decision, actions, approver, approved_at, held_at, created_by, created_at, updated_at`
+
+func scanConsultation(sc interface{ Scan(...any) error }) (*backstop.Consultation, error) {
+	var c backstop.Consultation
+	var deps, people, actions string
+	var approved sql.NullTime
+	if err := sc.Scan(&c.ID, &c.WarningID, &deps, &people, &c.Assessment, &c.Decision, &actions, &c.Approver, &approved, &c.HeldAt, &c.CreatedBy, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		return nil, err
+	}
+	json.Unmarshal([]byte(deps), &c.Departments)
+	json.Unmarshal([]byte(people), &c.Participants)
+	json.Unmarshal([]byte(actions), &c.Actions)
+	c.ApprovedAt = timePtr(approved)
+	return &c, nil
+}
+
+// CreateConsultation records a consultation on a warning.
+func (db *DB) CreateConsultation(ctx context.Context, c *backstop.Consultation) error {
+	u, err := backstop.RequireUser(ctx)
+	if err != nil {
+		return err
+	}
+	if err := u.Require(backstop.PermConsult); err != nil {
+		return err
+	}
+	var probs []backstop.Problem
+	if len(c.Departments) == 0 {
+		probs = append(probs, backstop.Problem{Path: "departments", Reason: "name the departments that took part", ReasonZH: "请填写参加会商的部门"})
+	}
+	if c.Assessment == "" {
+		probs = append(probs, backstop.Problem{Path: "assessment", Reason: "the assessment is required", ReasonZH: "请填写研判意见"})
+	}
+	if c.Decision != backstop.DecisionRelease && c.Decision != backstop.DecisionNoRelease {
+		probs = append(probs, backstop.Problem{Path: "decision", Reason: "decision must be release or no_release", ReasonZH: "会商结论须为发布或不发布"})
+	}
+	for _, a := range c.Actions {
+		known := false
+		for _, k := range backstop.ConsultationActions {
+			known = known || a == k
+		}
+		if !known {
+			probs = append(probs, backstop.Problem{Path: "actions", Reason: fmt.Sprintf("unknown action %q", a)})
+		}
+	}
+	if len(probs) > 0 {
+		return &backstop.Error{Code: backstop.EINVALID, Message: "The consultation is incomplete: " + probs[0].String(), ZH: "会商记录不完整：" + probs[0].ReasonZH, Details: probs}
+	}
+	now := db.now().UTC()
+	if c.HeldAt.IsZero() {
+		c.HeldAt = now
+	}
+	c.CreatedBy, c.CreatedAt, c.UpdatedAt, c.Approver, c.ApprovedAt = u.Name, now, now, "", nil
+	deps, _ := json.Marshal(c.Departments)
+	people, _ := json.Marshal(nonNil(c.Participants))
+	actions, _ := json.Marshal(nonNil(c.Actions))
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, db.q(`SELECT 1 FROM warnings WHERE id = ?`), c.WarningID).Scan(&one); err == sql.ErrNoRows {
+			return backstop.Errorf(backstop.ENOTFOUND, "Warning %d not found.", c.WarningID)
+		} else if err != nil {
+			return err
+		}
+		err := tx.QueryRowContext(ctx, db.q(`INSERT INTO consultations (warning_id, departments, participants, assessment, decision, actions, held_at, created_by, created_at, updated_at)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), c.WarningID, string(deps), string(people), c.Assessment, c.Decision, string(actions), c.HeldAt.UTC(), u.Name, now, now).Scan(&c.ID)
+		if err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, "consultation.create", "warning", fmt.Sprint(c.WarningID), c.Decision)
+	})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// ApproveConsultation records the acting user as approver.
+func (db *DB) ApproveConsultation(ctx context.Context, id int64) (*backstop.Consultation, error) {
+	u, err := backstop.RequireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := u.Require(backstop.PermApprove); err != nil {
+		return nil, err
+	}
+	now := db.now().UTC()
+	var c *backstop.Consultation
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		c, err = scanConsultation(tx.QueryRowContext(ctx, db.q(`SELECT `+consultationColumns+` FROM consultations WHERE id = ?`), id))
+		if err == sql.ErrNoRows {
+			return backstop.Errorf(backstop.ENOTFOUND, "Consultation %d not found.", id)
+		} else if err != nil {
+			return err
+		}
+		if c.ApprovedAt != nil {
+			return backstop.Errorf(backstop.ECONFLICT, "Consultation %d was approved by %s already.", id, c.Approver)
+		}
+		if _, err := tx.ExecContext(ctx, db.q(`UPDATE consultations SET approver = ?, approved_at = ?, updated_at = ? WHERE id = ?`), u.Name, now, now, id); err != nil {
+			return err
+		}
+		c.Approver, c.ApprovedAt, c.UpdatedAt = u.Name, &now, now
+		return db.audit(ctx, tx, "consultation.approve", "warning", fmt.Sprint(c.WarningID), fmt.Sprint(id))
+	})
+	return c, err
+}
+
+// FindConsultations lists a warning's consultations.
+func (db *DB) FindConsultations(ctx context.Context, warningID int64) ([]*backstop.Consultation, error) {
+	u, err := backstop.RequireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := u.Require(backstop.PermReadWarnings); err != nil {
+		return nil, err
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+consultationColumns+` FROM consultations WHERE warning_id = ? ORDER BY id`), warningID)
+	if err != nil {
+		return nil, db.translate(err)
+	}
+	defer rows.Close()
+	out := []*backstop.Consultation{}
+	for rows.Next() {
+		c, err := scanConsultation(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// CreateFeed adds a feed to poll.
+func (db *DB) CreateFeed(ctx context.Context, f *backstop.Feed) error {
+	u, err := backstop.RequireUser(ctx)
+	if err != nil {
+		return err
+	}
+	if err := u.Require(backstop.PermManageFeeds); err != nil {
+		return err
+	}
+	if f.IntervalSeconds < 30 {
+		f.IntervalSeconds = 300
+	}
+	f.CreatedBy, f.CreatedAt, f.Enabled = u.Name, db.now().UTC(), true
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, db.q(`INSERT INTO feeds (name, url, interval_seconds, enabled, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`),
+			f.Name, f.URL, f.IntervalSeconds, true, f.CreatedBy, f.CreatedAt).Scan(&f.ID); err != nil {
+			if backstop.ErrorCode(db.translate(err)) == backstop.ECONFLICT {
+				return backstop.Errorf(backstop.ECONFLICT, "The feed %s is configured already.", f.URL)
+			}
+			return err
+		}
+		return db.audit(ctx, tx, "feed.create", "feed", fmt.Sprint(f.ID), f.URL)
+	})
+}
+
+// FindFeeds lists the configured feeds.
+func (db *DB) FindFeeds(ctx context.Context) ([]*backstop.Feed, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, name, url, interval_seconds, enabled, last_polled_at, last_error, last_new, created_by, created_at FROM feeds ORDER BY id`)
+	if err != nil {
+		return nil, db.translate(err)
+	}
+	defer rows.Close()
+	out := []*backstop.Feed{}
+	for rows.Next() {
+		var f backstop.Feed
+		var polled sql.NullTime
+		if err := rows.Scan(&f.ID, &f.Name, &f.URL, &f.IntervalSeconds, &f.Enabled, &polled, &f.LastError, &f.LastNew, &f.CreatedBy, &f.CreatedAt); err != nil {
+			return nil, err
+		}
+		f.LastPolledAt = timePtr(polled)
+		out = append(out, &f)
+	}
+	return out, rows.Err()
+}
+
+// FeedPolled records a poll's outcome.
+func (db *DB) FeedPolled(ctx context.Context, id int64, at time.Time, newWarnings int, pollErr string) error {
+	_, err := db.write.ExecContext(ctx, db.q(`UPDATE feeds SET last_polled_at = ?, last_new = ?, last_error = ? WHERE id = ?`), at.UTC(), newWarnings, pollErr, id)
+	return db.translate(err)
+}

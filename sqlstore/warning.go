@@ -1,0 +1,205 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zhangye-backstop/backstop"
+)
+
+const warningColumns = `id, sender, identifier, sent, status, msg_type, scope, source, hazard, level, severity, urgency, certainty,
+ event, headline, description, instruction, sender_name, language, effective, onset, expires, areas, state,
+ COALESCE(supersedes, 0), COALESCE(superseded_by, 0), notes, cap, created_at, created_by`
+
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UTC()
+}
+
+func timePtr(n sql.NullTime) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := n.Time
+	return &t
+}
+
+func scanWarning(sc interface{ Scan(...any) error }) (*backstop.Warning, error) {
+	var w backstop.Warning
+	var effective, onset, expires sql.NullTime
+	var areas, notes, doc string
+	var hazard string
+	err := sc.Scan(&w.ID, &w.Sender, &w.Identifier, &w.Sent, &w.Status, &w.MsgType, &w.Scope, &w.Source, &hazard, &w.Level, &w.Severity,
+		&w.Urgency, &w.Certainty, &w.Event, &w.Headline, &w.Description, &w.Instruction, &w.SenderName, &w.Language,
+		&effective, &onset, &expires, &areas, &w.State, &w.Supersedes, &w.SupersededBy, &notes, &doc, &w.CreatedAt, &w.CreatedBy)
+	if err != nil {
+		return nil, err
+	}
+	w.Hazard = backstop.Hazard(hazard)
+	w.Effective, w.Onset, w.Expires = timePtr(effective), timePtr(onset), timePtr(expires)
+	if err := json.Unmarshal([]byte(areas), &w.Areas); err != nil {
+		return nil, fmt.Errorf("warning %d areas: %w", w.ID, err)
+	}
+	json.Unmarshal([]byte(notes), &w.Notes)
+	w.CAP = []byte(doc)
+	return &w, nil
+}
+
+// CreateWarning stores a warning and, for an Update or Cancel, supersedes
+// or ends the warnings it references, in one transaction.
+func (db *DB) CreateWarning(ctx context.Context, w *backstop.Warning, refs []backstop.WarningRef) error {
+	u, err := backstop.RequireUser(ctx)
+	if err != nil {
+		return err
+	}
+	if err := u.Require(backstop.PermWriteWarnings); err != nil {
+		return err
+	}
+	areas, err := json.Marshal(w.Areas)
+	if err != nil {
+		return err
+	}
+	if w.Notes == nil {
+		w.Notes = []backstop.Problem{}
+	}
+	notes, _ := json.Marshal(w.Notes)
+	w.CreatedAt, w.CreatedBy = db.now().UTC(), u.Name
+	if w.State == "" {
+		w.State = backstop.StateActive
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var existing int64
+		err := tx.QueryRowContext(ctx, db.q(`SELECT id FROM warnings WHERE sender = ? AND identifier = ? AND sent = ?`), w.Sender, w.Identifier, w.Sent.UTC()).Scan(&existing)
+		if err == nil {
+			w.ID = existing
+			return backstop.Errorf(backstop.ECONFLICT, "Warning %s from %s sent %s is stored already as %d.", w.Identifier, w.Sender, w.Sent.Format(time.RFC3339), existing)
+		} else if err != sql.ErrNoRows {
+			return err
+		}
+		// The warnings this one supersedes: the latest stored version of
+		// each reference.
+		var targets []int64
+		for _, r := range refs {
+			var id int64
+			err := tx.QueryRowContext(ctx, db.q(`SELECT id FROM warnings WHERE sender = ? AND identifier = ? ORDER BY sent DESC, id DESC LIMIT 1`), r.Sender, r.Identifier).Scan(&id)
+			if err == sql.ErrNoRows {
+				w.Notes = append(w.Notes, backstop.Problem{Path: "alert/references", Reason: fmt.Sprintf("referenced warning %s from %s is not stored here", r.Identifier, r.Sender)})
+				continue
+			} else if err != nil {
+				return err
+			}
+			targets = append(targets, id)
+		}
+		if len(targets) > 0 {
+			w.Supersedes = targets[0]
+		}
+		if w.MsgType == "Cancel" {
+			w.State = backstop.StateCancelled
+		}
+		notes, _ = json.Marshal(w.Notes)
+		var supersedes any
+		if w.Supersedes != 0 {
+			supersedes = w.Supersedes
+		}
+		err = tx.QueryRowContext(ctx, db.q(`INSERT INTO warnings (sender, identifier, sent, status, msg_type, scope, source, hazard, level, severity, urgency, certainty,
+ event, headline, description, instruction, sender_name, language, effective, onset, expires, areas, state, supersedes, notes, cap, created_at, created_by)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			w.Sender, w.Identifier, w.Sent.UTC(), w.Status, w.MsgType, w.Scope, w.Source, string(w.Hazard), w.Level, w.Severity, w.Urgency, w.Certainty,
+			w.Event, w.Headline, w.Description, w.Instruction, w.SenderName, w.Language, nullTime(w.Effective), nullTime(w.Onset), nullTime(w.Expires),
+			string(areas), w.State, supersedes, string(notes), string(w.CAP), w.CreatedAt, w.CreatedBy).Scan(&w.ID)
+		if err != nil {
+			return err
+		}
+		newState := backstop.StateUpdated
+		if w.MsgType == "Cancel" {
+			newState = backstop.StateCancelled
+		}
+		for _, t := range targets {
+			if _, err := tx.ExecContext(ctx, db.q(`UPDATE warnings SET state = ?, superseded_by = ? WHERE id = ? AND state IN ('active', 'updated')`), newState, w.ID, t); err != nil {
+				return err
+			}
+		}
+		detail := fmt.Sprintf("%s %s %s %s", w.MsgType, w.Hazard, w.Level, w.Status)
+		return db.audit(ctx, tx, "warning.create", "warning", fmt.Sprint(w.ID), detail)
+	})
+}
+
+// FindWarning returns one warning.
+func (db *DB) FindWarning(ctx context.Context, id int64) (*backstop.Warning, error) {
+	u, err := backstop.RequireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := u.Require(backstop.PermReadWarnings); err != nil {
+		return nil, err
+	}
+	w, err := scanWarning(db.read.QueryRowContext(ctx, db.q(`SELECT `+warningColumns+` FROM warnings WHERE id = ?`), id))
+	if err == sql.ErrNoRows {
+		return nil, backstop.Errorf(backstop.ENOTFOUND, "Warning %d not found.", id)
+	}
+	if err != nil {
+		return nil, db.translate(err)
+	}
+	w.State = w.CurrentState(db.now())
+	return w, nil
+}
+
+// FindWarnings lists warnings, newest first.
+func (db *DB) FindWarnings(ctx context.Context, f backstop.WarningFilter) ([]*backstop.Warning, int, error) {
+	u, err := backstop.RequireUser(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := u.Require(backstop.PermReadWarnings); err != nil {
+		return nil, 0, err
+	}
+	var where []string
+	var args []any
+	now := db.now().UTC()
+	switch f.State {
+	case "":
+	case backstop.StateExpired:
+		where, args = append(where, "state = 'active' AND expires IS NOT NULL AND expires < ?"), append(args, now)
+	case backstop.StateActive:
+		where, args = append(where, "state = 'active' AND (expires IS NULL OR expires >= ?)"), append(args, now)
+	default:
+		where, args = append(where, "state = ?"), append(args, f.State)
+	}
+	if f.Hazard != "" {
+		where, args = append(where, "hazard = ?"), append(args, string(f.Hazard))
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	var total int
+	if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*) FROM warnings`+cond), args...).Scan(&total); err != nil {
+		return nil, 0, db.translate(err)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > MaxPageSize {
+		limit = 50
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+warningColumns+` FROM warnings`+cond+` ORDER BY sent DESC, id DESC LIMIT ? OFFSET ?`), append(args, limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, db.translate(err)
+	}
+	defer rows.Close()
+	out := []*backstop.Warning{}
+	for rows.Next() {
+		w, err := scanWarning(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		w.State = w.CurrentState(db.now())
+		w.CAP = nil
+		out = append(out, w)
+	}
+	return out, total, rows.Err()
+}
