@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -182,11 +183,16 @@ func (in *Input) ToAlert(ctx context.Context, store backstop.Store, sender, regi
 	if len(idRegion) != 6 {
 		idRegion = "620700"
 	}
-	// GB/T 35965.1: region + agency + internal code + extension, entry
-	// time in Beijing time, sequence digit.
-	a.Identifier = fmt.Sprintf("%s000000%02d_%s_%d", idRegion, 0, a.Sent.Format("20060102150405"), now.Nanosecond()/100000000%10)
+	a.Identifier = gbIdentifier(idRegion, a.Sent, 0)
 	a.Infos = []capalert.Info{ci}
 	return a, nil
+}
+
+// gbIdentifier writes a GB/T 35965.1 identifier: region + agency (000) +
+// internal code (000) + extension (00), the entry time in Beijing time,
+// and the sequence digit n within that second.
+func gbIdentifier(region string, sent time.Time, n int) string {
+	return fmt.Sprintf("%s00000000_%s_%d", region, sent.In(capalert.Beijing).Format("20060102150405"), n)
 }
 
 // parsePolygon reads a GeoJSON Polygon/MultiPolygon or a plain array of
@@ -244,5 +250,17 @@ func (s *Service) IngestInput(ctx context.Context, in *Input, source string) (*b
 	if err != nil {
 		return nil, err
 	}
-	return s.IngestCAP(ctx, capalert.Marshal(a), source)
+	// The sequence digit tells apart up to ten warnings made in one second.
+	prefix := a.Identifier[:len(a.Identifier)-1]
+	for n := 0; ; n++ {
+		if n == 10 {
+			return nil, backstop.Errorf(backstop.ERATELIMIT, "More than ten warnings in one second; try again.")
+		}
+		a.Identifier = prefix + strconv.Itoa(n)
+		w, err := s.IngestCAP(ctx, capalert.Marshal(a), source)
+		if backstop.ErrorCode(err) == backstop.ECONFLICT {
+			continue
+		}
+		return w, err
+	}
 }

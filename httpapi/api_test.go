@@ -31,9 +31,13 @@ func newFixture(t *testing.T, open func(testing.TB) *sqlstore.DB) *fixture {
 	storetest.LoadRegions(t, db)
 	auth := &httpapi.Auth{Users: db, SessionTTL: time.Hour, Logins: httpapi.NewRateLimiter(1, 5)}
 	api := httpapi.New(db, httpapi.Config{Auth: auth, MaxUploadBytes: 64 << 10, TempDir: t.TempDir(), RequestsPerSecond: 1000, Burst: 1000})
-	srv := httptest.NewServer(api)
+	return &fixture{db: db, api: api, srv: newServer(t, api)}
+}
+
+func newServer(t *testing.T, h http.Handler) *httptest.Server {
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &fixture{db: db, api: api, srv: srv}
+	return srv
 }
 
 // token creates a user and returns a bearer token for it.
