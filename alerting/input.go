@@ -17,19 +17,19 @@ import (
 // the web form. backstop writes it as a CAP 1.2 alert and ingests that,
 // so every warning has one document and one set of checks.
 type Input struct {
-	Status      string       `json:"status,omitempty"`   // Actual (default), Exercise, Test, Draft
-	MsgType     string       `json:"msg_type,omitempty"` // Alert (default), Update, Cancel
-	Supersedes  int64        `json:"supersedes,omitempty"`
-	Hazard      string       `json:"hazard"` // taxonomy code or Chinese name (暴雨)
-	Level       string       `json:"level"`  // red, orange, yellow, blue (or 红, 橙, 黄, 蓝)
-	Event       string       `json:"event,omitempty"`
-	Headline    string       `json:"headline,omitempty"`
-	Description string       `json:"description,omitempty"`
-	Instruction string       `json:"instruction,omitempty"`
-	SenderName  string       `json:"sender_name,omitempty"`
-	Onset       *time.Time   `json:"onset,omitempty"`
-	Expires     *time.Time   `json:"expires,omitempty"`
-	Areas       []InputArea  `json:"areas"`
+	Status      string      `json:"status,omitempty"`   // Actual (default), Exercise, Test, Draft
+	MsgType     string      `json:"msg_type,omitempty"` // Alert (default), Update, Cancel
+	Supersedes  int64       `json:"supersedes,omitempty"`
+	Hazard      string      `json:"hazard"` // taxonomy code or Chinese name (暴雨)
+	Level       string      `json:"level"`  // red, orange, yellow, blue (or 红, 橙, 黄, 蓝)
+	Event       string      `json:"event,omitempty"`
+	Headline    string      `json:"headline,omitempty"`
+	Description string      `json:"description,omitempty"`
+	Instruction string      `json:"instruction,omitempty"`
+	SenderName  string      `json:"sender_name,omitempty"`
+	Onset       *time.Time  `json:"onset,omitempty"`
+	Expires     *time.Time  `json:"expires,omitempty"`
+	Areas       []InputArea `json:"areas"`
 }
 
 // InputArea is an area by region codes, a polygon (a GeoJSON geometry, or
@@ -66,7 +66,9 @@ func categoryOf(h backstop.Hazard) string {
 // ToAlert checks the input and writes it as a CAP alert from sender.
 func (in *Input) ToAlert(ctx context.Context, store backstop.Store, sender, region string, now time.Time) (*capalert.Alert, error) {
 	var probs []backstop.Problem
-	fail := func(path, en, zh string) { probs = append(probs, backstop.Problem{Path: path, Reason: en, ReasonZH: zh}) }
+	fail := func(path, en, zh string) {
+		probs = append(probs, backstop.Problem{Path: path, Reason: en, ReasonZH: zh})
+	}
 	hazard := backstop.Hazard(in.Hazard)
 	info, ok := backstop.HazardOf(hazard)
 	if !ok {

@@ -159,7 +159,9 @@ type Factor struct {
 }
 
 // elderly tells a household of one person aged ElderlyAge or more on day.
-func elderly(a geo.Attr, cutoff uint16) bool { return a.People == 1 && a.Youngest != 0 && a.Youngest <= cutoff }
+func elderly(a geo.Attr, cutoff uint16) bool {
+	return a.People == 1 && a.Youngest != 0 && a.Youngest <= cutoff
+}
 
 // Factors in the order reasons are written.
 var Factors = []Factor{

@@ -83,7 +83,10 @@ func TestWarningAPI(t *testing.T) {
 			resp, body = f.do(t, "GET", fmt.Sprintf("/api/v1/warnings/%d/exposure?limit=5", created.ID), dept, nil, "")
 			var ex struct {
 				Households, People int
-				Ranked             struct{ Items []map[string]any; Total int }
+				Ranked             struct {
+					Items []map[string]any
+					Total int
+				}
 			}
 			json.Unmarshal(body, &ex)
 			if resp.StatusCode != 200 || ex.Households != wantH || ex.People != wantP {
