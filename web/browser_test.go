@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/zhangye-backstop/backstop/alerting"
+	"github.com/zhangye-backstop/backstop/storetest"
 	"github.com/zhangye-backstop/backstop/web"
 )
 
@@ -92,6 +95,21 @@ func TestBrowserLoginAndHousehold(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`.notice`)),
 	))
 	revealedID := text(`[data-testid="id-number"]`)
+	// A warning's page draws its map: counties, the area, exposed villages.
+	w, err := s.alerts.IngestInput(storetest.Admin(), &alerting.Input{Hazard: "hail", Level: "yellow", Areas: []alerting.InputArea{{Regions: []string{"620723"}}}}, "form")
+	if err != nil {
+		t.Fatal(err)
+	}
+	step("warning page", chromedp.Do(ctx,
+		chromedp.Navigate(fmt.Sprintf("%s/warnings/%d", s.srv.URL, w.ID)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="exposure-cards"]`)),
+		chromedp.Sleep(300*time.Millisecond),
+	))
+	warningMap, err := chromedp.Run(ctx, chromedp.InnerHTML(chromedp.CSS(`#warning-map`)))
+	step("warning map", err)
+	if web.VendorBuilt() && !strings.Contains(warningMap, "canvas") {
+		t.Errorf("warning map did not draw: %q", warningMap)
+	}
 	if !strings.Contains(who, "张掖市") || !strings.Contains(who, "市级") {
 		t.Errorf("top bar = %q, want region and role", who)
 	}

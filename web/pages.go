@@ -42,6 +42,7 @@ func (h *Handler) routes() {
 	h.handle("GET /users", h.usersPage)
 	h.handle("POST /users", h.createUser)
 	h.handle("GET /audit", h.auditPage)
+	h.warningRoutes()
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/alerting"
+	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpapi"
 )
 
@@ -41,6 +43,9 @@ type Config struct {
 	// MaxUploadBytes limits a roster upload.
 	MaxUploadBytes int64
 	Version        string
+	// Alerting and Exposure serve the warning pages.
+	Alerting *alerting.Service
+	Exposure *exposure.Service
 }
 
 // Handler is the web UI.
@@ -166,8 +171,23 @@ func (h *Handler) funcs(lang string, cat catalog) template.FuncMap {
 			return c.Groups[g]
 		},
 		"levelName": func(l backstop.RegionLevel) string { return cat.translate("level." + l.String()) },
-		"roleName":  func(r backstop.Role) string { return cat.translate("role." + string(r)) },
-		"add":       func(a, b int) int { return a + b },
+		"hazardName": func(h backstop.HazardInfo) string {
+			if lang == LangEN {
+				return h.EN
+			}
+			return h.ZH
+		},
+		"datetimep": func(t *time.Time) string {
+			if t == nil {
+				return "—"
+			}
+			return t.In(beijing).Format("2006-01-02 15:04")
+		},
+		"join":          strings.Join,
+		"list":          func(v ...string) []string { return v },
+		"groupCountMap": func(m map[string]int, g backstop.Group) int { return m[g.String()] },
+		"roleName":      func(r backstop.Role) string { return cat.translate("role." + string(r)) },
+		"add":           func(a, b int) int { return a + b },
 		"json": func(v any) template.JS {
 			b, _ := json.Marshal(v)
 			return template.JS(b)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/alerting"
+	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpapi"
 	"github.com/zhangye-backstop/backstop/sqlstore"
 	"github.com/zhangye-backstop/backstop/storetest"
@@ -22,8 +24,9 @@ import (
 )
 
 type site struct {
-	db  *sqlstore.DB
-	srv *httptest.Server
+	db     *sqlstore.DB
+	srv    *httptest.Server
+	alerts *alerting.Service
 }
 
 const password = "correct horse battery"
@@ -35,9 +38,15 @@ func newSite(t *testing.T) *site {
 	if _, err := storetest.ImportRoster(storetest.Admin(), db, storetest.SharedData(t, "templates/households.csv"), backstop.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	exp := &exposure.Service{Store: db}
+	if err := exp.Load(storetest.Admin()); err != nil {
+		t.Fatal(err)
+	}
+	db.OnRegistryChange = exp.Notify
+	alerts := &alerting.Service{Store: db, Exposer: exp, Sender: "backstop.test", Region: "620700"}
 	auth := &httpapi.Auth{Users: db, SessionTTL: time.Hour, Logins: httpapi.NewRateLimiter(1, 20)}
-	api := httpapi.New(db, httpapi.Config{Auth: auth, TempDir: t.TempDir()})
-	ui, err := web.New(db, web.Config{Auth: auth, API: api, TempDir: t.TempDir()})
+	api := httpapi.New(db, httpapi.Config{Auth: auth, TempDir: t.TempDir(), Alerting: alerts, Exposure: exp})
+	ui, err := web.New(db, web.Config{Auth: auth, API: api, TempDir: t.TempDir(), Alerting: alerts, Exposure: exp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,12 +56,13 @@ func newSite(t *testing.T) *site {
 		{Name: "boss", Role: backstop.RoleCity, Region: "620700"},
 		{Name: "shahe", Role: backstop.RoleTownship, Region: "620723101"},
 		{Name: "audit", Role: backstop.RoleAuditor, Region: backstop.NationalScope},
+		{Name: "weather", Role: backstop.RoleDepartment, Region: "620700"},
 	} {
 		if err := db.CreateUser(storetest.Admin(), u, password); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return &site{db: db, srv: srv}
+	return &site{db: db, srv: srv, alerts: alerts}
 }
 
 // client signs in through the login form and returns a client with the
@@ -250,5 +260,48 @@ func TestCatalogsMatch(t *testing.T) {
 		if _, ok := zh[k]; !ok {
 			t.Errorf("key %s has no Chinese text", k)
 		}
+	}
+}
+
+func TestWarningPages(t *testing.T) {
+	s := newSite(t)
+	dept := s.client(t, "weather", web.LangZH)
+	form := url.Values{"hazard": {"rainstorm"}, "level": {"orange"}, "status": {"Actual"}, "onset": {"2026-07-15T10:00"}, "expires": {"2026-07-16T10:00"},
+		"region": {"620723101000", "620722107000"}, "description": {"预计有大到暴雨"}}
+	resp, err := dept.PostForm(s.srv.URL+"/warnings/new", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(body)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Request.URL.Path, "/warnings/") || !strings.Contains(page, "暴雨橙色预警") {
+		t.Fatalf("after the form: %d %s\n%s", resp.StatusCode, resp.Request.URL, page)
+	}
+	// The template roster's households in 沙河镇 and 南丰镇 are exposed.
+	if !strings.Contains(page, `data-testid="exposed-households">2<`) || !strings.Contains(page, `id="warning-map"`) || !strings.Contains(page, "马福林") {
+		t.Errorf("warning page lacks exposure, map or ranked list")
+	}
+	if strings.Contains(page, "⟦") {
+		i := strings.Index(page, "⟦")
+		t.Errorf("untranslated key %s", page[i:min(len(page), i+40)])
+	}
+	// A bad form names what is wrong, in Chinese.
+	resp, _ = dept.PostForm(s.srv.URL+"/warnings/new", url.Values{"hazard": {"rainstorm"}, "level": {"orange"}})
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "请至少指定一个预警区域") {
+		t.Errorf("empty area: %d", resp.StatusCode)
+	}
+	for _, path := range []string{"/warnings", "/warnings?state=active", "/feeds", "/warnings/new"} {
+		status, body := get(t, dept, s.srv.URL+path)
+		if status != 200 || strings.Contains(body, "⟦") {
+			t.Errorf("%s: %d (untranslated: %v)", path, status, strings.Contains(body, "⟦"))
+		}
+	}
+	// A township officer sees the warning but cannot enter one.
+	town := s.client(t, "shahe", web.LangZH)
+	if status, _ := get(t, town, s.srv.URL+"/warnings/new"); status != 403 {
+		t.Errorf("township form: %d", status)
 	}
 }

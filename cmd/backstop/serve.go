@@ -83,7 +83,7 @@ func init() {
 				auth := &httpapi.Auth{Users: db, Secure: *secure, SessionTTL: *sessionTTL, Logins: httpapi.NewRateLimiter(0.2, 10)}
 				api := httpapi.New(db, httpapi.Config{Logger: logger, Auth: auth, MaxUploadBytes: *maxUpload << 20, RequestsPerSecond: *rate, Burst: int(4 * *rate), Version: version, TempDir: tmp,
 					Alerting: alerts, Exposure: exp})
-				ui, err := web.New(db, web.Config{Logger: logger, Auth: auth, API: api, TempDir: tmp, MaxUploadBytes: *maxUpload << 20, Version: version})
+				ui, err := web.New(db, web.Config{Logger: logger, Auth: auth, API: api, TempDir: tmp, MaxUploadBytes: *maxUpload << 20, Version: version, Alerting: alerts, Exposure: exp})
 				if err != nil {
 					return err
 				}

@@ -26,6 +26,35 @@
     window.addEventListener("resize", function () { chart.resize(); });
   }
 
+  // The warning map: county outlines, the warning's areas on top, and the
+  // exposed villages shaded by the households they hold.
+  function drawWarningMap() {
+    var el = document.getElementById("warning-map");
+    var dataEl = document.getElementById("warning-map-data");
+    if (!el || !dataEl) return;
+    if (!window.echarts) { el.textContent = "ECharts is not built into this binary."; return; }
+    var d = JSON.parse(dataEl.textContent);
+    echarts.registerMap("warning", { type: "FeatureCollection", features: d.features });
+    var labels = {};
+    d.features.forEach(function (f) { labels[f.properties.name] = f.properties.label || ""; });
+    var regions = (d.areas || []).map(function (name) {
+      return { name: name, itemStyle: { areaColor: "rgba(180,35,24,0.12)", borderColor: "#b42318", borderWidth: 2 }, label: { show: false } };
+    });
+    d.features.forEach(function (f) {
+      if (f.properties.kind === "county") regions.push({ name: f.properties.name, itemStyle: { areaColor: "#f5f7fa", borderColor: "#616e7c", borderWidth: 1.2 } });
+    });
+    var villages = d.villages || [];
+    var maxV = villages.reduce(function (m, v) { return Math.max(m, v.value); }, 1);
+    var chart = echarts.init(el);
+    chart.setOption({
+      tooltip: { formatter: function (p) { var v = p.data; return (labels[p.name] || p.name) + (v ? "：" + v.value + " 户 / " + v.people + " 人" : ""); } },
+      visualMap: { min: 0, max: maxV, left: 8, bottom: 8, text: ["户", ""], calculable: true, seriesIndex: 0, inRange: { color: ["#fff4e5", "#e07a10", "#b42318"] } },
+      geo: { map: "warning", roam: true, regions: regions, itemStyle: { areaColor: "#fff", borderColor: "#bcccdc" }, emphasis: { label: { show: false } } },
+      series: [{ type: "map", geoIndex: 0, data: villages }]
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+
   // Without htmx, poll the import progress by reloading the page.
   function pollWithoutHtmx() {
     var p = document.querySelector("[data-poll]");
@@ -34,6 +63,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     drawHouseholdMap();
+    drawWarningMap();
     pollWithoutHtmx();
   });
 })();
