@@ -30,7 +30,7 @@ vet:
 	$(GO) vet ./...
 
 test: assets
-	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-test-tools.sh
 	$(GO) test -count=1 -timeout 30m ./...
 
 test-short:

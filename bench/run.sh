@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks behind docs/performance.md. Usage: bash bench/run.sh [import|list|all]
+# Benchmarks behind docs/performance.md. Usage: bash bench/run.sh [import|list|exposure|cap|all]
 # Needs PostgreSQL at BACKSTOP_TEST_POSTGRES (default the local test
 # database); works in bench/out (ignored by git).
 set -euo pipefail
@@ -51,4 +51,21 @@ if [[ $what == list || $what == all ]]; then
     psql "$PG" -qc "VACUUM ANALYZE bench_list.households" >/dev/null
   fi
   "$OUT/listlatency" --db "$url" -n 2000
+fi
+
+if [[ $what == exposure || $what == all ]]; then
+  echo "== exposure: 200-vertex polygon over ~10% of Zhangye's box, index vs PostGIS (needs postgresql-15-postgis-3)"
+  go build -o "$OUT/exposure" ./bench/exposure
+  if [[ ! -f $OUT/exposure-sqlite/backstop.db ]]; then
+    "$B" demo --data "$OUT/exposure-sqlite" --households 2000000
+  fi
+  "$OUT/exposure" -n 2000000 -runs 31 -pg "$PG" -store "$OUT/exposure-sqlite"
+  echo "-- 30,000,000 synthetic households in memory"
+  /usr/bin/time -f "  peak RSS %M KiB" "$OUT/exposure" -n 100000 -runs 15 -big 30000000 | grep -v "^index: 100000\|^brute"
+fi
+
+if [[ $what == cap || $what == all ]]; then
+  echo "== CAP: parse + validate + store one alert (OASIS examples), SQLite"
+  go build -o "$OUT/capingest" ./bench/capingest
+  "$OUT/capingest" -cap ../shared/data/cap/valid -runs 500
 fi

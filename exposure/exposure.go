@@ -35,14 +35,29 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
-func toPoint(p backstop.HouseholdPoint) geo.Point {
-	h := &backstop.Household{ID: p.ID, VillageCode: p.VillageCode, Groups: p.Groups, People: p.People, HousingGrade: p.HousingGrade,
-		HousingStructure: p.HousingStructure, Livelihood: p.Livelihood, WaterSource: p.WaterSource, YoungestBirth: p.YoungestBirth, Location: p.Location}
-	if p.RelocationHighRise {
-		t := true
-		h.RelocationHighRise = &t
+// toPoint packs a household for the index; youngest-birth dates repeat,
+// so their encoding is remembered.
+func toPoint(p backstop.HouseholdPoint, days map[string]uint16) geo.Point {
+	gp := geo.Point{ID: p.ID, Lon: math.NaN(), Lat: math.NaN(), Village: p.VillageCode}
+	if p.Location != nil {
+		gp.Lon, gp.Lat = p.Location.Lon, p.Location.Lat
 	}
-	return geo.PointOf(h)
+	d, ok := days[p.YoungestBirth]
+	if !ok {
+		d = geo.DaysSince1900(p.YoungestBirth)
+		days[p.YoungestBirth] = d
+	}
+	gp.Attr = geo.Attr{
+		Groups:   uint8(p.Groups & backstop.StoredGroups),
+		People:   uint8(min(p.People, 255)),
+		Housing:  geo.GradeCodes[p.HousingGrade] | geo.StructureCodes[p.HousingStructure]<<3,
+		Other:    geo.LivelihoodCodes[p.Livelihood] | geo.WaterCodes[p.WaterSource]<<4,
+		Youngest: d,
+	}
+	if p.RelocationHighRise {
+		gp.Attr.Other |= 1 << 6
+	}
+	return gp
 }
 
 // Load builds the index from the store.
@@ -50,10 +65,17 @@ func (s *Service) Load(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	start := time.Now()
-	var points []geo.Point
+	// Room for every household at once: growing a slice of millions
+	// would copy it again and again.
+	_, total, err := s.Store.FindHouseholds(backstop.NewContextWithUser(ctx, backstop.SystemUser("exposure")), backstop.HouseholdFilter{Limit: 1})
+	if err != nil {
+		return err
+	}
+	points := make([]geo.Point, 0, total+total/50+16)
+	days := map[string]uint16{}
 	rev, err := s.Store.ScanHouseholdPoints(ctx, 0, func(p backstop.HouseholdPoint) error {
 		if !p.Deleted {
-			points = append(points, toPoint(p))
+			points = append(points, toPoint(p, days))
 		}
 		return nil
 	})
@@ -85,11 +107,12 @@ func (s *Service) Sync(ctx context.Context) error {
 	}
 	var ups []geo.Point
 	var dels []int64
+	days := map[string]uint16{}
 	rev, err := s.Store.ScanHouseholdPoints(ctx, s.index.Rev(), func(p backstop.HouseholdPoint) error {
 		if p.Deleted {
 			dels = append(dels, p.ID)
 		} else {
-			ups = append(ups, toPoint(p))
+			ups = append(ups, toPoint(p, days))
 		}
 		return nil
 	})
@@ -213,7 +236,7 @@ func (s *Service) Compute(ctx context.Context, w *backstop.Warning) (*backstop.E
 	}
 	start := time.Now()
 	hits := ix.Query(AreaOf(w))
-	snap := Summarise(ix, hits, weights, s.now())
+	snap := Summarise(ix, &hits, weights, s.now())
 	snap.TookMS = float64(time.Since(start).Microseconds()) / 1000
 	snap.WarningID, snap.ComputedAt, snap.RegistryRev, snap.PolicyIDs = w.ID, s.now(), ix.Rev(), policyIDs
 	if _, err := s.Store.SaveExposure(ctx, snap); err != nil {
@@ -238,12 +261,16 @@ func invert(m map[string]uint8) map[uint8]string {
 }
 
 // Summarise counts hits per village and ranks them by score (ties by id).
-func Summarise(ix *geo.Index, hits []geo.Hit, weights []float64, now time.Time) *backstop.ExposureSnapshot {
+func Summarise(ix *geo.Index, hits *geo.Result, weights []float64, now time.Time) *backstop.ExposureSnapshot {
 	villages := ix.Villages()
 	cutoff := geo.DaysSince1900(now.AddDate(-backstop.ElderlyAge, 0, 0).Format("2006-01-02"))
 	snap := &backstop.ExposureSnapshot{Villages: map[string]*backstop.ExposureCounts{}}
-	ranked := make([]backstop.RankedHousehold, 0, len(hits))
-	for _, h := range hits {
+	ranked := make([]backstop.RankedHousehold, 0, hits.Len())
+	for i, id := range hits.IDs {
+		h := struct {
+			ID   int64
+			Attr geo.Attr
+		}{int64(id), hits.Attrs[i]}
 		code := villages[h.Attr.Village]
 		c := snap.Villages[code]
 		if c == nil {

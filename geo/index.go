@@ -300,13 +300,15 @@ func (ix *Index) compact() {
 	ix.extraPos = map[int64]int{}
 }
 
-// Hit is a household found by a query: its id and attributes.
-type Hit struct {
-	ID   int64
-	Lon  float32
-	Lat  float32
-	Attr Attr
+// Result is the households a query found: ids and attributes in the same
+// order.
+type Result struct {
+	IDs   []uint32
+	Attrs []Attr
 }
+
+// Len is the number of households found.
+func (r *Result) Len() int { return len(r.IDs) }
 
 // VillageCode returns the village code of an Attr.
 func (ix *Index) VillageCode(a Attr) string {
@@ -361,8 +363,22 @@ func (c Circle) Polygon() backstop.Polygon {
 	return backstop.Polygon{ring}
 }
 
-// Query returns every household inside the area, each once.
-func (ix *Index) Query(a Area) []Hit {
+// Query returns every household inside the area, each once, with its
+// attributes.
+func (ix *Index) Query(a Area) Result {
+	var r Result
+	ix.query(a, true, &r)
+	return r
+}
+
+// QueryIDs returns only the ids of the households inside the area.
+func (ix *Index) QueryIDs(a Area) []uint32 {
+	var r Result
+	ix.query(a, false, &r)
+	return r.IDs
+}
+
+func (ix *Index) query(a Area, attrs bool, r *Result) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	polys := append(backstop.MultiPolygon(nil), a.Polygons...)
@@ -370,12 +386,24 @@ func (ix *Index) Query(a Area) []Hit {
 		polys = append(polys, c.Polygon())
 	}
 	s := ix.snap
+	// Room for the likely answer, from the areas' share of the bounding
+	// box, so that the lists rarely grow.
+	estimate := 0
+	for _, p := range polys {
+		b := backstop.MultiPolygon{p}.Bound()
+		estimate += int(float64(s.len()) * math.Min(1, (b.Max.Lon-b.Min.Lon)*(b.Max.Lat-b.Min.Lat)/(s.g.cellW*s.g.cellH*float64(s.g.cols*s.g.rows))))
+	}
+	estimate = min(s.len(), estimate+1024)
+	r.IDs = make([]uint32, 0, estimate)
+	if attrs {
+		r.Attrs = make([]Attr, 0, estimate)
+	}
 	var seen []uint64 // only needed when parts may overlap
 	if len(polys)+len(a.Regions) > 1 {
 		seen = make([]uint64, (s.len()+63)/64)
 	}
-	var hits []Hit
-	take := func(pos uint32) {
+	clean := ix.deadN == 0 && seen == nil
+	one := func(pos uint32) {
 		if ix.dead[pos/64]&(1<<(pos%64)) != 0 {
 			return
 		}
@@ -385,46 +413,63 @@ func (ix *Index) Query(a Area) []Hit {
 			}
 			seen[pos/64] |= 1 << (pos % 64)
 		}
-		hits = append(hits, Hit{ID: int64(s.id[pos]), Lon: s.lon[pos], Lat: s.lat[pos], Attr: s.attr[pos]})
+		r.IDs = append(r.IDs, s.id[pos])
+		if attrs {
+			r.Attrs = append(r.Attrs, s.attr[pos])
+		}
+	}
+	run := func(from, to uint32) {
+		if clean {
+			// A run of cells wholly inside is one contiguous range.
+			r.IDs = append(r.IDs, s.id[from:to]...)
+			if attrs {
+				r.Attrs = append(r.Attrs, s.attr[from:to]...)
+			}
+			return
+		}
+		for pos := from; pos < to; pos++ {
+			one(pos)
+		}
 	}
 	for _, poly := range polys {
-		s.queryPolygon(newPrepared(poly), take)
+		s.queryPolygon(newPrepared(poly), run, one)
 	}
 	if len(a.Regions) > 0 {
 		inRegion := ix.villagesIn(a.Regions)
 		for pos := 0; pos < s.len(); pos++ {
 			if inRegion[s.attr[pos].Village] {
-				take(uint32(pos))
+				one(uint32(pos))
 			}
 		}
 	}
 	// Changed and new households since the snapshot, tested one by one.
-	extraSeen := map[int64]bool{}
+	var prepared []*prepared
+	for _, poly := range polys {
+		prepared = append(prepared, newPrepared(poly))
+	}
 	for _, p := range ix.extra {
 		in := false
 		if !math.IsNaN(p.Lon) {
-			pt := backstop.Point{Lon: float64(float32(p.Lon)), Lat: float64(float32(p.Lat))}
-			for _, poly := range polys {
-				if newPrepared(poly).contains(pt.Lon, pt.Lat) {
+			x, y := float64(float32(p.Lon)), float64(float32(p.Lat))
+			for _, pp := range prepared {
+				if pp.contains(x, y) {
 					in = true
 					break
 				}
 			}
 		}
-		if !in && len(a.Regions) > 0 {
-			for _, r := range a.Regions {
-				if backstop.CodeWithin(p.Village, r) {
-					in = true
-					break
-				}
+		for _, reg := range a.Regions {
+			if !in && backstop.CodeWithin(p.Village, reg) {
+				in = true
 			}
 		}
-		if in && !extraSeen[p.ID] {
-			extraSeen[p.ID] = true
-			hits = append(hits, Hit{ID: p.ID, Lon: float32(p.Lon), Lat: float32(p.Lat), Attr: p.Attr})
+		if in {
+			r.IDs = append(r.IDs, uint32(p.ID))
+			if attrs {
+				r.Attrs = append(r.Attrs, p.Attr)
+			}
 		}
 	}
-	return hits
 }
 
 func (ix *Index) villagesIn(regions []string) []bool {
@@ -492,12 +537,15 @@ func (p *prepared) contains(x, y float64) bool {
 	return crossings(p.edges, x, y)%2 == 1
 }
 
-// queryPolygon calls take for every snapshot position inside the polygon.
-// Row by row: edges crossing the row's band mark boundary cells; runs of
-// other cells are wholly inside or outside, decided by one test at a cell
-// centre, and taken as one contiguous range; points in boundary cells are
-// tested one by one against the row's edges only.
-func (s *snapshot) queryPolygon(p *prepared, take func(uint32)) {
+// queryPolygon finds every snapshot position inside the polygon. Row by
+// row: edges crossing the row's band mark the cells they pass through;
+// runs of unmarked cells are wholly inside or outside, decided by one test
+// at a cell centre, and are handed to run as one contiguous range. In a
+// marked cell, the centre is tested once against the row's edges; each
+// point then only needs the cell's own edges: it is inside when the
+// centre's answer, flipped once per edge crossing the segment from centre
+// to point, says so.
+func (s *snapshot) queryPolygon(p *prepared, run func(from, to uint32), one func(uint32)) {
 	g := &s.g
 	if len(p.edges) == 0 || p.maxX < g.minLon || p.maxY < g.minLat {
 		return
@@ -510,7 +558,8 @@ func (s *snapshot) queryPolygon(p *prepared, take func(uint32)) {
 		return
 	}
 	width := c1 - c0 + 1
-	boundary := make([]bool, width)
+	cellEdges := make([][]int32, width) // per column of the row: indexes into active
+	var marked []int
 	var active []edge
 	next := 0
 	for r := r0; r <= r1; r++ {
@@ -519,7 +568,6 @@ func (s *snapshot) queryPolygon(p *prepared, take func(uint32)) {
 		// little outside the cell they were sorted into.
 		bottom := g.minLat + float64(r)*g.cellH - bandSlack
 		top := bottom + g.cellH + 2*bandSlack
-		// Edges overlapping [bottom, top].
 		kept := active[:0]
 		for _, e := range active {
 			if e.ymax >= bottom {
@@ -533,8 +581,12 @@ func (s *snapshot) queryPolygon(p *prepared, take func(uint32)) {
 			}
 			next++
 		}
-		clear(boundary)
-		for _, e := range active {
+		for _, c := range marked {
+			cellEdges[c] = cellEdges[c][:0]
+		}
+		marked = marked[:0]
+		for ei := range active {
+			e := &active[ei]
 			// The edge's longitude span within the band.
 			ya, yb := math.Max(e.ymin, bottom), math.Min(e.ymax, top)
 			var xa, xb float64
@@ -550,32 +602,60 @@ func (s *snapshot) queryPolygon(p *prepared, take func(uint32)) {
 			ca := max(c0, int((xa-bandSlack-g.minLon)/g.cellW))
 			cb := min(c1, int((xb+bandSlack-g.minLon)/g.cellW))
 			for c := ca; c <= cb; c++ {
-				boundary[c-c0] = true
+				if len(cellEdges[c-c0]) == 0 {
+					marked = append(marked, c-c0)
+				}
+				cellEdges[c-c0] = append(cellEdges[c-c0], int32(ei))
 			}
 		}
 		rowBase := r * g.cols
 		midY := g.minLat + (float64(r)+0.5)*g.cellH
 		for c := c0; c <= c1; {
-			if boundary[c-c0] {
+			if edges := cellEdges[c-c0]; len(edges) > 0 {
 				cell := rowBase + c
-				for pos := s.cellStart[cell]; pos < s.cellStart[cell+1]; pos++ {
-					if crossings(active, float64(s.lon[pos]), float64(s.lat[pos]))%2 == 1 {
-						take(pos)
+				from, to := s.cellStart[cell], s.cellStart[cell+1]
+				if from < to {
+					cx := g.minLon + (float64(c)+0.5)*g.cellW
+					centreIn := crossings(active, cx, midY)%2 == 1
+					for pos := from; pos < to; pos++ {
+						px, py := float64(s.lon[pos]), float64(s.lat[pos])
+						in := centreIn
+						for _, ei := range edges {
+							e := &active[ei]
+							if segmentsCross(cx, midY, px, py, e.x1, e.y1, e.x2, e.y2) {
+								in = !in
+							}
+						}
+						if in {
+							one(pos)
+						}
 					}
 				}
 				c++
 				continue
 			}
-			run := c
-			for c <= c1 && !boundary[c-c0] {
+			first := c
+			for c <= c1 && len(cellEdges[c-c0]) == 0 {
 				c++
 			}
-			midX := g.minLon + (float64(run)+0.5)*g.cellW
-			if crossings(active, midX, midY)%2 == 1 {
-				for pos := s.cellStart[rowBase+run]; pos < s.cellStart[rowBase+c]; pos++ {
-					take(pos)
-				}
+			midX := g.minLon + (float64(first)+0.5)*g.cellW
+			if crossings(active, midX, midY)%2 == 1 && s.cellStart[rowBase+first] < s.cellStart[rowBase+c] {
+				run(s.cellStart[rowBase+first], s.cellStart[rowBase+c])
 			}
 		}
 	}
+}
+
+// segmentsCross tells whether segment a–b crosses segment c–d (touching at
+// an end counts on one side only, so a crossing at a shared vertex of two
+// edges is counted once).
+func segmentsCross(ax, ay, bx, by, cx, cy, dx, dy float64) bool {
+	d1 := (dx-cx)*(ay-cy) - (dy-cy)*(ax-cx)
+	d2 := (dx-cx)*(by-cy) - (dy-cy)*(bx-cx)
+	if (d1 > 0) == (d2 > 0) {
+		return false
+	}
+	d3 := (bx-ax)*(cy-ay) - (by-ay)*(cx-ax)
+	d4 := (bx-ax)*(dy-ay) - (by-ay)*(dx-ax)
+	return (d3 > 0) != (d4 > 0)
 }

@@ -60,13 +60,16 @@ func TestQueryMatchesBruteForce(t *testing.T) {
 				want[p.ID] = true
 			}
 		}
-		hits := ix.Query(Area{Polygons: backstop.MultiPolygon{poly}})
+		res := ix.Query(Area{Polygons: backstop.MultiPolygon{poly}})
 		got := map[int64]bool{}
-		for _, h := range hits {
-			if got[h.ID] {
-				t.Fatalf("trial %d: household %d returned twice", trial, h.ID)
+		for _, id := range res.IDs {
+			if got[int64(id)] {
+				t.Fatalf("trial %d: household %d returned twice", trial, id)
 			}
-			got[h.ID] = true
+			got[int64(id)] = true
+		}
+		if ids := ix.QueryIDs(Area{Polygons: backstop.MultiPolygon{poly}}); len(ids) != len(res.IDs) || len(res.Attrs) != len(res.IDs) {
+			t.Fatalf("QueryIDs %d, Query %d ids and %d attrs", len(ids), len(res.IDs), len(res.Attrs))
 		}
 		if len(got) != len(want) {
 			t.Fatalf("trial %d (%d vertices): index %d, brute force %d", trial, len(poly[0]), len(got), len(want))
@@ -98,12 +101,12 @@ func TestCirclesRegionsAndUpdates(t *testing.T) {
 			beyond++
 		}
 	}
-	got := len(ix.Query(Area{Circles: []Circle{c}}))
+	got := queryLen(ix, Area{Circles: []Circle{c}})
 	if got < within || got > beyond {
 		t.Errorf("circle: index %d, %d within 30 km, %d within 30.012 km", got, within, beyond)
 	}
 	// Region membership covers households without a position too.
-	byRegion := len(ix.Query(Area{Regions: []string{"620723101301"}}))
+	byRegion := queryLen(ix, Area{Regions: []string{"620723101301"}})
 	want := 0
 	for _, p := range pts {
 		if p.Village == "620723101301" {
@@ -115,16 +118,16 @@ func TestCirclesRegionsAndUpdates(t *testing.T) {
 	}
 	// Moving a household, deleting one, adding one.
 	box := backstop.MultiPolygon{{{{Lon: 99, Lat: 38}, {Lon: 99.01, Lat: 38}, {Lon: 99.01, Lat: 38.01}, {Lon: 99, Lat: 38.01}, {Lon: 99, Lat: 38}}}}
-	before := len(ix.Query(Area{Polygons: box}))
+	before := queryLen(ix, Area{Polygons: box})
 	moved := pts[100]
 	moved.Lon, moved.Lat = 99.005, 38.005
 	added := Point{ID: 999999, Lon: 99.006, Lat: 38.006, Village: "620723101201"}
 	ix.Apply([]Point{moved, added}, nil, 5)
-	if after := len(ix.Query(Area{Polygons: box})); after != before+2 {
+	if after := queryLen(ix, Area{Polygons: box}); after != before+2 {
 		t.Errorf("after move and add: %d, want %d", after, before+2)
 	}
 	ix.Apply(nil, []int64{999999, moved.ID}, 6)
-	if after := len(ix.Query(Area{Polygons: box})); after != before {
+	if after := queryLen(ix, Area{Polygons: box}); after != before {
 		t.Errorf("after deletes: %d, want %d", after, before)
 	}
 	if ix.Rev() != 6 || ix.Len() != 50000-1 {
@@ -138,12 +141,12 @@ func TestCirclesRegionsAndUpdates(t *testing.T) {
 		many = append(many, p)
 	}
 	full := Area{Polygons: backstop.MultiPolygon{randomPolygon(rand.New(rand.NewPCG(3, 3)), 100, 38.8, 1.5, 50)}}
-	n1 := len(ix.Query(full))
+	n1 := queryLen(ix, full)
 	ix.Apply(many, nil, 7)
 	if ix.extra != nil && len(ix.extra) > 0 {
 		t.Errorf("no compaction after %d changes", len(many))
 	}
-	if n2 := len(ix.Query(full)); n2 != n1+0 && n2 != n1 {
+	if n2 := queryLen(ix, full); n2 != n1+0 && n2 != n1 {
 		t.Errorf("compaction changed the answer: %d → %d", n1, n2)
 	}
 }
@@ -155,3 +158,5 @@ func haversineKM(a, b backstop.Point) float64 {
 	h := math.Sin(dla/2)*math.Sin(dla/2) + math.Cos(la1)*math.Cos(la2)*math.Sin(dlo/2)*math.Sin(dlo/2)
 	return 2 * r * math.Asin(math.Sqrt(h))
 }
+
+func queryLen(ix *Index, a Area) int { r := ix.Query(a); return r.Len() }

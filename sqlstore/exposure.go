@@ -216,27 +216,68 @@ func (db *DB) FindExposedHouseholds(ctx context.Context, snapshotID int64, offse
 }
 
 // ScanHouseholdPoints streams households changed after sinceRev for the
-// exposure index and returns the highest revision seen.
+// exposure index and returns the registry revision read up to. A full load
+// (sinceRev 0) scans the table in storage order; text values repeat across
+// millions of rows and are interned rather than allocated per row.
 func (db *DB) ScanHouseholdPoints(ctx context.Context, sinceRev int64, fn func(backstop.HouseholdPoint) error) (int64, error) {
 	maxRev := sinceRev
 	if err := db.read.QueryRowContext(ctx, `SELECT rev FROM registry_rev WHERE id = 1`).Scan(&maxRev); err != nil {
 		return 0, db.translate(err)
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT id, lon, lat, village_code, groups, people, housing_grade, housing_structure, livelihood, water_source,
- relocation_high_rise, youngest_birth, deleted, rev FROM households WHERE rev > ? AND rev <= ?`), sinceRev, maxRev)
+	const cols = `SELECT id, lon, lat, village_code, groups, people, housing_grade, housing_structure, livelihood, water_source,
+ relocation_high_rise, youngest_birth, deleted, rev FROM households`
+	var rows *sql.Rows
+	var err error
+	if sinceRev == 0 {
+		// Rows newer than maxRev may come too; applying them again later
+		// changes nothing.
+		rows, err = db.read.QueryContext(ctx, cols)
+	} else {
+		rows, err = db.read.QueryContext(ctx, db.q(cols+` WHERE rev > ? AND rev <= ?`), sinceRev, maxRev)
+	}
 	if err != nil {
 		return 0, db.translate(err)
 	}
 	defer rows.Close()
+	interned := map[string]string{}
+	intern := func(b sql.RawBytes) string {
+		if s, ok := interned[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		interned[s] = s
+		return s
+	}
+	// Coded columns hold a handful of values: a short list beats hashing.
+	var small [4][]string
+	internSmall := func(i int, b sql.RawBytes) string {
+		for _, s := range small[i] {
+			if s == string(b) {
+				return s
+			}
+		}
+		s := string(b)
+		small[i] = append(small[i], s)
+		return s
+	}
+	lastVillage := ""
+	var village, grade, structure, livelihood, water, youngest sql.RawBytes
 	for rows.Next() {
 		var p backstop.HouseholdPoint
 		var lon, lat sql.NullFloat64
 		var groups int64
 		var relocation sql.NullBool
-		if err := rows.Scan(&p.ID, &lon, &lat, &p.VillageCode, &groups, &p.People, &p.HousingGrade, &p.HousingStructure, &p.Livelihood, &p.WaterSource,
-			&relocation, &p.YoungestBirth, &p.Deleted, &p.Rev); err != nil {
+		if err := rows.Scan(&p.ID, &lon, &lat, &village, &groups, &p.People, &grade, &structure, &livelihood, &water,
+			&relocation, &youngest, &p.Deleted, &p.Rev); err != nil {
 			return 0, err
 		}
+		// Households are mostly stored village by village.
+		if lastVillage != string(village) {
+			lastVillage = intern(village)
+		}
+		p.VillageCode = lastVillage
+		p.HousingGrade, p.HousingStructure = internSmall(0, grade), internSmall(1, structure)
+		p.Livelihood, p.WaterSource, p.YoungestBirth = internSmall(2, livelihood), internSmall(3, water), intern(youngest)
 		if lon.Valid && lat.Valid {
 			p.Location = &backstop.Point{Lon: lon.Float64, Lat: lat.Float64}
 		}

@@ -25,9 +25,9 @@ func chromiumPath(t *testing.T) string {
 		}
 	}
 	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium is required under CI=true (scripts/ensure-chromium.sh installs it)")
+		t.Fatal("chromium is required under CI=true (scripts/ensure-test-tools.sh installs it)")
 	}
-	t.Skip("chromium not installed; run scripts/ensure-chromium.sh")
+	t.Skip("chromium not installed; run scripts/ensure-test-tools.sh")
 	return ""
 }
 
