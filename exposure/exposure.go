@@ -35,24 +35,18 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
-// toPoint packs a household for the index; youngest-birth dates repeat,
-// so their encoding is remembered.
-func toPoint(p backstop.HouseholdPoint, days map[string]uint16) geo.Point {
+// toPoint packs a household for the index.
+func toPoint(p backstop.HouseholdPoint) geo.Point {
 	gp := geo.Point{ID: p.ID, Lon: math.NaN(), Lat: math.NaN(), Village: p.VillageCode}
 	if p.Location != nil {
 		gp.Lon, gp.Lat = p.Location.Lon, p.Location.Lat
-	}
-	d, ok := days[p.YoungestBirth]
-	if !ok {
-		d = geo.DaysSince1900(p.YoungestBirth)
-		days[p.YoungestBirth] = d
 	}
 	gp.Attr = geo.Attr{
 		Groups:   uint8(p.Groups & backstop.StoredGroups),
 		People:   uint8(min(p.People, 255)),
 		Housing:  geo.GradeCodes[p.HousingGrade] | geo.StructureCodes[p.HousingStructure]<<3,
 		Other:    geo.LivelihoodCodes[p.Livelihood] | geo.WaterCodes[p.WaterSource]<<4,
-		Youngest: d,
+		Youngest: geo.DaysSince1900(p.YoungestBirth),
 	}
 	if p.RelocationHighRise {
 		gp.Attr.Other |= 1 << 6
@@ -72,10 +66,9 @@ func (s *Service) Load(ctx context.Context) error {
 		return err
 	}
 	points := make([]geo.Point, 0, total+total/50+16)
-	days := map[string]uint16{}
 	rev, err := s.Store.ScanHouseholdPoints(ctx, 0, func(p backstop.HouseholdPoint) error {
 		if !p.Deleted {
-			points = append(points, toPoint(p, days))
+			points = append(points, toPoint(p))
 		}
 		return nil
 	})
@@ -107,12 +100,11 @@ func (s *Service) Sync(ctx context.Context) error {
 	}
 	var ups []geo.Point
 	var dels []int64
-	days := map[string]uint16{}
 	rev, err := s.Store.ScanHouseholdPoints(ctx, s.index.Rev(), func(p backstop.HouseholdPoint) error {
 		if p.Deleted {
 			dels = append(dels, p.ID)
 		} else {
-			ups = append(ups, toPoint(p, days))
+			ups = append(ups, toPoint(p))
 		}
 		return nil
 	})

@@ -160,3 +160,17 @@ func haversineKM(a, b backstop.Point) float64 {
 }
 
 func queryLen(ix *Index, a Area) int { r := ix.Query(a); return r.Len() }
+
+func TestDaysSince1900(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want uint16
+	}{
+		{"1900-01-01", 0}, {"1900-01-02", 1}, {"1960-03-01", 21974}, {"2000-02-29", 36583},
+		{"2023-02-30", 0}, {"1899-12-31", 0}, {"", 0}, {"2020-1-01", 0}, {"2020-13-01", 0}, {"20a0-01-01", 0},
+	} {
+		if got := DaysSince1900(c.in); got != c.want {
+			t.Errorf("DaysSince1900(%q) = %d, want %d", c.in, got, c.want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -216,50 +217,115 @@ func (db *DB) FindExposedHouseholds(ctx context.Context, snapshotID int64, offse
 }
 
 // ScanHouseholdPoints streams households changed after sinceRev for the
-// exposure index and returns the registry revision read up to. A full load
-// (sinceRev 0) scans the table in storage order; text values repeat across
-// millions of rows and are interned rather than allocated per row.
+// exposure index and returns the registry revision read up to. fn is
+// called from one goroutine. A full load (sinceRev 0) reads id ranges on
+// several connections at once: decoding rows is most of the cost, and it
+// spreads over the cores.
 func (db *DB) ScanHouseholdPoints(ctx context.Context, sinceRev int64, fn func(backstop.HouseholdPoint) error) (int64, error) {
 	maxRev := sinceRev
 	if err := db.read.QueryRowContext(ctx, `SELECT rev FROM registry_rev WHERE id = 1`).Scan(&maxRev); err != nil {
 		return 0, db.translate(err)
 	}
-	const cols = `SELECT id, lon, lat, village_code, groups, people, housing_grade, housing_structure, livelihood, water_source,
- relocation_high_rise, youngest_birth, deleted, rev FROM households`
-	var rows *sql.Rows
-	var err error
-	if sinceRev == 0 {
-		// Rows newer than maxRev may come too; applying them again later
-		// changes nothing.
-		rows, err = db.read.QueryContext(ctx, cols)
-	} else {
-		rows, err = db.read.QueryContext(ctx, db.q(cols+` WHERE rev > ? AND rev <= ?`), sinceRev, maxRev)
+	if sinceRev > 0 {
+		err := db.scanPoints(ctx, db.q(pointColumns+` WHERE rev > ? AND rev <= ?`), []any{sinceRev, maxRev}, func(batch []backstop.HouseholdPoint) error {
+			for _, p := range batch {
+				if err := fn(p); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		return maxRev, err
 	}
-	if err != nil {
+	var lo, hi sql.NullInt64
+	if err := db.read.QueryRowContext(ctx, `SELECT min(id), max(id) FROM households`).Scan(&lo, &hi); err != nil {
 		return 0, db.translate(err)
 	}
-	defer rows.Close()
-	interned := map[string]string{}
-	intern := func(b sql.RawBytes) string {
-		if s, ok := interned[string(b)]; ok {
-			return s
-		}
-		s := string(b)
-		interned[s] = s
-		return s
+	if !lo.Valid {
+		return maxRev, nil
 	}
-	// Coded columns hold a handful of values: a short list beats hashing.
+	// Rows newer than maxRev may come too (each range is read a moment
+	// later): applying them again at the next sync changes nothing.
+	parts := max(1, min(runtime.GOMAXPROCS(0), 8))
+	step := (hi.Int64-lo.Int64)/int64(parts) + 1
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []backstop.HouseholdPoint, 2*parts)
+	errs := make(chan error, parts)
+	for i := range parts {
+		from := lo.Int64 + int64(i)*step
+		go func() {
+			errs <- db.scanPoints(ctx, db.q(pointColumns+` WHERE id >= ? AND id < ?`), []any{from, from + step}, func(batch []backstop.HouseholdPoint) error {
+				select {
+				case batches <- batch:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
+		}()
+	}
+	go func() {
+		var first error
+		for range parts {
+			if err := <-errs; err != nil && first == nil {
+				first = err
+				cancel()
+			}
+		}
+		errs <- first
+		close(batches)
+	}()
+	var fnErr error
+	for batch := range batches {
+		if fnErr != nil {
+			continue
+		}
+		for _, p := range batch {
+			if fnErr = fn(p); fnErr != nil {
+				cancel()
+				break
+			}
+		}
+	}
+	if fnErr != nil {
+		return 0, fnErr
+	}
+	if err := <-errs; err != nil {
+		return 0, db.translate(err)
+	}
+	return maxRev, nil
+}
+
+const pointColumns = `SELECT id, lon, lat, village_code, groups, people, housing_grade, housing_structure, livelihood, water_source,
+ relocation_high_rise, youngest_birth, deleted, rev FROM households`
+
+// scanPoints runs one query of pointColumns and hands its rows on in
+// batches. Text values repeat across millions of rows: villages come in
+// runs (households are stored village by village) and coded columns hold a
+// handful of values, so they are shared rather than allocated per row.
+func (db *DB) scanPoints(ctx context.Context, query string, args []any, emit func([]backstop.HouseholdPoint) error) error {
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
 	var small [4][]string
-	internSmall := func(i int, b sql.RawBytes) string {
+	share := func(i int, b sql.RawBytes) string {
 		for _, s := range small[i] {
 			if s == string(b) {
 				return s
 			}
 		}
 		s := string(b)
-		small[i] = append(small[i], s)
+		if len(small[i]) < 64 {
+			small[i] = append(small[i], s)
+		}
 		return s
 	}
+	const batchSize = 4096
+	batch := make([]backstop.HouseholdPoint, 0, batchSize)
+	locations := make([]backstop.Point, batchSize)
 	lastVillage := ""
 	var village, grade, structure, livelihood, water, youngest sql.RawBytes
 	for rows.Next() {
@@ -269,23 +335,35 @@ func (db *DB) ScanHouseholdPoints(ctx context.Context, sinceRev int64, fn func(b
 		var relocation sql.NullBool
 		if err := rows.Scan(&p.ID, &lon, &lat, &village, &groups, &p.People, &grade, &structure, &livelihood, &water,
 			&relocation, &youngest, &p.Deleted, &p.Rev); err != nil {
-			return 0, err
+			return err
 		}
-		// Households are mostly stored village by village.
 		if lastVillage != string(village) {
-			lastVillage = intern(village)
+			lastVillage = string(village)
 		}
 		p.VillageCode = lastVillage
-		p.HousingGrade, p.HousingStructure = internSmall(0, grade), internSmall(1, structure)
-		p.Livelihood, p.WaterSource, p.YoungestBirth = internSmall(2, livelihood), internSmall(3, water), intern(youngest)
+		p.HousingGrade, p.HousingStructure = share(0, grade), share(1, structure)
+		p.Livelihood, p.WaterSource, p.YoungestBirth = share(2, livelihood), share(3, water), string(youngest)
 		if lon.Valid && lat.Valid {
-			p.Location = &backstop.Point{Lon: lon.Float64, Lat: lat.Float64}
+			loc := &locations[len(batch)]
+			loc.Lon, loc.Lat = lon.Float64, lat.Float64
+			p.Location = loc
 		}
 		p.Groups = backstop.Group(groups)
 		p.RelocationHighRise = relocation.Valid && relocation.Bool
-		if err := fn(p); err != nil {
-			return 0, err
+		batch = append(batch, p)
+		if len(batch) == batchSize {
+			if err := emit(batch); err != nil {
+				return err
+			}
+			batch = make([]backstop.HouseholdPoint, 0, batchSize)
+			locations = make([]backstop.Point, batchSize)
 		}
 	}
-	return maxRev, rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(batch) > 0 {
+		return emit(batch)
+	}
+	return nil
 }
