@@ -2,12 +2,14 @@ package demo_test
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/demo"
 	"github.com/zhangye-backstop/backstop/geo"
+	"github.com/zhangye-backstop/backstop/roster"
 	"github.com/zhangye-backstop/backstop/storetest"
 )
 
@@ -118,5 +120,68 @@ func TestFillThenRealBoundaries(t *testing.T) {
 	after, _ := db.FindRegion(ctx, "620723", true)
 	if after.BoundarySource != "imported" || after.Name != "临泽县" {
 		t.Errorf("after import: %+v", after)
+	}
+}
+
+// TestLargeRosterImport imports a generated roster of several batches on
+// both engines: every person lands in the right household, and importing
+// the same file again changes nothing.
+func TestLargeRosterImport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	path := filepath.Join(t.TempDir(), "roster.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := demo.NewGeography(3, 10)
+	const persons = 2*roster.BatchRows + 1234
+	households, err := demo.WriteRoster(f, g, persons, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, e := range storetest.Engines {
+		t.Run(e.Name, func(t *testing.T) {
+			db := e.Open(t)
+			ctx := storetest.Admin()
+			if _, err := demo.Fill(ctx, db, 0, 3, nil); err != nil {
+				t.Fatal(err)
+			}
+			res, err := storetest.ImportRoster(ctx, db, path, backstop.ImportOptions{})
+			if err != nil {
+				t.Fatalf("import: %v", err)
+			}
+			if res.PeopleCreated != persons || res.HouseholdsCreated != households {
+				t.Fatalf("created %d households, %d people; want %d, %d", res.HouseholdsCreated, res.PeopleCreated, households, persons)
+			}
+			// Spot checks across the batches: members belong to their household.
+			list, total, err := db.FindHouseholds(ctx, backstop.HouseholdFilter{Limit: 1000})
+			if err != nil || total != households {
+				t.Fatalf("households listed %d (%v), want %d", total, err, households)
+			}
+			for i := 0; i < len(list); i += 97 {
+				h, err := db.FindHousehold(ctx, list[i].Number)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(h.Members) == 0 || len(h.Members) != h.People {
+					t.Fatalf("household %s: %d members, people %d", h.Number, len(h.Members), h.People)
+				}
+				for _, m := range h.Members {
+					if !strings.HasPrefix(m.Number, h.Number) {
+						t.Fatalf("person %s is in household %s", m.Number, h.Number)
+					}
+				}
+			}
+			again, err := storetest.ImportRoster(ctx, db, path, backstop.ImportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.HouseholdsCreated+again.HouseholdsUpdated+again.PeopleCreated+again.PeopleUpdated != 0 || again.PeopleUnchanged != persons {
+				t.Fatalf("second import changed things: %+v", again)
+			}
+		})
 	}
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // BatchRows is how many persons go to the store at once.
-const BatchRows = 2000
+const BatchRows = 10000
 
 // recentHouseholds is how many households keep their cells for naming the
 // column in which a later row disagrees; older ones keep a hash only.

@@ -10,9 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/zhangye-backstop/backstop"
 )
 
@@ -40,6 +37,13 @@ type rosterWriter struct {
 	// every household (0 otherwise).
 	policy      int64
 	policyMixed bool
+	// PostgreSQL: binary COPY layouts, and the households' id sequence.
+	hhCopy, mCopy *copyTable
+	idSequence    string
+	// SQLite: the next household id to hand out (0 before the first);
+	// PostgreSQL: ids taken from the sequence and not yet used.
+	nextID   int64
+	spareIDs []int64
 }
 
 // lineResolver picks the monitoring line in force for a village, caching
@@ -87,6 +91,9 @@ func (l *lineResolver) at(village string) *backstop.Policy {
 type prepared struct {
 	households [][]any // householdWriteColumns order
 	members    [][]any // memberWriteColumns order
+	// PostgreSQL: the same rows in binary COPY encoding.
+	householdsCopy, membersCopy [][]byte
+	err                         error
 }
 
 // Prepare derives each household's member-based fields from the members in
@@ -104,7 +111,33 @@ func (w *rosterWriter) Prepare(b *backstop.RosterBatch) {
 	for i, m := range b.Members {
 		p.members[i] = memberValues(m, w.now)
 	}
+	if w.hhCopy != nil {
+		p.householdsCopy, p.err = encodeRows(w.hhCopy, p.households)
+		if p.err == nil {
+			p.membersCopy, p.err = encodeRows(w.mCopy, p.members)
+		}
+	}
 	b.Prepared = p
+}
+
+// encodeRows encodes rows for COPY into one buffer, sliced per row.
+func encodeRows(t *copyTable, rows [][]any) ([][]byte, error) {
+	buf := make([]byte, 0, 256*len(rows))
+	ends := make([]int, len(rows))
+	var err error
+	for i, r := range rows {
+		if buf, err = t.appendRow(buf, r); err != nil {
+			return nil, err
+		}
+		ends[i] = len(buf)
+	}
+	out := make([][]byte, len(rows))
+	start := 0
+	for i, end := range ends {
+		out[i] = buf[start:end:end]
+		start = end
+	}
+	return out, nil
 }
 
 func (w *rosterWriter) preparedOf(b *backstop.RosterBatch) *prepared {
@@ -219,71 +252,52 @@ func valuesList(rows, cols int) string {
 	return b.String()
 }
 
-// insertNew writes rows known to be new. SQLite gets multi-row INSERT OR
-// FAIL statements (FAIL needs no statement journal, unlike the default
-// ABORT, and should a row conflict after all the error rolls back the
-// whole import); PostgreSQL gets COPY. For households it returns the new
-// ids in row order: SQLite reports them, PostgreSQL takes them from the
-// identity sequence first.
-func (w *rosterWriter) insertNew(ctx context.Context, table string, cols []string, rows [][]any, wantIDs bool) ([]int64, error) {
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	var ids []int64
-	if w.db.dialect == Postgres {
-		if wantIDs {
-			res, err := w.tx.QueryContext(ctx, `SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)`, table, len(rows))
-			if err != nil {
-				return nil, err
-			}
-			for res.Next() {
-				var id int64
-				res.Scan(&id)
-				ids = append(ids, id)
-			}
-			res.Close()
-			if err := res.Err(); err != nil {
-				return nil, err
-			}
-			withIDs := make([][]any, len(rows))
-			for i, r := range rows {
-				withIDs[i] = append([]any{ids[i]}, r...)
-			}
-			rows, cols = withIDs, append([]string{"id"}, cols...)
-		}
-		err := w.conn.Raw(func(dc any) error {
-			_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("copy %s: %w", table, err)
-		}
-		return ids, nil
-	}
+// insertNew writes rows known to be new with multi-row INSERT OR FAIL
+// statements on SQLite (FAIL needs no statement journal, unlike the
+// default ABORT, and should a row conflict after all the error rolls back
+// the whole import).
+func (w *rosterWriter) insertNew(ctx context.Context, table string, cols []string, rows [][]any) error {
 	for start := 0; start < len(rows); start += sqliteRows {
 		chunk := rows[start:min(start+sqliteRows, len(rows))]
 		n := len(chunk)
 		st, err := w.stmt(ctx, fmt.Sprintf("%s%d", table, n), func() string {
-			q := `INSERT OR FAIL INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES ` + valuesList(n, len(cols))
-			if wantIDs {
-				q += " RETURNING id"
-			}
-			return q
+			return `INSERT OR FAIL INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES ` + valuesList(n, len(cols))
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		args := make([]any, 0, n*len(cols))
 		for _, r := range chunk {
 			args = append(args, r...)
 		}
-		if !wantIDs {
-			if _, err := st.ExecContext(ctx, args...); err != nil {
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newHouseholdIDs hands out ids for n new households: from the identity
+// sequence on PostgreSQL, after the largest id on SQLite, whose single
+// writer holds the database for the whole import.
+func (w *rosterWriter) newHouseholdIDs(ctx context.Context, n int) ([]int64, error) {
+	ids := make([]int64, 0, n)
+	if w.db.dialect == SQLite {
+		if w.nextID == 0 {
+			if err := w.tx.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0) + 1 FROM households`).Scan(&w.nextID); err != nil {
 				return nil, err
 			}
-			continue
 		}
-		res, err := st.QueryContext(ctx, args...)
+		for range n {
+			ids = append(ids, w.nextID)
+			w.nextID++
+		}
+		return ids, nil
+	}
+	// Ids come in blocks: one round trip per block rather than per batch.
+	// Ids left over at the end are gaps, which identities allow.
+	for len(w.spareIDs) < n {
+		res, err := w.tx.QueryContext(ctx, `SELECT nextval($1::regclass) FROM generate_series(1, $2)`, w.idSequence, max(n, 16384))
 		if err != nil {
 			return nil, err
 		}
@@ -293,14 +307,60 @@ func (w *rosterWriter) insertNew(ctx context.Context, table string, cols []strin
 				res.Close()
 				return nil, err
 			}
-			ids = append(ids, id)
+			w.spareIDs = append(w.spareIDs, id)
 		}
 		res.Close()
 		if err := res.Err(); err != nil {
 			return nil, err
 		}
 	}
+	ids = append(ids, w.spareIDs[:n]...)
+	w.spareIDs = w.spareIDs[n:]
 	return ids, nil
+}
+
+// insertHouseholds writes the batch's households at the positions given
+// and returns their new ids in that order.
+func (w *rosterWriter) insertHouseholds(ctx context.Context, pb *prepared, positions []int) ([]int64, error) {
+	if len(positions) == 0 {
+		return nil, nil
+	}
+	ids, err := w.newHouseholdIDs(ctx, len(positions))
+	if err != nil {
+		return nil, err
+	}
+	if w.db.dialect == Postgres {
+		rows := make([][]byte, len(positions))
+		for i, pos := range positions {
+			rows[i] = pb.householdsCopy[pos]
+		}
+		return ids, copyRows(ctx, w.conn, w.hhCopy, "id", ids, rows)
+	}
+	rows := make([][]any, len(positions))
+	for i, pos := range positions {
+		rows[i] = append([]any{ids[i]}, pb.households[pos]...)
+	}
+	return ids, w.insertNew(ctx, "households", append([]string{"id"}, householdWriteColumns...), rows)
+}
+
+// insertMembers writes the batch's members at the positions given, each
+// with its household's id.
+func (w *rosterWriter) insertMembers(ctx context.Context, pb *prepared, positions []int, households []int64) error {
+	if len(positions) == 0 {
+		return nil
+	}
+	if w.db.dialect == Postgres {
+		rows := make([][]byte, len(positions))
+		for i, pos := range positions {
+			rows[i] = pb.membersCopy[pos]
+		}
+		return copyRows(ctx, w.conn, w.mCopy, "household_id", households, rows)
+	}
+	rows := make([][]any, len(positions))
+	for i, pos := range positions {
+		rows[i] = append([]any{households[i]}, pb.members[pos]...)
+	}
+	return w.insertNew(ctx, "members", append([]string{"household_id"}, memberWriteColumns...), rows)
 }
 
 // WriteBatch writes a batch: it reads the stored hashes of the batch's
@@ -312,6 +372,9 @@ func (w *rosterWriter) WriteBatch(ctx context.Context, b backstop.RosterBatch) e
 	w.seenPpl += len(b.Members)
 	w.batchNo++
 	pb := w.preparedOf(&b)
+	if pb.err != nil {
+		return pb.err
+	}
 	touched := map[int64]bool{}
 
 	keys := make([]any, len(b.Households))
@@ -345,15 +408,14 @@ func (w *rosterWriter) WriteBatch(ctx context.Context, b backstop.RosterBatch) e
 	}
 
 	ids := make(map[string]int64, len(b.Households))
-	var fresh [][]any
-	var freshNumbers []string
+	var fresh []int
 	updateCols := append(append([]string(nil), householdWriteColumns[1:len(householdWriteColumns)-2]...), "updated_at")
 	for i, h := range b.Households {
 		vals := pb.households[i]
 		old, ok := oldHH[h.Number]
 		switch {
 		case !ok:
-			fresh, freshNumbers = append(fresh, vals), append(freshNumbers, h.Number)
+			fresh = append(fresh, i)
 		case old.hash != vals[len(vals)-4].(int64) || old.deleted:
 			st, err := w.stmt(ctx, "h-update", func() string {
 				return `UPDATE households SET ` + strings.Join(updateCols, " = ?, ") + ` = ?, version = version + 1, deleted = FALSE WHERE id = ?`
@@ -371,16 +433,17 @@ func (w *rosterWriter) WriteBatch(ctx context.Context, b backstop.RosterBatch) e
 			ids[h.Number] = old.id
 		}
 	}
-	newIDs, err := w.insertNew(ctx, "households", householdWriteColumns, fresh, true)
+	newIDs, err := w.insertHouseholds(ctx, pb, fresh)
 	if err != nil {
 		return err
 	}
 	for i, id := range newIDs {
-		ids[freshNumbers[i]], touched[id] = id, true
+		ids[b.Households[fresh[i]].Number], touched[id] = id, true
 	}
 	w.counts.HouseholdsCreated += len(fresh)
 
-	var newMembers [][]any
+	var newMembers []int
+	var newMemberHouseholds []int64
 	memberUpdateCols := append([]string{"household_id"}, append(append([]string(nil), memberWriteColumns[1:len(memberWriteColumns)-2]...), "updated_at")...)
 	for i, m := range b.Members {
 		hid, ok := ids[m.HouseholdNumber]
@@ -396,7 +459,7 @@ func (w *rosterWriter) WriteBatch(ctx context.Context, b backstop.RosterBatch) e
 		old, ok := oldM[m.Number]
 		switch {
 		case !ok:
-			newMembers = append(newMembers, vals)
+			newMembers, newMemberHouseholds = append(newMembers, i), append(newMemberHouseholds, hid)
 			w.counts.PeopleCreated++
 		case old.hash != vals[len(vals)-3].(int64) || old.household != hid:
 			st, err := w.stmt(ctx, "m-update", func() string {
@@ -420,7 +483,7 @@ func (w *rosterWriter) WriteBatch(ctx context.Context, b backstop.RosterBatch) e
 			touched[hid] = false
 		}
 	}
-	if _, err := w.insertNew(ctx, "members", append([]string{"household_id"}, memberWriteColumns...), newMembers, false); err != nil {
+	if err := w.insertMembers(ctx, pb, newMembers, newMemberHouseholds); err != nil {
 		return err
 	}
 	return w.markTouched(ctx, touched)
@@ -497,6 +560,15 @@ func (db *DB) ImportRoster(ctx context.Context, res *backstop.ImportResult, fill
 	w := &rosterWriter{db: db, conn: conn, tx: tx, user: u, now: res.At, lines: lines, stmts: map[string]*sql.Stmt{}}
 	if db.dialect == Postgres {
 		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE import_touched (id BIGINT PRIMARY KEY) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		if w.hhCopy, err = newCopyTable(ctx, tx, "households", householdWriteColumns); err != nil {
+			return err
+		}
+		if w.mCopy, err = newCopyTable(ctx, tx, "members", memberWriteColumns); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT pg_get_serial_sequence('households', 'id')`).Scan(&w.idSequence); err != nil {
 			return err
 		}
 	} else {
