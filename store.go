@@ -16,6 +16,9 @@ type Store interface {
 	HouseholdPointSource
 	ConsultationService
 	FeedService
+	ReleaseService
+	TemplateService
+	ContactService
 	// Ping tells whether the database answers, for health checks.
 	Ping(ctx context.Context) error
 }

@@ -48,15 +48,21 @@ const (
 	PermConsult       Permission = "warnings:consult" // record consultations
 	PermApprove       Permission = "warnings:approve" // approve consultations
 	PermManageFeeds   Permission = "feeds:manage"
+	PermRelease       Permission = "warnings:release" // targeted releases
+	PermConfirm       Permission = "tasks:confirm"    // last-mile confirmations
+	PermManageReach   Permission = "reach:manage"     // contacts and message templates
+	PermManageChannel Permission = "channels:manage"  // see channel settings, send test messages
 )
 
 var rolePermissions = map[Role][]Permission{
 	RoleAdmin: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermManageUsers, PermManageRegions, PermReadAudit,
-		PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove, PermManageFeeds},
-	RoleCity:       {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove},
-	RoleCounty:     {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove},
-	RoleTownship:   {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings},
-	RoleVillage:    {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermReadWarnings},
+		PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove, PermManageFeeds, PermRelease, PermConfirm, PermManageReach, PermManageChannel},
+	RoleCity: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,
+		PermRelease, PermConfirm, PermManageReach},
+	RoleCounty: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,
+		PermRelease, PermConfirm, PermManageReach},
+	RoleTownship:   {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermConfirm},
+	RoleVillage:    {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermReadWarnings, PermConfirm},
 	RoleDepartment: {PermReadRegistry, PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds},
 	RoleAuditor:    {PermReadRegistry, PermReadAudit, PermReadWarnings},
 }

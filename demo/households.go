@@ -222,6 +222,7 @@ func (gen *Generator) NextIn(vi int) *backstop.Household {
 type Store interface {
 	backstop.RegionService
 	backstop.RosterStore
+	backstop.ContactService
 	FindHouseholds(ctx context.Context, f backstop.HouseholdFilter) ([]*backstop.Household, int, error)
 }
 
@@ -252,6 +253,9 @@ func Fill(ctx context.Context, store Store, n int, seed uint64, progress func(do
 		}
 	}
 	gen := NewGenerator(g, seed)
+	if err := store.CreateContacts(ctx, NewGenerator(g, seed+1).Contacts()...); err != nil {
+		return false, err
+	}
 	res := &backstop.ImportResult{FileName: fmt.Sprintf("demo (%d households, seed %d)", n, seed), Format: "demo"}
 	err = store.ImportRoster(ctx, res, func(w backstop.RosterWriter) error {
 		var batch backstop.RosterBatch
@@ -280,6 +284,46 @@ func Fill(ctx context.Context, store Store, n int, seed uint64, progress func(do
 		return w.WriteBatch(ctx, batch)
 	})
 	return err == nil, err
+}
+
+// Contacts generates who a release reaches besides households: a cadre
+// and a loudspeaker group per village, a duty officer per township and
+// county, the city's duty officer, departments of the notice subscribed to
+// their hazards, and a disaster information officer per township. Phones
+// start with 100 like the households' (no real number does); e-mail goes
+// to example.org (reserved, RFC 2606).
+func (gen *Generator) Contacts() []*backstop.Contact {
+	var out []*backstop.Contact
+	for _, r := range gen.geo.Regions {
+		switch r.Level {
+		case backstop.LevelVillage:
+			out = append(out, &backstop.Contact{Kind: backstop.ContactVillageCadre, Name: gen.name(), Department: r.Name + "村委会", Region: r.Code, Phone: gen.phone()},
+				&backstop.Contact{Kind: backstop.ContactBroadcast, Name: r.Name + "应急广播", Region: r.Code, Address: "tg-" + r.Code})
+		case backstop.LevelTownship:
+			out = append(out, &backstop.Contact{Kind: backstop.ContactDutyOfficer, Name: gen.name(), Department: r.Name + "值班室", Region: r.Code, Phone: gen.phone()},
+				&backstop.Contact{Kind: backstop.ContactInfoOfficer, Name: gen.name(), Department: r.Name, Region: r.Code, Phone: gen.phone()})
+		case backstop.LevelCounty:
+			out = append(out, &backstop.Contact{Kind: backstop.ContactDutyOfficer, Name: gen.name(), Department: r.Name + "应急管理局值班室", Region: r.Code, Phone: gen.phone(),
+				Email: "duty-" + r.Code[:6] + "@example.org"})
+		}
+	}
+	city := "620700000000"
+	out = append(out, &backstop.Contact{Kind: backstop.ContactDutyOfficer, Name: gen.name(), Department: "张掖市应急管理局值班室", Region: city, Phone: gen.phone(), Email: "duty-620700@example.org"})
+	for _, d := range []struct {
+		name    string
+		hazards []backstop.Hazard
+	}{
+		{"张掖市乡村振兴局", nil},
+		{"张掖市民政局", nil},
+		{"张掖市住房和城乡建设局", []backstop.Hazard{"rainstorm", "flood", "earthquake", "snowstorm", "gale", "landslide", "debris_flow", "collapse"}},
+		{"张掖市水务局", []backstop.Hazard{"rainstorm", "flood", "drought"}},
+		{"张掖市自然资源局", []backstop.Hazard{"landslide", "debris_flow", "collapse", "geological", "earthquake"}},
+		{"张掖市气象局", nil},
+	} {
+		out = append(out, &backstop.Contact{Kind: backstop.ContactDepartment, Name: gen.name(), Department: d.name, Region: city, Phone: gen.phone(),
+			Email: "dept-" + fmt.Sprint(len(out)) + "@example.org", Hazards: d.hazards})
+	}
+	return out
 }
 
 // WriteRoster writes a roster CSV of generated households with at least

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/alerting"
+	"github.com/zhangye-backstop/backstop/dispatch"
 )
 
 // schemaTypes are the Go types behind the document's schema names; the
@@ -40,6 +41,24 @@ var schemaTypes = map[string]any{
 	"ConsultationList": list[backstop.Consultation]{},
 	"Feed":             backstop.Feed{},
 	"FeedList":         list[backstop.Feed]{},
+	"ReleaseRequest":   dispatch.Request{},
+	"ReleasePreview":   dispatch.Preview{},
+	"Release":          releaseView{},
+	"ReleaseList":      list[backstop.Release]{},
+	"TaskList":         list[backstop.ConfirmationTask]{},
+	"Task":             backstop.ConfirmationTask{},
+	"Confirmation":     confirmation{},
+	"Receipt":          receipt{},
+	"ReceiptAnswer":    map[string]any{},
+	"Template":         backstop.MessageTemplate{},
+	"TemplateList":     list[backstop.MessageTemplate]{},
+	"TemplatePreview":  templatePreview{},
+	"TemplateText":     templatePreviewInput{},
+	"Contact":          backstop.Contact{},
+	"ContactList":      list[backstop.Contact]{},
+	"ChannelList":      list[channelView]{},
+	"TestMessage":      testMessage{},
+	"TestResult":       dispatch.TestResult{},
 }
 
 var timeType = reflect.TypeOf(time.Time{})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/alerting"
+	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/exposure"
 )
 
@@ -34,6 +35,10 @@ type Config struct {
 	// Alerting ingests warnings; Exposure computes who they reach.
 	Alerting *alerting.Service
 	Exposure *exposure.Service
+	// Dispatch makes and sends targeted releases.
+	Dispatch *dispatch.Service
+	// ReceiptSecret signs delivery receipts from gateways.
+	ReceiptSecret string
 }
 
 // Server is the JSON API.

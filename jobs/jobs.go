@@ -50,8 +50,9 @@ func Migrate(ctx context.Context, db *sqlstore.DB) error {
 type Config struct {
 	Workers  *river.Workers
 	Periodic []*river.PeriodicJob
-	// MaxWorkers per process on the default queue.
-	MaxWorkers int
+	// MaxWorkers per process on the default queue; DispatchWorkers on
+	// the dispatch queue.
+	MaxWorkers, DispatchWorkers int
 	// PollInterval is how often idle workers look for jobs.
 	PollInterval time.Duration
 	Logger       *slog.Logger
@@ -73,7 +74,7 @@ func Open(ctx context.Context, db *sqlstore.DB, cfg Config) (*Queue, error) {
 	if cfg.Workers != nil {
 		rc.Workers = cfg.Workers
 		rc.PeriodicJobs = cfg.Periodic
-		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(cfg.MaxWorkers, 1)}}
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(cfg.MaxWorkers, 1)}, QueueDispatch: {MaxWorkers: max(cfg.DispatchWorkers, 1)}}
 	}
 	client, err := river.NewClient(driverFor(db), rc)
 	if err != nil {

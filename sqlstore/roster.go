@@ -37,9 +37,8 @@ type rosterWriter struct {
 	// every household (0 otherwise).
 	policy      int64
 	policyMixed bool
-	// PostgreSQL: binary COPY layouts, and the households' id sequence.
+	// PostgreSQL: binary COPY layouts.
 	hhCopy, mCopy *copyTable
-	idSequence    string
 	// SQLite: the next household id to hand out (0 before the first);
 	// PostgreSQL: ids taken from the sequence and not yet used.
 	nextID   int64
@@ -277,55 +276,13 @@ func (w *rosterWriter) insertNew(ctx context.Context, table string, cols []strin
 	return nil
 }
 
-// newHouseholdIDs hands out ids for n new households: from the identity
-// sequence on PostgreSQL, after the largest id on SQLite, whose single
-// writer holds the database for the whole import.
-func (w *rosterWriter) newHouseholdIDs(ctx context.Context, n int) ([]int64, error) {
-	ids := make([]int64, 0, n)
-	if w.db.dialect == SQLite {
-		if w.nextID == 0 {
-			if err := w.tx.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0) + 1 FROM households`).Scan(&w.nextID); err != nil {
-				return nil, err
-			}
-		}
-		for range n {
-			ids = append(ids, w.nextID)
-			w.nextID++
-		}
-		return ids, nil
-	}
-	// Ids come in blocks: one round trip per block rather than per batch.
-	// Ids left over at the end are gaps, which identities allow.
-	for len(w.spareIDs) < n {
-		res, err := w.tx.QueryContext(ctx, `SELECT nextval($1::regclass) FROM generate_series(1, $2)`, w.idSequence, max(n, 16384))
-		if err != nil {
-			return nil, err
-		}
-		for res.Next() {
-			var id int64
-			if err := res.Scan(&id); err != nil {
-				res.Close()
-				return nil, err
-			}
-			w.spareIDs = append(w.spareIDs, id)
-		}
-		res.Close()
-		if err := res.Err(); err != nil {
-			return nil, err
-		}
-	}
-	ids = append(ids, w.spareIDs[:n]...)
-	w.spareIDs = w.spareIDs[n:]
-	return ids, nil
-}
-
 // insertHouseholds writes the batch's households at the positions given
 // and returns their new ids in that order.
 func (w *rosterWriter) insertHouseholds(ctx context.Context, pb *prepared, positions []int) ([]int64, error) {
 	if len(positions) == 0 {
 		return nil, nil
 	}
-	ids, err := w.newHouseholdIDs(ctx, len(positions))
+	ids, err := w.db.takeIDs(ctx, w.tx, "households", &w.nextID, &w.spareIDs, len(positions))
 	if err != nil {
 		return nil, err
 	}
@@ -566,9 +523,6 @@ func (db *DB) ImportRoster(ctx context.Context, res *backstop.ImportResult, fill
 			return err
 		}
 		if w.mCopy, err = newCopyTable(ctx, tx, "members", memberWriteColumns); err != nil {
-			return err
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT pg_get_serial_sequence('households', 'id')`).Scan(&w.idSequence); err != nil {
 			return err
 		}
 	} else {

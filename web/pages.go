@@ -43,6 +43,7 @@ func (h *Handler) routes() {
 	h.handle("POST /users", h.createUser)
 	h.handle("GET /audit", h.auditPage)
 	h.warningRoutes()
+	h.releaseRoutes()
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {

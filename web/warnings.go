@@ -211,7 +211,11 @@ func (h *Handler) warningPage(w http.ResponseWriter, r *http.Request) error {
 	if row.Exposure != nil {
 		breakdown = breakdowns(row.Exposure.Total)
 	}
-	data := map[string]any{"Row": row, "Ranked": ranked, "RankedTotal": rankedTotal, "Page": p, "Pages": max((rankedTotal+size-1)/size, 1), "Offset": (p - 1) * size,
+	releases, err := h.releaseSection(r, warning)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Release": releases, "Row": row, "Ranked": ranked, "RankedTotal": rankedTotal, "Page": p, "Pages": max((rankedTotal+size-1)/size, 1), "Offset": (p - 1) * size,
 		"Consultations": consultations, "ReleaseAllowed": allowed, "ReleaseWhy": why, "Map": mapData, "Breakdowns": breakdown, "Groups": backstop.Groups,
 		"CanConsult": u.Can(backstop.PermConsult), "CanApprove": u.Can(backstop.PermApprove), "CanWrite": u.Can(backstop.PermWriteWarnings),
 		"CanExport": u.Can(backstop.PermExport), "Actions": backstop.ConsultationActions, "Now": time.Now().In(beijing).Format("2006-01-02T15:04")}

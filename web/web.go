@@ -24,6 +24,7 @@ import (
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/alerting"
+	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpapi"
 )
@@ -46,6 +47,8 @@ type Config struct {
 	// Alerting and Exposure serve the warning pages.
 	Alerting *alerting.Service
 	Exposure *exposure.Service
+	// Dispatch makes targeted releases and records confirmations.
+	Dispatch *dispatch.Service
 }
 
 // Handler is the web UI.

@@ -34,6 +34,7 @@ func init() {
 			rate := fs.Float64("rate", 50, "API requests per second per client (burst 4×)")
 			capSender := fs.String("cap-sender", envOr("BACKSTOP_CAP_SENDER", "backstop.zhangye.gov.cn"), "CAP sender id of warnings made in backstop (env BACKSTOP_CAP_SENDER)")
 			capRegion := fs.String("cap-region", envOr("BACKSTOP_CAP_REGION", "620700"), "6-digit region code in identifiers of warnings made in backstop (env BACKSTOP_CAP_REGION)")
+			rel := releaseFlags(fs)
 			return func(ctx context.Context, env *environment, args []string) error {
 				db, err := env.openStore(ctx)
 				if err != nil {
@@ -70,20 +71,34 @@ func init() {
 				db.OnRegistryChange = exp.Notify
 				go exp.Run(ctx, 2*time.Second)
 				alerts := &alerting.Service{Store: db, Exposer: exp, Logger: logger, Sender: *capSender, Region: *capRegion}
-				workers := river.NewWorkers()
-				river.AddWorker(workers, &jobs.PollFeedsWorker{Alerting: alerts, HTTP: &http.Client{Timeout: 30 * time.Second}})
-				queue, err := jobs.Open(ctx, db, jobs.Config{Workers: workers, Periodic: []*river.PeriodicJob{jobs.PollFeedsEvery(time.Minute)}, MaxWorkers: 4, Logger: logger})
+				disp, err := rel.service(db, exp, logger, *addr)
 				if err != nil {
 					return err
 				}
+				workers := river.NewWorkers()
+				river.AddWorker(workers, &jobs.PollFeedsWorker{Alerting: alerts, HTTP: &http.Client{Timeout: 30 * time.Second}})
+				river.AddWorker(workers, &jobs.DispatchBatchWorker{Dispatch: disp})
+				queue, err := jobs.Open(ctx, db, jobs.Config{Workers: workers, Periodic: []*river.PeriodicJob{jobs.PollFeedsEvery(time.Minute)}, MaxWorkers: 4,
+					DispatchWorkers: *rel.workers, PollInterval: 100 * time.Millisecond, Logger: logger})
+				if err != nil {
+					return err
+				}
+				disp.Enqueue = queue.Enqueue
 				if err := queue.Start(ctx); err != nil {
 					return err
 				}
 				defer queue.Stop(context.WithoutCancel(ctx))
+				go disp.Run(ctx, time.Second)
+				for _, v := range httpapi.ChannelViews(disp) {
+					if v.Configured {
+						logger.Info("channel configured", "channel", v.Channel, "target", v.Target)
+					}
+				}
 				auth := &httpapi.Auth{Users: db, Secure: *secure, SessionTTL: *sessionTTL, Logins: httpapi.NewRateLimiter(0.2, 10)}
 				api := httpapi.New(db, httpapi.Config{Logger: logger, Auth: auth, MaxUploadBytes: *maxUpload << 20, RequestsPerSecond: *rate, Burst: int(4 * *rate), Version: version, TempDir: tmp,
-					Alerting: alerts, Exposure: exp})
-				ui, err := web.New(db, web.Config{Logger: logger, Auth: auth, API: api, TempDir: tmp, MaxUploadBytes: *maxUpload << 20, Version: version, Alerting: alerts, Exposure: exp})
+					Alerting: alerts, Exposure: exp, Dispatch: disp, ReceiptSecret: *rel.receiptSecret})
+				ui, err := web.New(db, web.Config{Logger: logger, Auth: auth, API: api, TempDir: tmp, MaxUploadBytes: *maxUpload << 20, Version: version, Alerting: alerts, Exposure: exp,
+					Dispatch: disp})
 				if err != nil {
 					return err
 				}

@@ -46,9 +46,18 @@
     var villages = d.villages || [];
     var maxV = villages.reduce(function (m, v) { return Math.max(m, v.value); }, 1);
     var chart = echarts.init(el);
+    // On a release page villages are shaded by the share of key-group
+    // persons confirmed: red for few, green for all.
+    var confirmation = d.mode === "confirmation";
+    var tip = confirmation
+      ? function (p) { var v = p.data; return (labels[p.name] || p.name) + (v ? "：已确认 " + v.confirmed + " / " + v.total + " 人（" + v.value + "%）" : ""); }
+      : function (p) { var v = p.data; return (labels[p.name] || p.name) + (v ? "：" + v.value + " 户 / " + v.people + " 人" : ""); };
+    var visual = confirmation
+      ? { min: 0, max: 100, left: 8, bottom: 8, text: ["100% 已确认", "0%"], calculable: true, seriesIndex: 0, inRange: { color: ["#b42318", "#f7c28a", "#1a7f37"] } }
+      : { min: 0, max: maxV, left: 8, bottom: 8, text: ["户", ""], calculable: true, seriesIndex: 0, inRange: { color: ["#fff4e5", "#e07a10", "#b42318"] } };
     chart.setOption({
-      tooltip: { formatter: function (p) { var v = p.data; return (labels[p.name] || p.name) + (v ? "：" + v.value + " 户 / " + v.people + " 人" : ""); } },
-      visualMap: { min: 0, max: maxV, left: 8, bottom: 8, text: ["户", ""], calculable: true, seriesIndex: 0, inRange: { color: ["#fff4e5", "#e07a10", "#b42318"] } },
+      tooltip: { formatter: tip },
+      visualMap: visual,
       geo: { map: "warning", roam: true, regions: regions, itemStyle: { areaColor: "#fff", borderColor: "#bcccdc" }, emphasis: { label: { show: false } } },
       series: [{ type: "map", geoIndex: 0, data: villages }]
     });
@@ -61,9 +70,60 @@
     if (p && !window.htmx) setTimeout(function () { location.reload(); }, 1500);
   }
 
+  // Confirmation pages on a weak connection: a tap is kept on the phone
+  // (localStorage) until the server has it, and sent again when the
+  // connection returns or the page is opened again.
+  var QUEUE = "backstop.confirmations";
+  function loadQueue() { try { return JSON.parse(localStorage.getItem(QUEUE) || "[]"); } catch (e) { return []; } }
+  function saveQueue(q) { try { localStorage.setItem(QUEUE, JSON.stringify(q)); } catch (e) { /* private mode: nothing kept */ } }
+  function showQueued(q) {
+    var note = document.getElementById("queue-note");
+    if (note) note.hidden = q.length === 0;
+  }
+  function flushQueue() {
+    var q = loadQueue();
+    showQueued(q);
+    if (!q.length || !navigator.onLine) return;
+    var item = q[0];
+    fetch(item.action, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Requested-With": "fetch" }, body: item.body, credentials: "same-origin" })
+      .then(function (res) {
+        if (res.ok || (res.status >= 400 && res.status < 500)) {
+          // Done, or refused for good (the page shows why on reload).
+          q = loadQueue().filter(function (x) { return x.id !== item.id; });
+          saveQueue(q);
+          showQueued(q);
+          var el = document.getElementById(item.el);
+          if (el) el.classList.remove("queued");
+          if (q.length) flushQueue(); else if (res.ok) location.reload();
+        }
+      })
+      .catch(function () { showQueued(loadQueue()); });
+  }
+  function wireConfirmations() {
+    var forms = document.querySelectorAll("form[data-confirm]");
+    if (!forms.length || !window.fetch) return;
+    forms.forEach(function (form) {
+      form.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        var outcome = ev.submitter ? ev.submitter.value : "";
+        var params = new URLSearchParams(new FormData(form));
+        params.set("outcome", outcome);
+        var person = form.closest(".person");
+        if (person) person.classList.add("queued");
+        var q = loadQueue();
+        q.push({ id: Date.now() + "-" + Math.random(), action: form.action, body: params.toString(), el: person ? person.id : "" });
+        saveQueue(q);
+        flushQueue();
+      });
+    });
+    window.addEventListener("online", flushQueue);
+    flushQueue();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     drawHouseholdMap();
     drawWarningMap();
     pollWithoutHtmx();
+    wireConfirmations();
   });
 })();

@@ -1,0 +1,249 @@
+package backstop
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf16"
+)
+
+// MessageTemplate is the zh-CN text of warning messages for a hazard and
+// level ("" matches any), with placeholders in braces.
+type MessageTemplate struct {
+	ID        int64     `json:"id"`
+	Hazard    Hazard    `json:"hazard"` // "" for any hazard
+	Level     string    `json:"level"`  // "" for any level
+	Text      string    `json:"text"`
+	UpdatedBy string    `json:"updated_by"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Placeholders a template may use, with what each stands for.
+var Placeholders = []struct{ Name, ZH, EN string }{
+	{"hazard", "灾种", "hazard, e.g. 暴雨"},
+	{"level", "预警级别", "level, e.g. 红色（Ⅰ级/特别严重）"},
+	{"area", "预警区域", "the warned area"},
+	{"time", "时间范围", "time window, e.g. 07-15 08:00至07-16 08:00"},
+	{"action", "防御措施", "what to do (the warning's instruction)"},
+	{"hotline", "联系电话", "hotline"},
+	{"sender", "发布单位", "issuing office"},
+}
+
+// TemplateFields are the values a template is rendered with.
+type TemplateFields map[string]string
+
+// ValidateTemplate checks that text is not empty, its braces pair and
+// every placeholder is known.
+func ValidateTemplate(text string) error {
+	if strings.TrimSpace(text) == "" {
+		return Localized(EINVALID, "模板内容不能为空", "The template text is empty.")
+	}
+	rest := text
+	for {
+		open := strings.IndexByte(rest, '{')
+		close := strings.IndexByte(rest, '}')
+		switch {
+		case open < 0 && close < 0:
+			return nil
+		case open < 0 || (close >= 0 && close < open):
+			return Localized(EINVALID, "模板中有多余的“}”", "The template has a '}' without '{'.")
+		case close < 0:
+			return Localized(EINVALID, "模板中的“{”没有闭合", "The template has a '{' without '}'.")
+		}
+		name := rest[open+1 : close]
+		known := false
+		for _, p := range Placeholders {
+			known = known || p.Name == name
+		}
+		if !known {
+			names := make([]string, len(Placeholders))
+			for i, p := range Placeholders {
+				names[i] = "{" + p.Name + "}"
+			}
+			return Localized(EINVALID, "未知占位符{%s}，可用：%s", "Unknown placeholder {%s}; known: %s", name, strings.Join(names, " "))
+		}
+		rest = rest[close+1:]
+	}
+}
+
+// RenderTemplate fills the placeholders of a valid template.
+func RenderTemplate(text string, f TemplateFields) string {
+	pairs := make([]string, 0, 2*len(Placeholders))
+	for _, p := range Placeholders {
+		pairs = append(pairs, "{"+p.Name+"}", f[p.Name])
+	}
+	return strings.NewReplacer(pairs...).Replace(text)
+}
+
+// LevelText is a level as warnings name it: colour and grade in words, so
+// that colour is never alone.
+func LevelText(level string) string {
+	switch level {
+	case LevelRed:
+		return "红色（Ⅰ级/特别严重）"
+	case LevelOrange:
+		return "橙色（Ⅱ级/严重）"
+	case LevelYellow:
+		return "黄色（Ⅲ级/较重）"
+	case LevelBlue:
+		return "蓝色（Ⅳ级/一般）"
+	}
+	return ""
+}
+
+// SMS lengths of Chinese gateways: a message of up to 70 characters
+// (signature included) is one segment; a longer one is sent as a
+// concatenated message of 67 characters a segment, the rest carrying the
+// joining header. Characters are counted as UCS-2 does, in UTF-16 units.
+const (
+	SMSSingle = 70
+	SMSPart   = 67
+)
+
+// SMSSegments is how many segments text takes.
+func SMSSegments(text string) int {
+	n := len(utf16.Encode([]rune(text)))
+	switch {
+	case n == 0:
+		return 0
+	case n <= SMSSingle:
+		return 1
+	}
+	return (n + SMSPart - 1) / SMSPart
+}
+
+// SplitSMS cuts text into the segments a gateway sends, never inside a
+// surrogate pair.
+func SplitSMS(text string) []string {
+	units := utf16.Encode([]rune(text))
+	if len(units) <= SMSSingle {
+		if len(units) == 0 {
+			return nil
+		}
+		return []string{text}
+	}
+	var out []string
+	for len(units) > 0 {
+		n := min(SMSPart, len(units))
+		if n < len(units) && utf16.IsSurrogate(rune(units[n-1])) && units[n-1] < 0xdc00 {
+			n-- // a high surrogate stays with its low half
+		}
+		out = append(out, string(utf16.Decode(units[:n])))
+		units = units[n:]
+	}
+	return out
+}
+
+// TemplateService stores message templates.
+type TemplateService interface {
+	FindTemplates(ctx context.Context) ([]*MessageTemplate, error)
+	// TemplateFor returns the most specific template for a hazard and
+	// level: both matching, then hazard, then level, then the general one.
+	TemplateFor(ctx context.Context, hazard Hazard, level string) (*MessageTemplate, error)
+	FindTemplate(ctx context.Context, id int64) (*MessageTemplate, error)
+	// SaveTemplate creates (ID 0) or replaces a template after
+	// ValidateTemplate; admins only.
+	SaveTemplate(ctx context.Context, t *MessageTemplate) error
+}
+
+// Contact kinds: people and endpoints a release reaches besides
+// households.
+const (
+	ContactVillageCadre = "village_cadre" // 村干部: messaged with the village, assigned tasks without a helper
+	ContactDutyOfficer  = "duty_officer"  // 值班人员 of a township, county or the city
+	ContactDepartment   = "department"    // a department's contact, subscribed to hazards
+	ContactInfoOfficer  = "info_officer"  // 灾害信息员, subscribed to hazards
+	ContactWeComGroup   = "wecom_group"   // a duty group's 企业微信 robot (address: its webhook key or URL)
+	ContactBroadcast    = "broadcast"     // a village loudspeaker terminal group (address: its group id)
+)
+
+// ContactKinds lists them.
+var ContactKinds = []string{ContactVillageCadre, ContactDutyOfficer, ContactDepartment, ContactInfoOfficer, ContactWeComGroup, ContactBroadcast}
+
+// Contact is one person or endpoint of a region.
+type Contact struct {
+	ID         int64    `json:"id"`
+	Kind       string   `json:"kind"`
+	Name       string   `json:"name"`
+	Department string   `json:"department,omitempty"`
+	Region     string   `json:"region"` // 12-digit code
+	Phone      string   `json:"phone,omitempty"`
+	Email      string   `json:"email,omitempty"`
+	Address    string   `json:"address,omitempty"` // robot webhook or terminal group
+	Hazards    []Hazard `json:"hazards,omitempty"` // subscriptions; empty: all hazards
+}
+
+// Validate checks a contact's kind, region and that it can be reached.
+func (c *Contact) Validate() error {
+	known := false
+	for _, k := range ContactKinds {
+		known = known || k == c.Kind
+	}
+	if !known {
+		return Errorf(EINVALID, "unknown contact kind %q (known: %s)", c.Kind, strings.Join(ContactKinds, ", "))
+	}
+	if strings.TrimSpace(c.Name) == "" {
+		return Localized(EINVALID, "联系人名称不能为空", "The contact needs a name.")
+	}
+	code, err := NormalizeRegionCode(c.Region)
+	if err != nil {
+		return err
+	}
+	c.Region = code
+	if c.Phone != "" {
+		p, err := ValidatePhone(c.Phone)
+		if err != nil {
+			return err
+		}
+		c.Phone = p
+	}
+	switch c.Kind {
+	case ContactWeComGroup, ContactBroadcast:
+		if c.Address == "" {
+			return Errorf(EINVALID, "a %s contact needs an address", c.Kind)
+		}
+	default:
+		if c.Phone == "" && c.Email == "" {
+			return Localized(EINVALID, "联系人需要手机号或电子邮箱", "The contact needs a phone or an e-mail address.")
+		}
+	}
+	if c.Email != "" && (!strings.Contains(c.Email, "@") || strings.ContainsAny(c.Email, " \r\n<>")) {
+		return Errorf(EINVALID, "e-mail address %q is not valid", c.Email)
+	}
+	for _, h := range c.Hazards {
+		if _, ok := HazardOf(h); !ok {
+			return Errorf(EINVALID, "unknown hazard %q", h)
+		}
+	}
+	return nil
+}
+
+// Subscribed tells whether the contact wants warnings of a hazard.
+func (c *Contact) Subscribed(h Hazard) bool {
+	if len(c.Hazards) == 0 {
+		return true
+	}
+	for _, s := range c.Hazards {
+		if s == h {
+			return true
+		}
+	}
+	return false
+}
+
+// ContactService stores contacts.
+type ContactService interface {
+	// FindContacts lists contacts of a kind ("" for all) within the
+	// user's scope.
+	FindContacts(ctx context.Context, kind string) ([]*Contact, error)
+	// ContactsFor lists every contact of the regions given and of their
+	// parents, unscoped, for building a release.
+	ContactsFor(ctx context.Context, regions []string) ([]*Contact, error)
+	// CreateContacts stores contacts inside the user's region, all or none.
+	CreateContacts(ctx context.Context, cs ...*Contact) error
+	DeleteContact(ctx context.Context, id int64) error
+}
+
+// String is for logs.
+func (c *Contact) String() string { return fmt.Sprintf("%s %s (%s)", c.Kind, c.Name, c.Region) }
