@@ -42,7 +42,9 @@ func (w *DispatchBatchWorker) Work(ctx context.Context, job *river.Job[DispatchB
 }
 
 // Timeout bounds a batch run; the dispatch lease is longer.
-func (w *DispatchBatchWorker) Timeout(*river.Job[DispatchBatchArgs]) time.Duration { return 2 * time.Minute }
+func (w *DispatchBatchWorker) Timeout(*river.Job[DispatchBatchArgs]) time.Duration {
+	return 2 * time.Minute
+}
 
 // Enqueue inserts dispatch jobs for batches, many at a time.
 func (q *Queue) Enqueue(ctx context.Context, batches []backstop.DispatchBatch) error {
