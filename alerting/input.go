@@ -259,6 +259,15 @@ func (s *Service) IngestInput(ctx context.Context, in *Input, source string) (*b
 			return nil, backstop.Errorf(backstop.ERATELIMIT, "More than ten warnings in one second; try again.")
 		}
 		a.Identifier = prefix + strconv.Itoa(n)
+		self := false
+		for _, r := range a.References {
+			// An update or cancel made in the same second as what it
+			// references takes the next digit.
+			self = self || (r.Sender == a.Sender && r.Identifier == a.Identifier)
+		}
+		if self {
+			continue
+		}
 		w, err := s.IngestCAP(ctx, capalert.Marshal(a), source)
 		if backstop.ErrorCode(err) == backstop.ECONFLICT {
 			continue

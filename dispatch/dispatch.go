@@ -674,7 +674,7 @@ func (s *Service) Create(ctx context.Context, warningID int64, req Request) (*ba
 		return nil, err
 	}
 	r := &backstop.Release{WarningID: warningID, SnapshotID: p.snapshot, Audiences: req.Audiences, Channels: req.Channels, TemplateID: p.template, Text: p.text,
-		Test: req.Test, Basis: p.basis, Deadline: p.deadline, PolicyIDs: p.policies}
+		Test: req.Test, Basis: p.basis, Deadline: p.deadline, PolicyIDs: p.policies, CreatedAt: s.now()}
 	if req.Test {
 		r.State = backstop.ReleaseDone
 	}
@@ -842,7 +842,7 @@ func (s *Service) broadcastVillage(ctx context.Context, releaseID int64, village
 			}
 		}
 	}
-	m := &backstop.Message{Channel: backstop.ChannelBroadcast, Audience: backstop.AudienceVillages, Address: address, VillageCode: village, Fallback: instead}
+	m := &backstop.Message{Channel: backstop.ChannelBroadcast, Audience: backstop.AudienceVillages, Address: address, VillageCode: village, Fallback: instead, NextAt: s.now()}
 	if r.Test {
 		m.Status = backstop.MessageSimulated
 	}
@@ -1025,7 +1025,7 @@ func (s *Service) escalate(ctx context.Context, tasks []*backstop.ConfirmationTa
 				if address == "" {
 					return
 				}
-				m := &backstop.Message{Channel: ch, Audience: backstop.AudienceOfficers, Address: address, Name: c.Name, VillageCode: k.region}
+				m := &backstop.Message{Channel: ch, Audience: backstop.AudienceOfficers, Address: address, Name: c.Name, VillageCode: k.region, NextAt: s.now()}
 				if r.Test {
 					m.Status = backstop.MessageSimulated
 				}

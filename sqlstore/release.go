@@ -240,7 +240,12 @@ func (db *DB) CreateRelease(ctx context.Context, r *backstop.Release, fill func(
 	if err := u.Require(backstop.PermRelease); err != nil {
 		return err
 	}
-	now := db.now().UTC()
+	// The dispatcher's clock, when it gives one, so that batches are due
+	// by the same clock that sends them.
+	now := r.CreatedAt.UTC()
+	if r.CreatedAt.IsZero() {
+		now = db.now().UTC()
+	}
 	r.CreatedBy, r.CreatedAt = u.Name, now
 	if r.State == "" {
 		r.State = backstop.ReleaseSending
@@ -275,7 +280,7 @@ func (db *DB) CreateRelease(ctx context.Context, r *backstop.Release, fill func(
 	if _, err := tx.ExecContext(ctx, db.q(`UPDATE releases SET counts = ?, state = ? WHERE id = ?`), string(counts), r.State, r.ID); err != nil {
 		return db.translate(err)
 	}
-	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO dispatch_batches (release_id, batch, due_at) SELECT DISTINCT release_id, batch, ? FROM messages WHERE release_id = ? AND status = ?`),
+	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO dispatch_batches (release_id, batch, due_at) SELECT DISTINCT release_id, batch, CAST(? AS TIMESTAMPTZ) FROM messages WHERE release_id = ? AND status = ?`),
 		now, r.ID, backstop.MessagePending); err != nil {
 		return db.translate(err)
 	}
@@ -639,7 +644,10 @@ func (db *DB) AddFollowUp(ctx context.Context, releaseID int64, channel, text st
 	if len(fresh) == 0 {
 		return 0, nil
 	}
-	now := db.now().UTC()
+	now := fresh[0].NextAt.UTC()
+	if fresh[0].NextAt.IsZero() {
+		now = db.now().UTC()
+	}
 	var batch int
 	if err := tx.QueryRowContext(ctx, db.q(`SELECT COALESCE(max(batch), 0) + 1 FROM dispatch_batches WHERE release_id = ?`), releaseID).Scan(&batch); err != nil {
 		return 0, db.translate(err)

@@ -279,8 +279,8 @@ func testRosterChangedRowUpdates(t *testing.T, db *sqlstore.DB) {
 	}
 }
 
-// userCtx creates a user and returns a context acting as that user.
-func userCtx(t *testing.T, db *sqlstore.DB, name string, role backstop.Role, region string) context.Context {
+// UserContext creates a user and returns a context acting as that user.
+func UserContext(t testing.TB, db *sqlstore.DB, name string, role backstop.Role, region string) context.Context {
 	t.Helper()
 	u := &backstop.User{Name: name, Role: role, Region: region}
 	if err := db.CreateUser(Admin(), u, "correct horse battery"); err != nil {
@@ -297,7 +297,7 @@ func testScope(t *testing.T, db *sqlstore.DB) {
 	LoadRegions(t, db)
 	importTemplate(t, db)
 	// 沙河镇 (临泽) officer: sees 西寨村's household, not 民乐's.
-	shahe := userCtx(t, db, "shahe", backstop.RoleTownship, "620723101")
+	shahe := UserContext(t, db, "shahe", backstop.RoleTownship, "620723101")
 	if _, err := db.FindHousehold(shahe, "6207231012010001"); err != nil {
 		t.Errorf("own township: %v", err)
 	}
@@ -336,7 +336,7 @@ func testScope(t *testing.T, db *sqlstore.DB) {
 		t.Errorf("import outside scope: %v", err)
 	}
 	// Department users read but never write; auditors the same.
-	dept := userCtx(t, db, "weather", backstop.RoleDepartment, "620700")
+	dept := UserContext(t, db, "weather", backstop.RoleDepartment, "620700")
 	if err := db.DeleteHousehold(dept, "6207231012010001"); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
 		t.Errorf("department delete: %v, want forbidden", err)
 	}
@@ -344,7 +344,7 @@ func testScope(t *testing.T, db *sqlstore.DB) {
 
 func testHouseholdEdits(t *testing.T, db *sqlstore.DB) {
 	LoadRegions(t, db)
-	ctx := userCtx(t, db, "linze", backstop.RoleCounty, "620723")
+	ctx := UserContext(t, db, "linze", backstop.RoleCounty, "620723")
 	months := 2
 	h := &backstop.Household{Number: "6207231012019999", VillageCode: "620723101201", Type: "一般农户", Size: 2,
 		Location: &backstop.Point{Lon: 100.17, Lat: 39.15}, HousingGrade: "c",
@@ -415,7 +415,7 @@ func testUsers(t *testing.T, db *sqlstore.DB) {
 	if err := db.CreateUser(ctx, &backstop.User{Name: "x", Role: backstop.RoleTownship, Region: "620723101"}, "short"); backstop.ErrorCode(err) != backstop.EINVALID {
 		t.Errorf("short password: %v, want invalid", err)
 	}
-	uctx := userCtx(t, db, "town", backstop.RoleTownship, "620723101")
+	uctx := UserContext(t, db, "town", backstop.RoleTownship, "620723101")
 	secret, tok, err := db.CreateToken(ctx, "town", "ci", 0)
 	if err != nil || !strings.HasPrefix(secret, sqlstore.TokenPrefix) || tok.ID == 0 {
 		t.Fatalf("token: %v", err)
@@ -505,7 +505,7 @@ func testRegionCounts(t *testing.T, db *sqlstore.DB) {
 	if c := counts["620722000000"]; c == nil || c.Households != 1 || c.Groups[backstop.GroupDibao] != 1 {
 		t.Errorf("民乐 = %+v", c)
 	}
-	town := userCtx(t, db, "shahe", backstop.RoleTownship, "620723101")
+	town := UserContext(t, db, "shahe", backstop.RoleTownship, "620723101")
 	counts, _ = db.RegionCounts(town, "620700")
 	if c := counts["620700000000"]; c.Households != 1 {
 		t.Errorf("city total seen by a township = %d, want 1 (own households only)", c.Households)
