@@ -1,0 +1,192 @@
+package web_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/alerting"
+	"github.com/zhangye-backstop/backstop/channel"
+	"github.com/zhangye-backstop/backstop/demo"
+	"github.com/zhangye-backstop/backstop/dispatch"
+	"github.com/zhangye-backstop/backstop/exposure"
+	"github.com/zhangye-backstop/backstop/httpapi"
+	"github.com/zhangye-backstop/backstop/storetest"
+	"github.com/zhangye-backstop/backstop/web"
+)
+
+func post(t *testing.T, c *http.Client, u string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.PostForm(u, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func noKeys(t *testing.T, what, page string) {
+	t.Helper()
+	if i := strings.Index(page, "⟦"); i >= 0 {
+		t.Errorf("%s: untranslated key %s", what, page[i:min(len(page), i+40)])
+	}
+}
+
+func TestReleasePages(t *testing.T) {
+	db := storetest.OpenSQLite(t)
+	ctx := storetest.Admin()
+	if _, err := demo.Fill(ctx, db, 1500, 4, nil); err != nil {
+		t.Fatal(err)
+	}
+	exp := &exposure.Service{Store: db}
+	if err := exp.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var texts []string
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b struct{ To, Text, Key string }
+		json.NewDecoder(r.Body).Decode(&b)
+		mu.Lock()
+		texts = append(texts, b.Text)
+		mu.Unlock()
+		w.Write([]byte(`{}`))
+	}))
+	defer gw.Close()
+	senders, _ := channel.Build(channel.Config{SMSWebhook: gw.URL})
+	alerts := &alerting.Service{Store: db, Exposer: exp, Sender: "backstop.test", Region: "620700"}
+	auth := &httpapi.Auth{Users: db, SessionTTL: time.Hour, Logins: httpapi.NewRateLimiter(1, 20)}
+	var srv *httptest.Server
+	d := &dispatch.Service{Store: db, Exposer: exp, Senders: senders}
+	api := httpapi.New(db, httpapi.Config{Auth: auth, TempDir: t.TempDir(), Alerting: alerts, Exposure: exp, Dispatch: d})
+	ui, err := web.New(db, web.Config{Auth: auth, API: api, TempDir: t.TempDir(), Alerting: alerts, Exposure: exp, Dispatch: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv = httptest.NewServer(web.Root(api, ui))
+	defer srv.Close()
+	d.BaseURL = srv.URL
+	for _, u := range []*backstop.User{{Name: "boss", Role: backstop.RoleCity, Region: "620700"}, {Name: "weather", Role: backstop.RoleDepartment, Region: "620700"}} {
+		if err := db.CreateUser(ctx, u, password); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &site{db: db, srv: srv, alerts: alerts}
+	w, err := alerts.IngestInput(ctx, &alerting.Input{Hazard: "rainstorm", Level: "red", Headline: "临泽县暴雨红色预警", Instruction: "请远离河道", Areas: []alerting.InputArea{{Desc: "临泽县", Regions: []string{"620723"}}}}, "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	boss := s.client(t, "boss", web.LangZH)
+	status, page := get(t, boss, fmt.Sprintf("%s/warnings/%d", srv.URL, w.ID))
+	if status != 200 || !strings.Contains(page, `data-testid="release-form"`) {
+		t.Fatalf("warning page: %d, release form shown: %v", status, strings.Contains(page, "release-form"))
+	}
+	form := url.Values{"audience": {"key_groups", "helpers", "households"}, "channel": {"sms"}}
+	resp, page := post(t, boss, fmt.Sprintf("%s/warnings/%d/release-preview", srv.URL, w.ID), form)
+	if resp.StatusCode != 200 || !strings.Contains(page, `data-testid="preview-counts"`) || !strings.Contains(page, "条") {
+		t.Fatalf("preview: %d\n%s", resp.StatusCode, page)
+	}
+	noKeys(t, "preview", page)
+	bad := url.Values{"audience": {"key_groups"}, "channel": {"sms"}, "template": {"{hazard}{weather}"}}
+	if resp, page := post(t, boss, fmt.Sprintf("%s/warnings/%d/release-preview", srv.URL, w.ID), bad); resp.StatusCode != 400 || !strings.Contains(page, "{weather}") {
+		t.Errorf("bad template in the form: %d", resp.StatusCode)
+	}
+	resp, page = post(t, boss, fmt.Sprintf("%s/warnings/%d/releases", srv.URL, w.ID), form)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Request.URL.Path, "/releases/") || !strings.Contains(page, `data-testid="message-table"`) || !strings.Contains(page, `data-testid="task-cards"`) {
+		t.Fatalf("release page: %d %s\n%.2000s", resp.StatusCode, resp.Request.URL, page)
+	}
+	noKeys(t, "release page", page)
+	releasePath := resp.Request.URL.Path
+	for i := 0; i < 3; i++ {
+		if err := d.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, page = get(t, boss, srv.URL+releasePath)
+	if !strings.Contains(page, "已发送") {
+		t.Error("the release page does not show sent messages")
+	}
+	// A helper opens the link from the SMS without an account.
+	mu.Lock()
+	var link string
+	for _, text := range texts {
+		if m := regexp.MustCompile(`/c/[0-9a-f]{32}`).FindString(text); m != "" {
+			link = m
+			break
+		}
+	}
+	mu.Unlock()
+	if link == "" {
+		t.Fatal("no confirmation link was sent")
+	}
+	anon := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	status, page = get(t, anon, srv.URL+link)
+	if status != 200 || !strings.Contains(page, `class="phone"`) || !strings.Contains(page, "电话已告知") {
+		t.Fatalf("link page: %d\n%.1500s", status, page)
+	}
+	noKeys(t, "link page", page)
+	ids := regexp.MustCompile(`data-testid="task-(\d+)"`).FindAllStringSubmatch(page, -1)
+	if len(ids) == 0 {
+		t.Fatal("no tasks on the link page")
+	}
+	resp, _ = post(t, anon, srv.URL+link+"/tasks/"+ids[0][1], url.Values{"outcome": {"phone"}, "note": {"已告知"}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("confirm by link: %d", resp.StatusCode)
+	}
+	_, page = get(t, anon, srv.URL+link)
+	if !strings.Contains(page, "✔") {
+		t.Error("the confirmation does not show")
+	}
+	// Calling reveals the number through an audited redirect.
+	resp, _ = post(t, anon, srv.URL+link+"/tasks/"+ids[len(ids)-1][1]+"/call", nil)
+	if resp.StatusCode != 303 || !strings.HasPrefix(resp.Header.Get("Location"), "tel:100") {
+		t.Errorf("call: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if e, _, _ := db.FindAudit(ctx, backstop.AuditFilter{Action: "pii.reveal"}); len(e) == 0 || !strings.HasPrefix(e[0].Actor, "link:") {
+		t.Errorf("reveal by link not audited: %+v", e)
+	}
+	// A forged link, or another assignee's task, finds nothing.
+	if status, _ := get(t, anon, srv.URL+"/c/00000000000000000000000000000000"); status != 404 {
+		t.Errorf("forged link: %d", status)
+	}
+	all, _, _ := db.FindTasks(ctx, backstop.TaskFilter{ReleaseID: 1, Limit: 1000})
+	mine := map[string]bool{}
+	for _, m := range ids {
+		mine[m[1]] = true
+	}
+	for _, tk := range all {
+		if !mine[fmt.Sprint(tk.ID)] {
+			if resp, _ := post(t, anon, srv.URL+link+"/tasks/"+fmt.Sprint(tk.ID), url.Values{"outcome": {"phone"}}); resp.StatusCode != 404 {
+				t.Errorf("another assignee's task through the link: %d", resp.StatusCode)
+			}
+			break
+		}
+	}
+	// The signed-in phone page and the settings pages, in both languages.
+	for _, lang := range []string{web.LangZH, web.LangEN} {
+		c := s.client(t, "boss", lang)
+		for _, path := range []string{releasePath, releasePath + "/tasks", releasePath + "?show=unreachable", "/templates", "/contacts", "/contacts?kind=duty_officer", "/channels"} {
+			status, page := get(t, c, srv.URL+path)
+			if status != 200 {
+				t.Errorf("%s %s: %d", lang, path, status)
+			}
+			noKeys(t, lang+" "+path, page)
+		}
+	}
+	if resp, page := post(t, boss, srv.URL+"/templates", url.Values{"id": {"0"}, "hazard": {"hail"}, "text": {"冰雹{levle}预警"}}); resp.StatusCode != 400 || !strings.Contains(page, "{levle}") {
+		t.Errorf("bad template saved: %d", resp.StatusCode)
+	}
+	if resp, page := post(t, boss, srv.URL+"/contacts", url.Values{"kind": {"duty_officer"}, "name": {"值班员"}, "region": {"620723"}, "phone": {"12345"}}); resp.StatusCode != 400 || !strings.Contains(page, "电话号码") {
+		t.Errorf("bad contact saved: %d", resp.StatusCode)
+	}
+}
