@@ -912,16 +912,18 @@ func (s *Service) Sweep(ctx context.Context) error {
 	return nil
 }
 
-// Run sweeps every interval and escalates every tenth round, until ctx
-// ends.
-func (s *Service) Run(ctx context.Context, interval time.Duration) {
+// Run sweeps every interval and looks for overdue confirmations every
+// escalateEvery, until ctx ends.
+func (s *Service) Run(ctx context.Context, interval, escalateEvery time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	for round := 0; ; round++ {
+	var escalated time.Time
+	for {
 		if err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 			s.logger().Error("dispatch sweep", "err", err)
 		}
-		if round%10 == 0 {
+		if time.Since(escalated) >= escalateEvery {
+			escalated = time.Now()
 			if err := s.Escalate(ctx); err != nil && ctx.Err() == nil {
 				s.logger().Error("escalation", "err", err)
 			}

@@ -26,6 +26,8 @@ type releaseConfig struct {
 	workers       *int
 	lease         *time.Duration
 	timeout       *time.Duration
+	sweep         *time.Duration
+	escalateEvery *time.Duration
 }
 
 func envFloat(name string, def float64) float64 {
@@ -66,10 +68,13 @@ func releaseFlags(fs *flag.FlagSet) *releaseConfig {
 	c.workers = fs.Int("dispatch-workers", int(envInt("BACKSTOP_DISPATCH_WORKERS", 4)), "dispatch jobs at once per process (env BACKSTOP_DISPATCH_WORKERS)")
 	c.lease = fs.Duration("dispatch-lease", 30*time.Second, "how long a process holds a dispatch batch; after a crash, its batches are sent again after this")
 	c.timeout = fs.Duration("gateway-timeout", 10*time.Second, "time limit of one gateway request")
+	c.sweep = fs.Duration("dispatch-sweep", time.Second, "how often due dispatch batches (retries, a crashed process's batches) are looked for")
+	c.escalateEvery = fs.Duration("escalation-interval", 15*time.Second, "how often overdue confirmations are looked for and escalated")
 	return c
 }
 
-// service builds the dispatch service with the configured channels.
+// service builds the dispatch service with the configured channels;
+// confirmation links point at --base-url, else at addr (the URL served).
 func (c *releaseConfig) service(db *sqlstore.DB, exp *exposure.Service, logger *slog.Logger, addr string) (*dispatch.Service, error) {
 	c.ch.HTTP = channel.NewHTTPClient(*c.timeout)
 	c.ch.SignName = c.ch.AliyunSignName
@@ -79,7 +84,7 @@ func (c *releaseConfig) service(db *sqlstore.DB, exp *exposure.Service, logger *
 	}
 	base := *c.baseURL
 	if base == "" {
-		base = "http://" + addr
+		base = addr
 	}
 	return &dispatch.Service{Store: db, Exposer: exp, Senders: senders, Logger: logger, SenderName: *c.senderName, Hotline: *c.hotline, SignName: c.ch.SignName,
 		BaseURL: strings.TrimRight(base, "/"), BatchSize: *c.batch, Concurrency: *c.concurrency, Lease: *c.lease}, nil

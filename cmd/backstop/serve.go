@@ -71,7 +71,12 @@ func init() {
 				db.OnRegistryChange = exp.Notify
 				go exp.Run(ctx, 2*time.Second)
 				alerts := &alerting.Service{Store: db, Exposer: exp, Logger: logger, Sender: *capSender, Region: *capRegion}
-				disp, err := rel.service(db, exp, logger, *addr)
+				ln, err := net.Listen("tcp", *addr)
+				if err != nil {
+					return err
+				}
+				defer ln.Close()
+				disp, err := rel.service(db, exp, logger, "http://"+ln.Addr().String())
 				if err != nil {
 					return err
 				}
@@ -88,7 +93,7 @@ func init() {
 					return err
 				}
 				defer queue.Stop(context.WithoutCancel(ctx))
-				go disp.Run(ctx, time.Second)
+				go disp.Run(ctx, *rel.sweep, *rel.escalateEvery)
 				for _, v := range httpapi.ChannelViews(disp) {
 					if v.Configured {
 						logger.Info("channel configured", "channel", v.Channel, "target", v.Target)
@@ -111,10 +116,6 @@ func init() {
 					IdleTimeout:       2 * time.Minute,
 					MaxHeaderBytes:    1 << 20,
 					ErrorLog:          nil,
-				}
-				ln, err := net.Listen("tcp", *addr)
-				if err != nil {
-					return err
 				}
 				logger.Info("backstop serving", "url", "http://"+ln.Addr().String(), "version", version)
 				errc := make(chan error, 1)

@@ -1,0 +1,338 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zhangye-backstop/backstop/httpapi"
+)
+
+// fakeGateway records what a JSON gateway receives, deduplicating by the
+// idempotency key as real gateways do by OutId.
+type fakeGateway struct {
+	mu     sync.Mutex
+	srv    *httptest.Server
+	unique map[string]map[string]any
+	calls  int
+	delay  time.Duration
+}
+
+func newFakeGateway(t *testing.T, delay time.Duration) *fakeGateway {
+	g := &fakeGateway{unique: map[string]map[string]any{}, delay: delay}
+	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(g.delay)
+		var b map[string]any
+		json.NewDecoder(r.Body).Decode(&b)
+		key, _ := b["key"].(string)
+		g.mu.Lock()
+		g.calls++
+		if key == "" { // 企业微信 robots carry no key: every post counts
+			key = fmt.Sprintf("post-%d", g.calls)
+		}
+		if _, dup := g.unique[key]; !dup {
+			g.unique[key] = b
+		}
+		g.mu.Unlock()
+		io.WriteString(w, `{"errcode":0,"errmsg":"ok"}`)
+	}))
+	t.Cleanup(g.srv.Close)
+	return g
+}
+
+func (g *fakeGateway) count() (unique, calls int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.unique), g.calls
+}
+
+func (g *fakeGateway) texts() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []string
+	for _, b := range g.unique {
+		for _, f := range []string{"text", "content"} {
+			if s, ok := b[f].(string); ok {
+				out = append(out, s)
+			}
+		}
+		if md, ok := b["markdown"].(map[string]any); ok {
+			out = append(out, fmt.Sprint(md["content"]))
+		}
+	}
+	return out
+}
+
+// apiClient signs in as admin and calls the JSON API.
+type apiClient struct {
+	base string
+	c    *http.Client
+}
+
+func signIn(t *testing.T, base, password string) *apiClient {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	resp, err := c.PostForm(base+"/login", url.Values{"name": {"admin"}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return &apiClient{base: base, c: c}
+}
+
+func (a *apiClient) call(t *testing.T, method, path, body string, out any) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, a.base+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := a.c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
+		}
+	}
+	if resp.StatusCode >= 300 {
+		t.Logf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	}
+	return resp.StatusCode
+}
+
+type releaseAnswer struct {
+	ID     int64  `json:"id"`
+	State  string `json:"state"`
+	Counts []struct {
+		Audience, Channel string
+		N                 int
+	} `json:"counts"`
+	Stats struct {
+		Messages []struct {
+			Channel, Audience, Status string
+			N                         int
+		} `json:"messages"`
+		FirstDelivered *float64 `json:"first_delivered_seconds"`
+		Tasks          struct{ Total, Confirmed, Open, Escalated int }
+	} `json:"stats"`
+}
+
+func (r *releaseAnswer) byStatus() map[string]int {
+	out := map[string]int{}
+	for _, m := range r.Stats.Messages {
+		out[m.Channel+"/"+m.Status] += m.N
+	}
+	return out
+}
+
+func waitFor(t *testing.T, what string, limit time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestServeReleaseEndToEnd walks the release's acceptance path in one
+// server on the demo data: a warning posted over the API, a release whose
+// messages reach local SMS, 企业微信 and loudspeaker servers, receipts
+// that show on the dashboard, and unconfirmed key-group persons escalated
+// after a (shortened) deadline.
+func TestServeReleaseEndToEnd(t *testing.T) {
+	sms, wecom, loud := newFakeGateway(t, 0), newFakeGateway(t, 0), newFakeGateway(t, 0)
+	t.Setenv("BACKSTOP_ADMIN_PASSWORD", "first admin password")
+	t.Setenv("BACKSTOP_SMS_WEBHOOK", sms.srv.URL)
+	t.Setenv("BACKSTOP_WECOM_WEBHOOK", wecom.srv.URL+"/cgi-bin/webhook/send?key=city")
+	t.Setenv("BACKSTOP_WECOM_RATE", "100")
+	t.Setenv("BACKSTOP_BROADCAST_ENDPOINT", loud.srv.URL)
+	t.Setenv("BACKSTOP_RECEIPT_SECRET", "receipts")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errs syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"serve", "--demo", "--demo-households", "2000", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--escalation-interval", "200ms",
+			"--dispatch-sweep", "200ms"}, &out, &errs)
+	}()
+	var base string
+	waitFor(t, "the server", 60*time.Second, func() bool {
+		if m := regexp.MustCompile(`url=(http://[0-9.:]+)`).FindStringSubmatch(errs.String()); m != nil {
+			base = m[1]
+		}
+		return base != ""
+	})
+	api := signIn(t, base, "first admin password")
+	// Key groups must be confirmed within 3 seconds of a red release.
+	if code := api.call(t, "POST", "/api/v1/policies", `{"key":"release.confirm_minutes.red","region":"000000000000","value":0.05,"unit":"minutes","effective_from":"2026-01-01T00:00:00Z","source":"test: a short clock"}`, nil); code != 201 {
+		t.Fatalf("policy: %d", code)
+	}
+	var w struct{ ID int64 }
+	if code := api.call(t, "POST", "/api/v1/warnings", `{"hazard":"暴雨","level":"红","headline":"临泽县气象台暴雨红色预警","instruction":"请远离河道","areas":[{"desc":"临泽县","regions":["620723"]}]}`, &w); code != 201 {
+		t.Fatalf("warning: %d", code)
+	}
+	var rel releaseAnswer
+	if code := api.call(t, "POST", fmt.Sprintf("/api/v1/warnings/%d/releases", w.ID), `{"audiences":["key_groups","helpers","households","villages","officers","subscribers"],"channels":["sms","wecom","broadcast"],"test":false}`, &rel); code != 201 {
+		t.Fatalf("release: %d", code)
+	}
+	want := map[string]int{}
+	for _, c := range rel.Counts {
+		want[c.Channel] += c.N
+	}
+	if want["sms"] == 0 || want["wecom"] == 0 || want["broadcast"] == 0 {
+		t.Fatalf("planned %v", want)
+	}
+	waitFor(t, "every message at its gateway", 60*time.Second, func() bool {
+		s, _ := sms.count()
+		wc, _ := wecom.count()
+		b, _ := loud.count()
+		return s >= want["sms"] && wc >= want["wecom"] && b >= want["broadcast"]
+	})
+	// Receipts for half the SMS, signed with the shared secret.
+	var keys []string
+	sms.mu.Lock()
+	for k := range sms.unique {
+		keys = append(keys, k)
+	}
+	sms.mu.Unlock()
+	var batch []map[string]string
+	for _, k := range keys[:len(keys)/2] {
+		batch = append(batch, map[string]string{"key": k, "status": "delivered"})
+	}
+	body, _ := json.Marshal(batch)
+	req, _ := http.NewRequest("POST", base+"/api/v1/receipts/sms", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Backstop-Signature", httpapi.ReceiptSignature("receipts", body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("receipts: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	var got releaseAnswer
+	api.call(t, "GET", fmt.Sprintf("/api/v1/releases/%d", rel.ID), "", &got)
+	if s := got.byStatus(); s["sms/delivered"] != len(keys)/2 || s["wecom/delivered"] != want["wecom"] || s["broadcast/delivered"] != want["broadcast"] || got.Stats.FirstDelivered == nil {
+		t.Fatalf("dashboard after receipts: %v", s)
+	}
+	// After the deadline the township duty officers are told.
+	waitFor(t, "escalation", 30*time.Second, func() bool {
+		var r releaseAnswer
+		api.call(t, "GET", fmt.Sprintf("/api/v1/releases/%d", rel.ID), "", &r)
+		return r.Stats.Tasks.Escalated > 0 && r.Stats.Tasks.Escalated == r.Stats.Tasks.Open
+	})
+	waitFor(t, "the escalation message", 30*time.Second, func() bool {
+		for _, text := range append(sms.texts(), wecom.texts()...) {
+			if strings.Contains(text, "【督办】") {
+				return true
+			}
+		}
+		return false
+	})
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("serve exit %d", code)
+	}
+}
+
+// TestKill9MidRelease kills the server with SIGKILL in the middle of a
+// release and starts it again: the gateway, which deduplicates by the
+// idempotency key, ends with every message exactly once, and the database
+// with every message sent.
+func TestKill9MidRelease(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "backstop")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	gw := newFakeGateway(t, 2*time.Millisecond)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	data := filepath.Join(dir, "data")
+	env := append(os.Environ(), "BACKSTOP_ADMIN_PASSWORD=first admin password", "BACKSTOP_SMS_WEBHOOK="+gw.srv.URL, "BACKSTOP_SMS_RATE=600")
+	start := func() (*exec.Cmd, *syncBuffer) {
+		cmd := exec.Command(bin, "serve", "--demo", "--demo-households", "4000", "--addr", addr, "--data", data, "--dispatch-lease", "2s",
+			"--dispatch-sweep", "200ms", "--dispatch-batch", "100")
+		cmd.Env = env
+		var logs syncBuffer
+		pr, pw := io.Pipe()
+		cmd.Stderr, cmd.Stdout = pw, io.Discard
+		go func() {
+			s := bufio.NewScanner(pr)
+			for s.Scan() {
+				logs.Write([]byte(s.Text() + "\n"))
+			}
+		}()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); pw.Close() })
+		waitFor(t, "the server to listen", 90*time.Second, func() bool { return strings.Contains(logs.String(), "backstop serving") })
+		return cmd, &logs
+	}
+	first, _ := start()
+	base := "http://" + addr
+	api := signIn(t, base, "first admin password")
+	var w struct{ ID int64 }
+	if code := api.call(t, "POST", "/api/v1/warnings", `{"hazard":"暴雨","level":"红","areas":[{"desc":"甘州区","regions":["620702"]},{"desc":"临泽县","regions":["620723"]}]}`, &w); code != 201 {
+		t.Fatalf("warning: %d", code)
+	}
+	var rel releaseAnswer
+	if code := api.call(t, "POST", fmt.Sprintf("/api/v1/warnings/%d/releases", w.ID), `{"audiences":["key_groups","helpers","households"],"channels":["sms"]}`, &rel); code != 201 {
+		t.Fatalf("release: %d", code)
+	}
+	total := 0
+	for _, c := range rel.Counts {
+		total += c.N
+	}
+	if total < 1000 {
+		t.Fatalf("only %d messages planned", total)
+	}
+	// Kill it a quarter of the way through.
+	waitFor(t, "a quarter of the messages", 60*time.Second, func() bool { n, _ := gw.count(); return n >= total/4 })
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	first.Wait()
+	atKill, _ := gw.count()
+	if atKill >= total {
+		t.Fatalf("the release finished before the kill (%d of %d)", atKill, total)
+	}
+	start()
+	api = signIn(t, base, "first admin password")
+	waitFor(t, "the release to finish after the restart", 120*time.Second, func() bool {
+		var r releaseAnswer
+		api.call(t, "GET", fmt.Sprintf("/api/v1/releases/%d", rel.ID), "", &r)
+		return r.State == "done"
+	})
+	unique, calls := gw.count()
+	var r releaseAnswer
+	api.call(t, "GET", fmt.Sprintf("/api/v1/releases/%d", rel.ID), "", &r)
+	if s := r.byStatus(); s["sms/sent"] != total || unique != total {
+		t.Fatalf("after the restart: database %v, gateway %d unique keys (%d requests), %d planned", s, unique, calls, total)
+	}
+	t.Logf("%d messages; killed after %d reached the gateway; %d requests in all (%d resent with the same key and dropped by the gateway)", total, atKill, calls, calls-unique)
+}
