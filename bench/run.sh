@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks behind docs/performance.md. Usage: bash bench/run.sh [import|list|exposure|cap|all]
+# Benchmarks behind docs/performance.md. Usage: bash bench/run.sh [import|list|exposure|cap|release|all]
 # Needs PostgreSQL at BACKSTOP_TEST_POSTGRES (default the local test
 # database); works in bench/out (ignored by git).
 set -euo pipefail
@@ -11,6 +11,12 @@ mkdir -p "$OUT"
 go build -o "$OUT/backstop" ./cmd/backstop
 go build -o "$OUT/listlatency" ./bench/listlatency
 B="$OUT/backstop"
+
+demo2m() { # the 2,000,000-household demo store shared by exposure and release
+  if [[ ! -f $OUT/release-2m/backstop.db ]]; then
+    "$B" demo --data "$OUT/release-2m" --households 2000000
+  fi
+}
 
 pg_schema() { # a fresh schema and a URL pointing at it
   psql "$PG" -qc "DROP SCHEMA IF EXISTS $1 CASCADE; CREATE SCHEMA $1" >/dev/null 2>&1
@@ -56,10 +62,8 @@ fi
 if [[ $what == exposure || $what == all ]]; then
   echo "== exposure: 200-vertex polygon over ~10% of Zhangye's box, index vs PostGIS (needs postgresql-15-postgis-3)"
   go build -o "$OUT/exposure" ./bench/exposure
-  if [[ ! -f $OUT/exposure-sqlite/backstop.db ]]; then
-    "$B" demo --data "$OUT/exposure-sqlite" --households 2000000
-  fi
-  "$OUT/exposure" -n 2000000 -runs 31 -pg "$PG" -store "$OUT/exposure-sqlite"
+  demo2m
+  "$OUT/exposure" -n 2000000 -runs 31 -pg "$PG" -store "$OUT/release-2m"
   echo "-- 30,000,000 synthetic households in memory"
   /usr/bin/time -f "  peak RSS %M KiB" "$OUT/exposure" -n 100000 -runs 15 -big 30000000 | grep -v "^index: 100000\|^brute"
 fi
@@ -68,4 +72,21 @@ if [[ $what == cap || $what == all ]]; then
   echo "== CAP: parse + validate + store one alert (OASIS examples), SQLite"
   go build -o "$OUT/capingest" ./bench/capingest
   "$OUT/capingest" -cap ../shared/data/cap/valid -runs 500
+fi
+
+if [[ $what == release || $what == all ]]; then
+  echo "== targeted release: ~1,000,000 recipients written durably; dispatch to a local gateway; release to first message"
+  go build -o "$OUT/releasebench" ./bench/release
+  demo2m
+  # Each run adds a warning and a release; work on a copy so runs compare.
+  rm -rf "$OUT/release-run" && cp -r "$OUT/release-2m" "$OUT/release-run"
+  echo "-- SQLite"
+  "$OUT/releasebench" -data "$OUT/release-run" -households 1000000 -dispatch 30s
+  url=$(pg_schema bench_release)
+  echo "-- PostgreSQL (loading 2,000,000 demo households first)"
+  "$B" demo --db "$url" --households 2000000 >/dev/null
+  "$OUT/releasebench" -db "$url" -households 1000000 -dispatch 30s
+  echo "-- city-sized release (20,000 households), release to first message"
+  rm -rf "$OUT/release-20k" && "$B" demo --data "$OUT/release-20k" --households 20000 >/dev/null
+  "$OUT/releasebench" -data "$OUT/release-20k" -households 20000 -first
 fi

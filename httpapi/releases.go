@@ -19,7 +19,8 @@ import (
 	"github.com/zhangye-backstop/backstop/dispatch"
 )
 
-func pathID(r *http.Request, what string) (int64, error) {
+// PathID reads the numeric {id} of a path; what names it in the error.
+func PathID(r *http.Request, what string) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		return 0, backstop.Errorf(backstop.ENOTFOUND, "%s %q not found.", what, r.PathValue("id"))
@@ -34,17 +35,23 @@ func (s *Server) dispatcher() (*dispatch.Service, error) {
 	return s.cfg.Dispatch, nil
 }
 
-func (s *Server) previewRelease(w http.ResponseWriter, r *http.Request) error {
+// releaseInput reads a release request for the warning in the path.
+func (s *Server) releaseInput(w http.ResponseWriter, r *http.Request) (*dispatch.Service, int64, dispatch.Request, error) {
+	var req dispatch.Request
 	d, err := s.dispatcher()
 	if err != nil {
-		return err
+		return nil, 0, req, err
 	}
 	id, err := warningID(r)
 	if err != nil {
-		return err
+		return nil, 0, req, err
 	}
-	var req dispatch.Request
-	if err := decodeJSON(w, r, &req); err != nil {
+	return d, id, req, decodeJSON(w, r, &req)
+}
+
+func (s *Server) previewRelease(w http.ResponseWriter, r *http.Request) error {
+	d, id, req, err := s.releaseInput(w, r)
+	if err != nil {
 		return err
 	}
 	p, err := d.Preview(r.Context(), id, req)
@@ -56,16 +63,8 @@ func (s *Server) previewRelease(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.dispatcher()
+	d, id, req, err := s.releaseInput(w, r)
 	if err != nil {
-		return err
-	}
-	id, err := warningID(r)
-	if err != nil {
-		return err
-	}
-	var req dispatch.Request
-	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
 	rel, err := d.Create(r.Context(), id, req)
@@ -97,7 +96,7 @@ type releaseView struct {
 }
 
 func (s *Server) getRelease(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "Release")
+	id, err := PathID(r, "Release")
 	if err != nil {
 		return err
 	}
@@ -121,7 +120,7 @@ func MaskTasks(ts []*backstop.ConfirmationTask) {
 }
 
 func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "Release")
+	id, err := PathID(r, "Release")
 	if err != nil {
 		return err
 	}
@@ -149,7 +148,7 @@ func (s *Server) confirmTask(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Task")
+	id, err := PathID(r, "Task")
 	if err != nil {
 		return err
 	}
@@ -319,7 +318,7 @@ func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request) error {
 	}
 	status := http.StatusCreated
 	if r.Method == http.MethodPut {
-		id, err := pathID(r, "Template")
+		id, err := PathID(r, "Template")
 		if err != nil {
 			return err
 		}
@@ -422,7 +421,7 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteContact(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "Contact")
+	id, err := PathID(r, "Contact")
 	if err != nil {
 		return err
 	}

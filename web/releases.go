@@ -34,14 +34,6 @@ func (h *Handler) releaseRoutes() {
 	h.mux.HandleFunc("POST /c/{token}/tasks/{id}/call", h.linkCall)
 }
 
-func formID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil {
-		return 0, backstop.Errorf(backstop.ENOTFOUND, "Not found.")
-	}
-	return id, nil
-}
-
 func (h *Handler) dispatcher() (*dispatch.Service, error) {
 	if h.cfg.Dispatch == nil {
 		return nil, backstop.Errorf(backstop.EUNAVAILABLE, "Targeted release is not enabled.")
@@ -49,8 +41,8 @@ func (h *Handler) dispatcher() (*dispatch.Service, error) {
 	return h.cfg.Dispatch, nil
 }
 
-// releaseForm is the release section of the warning page.
-type releaseForm struct {
+// releaseSectionData is the release section of the warning page.
+type releaseSectionData struct {
 	Audiences, Channels []string
 	Picked              map[string]bool
 	Template            string
@@ -60,9 +52,9 @@ type releaseForm struct {
 }
 
 // releaseSection prepares the release form and list for a warning page.
-func (h *Handler) releaseSection(r *http.Request, w *backstop.Warning) (*releaseForm, error) {
+func (h *Handler) releaseSection(r *http.Request, w *backstop.Warning) (*releaseSectionData, error) {
 	u := backstop.UserFromContext(r.Context())
-	f := &releaseForm{Audiences: backstop.Audiences, Channels: backstop.Channels, CanRelease: u.Can(backstop.PermRelease) && h.cfg.Dispatch != nil,
+	f := &releaseSectionData{Audiences: backstop.Audiences, Channels: backstop.Channels, CanRelease: u.Can(backstop.PermRelease) && h.cfg.Dispatch != nil,
 		Picked: map[string]bool{}, TestOnly: w.Exercise()}
 	f.Test = f.TestOnly
 	for _, a := range []string{backstop.AudienceKeyGroups, backstop.AudienceHelpers, backstop.AudienceHouseholds, backstop.AudienceVillages, backstop.AudienceOfficers} {
@@ -92,20 +84,28 @@ func (h *Handler) localError(r *http.Request, err error) string {
 	return msg
 }
 
-func (h *Handler) releasePreview(w http.ResponseWriter, r *http.Request) error {
+// releaseForm reads a release request posted for the warning in the path.
+func (h *Handler) releaseForm(w http.ResponseWriter, r *http.Request) (*dispatch.Service, int64, dispatch.Request, error) {
 	d, err := h.dispatcher()
 	if err != nil {
-		return err
+		return nil, 0, dispatch.Request{}, err
 	}
-	id, err := formID(r, "id")
+	id, err := httpapi.PathID(r, "Warning")
 	if err != nil {
-		return err
+		return nil, 0, dispatch.Request{}, err
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		return backstop.Errorf(backstop.EINVALID, "Bad form.")
+		return nil, 0, dispatch.Request{}, backstop.Errorf(backstop.EINVALID, "Bad form.")
 	}
-	req := releaseRequest(r)
+	return d, id, releaseRequest(r), nil
+}
+
+func (h *Handler) releasePreview(w http.ResponseWriter, r *http.Request) error {
+	d, id, req, err := h.releaseForm(w, r)
+	if err != nil {
+		return err
+	}
 	warning, err := h.store.FindWarning(r.Context(), id)
 	if err != nil {
 		return err
@@ -127,19 +127,11 @@ func (h *Handler) releasePreview(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) createRelease(w http.ResponseWriter, r *http.Request) error {
-	d, err := h.dispatcher()
+	d, id, req, err := h.releaseForm(w, r)
 	if err != nil {
 		return err
 	}
-	id, err := formID(r, "id")
-	if err != nil {
-		return err
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		return backstop.Errorf(backstop.EINVALID, "Bad form.")
-	}
-	rel, err := d.Create(r.Context(), id, releaseRequest(r))
+	rel, err := d.Create(r.Context(), id, req)
 	if err != nil {
 		return err
 	}
@@ -176,7 +168,7 @@ func messageRows(counts []backstop.MessageCount) []messageRow {
 }
 
 func (h *Handler) releasePage(w http.ResponseWriter, r *http.Request) error {
-	id, err := formID(r, "id")
+	id, err := httpapi.PathID(r, "Record")
 	if err != nil {
 		return err
 	}
@@ -280,7 +272,7 @@ func (h *Handler) phonePage(w http.ResponseWriter, r *http.Request, rel *backsto
 }
 
 func (h *Handler) tasksPage(w http.ResponseWriter, r *http.Request) error {
-	id, err := formID(r, "id")
+	id, err := httpapi.PathID(r, "Record")
 	if err != nil {
 		return err
 	}
@@ -303,7 +295,7 @@ func (h *Handler) confirmTask(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := formID(r, "id")
+	id, err := httpapi.PathID(r, "Record")
 	if err != nil {
 		return err
 	}
@@ -325,7 +317,7 @@ func (h *Handler) confirmTask(w http.ResponseWriter, r *http.Request) error {
 
 // callTask reveals a person's phone to call, audited, as a tel: link.
 func (h *Handler) callTask(w http.ResponseWriter, r *http.Request) error {
-	id, err := formID(r, "id")
+	id, err := httpapi.PathID(r, "Record")
 	if err != nil {
 		return err
 	}
@@ -414,7 +406,7 @@ func (h *Handler) linkConfirm(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	id, err := formID(r, "id")
+	id, err := httpapi.PathID(r, "Record")
 	if err == nil {
 		_, err = h.findTask(r, rel.ID, id, phone)
 	}
@@ -444,7 +436,7 @@ func (h *Handler) linkCall(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, err := formID(r, "id")
+	id, err := httpapi.PathID(r, "Record")
 	var t *backstop.ConfirmationTask
 	if err == nil {
 		t, err = h.findTask(r, rel.ID, id, phone)
@@ -553,7 +545,7 @@ func (h *Handler) createContact(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) deleteContact(w http.ResponseWriter, r *http.Request) error {
-	id, err := formID(r, "id")
+	id, err := httpapi.PathID(r, "Record")
 	if err != nil {
 		return err
 	}
