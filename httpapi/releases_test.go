@@ -216,5 +216,27 @@ func TestReleaseAPI(t *testing.T) {
 	if len(entries) != 1 || strings.Contains(entries[0].Detail, "10012345678") {
 		t.Errorf("audit of the test send: %+v", entries)
 	}
+	// A CAP alert from another sender, once released here, goes out in the CAP feed.
+	capDoc := `<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>62072341600000_20260715090000_1</identifier><sender>linze_weather</sender><sent>2026-07-15T09:00:00+08:00</sent>
+<status>Actual</status><msgType>Alert</msgType><scope>Public</scope><info><language>zh-CN</language><category>Met</category><event>大风</event><urgency>Expected</urgency>
+<severity>Severe</severity><certainty>Likely</certainty><headline>临泽县气象台发布大风橙色预警</headline><area><areaDesc>临泽县</areaDesc>
+<geocode><valueName>CPEAS Geographic Code</valueName><value>620723000000</value></geocode></area></info></alert>`
+	resp, body = f.do(t, "POST", "/api/v1/warnings", dept, strings.NewReader(capDoc), "application/cap+xml")
+	if resp.StatusCode != 201 {
+		t.Fatalf("CAP warning: %d %s", resp.StatusCode, body)
+	}
+	cw := decode[struct{ ID int64 }](t, body)
+	_, feed := f.do(t, "GET", "/cap/feed.atom", "", nil, "")
+	if strings.Contains(string(feed), fmt.Sprintf("urn:backstop:warning:%d<", cw.ID)) {
+		t.Fatal("a CAP warning from another sender is in the feed before any release")
+	}
+	if resp, body := f.do(t, "POST", fmt.Sprintf("/api/v1/warnings/%d/releases", cw.ID), city, strings.NewReader(`{"audiences":["officers"],"channels":["sms"]}`), "application/json"); resp.StatusCode != 201 {
+		t.Fatalf("release of the CAP warning: %d %s", resp.StatusCode, body)
+	}
+	_, feed = f.do(t, "GET", "/cap/feed.atom", "", nil, "")
+	if !strings.Contains(string(feed), fmt.Sprintf("urn:backstop:warning:%d<", cw.ID)) || !strings.Contains(string(feed), "临泽县气象台发布大风橙色预警") {
+		t.Errorf("the released warning is not in the CAP feed:\n%.1500s", feed)
+	}
 	_ = time.Now
 }

@@ -306,6 +306,13 @@ func (s *Server) capFeed(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, s.logger, err)
 		return
 	}
+	// Warnings released through backstop go out too, whoever sent them.
+	released := map[int64]bool{}
+	if rels, err := s.store.FindReleases(ctx, 0); err == nil {
+		for _, rel := range rels {
+			released[rel.WarningID] = released[rel.WarningID] || !rel.Test
+		}
+	}
 	base := "http://" + r.Host
 	if r.TLS != nil {
 		base = "https://" + r.Host
@@ -313,7 +320,7 @@ func (s *Server) capFeed(w http.ResponseWriter, r *http.Request) {
 	var entries []capalert.FeedItem
 	updated := time.Unix(0, 0)
 	for _, it := range items {
-		if !Published(it) {
+		if !Published(it) && !(released[it.ID] && it.Status == "Actual") {
 			continue
 		}
 		full, err := s.store.FindWarning(ctx, it.ID)
