@@ -218,6 +218,7 @@ type TaskFilter struct {
 // to reach it, its key people and its helper.
 type ExposedRecipient struct {
 	HouseholdID int64
+	Rank        int // in the exposure's ranked list, 1 = most vulnerable
 	Number      string
 	VillageCode string
 	Groups      Group // stored groups plus elderly-alone
@@ -256,9 +257,10 @@ type DispatchBatch struct {
 
 // ReleaseService stores releases, their outbox and confirmation tasks.
 type ReleaseService interface {
-	// ScanExposedRecipients streams a snapshot's households in rank order
-	// with their phones, helpers and members, within the user's region: a
-	// county officer's release reaches the county.
+	// ScanExposedRecipients streams a snapshot's households, each with its
+	// rank, phones, helper and members, in storage order (not rank order),
+	// within the user's region: a county officer's release reaches the
+	// county.
 	ScanExposedRecipients(ctx context.Context, snapshotID int64, fn func(*ExposedRecipient) error) error
 	// CreateRelease stores r and what fill writes in one transaction.
 	CreateRelease(ctx context.Context, r *Release, fill func(ReleaseWriter) error) error

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zhangye-backstop/backstop"
@@ -137,7 +138,14 @@ type plan struct {
 	contacts  []*backstop.Contact
 	audiences map[string]bool
 	channels  map[string]bool
+	// seq counts the messages built of each dispatch class.
+	seq [2]int
 }
+
+// householdBatches is where the batches of the households audience begin:
+// batches go out in number order, so that key-group persons, their
+// helpers, villages and officers are sent to before everyone else.
+const householdBatches = 1 << 20
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
@@ -356,11 +364,11 @@ type assignee struct {
 }
 
 // build walks the exposure and emits messages and tasks by the audience
-// rules, key groups first, each address messaged once per channel.
+// rules, each address messaged once per channel; an address that is both
+// a key-group person's and a household's is messaged as the key group.
 func (s *Service) build(ctx context.Context, p *plan, out sink) (map[[2]string]int, error) {
 	counts := map[[2]string]int{}
 	seen := map[string]bool{}
-	seq := 0
 	status := backstop.MessagePending
 	if p.req.Test {
 		status = backstop.MessageSimulated
@@ -376,8 +384,13 @@ func (s *Service) build(ctx context.Context, p *plan, out sink) (map[[2]string]i
 		}
 		seen[k] = true
 		counts[[2]string{audience, ch}]++
-		m := &backstop.Message{Batch: seq / s.BatchSize, Channel: ch, Audience: audience, Address: address, Name: name, HouseholdID: household, VillageCode: village, Status: status, NextAt: now}
-		seq++
+		class := 0
+		if audience == backstop.AudienceHouseholds {
+			class = 1
+		}
+		m := &backstop.Message{Batch: class*householdBatches + p.seq[class]/s.BatchSize, Channel: ch, Audience: audience, Address: address, Name: name,
+			HouseholdID: household, VillageCode: village, Status: status, NextAt: now}
+		p.seq[class]++
 		return out.message(m, text)
 	}
 	cadres := map[string]*backstop.Contact{}    // village → first cadre
@@ -398,6 +411,8 @@ func (s *Service) build(ctx context.Context, p *plan, out sink) (map[[2]string]i
 	var assigneeOrder []string
 	villages := map[string]bool{}
 	var villageOrder []string
+	// One pass over the exposed households, in storage order; batch
+	// numbers, not this order, decide who is sent to first.
 	err := s.Store.ScanExposedRecipients(ctx, p.snapshot, func(r *backstop.ExposedRecipient) error {
 		if !villages[r.VillageCode] {
 			villages[r.VillageCode] = true
@@ -609,7 +624,9 @@ func (s *Service) Preview(ctx context.Context, warningID int64, req Request) (*P
 	return pv, nil
 }
 
-// writeSink writes a release through the store's writer, in chunks.
+// writeSink writes a release through the store's writer in chunks, on a
+// goroutine of its own: reading the registry and writing the outbox
+// overlap, on two connections.
 type writeSink struct {
 	ctx   context.Context
 	w     backstop.ReleaseWriter
@@ -617,9 +634,39 @@ type writeSink struct {
 	msgs  []*backstop.Message
 	tasks []*backstop.ConfirmationTask
 	n     int
+	jobs  chan func() error
+	done  chan error
+	// failed is set by the writer when a write fails: building stops.
+	failed   atomic.Bool
+	finished bool
+	err      error
 }
 
+func newWriteSink(ctx context.Context, w backstop.ReleaseWriter) *writeSink {
+	ws := &writeSink{ctx: ctx, w: w, texts: map[string]int64{}, jobs: make(chan func() error, 4), done: make(chan error, 1)}
+	go func() {
+		var first error
+		for job := range ws.jobs {
+			if first == nil {
+				if first = job(); first != nil {
+					ws.failed.Store(true)
+				}
+			}
+		}
+		ws.done <- first
+	}()
+	return ws
+}
+
+// chunk is how many rows go to the store at once.
+const chunk = 5000
+
+var errWriteFailed = fmt.Errorf("the release writer stopped")
+
 func (ws *writeSink) message(m *backstop.Message, text string) error {
+	if ws.failed.Load() {
+		return errWriteFailed
+	}
 	key := m.Channel + "\x00" + text
 	id, ok := ws.texts[key]
 	if !ok {
@@ -632,37 +679,53 @@ func (ws *writeSink) message(m *backstop.Message, text string) error {
 	m.TextID = id
 	ws.msgs = append(ws.msgs, m)
 	ws.n++
-	if len(ws.msgs) >= 5000 {
-		return ws.flushMessages()
+	if len(ws.msgs) >= chunk {
+		ws.flushMessages()
 	}
 	return nil
 }
 
-func (ws *writeSink) flushMessages() error {
-	err := ws.w.AddMessages(ws.ctx, ws.msgs)
-	ws.msgs = ws.msgs[:0]
-	return err
+func (ws *writeSink) flushMessages() {
+	if len(ws.msgs) > 0 {
+		ms := ws.msgs
+		ws.msgs = make([]*backstop.Message, 0, chunk)
+		ws.jobs <- func() error { return ws.w.AddMessages(ws.ctx, ms) }
+	}
+}
+
+func (ws *writeSink) flushTasks() {
+	if len(ws.tasks) > 0 {
+		ts := ws.tasks
+		ws.tasks = make([]*backstop.ConfirmationTask, 0, chunk)
+		ws.jobs <- func() error { return ws.w.AddTasks(ws.ctx, ts) }
+	}
 }
 
 func (ws *writeSink) task(t *backstop.ConfirmationTask) error {
 	ws.tasks = append(ws.tasks, t)
-	if len(ws.tasks) >= 5000 {
-		err := ws.w.AddTasks(ws.ctx, ws.tasks)
-		ws.tasks = ws.tasks[:0]
-		return err
+	if len(ws.tasks) >= chunk {
+		ws.flushTasks()
 	}
 	return nil
 }
 
 func (ws *writeSink) link(phone string) (string, error) { return ws.w.AddLink(ws.ctx, phone) }
 
+// flush writes what is left and waits for the writer.
 func (ws *writeSink) flush() error {
-	if err := ws.flushMessages(); err != nil {
-		return err
+	ws.flushMessages()
+	ws.flushTasks()
+	return ws.finish()
+}
+
+// finish stops the writer and returns its first error.
+func (ws *writeSink) finish() error {
+	if !ws.finished {
+		ws.finished = true
+		close(ws.jobs)
+		ws.err = <-ws.done
 	}
-	err := ws.w.AddTasks(ws.ctx, ws.tasks)
-	ws.tasks = ws.tasks[:0]
-	return err
+	return ws.err
 }
 
 // Create makes a release: recipients, texts, the outbox and the
@@ -680,9 +743,14 @@ func (s *Service) Create(ctx context.Context, warningID int64, req Request) (*ba
 	}
 	var total int
 	err = s.Store.CreateRelease(ctx, r, func(w backstop.ReleaseWriter) error {
-		ws := &writeSink{ctx: ctx, w: w, texts: map[string]int64{}}
+		ws := newWriteSink(ctx, w)
 		counts, err := s.build(ctx, p, ws)
 		if err != nil {
+			// Stop the writer; the transaction rolls back. A write's own
+			// error says more than the stop it caused.
+			if werr := ws.finish(); werr != nil && err == errWriteFailed {
+				err = werr
+			}
 			return err
 		}
 		r.Counts, total = sortedCounts(counts), ws.n
@@ -693,17 +761,18 @@ func (s *Service) Create(ctx context.Context, warningID int64, req Request) (*ba
 	}
 	s.logger().Info("release made", "release", r.ID, "warning", warningID, "messages", total, "test", req.Test)
 	if !req.Test {
-		s.kick(ctx, r.ID, total)
+		s.kick(ctx, r.ID, p.seq)
 	}
 	return r, nil
 }
 
 // kick hands a new release's batches to the queue at once.
-func (s *Service) kick(ctx context.Context, releaseID int64, messages int) {
-	n := (messages + s.BatchSize - 1) / s.BatchSize
-	batches := make([]backstop.DispatchBatch, n)
-	for i := range batches {
-		batches[i] = backstop.DispatchBatch{ReleaseID: releaseID, Batch: i}
+func (s *Service) kick(ctx context.Context, releaseID int64, seq [2]int) {
+	var batches []backstop.DispatchBatch
+	for class, n := range seq {
+		for i := 0; i < (n+s.BatchSize-1)/s.BatchSize; i++ {
+			batches = append(batches, backstop.DispatchBatch{ReleaseID: releaseID, Batch: class*householdBatches + i})
+		}
 	}
 	if s.Enqueue == nil {
 		return

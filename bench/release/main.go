@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -91,6 +92,7 @@ func main() {
 	target := flag.Int("households", 1000000, "households the warning should cover (whole counties are added until reached)")
 	throughput := flag.Duration("dispatch", 0, "also dispatch through River to a local gateway for this long and report messages/s")
 	first := flag.Bool("first", false, "measure release to the first message at the gateway (for a city-sized store)")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the release write to this file")
 	flag.Parse()
 	ctx := backstop.NewContextWithUser(context.Background(), backstop.CommandLineUser("bench"))
 	db, err := sqlstore.Open(ctx, sqlstore.Options{URL: *dbURL, DataDir: *dataDir})
@@ -104,7 +106,9 @@ func main() {
 	fail(err)
 	var counties []string
 	for code := range counts {
-		counties = append(counties, code)
+		if backstop.LevelOfCode(code) == backstop.LevelCounty {
+			counties = append(counties, code)
+		}
 	}
 	sort.Slice(counties, func(i, j int) bool { return counts[counties[i]].Households > counts[counties[j]].Households })
 	var regions []string
@@ -142,10 +146,18 @@ func main() {
 	}
 	req := dispatch.Request{Audiences: []string{backstop.AudienceKeyGroups, backstop.AudienceHouseholds}, Channels: []string{backstop.ChannelSMS}}
 	runtime.GC()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		fail(err)
+		pprof.StartCPUProfile(f)
+	}
 	t1 := time.Now()
 	rel, err := d.Create(ctx, w.ID, req)
 	fail(err)
 	took := time.Since(t1)
+	if *profile != "" {
+		pprof.StopCPUProfile()
+	}
 	msgs := 0
 	for _, c := range rel.Counts {
 		msgs += c.N
