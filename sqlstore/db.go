@@ -53,7 +53,8 @@ type DB struct {
 	logger *slog.Logger
 	now    func() time.Time
 
-	rebound sync.Map // query → rebound query
+	rebound   sync.Map // query → rebound query
+	sequences sync.Map // table → its id sequence (PostgreSQL)
 
 	// OnRegistryChange, when set, is called after a transaction that
 	// changed households commits (the exposure index catches up).

@@ -230,8 +230,18 @@ func (db *DB) takeIDs(ctx context.Context, tx *sql.Tx, table string, next *int64
 		}
 		return ids, nil
 	}
+	// The sequence is looked up first: in the same statement PostgreSQL
+	// would look it up again for every row.
+	var seq string
+	if v, ok := db.sequences.Load(table); ok {
+		seq = v.(string)
+	} else if err := tx.QueryRowContext(ctx, `SELECT pg_get_serial_sequence($1, 'id')`, table).Scan(&seq); err != nil {
+		return nil, err
+	} else {
+		db.sequences.Store(table, seq)
+	}
 	for len(*spare) < n {
-		res, err := tx.QueryContext(ctx, `SELECT nextval(x.s) FROM (SELECT pg_get_serial_sequence($1, 'id')::regclass AS s) x, generate_series(1, $2)`, table, max(n, 16384))
+		res, err := tx.QueryContext(ctx, `SELECT nextval($1::regclass) FROM generate_series(1, $2)`, seq, max(n, 16384))
 		if err != nil {
 			return nil, err
 		}
