@@ -113,7 +113,8 @@ func MessageKey(releaseID, messageID int64) string {
 
 // MessageResult is the outcome of one send.
 type MessageResult struct {
-	ID        int64
+	ID                int64
+	Channel, Audience string // of the message, for the release's counts
 	Status    string // sent, delivered (channels that confirm at once), failed, pending (retry)
 	GatewayID string
 	Error     string

@@ -843,7 +843,7 @@ func (s *Service) SendBatch(ctx context.Context, b backstop.DispatchBatch) error
 
 // send delivers one message and says what became of it.
 func (s *Service) send(ctx context.Context, m *backstop.Message) backstop.MessageResult {
-	res := backstop.MessageResult{ID: m.ID}
+	res := backstop.MessageResult{ID: m.ID, Channel: m.Channel, Audience: m.Audience}
 	sender, ok := s.Senders[m.Channel]
 	if !ok {
 		res.Status, res.Error, res.At = backstop.MessageFailed, "channel "+m.Channel+" is not configured", s.now()

@@ -3,6 +3,7 @@ package dispatch_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -339,6 +340,23 @@ func TestRelease(t *testing.T) {
 			}
 			if final, _ := r.db.FindRelease(r.ctx, rel.ID); final.State != backstop.ReleaseDone {
 				t.Errorf("release state %s", final.State)
+			}
+			// The kept counts agree with counting the messages themselves.
+			truth := map[string]int{}
+			rows, err := r.db.WriteDB().Query(r.db.Rebind(`SELECT channel, status, count(*) FROM messages WHERE release_id = ? GROUP BY channel, status`), rel.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var ch, status string
+				var n int
+				rows.Scan(&ch, &status, &n)
+				truth[ch+"/"+status], truth[status] = truth[ch+"/"+status]+n, truth[status]+n
+			}
+			rows.Close()
+			st, _ = r.db.ReleaseStats(r.ctx, rel.ID)
+			if kept := counts(st); fmt.Sprint(kept) != fmt.Sprint(truth) {
+				t.Errorf("kept counts %v, counted %v", kept, truth)
 			}
 		})
 	}

@@ -171,6 +171,10 @@ func redactURL(s string) string {
 	return u.Redacted()
 }
 
+// Rebind writes a query with ? placeholders for the dialect, for tests
+// and tools that query the database directly.
+func (db *DB) Rebind(query string) string { return db.q(query) }
+
 // q rebinds a query written with ? placeholders for the dialect.
 func (db *DB) q(query string) string {
 	if db.dialect != Postgres {

@@ -191,13 +191,13 @@ type releaseWriter struct {
 	conn     *sql.Conn
 	tx       *sql.Tx
 	release  *backstop.Release
-	nextID   int64 // next message id (SQLite) or 0
-	spare    []int64
 	msgCopy  *copyTable
 	taskCopy *copyTable
+	counts   map[[3]string]int // messages by channel, audience, status
+	batches  map[int]bool      // batches with pending messages
 }
 
-var messageColumns = []string{"id", "release_id", "batch", "channel", "audience", "address", "name", "household_id", "village_code", "text_id", "status", "next_at"}
+var messageColumns = []string{"release_id", "batch", "channel", "audience", "address", "name", "household_id", "village_code", "text_id", "status", "next_at", "fallback"}
 
 var taskColumns = []string{"release_id", "household_id", "member_id", "person_name", "phone", "groups", "village_code", "assignee", "assignee_phone", "deadline"}
 
@@ -205,12 +205,6 @@ func (w *releaseWriter) AddText(ctx context.Context, channel, text string) (int6
 	var id int64
 	err := w.tx.QueryRowContext(ctx, w.db.q(`INSERT INTO release_texts (release_id, channel, text) VALUES (?, ?, ?) RETURNING id`), w.release.ID, channel, text).Scan(&id)
 	return id, err
-}
-
-// messageIDs hands out ids for new messages, so that each message's
-// idempotency key is known before it is written.
-func (w *releaseWriter) messageIDs(ctx context.Context, n int) ([]int64, error) {
-	return w.db.takeIDs(ctx, w.tx, "messages", &w.nextID, &w.spare, n)
 }
 
 // takeIDs hands out n ids of table: after the largest id under SQLite's
@@ -263,25 +257,54 @@ func (db *DB) takeIDs(ctx context.Context, tx *sql.Tx, table string, next *int64
 	return ids, nil
 }
 
+// AddMessages writes messages and counts them; their ids (and so their
+// keys) come from the table.
 func (w *releaseWriter) AddMessages(ctx context.Context, ms []*backstop.Message) error {
 	if len(ms) == 0 {
 		return nil
 	}
-	ids, err := w.messageIDs(ctx, len(ms))
-	if err != nil {
-		return err
-	}
 	rows := make([][]any, len(ms))
 	for i, m := range ms {
-		m.ID, m.ReleaseID = ids[i], w.release.ID
-		m.Key = backstop.MessageKey(m.ReleaseID, m.ID)
-		var household any
+		m.ReleaseID = w.release.ID
+		var household, fallback any
 		if m.HouseholdID != 0 {
 			household = m.HouseholdID
 		}
-		rows[i] = []any{m.ID, m.ReleaseID, int64(m.Batch), m.Channel, m.Audience, m.Address, m.Name, household, m.VillageCode, m.TextID, m.Status, m.NextAt.UTC()}
+		if m.Fallback != 0 {
+			fallback = m.Fallback
+		}
+		rows[i] = []any{m.ReleaseID, int64(m.Batch), m.Channel, m.Audience, m.Address, m.Name, household, m.VillageCode, m.TextID, m.Status, m.NextAt.UTC(), fallback}
+		w.count(m.Channel, m.Audience, m.Status, 1)
+		if m.Status == backstop.MessagePending {
+			if w.batches == nil {
+				w.batches = map[int]bool{}
+			}
+			w.batches[m.Batch] = true
+		}
 	}
 	return w.db.bulkInsert(ctx, w.conn, w.tx, &w.msgCopy, "messages", messageColumns, rows)
+}
+
+// count tallies messages for the release's counts, written at the end.
+func (w *releaseWriter) count(channel, audience, status string, n int) {
+	if w.counts == nil {
+		w.counts = map[[3]string]int{}
+	}
+	w.counts[[3]string{channel, audience, status}] += n
+}
+
+// addCounts adds tallies to release_counts.
+func (db *DB) addCounts(ctx context.Context, ex execer, releaseID int64, counts map[[3]string]int) error {
+	for k, n := range counts {
+		if n == 0 {
+			continue
+		}
+		if _, err := ex.ExecContext(ctx, db.q(`INSERT INTO release_counts (release_id, channel, audience, status, n) VALUES (?, ?, ?, ?, ?)
+ ON CONFLICT (release_id, channel, audience, status) DO UPDATE SET n = release_counts.n + excluded.n`), releaseID, k[0], k[1], k[2], n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (w *releaseWriter) AddTasks(ctx context.Context, ts []*backstop.ConfirmationTask) error {
@@ -380,8 +403,14 @@ func (db *DB) CreateRelease(ctx context.Context, r *backstop.Release, fill func(
 	if _, err := tx.ExecContext(ctx, db.q(`UPDATE releases SET counts = ?, state = ? WHERE id = ?`), string(counts), r.State, r.ID); err != nil {
 		return db.translate(err)
 	}
-	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO dispatch_batches (release_id, batch, due_at) SELECT DISTINCT release_id, batch, CAST(? AS TIMESTAMPTZ) FROM messages WHERE release_id = ? AND status = ?`),
-		now, r.ID, backstop.MessagePending); err != nil {
+	if err := db.addCounts(ctx, tx, r.ID, w.counts); err != nil {
+		return db.translate(err)
+	}
+	var batches [][]any
+	for b := range w.batches {
+		batches = append(batches, []any{r.ID, int64(b), now})
+	}
+	if err := db.insertMany(ctx, tx, "dispatch_batches", []string{"release_id", "batch", "due_at"}, batches); err != nil {
 		return db.translate(err)
 	}
 	detail := fmt.Sprintf("warning %d, audiences %s, channels %s, test %t", r.WarningID, strings.Join(r.Audiences, ","), strings.Join(r.Channels, ","), r.Test)
@@ -480,7 +509,7 @@ func (db *DB) ReleaseStats(ctx context.Context, id int64) (*backstop.ReleaseStat
 	u, _ := backstop.RequireUser(ctx)
 	now := db.now().UTC()
 	st := &backstop.ReleaseStats{ReleaseID: id, ComputedAt: now, Messages: []backstop.MessageCount{}, Villages: []backstop.VillageConfirmation{}}
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT channel, audience, status, count(*) FROM messages WHERE release_id = ? GROUP BY channel, audience, status ORDER BY channel, audience, status`), id)
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT channel, audience, status, n FROM release_counts WHERE release_id = ? AND n <> 0 ORDER BY channel, audience, status`), id)
 	if err != nil {
 		return nil, db.translate(err)
 	}
@@ -607,7 +636,7 @@ func (db *DB) LeaseBatch(ctx context.Context, b backstop.DispatchBatch, owner st
 // release whose batches are all done is done.
 func (db *DB) FinishBatch(ctx context.Context, b backstop.DispatchBatch, owner string, results []backstop.MessageResult) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := db.recordResults(ctx, tx, results); err != nil {
+		if err := db.recordResults(ctx, tx, b.ReleaseID, results); err != nil {
 			return err
 		}
 		var next anyTime
@@ -636,9 +665,9 @@ func (db *DB) FinishBatch(ctx context.Context, b backstop.DispatchBatch, owner s
 	})
 }
 
-// recordResults updates messages with the outcome of a send, grouped so
-// that a batch takes a few statements.
-func (db *DB) recordResults(ctx context.Context, tx *sql.Tx, results []backstop.MessageResult) error {
+// recordResults updates messages with the outcome of a send, and the
+// release's counts with what changed.
+func (db *DB) recordResults(ctx context.Context, tx *sql.Tx, releaseID int64, results []backstop.MessageResult) error {
 	st, err := tx.PrepareContext(ctx, db.q(`UPDATE messages SET status = ?, attempts = attempts + 1, error = ?, gateway_id = CASE WHEN ? <> '' THEN ? ELSE gateway_id END,
  sent_at = CASE WHEN ? IN ('sent', 'delivered') THEN COALESCE(sent_at, ?) ELSE sent_at END,
  delivered_at = CASE WHEN ? = 'delivered' THEN COALESCE(delivered_at, ?) ELSE delivered_at END,
@@ -647,16 +676,22 @@ func (db *DB) recordResults(ctx context.Context, tx *sql.Tx, results []backstop.
 		return err
 	}
 	defer st.Close()
+	counts := map[[3]string]int{}
 	for _, r := range results {
 		next := r.NextAt
 		if next.IsZero() {
 			next = r.At
 		}
-		if _, err := st.ExecContext(ctx, r.Status, r.Error, r.GatewayID, r.GatewayID, r.Status, r.At.UTC(), r.Status, r.At.UTC(), next.UTC(), r.ID); err != nil {
+		res, err := st.ExecContext(ctx, r.Status, r.Error, r.GatewayID, r.GatewayID, r.Status, r.At.UTC(), r.Status, r.At.UTC(), next.UTC(), r.ID)
+		if err != nil {
 			return err
 		}
+		if n, _ := res.RowsAffected(); n == 1 && r.Status != backstop.MessagePending {
+			counts[[3]string{r.Channel, r.Audience, backstop.MessagePending}]--
+			counts[[3]string{r.Channel, r.Audience, r.Status}]++
+		}
 	}
-	return nil
+	return db.addCounts(ctx, tx, releaseID, counts)
 }
 
 // ParseMessageKey reads a release id and message id from a key.
@@ -702,6 +737,12 @@ func (db *DB) ApplyReceipt(ctx context.Context, key, status, reason string, at t
 			_, err = tx.ExecContext(ctx, db.q(`UPDATE messages SET status = ?, error = '', delivered_at = COALESCE(delivered_at, ?), sent_at = COALESCE(sent_at, ?) WHERE id = ?`), status, at.UTC(), at.UTC(), id)
 		} else {
 			_, err = tx.ExecContext(ctx, db.q(`UPDATE messages SET status = ?, error = ?, sent_at = COALESCE(sent_at, ?) WHERE id = ?`), status, reason, at.UTC(), id)
+		}
+		if err != nil {
+			return err
+		}
+		if m.Status != status {
+			err = db.addCounts(ctx, tx, releaseID, map[[3]string]int{{m.Channel, m.Audience, m.Status}: -1, {m.Channel, m.Audience, status}: 1})
 		}
 		m.Status, m.Error = status, reason
 		return err
@@ -767,12 +808,8 @@ func (db *DB) AddFollowUp(ctx context.Context, releaseID int64, channel, text st
 	if err := w.AddMessages(ctx, fresh); err != nil {
 		return 0, db.translate(err)
 	}
-	for _, m := range fresh {
-		if m.Fallback != 0 {
-			if _, err := tx.ExecContext(ctx, db.q(`UPDATE messages SET fallback = ? WHERE id = ?`), m.Fallback, m.ID); err != nil {
-				return 0, db.translate(err)
-			}
-		}
+	if err := db.addCounts(ctx, tx, releaseID, w.counts); err != nil {
+		return 0, db.translate(err)
 	}
 	if pending {
 		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO dispatch_batches (release_id, batch, due_at) VALUES (?, ?, ?)`), releaseID, batch, now); err != nil {

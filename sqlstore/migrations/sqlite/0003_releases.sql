@@ -79,8 +79,20 @@ CREATE TABLE messages (
     delivered_at TIMESTAMP,
     fallback     INTEGER
 );
-CREATE INDEX messages_batch ON messages (release_id, batch, status);
-CREATE INDEX messages_stats ON messages (release_id, channel, audience, status);
+-- Only ids in the index, so that a status change rewrites no index entry.
+CREATE INDEX messages_batch ON messages (release_id, batch);
+
+-- Messages per channel, audience and status, kept in the same transactions
+-- that write and update messages: the dashboard reads a few rows instead
+-- of counting a million.
+CREATE TABLE release_counts (
+    release_id INTEGER NOT NULL,
+    channel    TEXT NOT NULL,
+    audience   TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    n          INTEGER NOT NULL,
+    PRIMARY KEY (release_id, channel, audience, status)
+);
 
 -- Dispatch batches: a worker leases one, sends its due messages, and
 -- gives it back; a lease that runs out (a killed process) makes the batch
