@@ -115,11 +115,11 @@ func MessageKey(releaseID, messageID int64) string {
 type MessageResult struct {
 	ID                int64
 	Channel, Audience string // of the message, for the release's counts
-	Status    string // sent, delivered (channels that confirm at once), failed, pending (retry)
-	GatewayID string
-	Error     string
-	At        time.Time
-	NextAt    time.Time // when pending: the next attempt
+	Status            string // sent, delivered (channels that confirm at once), failed, pending (retry)
+	GatewayID         string
+	Error             string
+	At                time.Time
+	NextAt            time.Time // when pending: the next attempt
 }
 
 // Confirmation outcomes (最后一公里).
