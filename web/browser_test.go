@@ -9,9 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/alerting"
+	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/storetest"
 	"github.com/zhangye-backstop/backstop/web"
 )
@@ -124,5 +127,95 @@ func TestBrowserLoginAndHousehold(t *testing.T) {
 	}
 	if web.VendorBuilt() && !strings.Contains(mapHTML, "canvas") {
 		t.Errorf("map did not draw: %q", mapHTML)
+	}
+}
+
+// TestBrowserConfirmationOffline drives a helper's confirmation link in
+// headless Chromium on a phone-sized screen: a tap while the connection is
+// down is kept on the phone and sent when it returns.
+func TestBrowserConfirmationOffline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	exe := chromiumPath(t)
+	rs := newReleaseSite(t)
+	if _, err := rs.d.Create(storetest.Admin(), rs.warning.ID, dispatch.Request{Audiences: []string{"key_groups", "helpers"}, Channels: []string{"sms"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.d.Sweep(storetest.Admin()); err != nil {
+		t.Fatal(err)
+	}
+	link := rs.srv.URL + rs.link(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(390, 844))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelTimeout()
+	step := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("browser, %s: %v", what, err)
+		}
+	}
+	step("open the link", chromedp.Do(ctx,
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(chromedp.CSS(`form[data-confirm] button[value="phone"]`)),
+	))
+	attr, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`.person`), "id"))
+	step("first task", err)
+	firstID := attr.Value
+	if dir := os.Getenv("BACKSTOP_SCREENSHOTS"); dir != "" {
+		if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+			os.WriteFile(dir+"/confirm.png", png, 0o644)
+		}
+	}
+	offline := func(off bool) error {
+		if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			MatchedNetworkConditions: []*network.Conditions{{Offline: off, DownloadThroughput: -1, UploadThroughput: -1}}}); err != nil {
+			return err
+		}
+		_, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: off, DownloadThroughput: -1, UploadThroughput: -1})
+		return err
+	}
+	// The connection drops; the tap is kept.
+	step("go offline", offline(true))
+	step("tap while offline", chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#`+firstID+` button[value="phone"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#queue-note`)),
+	))
+	queued, err := chromedp.Run(ctx, chromedp.Evaluate[string](`localStorage.getItem("backstop.confirmations")`))
+	step("read the queue", err)
+	if !strings.Contains(queued, "outcome=phone") {
+		t.Fatalf("the tap was not kept: %q", queued)
+	}
+	id := strings.TrimPrefix(firstID, "t")
+	recorded := func() *backstop.ConfirmationTask {
+		tasks, _, _ := rs.db.FindTasks(storetest.Admin(), backstop.TaskFilter{ReleaseID: 1, Limit: 1000})
+		for _, tk := range tasks {
+			if fmt.Sprint(tk.ID) == id {
+				return tk
+			}
+		}
+		t.Fatalf("task %s not found", id)
+		return nil
+	}
+	if recorded().Outcome != "" {
+		t.Fatal("the confirmation reached the server while offline")
+	}
+	// Back online: the page sends it and shows it confirmed.
+	step("back online", offline(false))
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[any](`window.dispatchEvent(new Event("online")), 1`))
+	step("online event", err)
+	step("confirmed on the page", chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#`+firstID+` .done`))))
+	if tk := recorded(); tk.Outcome != backstop.ReachedPhone || !strings.HasPrefix(tk.ConfirmedBy, "link:") {
+		t.Errorf("after the connection returned: %+v", tk)
 	}
 }

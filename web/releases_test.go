@@ -42,7 +42,18 @@ func noKeys(t *testing.T, what, page string) {
 	}
 }
 
-func TestReleasePages(t *testing.T) {
+// releaseSite is a site with demo data, a release service whose SMS go to
+// a local gateway, and a red warning over 临泽县.
+type releaseSite struct {
+	*site
+	d       *dispatch.Service
+	warning *backstop.Warning
+	mu      sync.Mutex
+	texts   []string // SMS texts the gateway received
+}
+
+func newReleaseSite(t *testing.T) *releaseSite {
+	t.Helper()
 	db := storetest.OpenSQLite(t)
 	ctx := storetest.Admin()
 	if _, err := demo.Fill(ctx, db, 1500, 4, nil); err != nil {
@@ -52,40 +63,58 @@ func TestReleasePages(t *testing.T) {
 	if err := exp.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var texts []string
+	rs := &releaseSite{}
 	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var b struct{ To, Text, Key string }
 		json.NewDecoder(r.Body).Decode(&b)
-		mu.Lock()
-		texts = append(texts, b.Text)
-		mu.Unlock()
+		rs.mu.Lock()
+		rs.texts = append(rs.texts, b.Text)
+		rs.mu.Unlock()
 		w.Write([]byte(`{}`))
 	}))
-	defer gw.Close()
+	t.Cleanup(gw.Close)
 	senders, _ := channel.Build(channel.Config{SMSWebhook: gw.URL})
 	alerts := &alerting.Service{Store: db, Exposer: exp, Sender: "backstop.test", Region: "620700"}
 	auth := &httpapi.Auth{Users: db, SessionTTL: time.Hour, Logins: httpapi.NewRateLimiter(1, 20)}
-	var srv *httptest.Server
-	d := &dispatch.Service{Store: db, Exposer: exp, Senders: senders}
-	api := httpapi.New(db, httpapi.Config{Auth: auth, TempDir: t.TempDir(), Alerting: alerts, Exposure: exp, Dispatch: d})
-	ui, err := web.New(db, web.Config{Auth: auth, API: api, TempDir: t.TempDir(), Alerting: alerts, Exposure: exp, Dispatch: d})
+	rs.d = &dispatch.Service{Store: db, Exposer: exp, Senders: senders}
+	api := httpapi.New(db, httpapi.Config{Auth: auth, TempDir: t.TempDir(), Alerting: alerts, Exposure: exp, Dispatch: rs.d})
+	ui, err := web.New(db, web.Config{Auth: auth, API: api, TempDir: t.TempDir(), Alerting: alerts, Exposure: exp, Dispatch: rs.d})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv = httptest.NewServer(web.Root(api, ui))
-	defer srv.Close()
-	d.BaseURL = srv.URL
+	srv := httptest.NewServer(web.Root(api, ui))
+	t.Cleanup(srv.Close)
+	rs.d.BaseURL = srv.URL
 	for _, u := range []*backstop.User{{Name: "boss", Role: backstop.RoleCity, Region: "620700"}, {Name: "weather", Role: backstop.RoleDepartment, Region: "620700"}} {
 		if err := db.CreateUser(ctx, u, password); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s := &site{db: db, srv: srv, alerts: alerts}
-	w, err := alerts.IngestInput(ctx, &alerting.Input{Hazard: "rainstorm", Level: "red", Headline: "临泽县暴雨红色预警", Instruction: "请远离河道", Areas: []alerting.InputArea{{Desc: "临泽县", Regions: []string{"620723"}}}}, "json")
+	rs.site = &site{db: db, srv: srv, alerts: alerts}
+	rs.warning, err = alerts.IngestInput(ctx, &alerting.Input{Hazard: "rainstorm", Level: "red", Headline: "临泽县暴雨红色预警", Instruction: "请远离河道", Areas: []alerting.InputArea{{Desc: "临泽县", Regions: []string{"620723"}}}}, "json")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rs
+}
+
+// link is a confirmation link the gateway received.
+func (rs *releaseSite) link(t *testing.T) string {
+	t.Helper()
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for _, text := range rs.texts {
+		if m := regexp.MustCompile(`/c/[0-9a-f]{32}`).FindString(text); m != "" {
+			return m
+		}
+	}
+	t.Fatal("no confirmation link was sent")
+	return ""
+}
+
+func TestReleasePages(t *testing.T) {
+	rs := newReleaseSite(t)
+	s, d, w, db, srv, ctx := rs.site, rs.d, rs.warning, rs.db, rs.srv, storetest.Admin()
 	boss := s.client(t, "boss", web.LangZH)
 	status, page := get(t, boss, fmt.Sprintf("%s/warnings/%d", srv.URL, w.ID))
 	if status != 200 || !strings.Contains(page, `data-testid="release-form"`) {
@@ -117,18 +146,7 @@ func TestReleasePages(t *testing.T) {
 		t.Error("the release page does not show sent messages")
 	}
 	// A helper opens the link from the SMS without an account.
-	mu.Lock()
-	var link string
-	for _, text := range texts {
-		if m := regexp.MustCompile(`/c/[0-9a-f]{32}`).FindString(text); m != "" {
-			link = m
-			break
-		}
-	}
-	mu.Unlock()
-	if link == "" {
-		t.Fatal("no confirmation link was sent")
-	}
+	link := rs.link(t)
 	anon := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	status, page = get(t, anon, srv.URL+link)
 	if status != 200 || !strings.Contains(page, `class="phone"`) || !strings.Contains(page, "电话已告知") {
