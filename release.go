@@ -227,7 +227,7 @@ type ExposedRecipient struct {
 	Phone       string
 	HelperName  string
 	HelperPhone string
-	Members     []RecipientMember
+	Members     []RecipientMember // read for key-group households only
 }
 
 // RecipientMember is a member of an exposed household.
@@ -259,7 +259,9 @@ type DispatchBatch struct {
 // ReleaseService stores releases, their outbox and confirmation tasks.
 type ReleaseService interface {
 	// ScanExposedRecipients streams a snapshot's households, each with its
-	// rank, phones, helper and members, in storage order (not rank order),
+	// rank, phones and helper, and the members of those in a key group (the
+	// only ones whose people get messages and tasks), in storage order (not
+	// rank order),
 	// within the user's region: a county officer's release reaches the
 	// county.
 	ScanExposedRecipients(ctx context.Context, snapshotID int64, fn func(*ExposedRecipient) error) error

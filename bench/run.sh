@@ -81,11 +81,11 @@ if [[ $what == release || $what == all ]]; then
   # Each run adds a warning and a release; work on a copy so runs compare.
   rm -rf "$OUT/release-run" && cp -r "$OUT/release-2m" "$OUT/release-run"
   echo "-- SQLite"
-  "$OUT/releasebench" -data "$OUT/release-run" -households 1000000 -dispatch 30s
+  "$OUT/releasebench" -data "$OUT/release-run" -dispatch 30s
   url=$(pg_schema bench_release)
   echo "-- PostgreSQL (loading 2,000,000 demo households first)"
   "$B" demo --db "$url" --households 2000000 >/dev/null
-  "$OUT/releasebench" -db "$url" -households 1000000 -dispatch 30s
+  "$OUT/releasebench" -db "$url" -dispatch 30s
   echo "-- city-sized release (20,000 households), release to first message"
   rm -rf "$OUT/release-20k" && "$B" demo --data "$OUT/release-20k" --households 20000 >/dev/null
   "$OUT/releasebench" -data "$OUT/release-20k" -households 20000 -first

@@ -56,16 +56,15 @@ func (db *DB) ScanExposedRecipients(ctx context.Context, snapshotID int64, fn fu
 	}
 	sort.Slice(hs, func(i, j int) bool { return hs[i].id < hs[j].id })
 	cutoff := elderlyCutoff(db.now())
-	// read runs one pair of queries over a stretch of exposed households
-	// (households, then their members, both in id order, merged here) and
-	// hands on the exposed ones; a range also returns the households
-	// between them, which are skipped. Two narrow queries read far fewer
-	// values than one join that repeats the household on every member.
-	read := func(where string, args []any, part []exposed) error {
+	// load runs one pair of queries over a stretch of exposed households
+	// (households in id order, then the members of the key-group ones)
+	// and returns the exposed ones; a range also returns the households
+	// between them, which are skipped.
+	load := func(where string, args []any, part []exposed) ([]*backstop.ExposedRecipient, error) {
 		hrows, err := db.read.QueryContext(ctx, db.q(`SELECT h.id, h.number, h.village_code, h.groups, h.people, h.youngest_birth, h.head_name, h.phone, h.helper_name, h.helper_phone
- FROM households h WHERE `+strings.ReplaceAll(where, "$id", "h.id")+` AND NOT h.deleted ORDER BY h.id`), args...)
+ FROM households h WHERE `+where+` AND NOT h.deleted ORDER BY h.id`), args...)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var batch []*backstop.ExposedRecipient
 		k := 0
@@ -76,7 +75,7 @@ func (db *DB) ScanExposedRecipients(ctx context.Context, snapshotID int64, fn fu
 			var youngest string
 			if err := hrows.Scan(&r.HouseholdID, &r.Number, &r.VillageCode, &groups, &people, &youngest, &r.HeadName, &r.Phone, &r.HelperName, &r.HelperPhone); err != nil {
 				hrows.Close()
-				return err
+				return nil, err
 			}
 			for k < len(part) && part[k].id < r.HouseholdID {
 				k++
@@ -93,15 +92,25 @@ func (db *DB) ScanExposedRecipients(ctx context.Context, snapshotID int64, fn fu
 		}
 		hrows.Close()
 		if err := hrows.Err(); err != nil {
-			return err
+			return nil, err
 		}
-		if len(batch) == 0 {
-			return nil
+		// Members matter only in key-group households (their people get
+		// messages and tasks); the others are reached by the household's
+		// phone, so most members are never read. By id list: a join
+		// chosen by the planner can turn into a scan of every member.
+		var keyIDs []any
+		for _, r := range batch {
+			if r.Groups&backstop.KeyGroups != 0 {
+				keyIDs = append(keyIDs, r.HouseholdID)
+			}
 		}
-		mrows, err := db.read.QueryContext(ctx, db.q(`SELECT m.household_id, m.id, m.name, m.phone, m.disabled FROM members m WHERE `+strings.ReplaceAll(where, "$id", "m.household_id")+
-			` ORDER BY m.household_id, m.id`), args...)
+		if len(keyIDs) == 0 {
+			return batch, nil
+		}
+		mrows, err := db.read.QueryContext(ctx, db.q(`SELECT m.household_id, m.id, m.name, m.phone, m.disabled FROM members m WHERE m.household_id IN (?`+strings.Repeat(",?", len(keyIDs)-1)+
+			`) ORDER BY m.household_id, m.id`), keyIDs...)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer mrows.Close()
 		k = 0
@@ -109,7 +118,7 @@ func (db *DB) ScanExposedRecipients(ctx context.Context, snapshotID int64, fn fu
 			var hid int64
 			var m backstop.RecipientMember
 			if err := mrows.Scan(&hid, &m.ID, &m.Name, &m.Phone, &m.Disabled); err != nil {
-				return err
+				return nil, err
 			}
 			for k < len(batch) && batch[k].HouseholdID < hid {
 				k++
@@ -118,30 +127,27 @@ func (db *DB) ScanExposedRecipients(ctx context.Context, snapshotID int64, fn fu
 				batch[k].Members = append(batch[k].Members, m)
 			}
 		}
-		if err := mrows.Err(); err != nil {
-			return err
-		}
-		for _, r := range batch {
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		return nil
+		return batch, mrows.Err()
 	}
-	// Dense stretches (a warning covers neighbours, stored together) are
-	// read as id ranges; scattered households as lists of ids.
+	// Plan the stretches: dense ones (a warning covers neighbours, stored
+	// together) as id ranges, scattered households as lists of ids.
+	type stretch struct {
+		where string
+		args  []any
+		part  []exposed
+	}
+	var plan []stretch
 	var sparse []exposed
-	flushSparse := func() error {
+	flushSparse := func() {
 		if len(sparse) == 0 {
-			return nil
+			return
 		}
 		ids := make([]any, len(sparse))
 		for i, e := range sparse {
 			ids[i] = e.id
 		}
-		err := read(`$id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, ids, sparse)
-		sparse = sparse[:0]
-		return err
+		plan = append(plan, stretch{`h.id IN (?` + strings.Repeat(",?", len(ids)-1) + `)`, ids, sparse})
+		sparse = nil
 	}
 	for i := 0; i < len(hs); {
 		j := i
@@ -149,23 +155,73 @@ func (db *DB) ScanExposedRecipients(ctx context.Context, snapshotID int64, fn fu
 			j++
 		}
 		if j-i+1 >= 64 {
-			if err := flushSparse(); err != nil {
-				return db.translate(err)
-			}
-			if err := read(`$id BETWEEN ? AND ?`, []any{hs[i].id, hs[j].id}, hs[i:j+1]); err != nil {
-				return db.translate(err)
-			}
+			flushSparse()
+			plan = append(plan, stretch{`h.id BETWEEN ? AND ?`, []any{hs[i].id, hs[j].id}, hs[i : j+1]})
 		} else {
 			sparse = append(sparse, hs[i:j+1]...)
 			if len(sparse) >= 500 {
-				if err := flushSparse(); err != nil {
-					return db.translate(err)
-				}
+				flushSparse()
 			}
 		}
 		i = j + 1
 	}
-	return db.translate(flushSparse())
+	flushSparse()
+	// Two stretches are fetched ahead on their own connections while the
+	// caller works through the one before: the database's time and the
+	// caller's overlap.
+	type loaded struct {
+		rs  []*backstop.ExposedRecipient
+		err error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]chan loaded, len(plan))
+	for i := range results {
+		results[i] = make(chan loaded, 1)
+	}
+	next := make(chan int)
+	go func() {
+		defer close(next)
+		for i := range plan {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	ahead := make(chan struct{}, 3) // stretches loaded but not yet handed on
+	for range 2 {
+		go func() {
+			for i := range next {
+				select {
+				case ahead <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				rs, err := load(plan[i].where, plan[i].args, plan[i].part)
+				results[i] <- loaded{rs, err}
+			}
+		}()
+	}
+	for i := range plan {
+		var l loaded
+		select {
+		case l = <-results[i]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		<-ahead
+		if l.err != nil {
+			return db.translate(l.err)
+		}
+		for _, r := range l.rs {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 const releaseColumns = `id, warning_id, snapshot_id, audiences, channels, COALESCE(template_id, 0), text, test, state, basis, deadline, policy_ids, counts, created_by, created_at`

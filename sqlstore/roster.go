@@ -608,6 +608,16 @@ func (db *DB) ImportRoster(ctx context.Context, res *backstop.ImportResult, fill
 		}
 		lap("commit")
 		committed = true
+		release()
+		if db.dialect == Postgres && (w.emptyAtStart || res.HouseholdsCreated+res.PeopleCreated > 10000) {
+			// Planner statistics for what was just loaded: without them
+			// PostgreSQL plans lookups into a fresh registry as full scans
+			// (autovacuum analyzes, but minutes later).
+			if _, err := db.write.ExecContext(ctx, `ANALYZE households, members, household_history`); err != nil {
+				db.logger.Warn("analyze after import", "err", err)
+			}
+			lap("analyze")
+		}
 		db.registryChanged()
 		return nil
 	}

@@ -89,7 +89,7 @@ func splitLines(s string) []string {
 func main() {
 	dataDir := flag.String("data", "", "SQLite data directory with demo households")
 	dbURL := flag.String("db", "", "PostgreSQL URL with demo households (instead of -data)")
-	target := flag.Int("households", 1000000, "households the warning should cover (whole counties are added until reached)")
+	target := flag.Int("households", 873500, "households the warning should cover (townships are added until reached; 873,500 give about a million messages)")
 	throughput := flag.Duration("dispatch", 0, "also dispatch through River to a local gateway for this long and report messages/s")
 	first := flag.Bool("first", false, "measure release to the first message at the gateway (for a city-sized store)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the release write to this file")
@@ -101,24 +101,35 @@ func main() {
 	exp := &exposure.Service{Store: db}
 	fail(exp.Load(ctx))
 
-	// Whole counties, largest first, until the target is covered.
-	counts, err := db.RegionCounts(ctx, "620700000000")
+	// Townships, county by county, until the target is covered.
+	counties, err := db.RegionCounts(ctx, "620700000000")
 	fail(err)
-	var counties []string
-	for code := range counts {
+	var codes []string
+	for code := range counties {
 		if backstop.LevelOfCode(code) == backstop.LevelCounty {
-			counties = append(counties, code)
+			codes = append(codes, code)
 		}
 	}
-	sort.Slice(counties, func(i, j int) bool { return counts[counties[i]].Households > counts[counties[j]].Households })
+	sort.Strings(codes)
 	var regions []string
 	covered := 0
-	for _, c := range counties {
-		if covered >= *target {
-			break
+	for _, county := range codes {
+		towns, err := db.RegionCounts(ctx, county)
+		fail(err)
+		var tcodes []string
+		for code := range towns {
+			if backstop.LevelOfCode(code) == backstop.LevelTownship {
+				tcodes = append(tcodes, code)
+			}
 		}
-		regions = append(regions, c)
-		covered += counts[c].Households
+		sort.Strings(tcodes)
+		for _, t := range tcodes {
+			if covered >= *target {
+				break
+			}
+			regions = append(regions, t)
+			covered += towns[t].Households
+		}
 	}
 	alerts := &alerting.Service{Store: db, Exposer: exp, Sender: "bench", Region: "620700"}
 	t0 := time.Now()
@@ -127,7 +138,7 @@ func main() {
 	fail(err)
 	e, err := db.FindExposure(ctx, w.ID)
 	fail(err)
-	fmt.Printf("warning over %d counties: %d households, %d people exposed (ingest + exposure snapshot %s)\n", len(regions), e.Total.Households, e.Total.People,
+	fmt.Printf("warning over %d townships: %d households, %d people exposed (ingest + exposure snapshot %s)\n", len(regions), e.Total.Households, e.Total.People,
 		time.Since(t0).Round(time.Millisecond))
 
 	gw := startGateway()
