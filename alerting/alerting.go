@@ -31,6 +31,9 @@ type Service struct {
 	// made in backstop when their areas name none.
 	Region string
 	Now    func() time.Time
+	// Superseded, when set, hears of every stored Update or Cancel with
+	// the warning it supersedes (targeted releases tell their duty groups).
+	Superseded func(ctx context.Context, old int64, w *backstop.Warning)
 }
 
 func (s *Service) now() time.Time {
@@ -67,6 +70,9 @@ func (s *Service) store(ctx context.Context, w *backstop.Warning, refs []backsto
 			}
 		}
 		return nil, err
+	}
+	if s.Superseded != nil && w.Supersedes != 0 {
+		s.Superseded(ctx, w.Supersedes, w)
 	}
 	if s.Exposer != nil && w.MsgType != "Cancel" {
 		if _, err := s.Exposer.Compute(ctx, w); err != nil {

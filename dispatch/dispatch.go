@@ -1005,6 +1005,82 @@ func (s *Service) Run(ctx context.Context, interval, escalateEvery time.Duration
 	}
 }
 
+// dutyGroups are the 企业微信 groups a release's summary went to.
+func (s *Service) dutyGroups(ctx context.Context, releaseID int64) ([]*backstop.Message, error) {
+	if _, ok := s.Senders[backstop.ChannelWeCom]; !ok {
+		return nil, nil
+	}
+	out := []*backstop.Message{{Channel: backstop.ChannelWeCom, Audience: backstop.AudienceOfficers, Address: "default", NextAt: s.now()}}
+	st, err := s.Store.ReleaseStats(ctx, releaseID)
+	if err != nil {
+		return nil, err
+	}
+	var villages []string
+	for _, v := range st.Villages {
+		villages = append(villages, v.Code)
+	}
+	cs, err := s.Store.ContactsFor(ctx, villages)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if c.Kind == backstop.ContactWeComGroup {
+			out = append(out, &backstop.Message{Channel: backstop.ChannelWeCom, Audience: backstop.AudienceOfficers, Address: c.Address, Name: c.Name, VillageCode: c.Region, NextAt: s.now()})
+		}
+	}
+	return out, nil
+}
+
+// postToDutyGroups sends a release's update to its duty groups.
+func (s *Service) postToDutyGroups(ctx context.Context, r *backstop.Release, text string) error {
+	ms, err := s.dutyGroups(ctx, r.ID)
+	if err != nil || len(ms) == 0 {
+		return err
+	}
+	if r.Test {
+		text = "【测试】" + text
+		for _, m := range ms {
+			m.Status = backstop.MessageSimulated
+		}
+	}
+	if _, err := s.Store.AddFollowUp(ctx, r.ID, backstop.ChannelWeCom, text, ms, false); err != nil {
+		return err
+	}
+	if !r.Test {
+		s.kickFollowUp(ctx, r.ID, ms[0].Batch)
+	}
+	return nil
+}
+
+// WarningSuperseded tells the duty groups of every release of a warning
+// that it was updated or cancelled.
+func (s *Service) WarningSuperseded(ctx context.Context, old int64, w *backstop.Warning) {
+	s.defaults()
+	ctx = backstop.NewContextWithUser(context.WithoutCancel(ctx), backstop.SystemUser("dispatch"))
+	rels, err := s.Store.FindReleases(ctx, old)
+	if err != nil {
+		s.logger().Error("warning update: releases", "warning", old, "err", err)
+		return
+	}
+	what := "已更新"
+	if w.MsgType == "Cancel" {
+		what = "已解除"
+	}
+	headline := w.Headline
+	if headline == "" {
+		headline = w.Event
+	}
+	for _, r := range rels {
+		text := fmt.Sprintf("**预警%s**\n第%d次定向发布所依据的预警%s：%s（预警%d → %d）。", what, r.ID, what, headline, old, w.ID)
+		if w.MsgType != "Cancel" {
+			text += "如需向群众发布更新内容，请在平台上对新预警发起定向发布。"
+		}
+		if err := s.postToDutyGroups(ctx, r, text); err != nil {
+			s.logger().Error("warning update: duty groups", "release", r.ID, "err", err)
+		}
+	}
+}
+
 // Escalate tells township duty officers of key-group persons unconfirmed
 // past their deadline, and the county of those still unconfirmed a
 // policy's minutes later.
@@ -1050,6 +1126,30 @@ func (s *Service) escalate(ctx context.Context, tasks []*backstop.ConfirmationTa
 			order = append(order, k)
 		}
 		groups[k] = append(groups[k], t)
+	}
+	if level == 1 {
+		// The first escalation of a release: its duty groups get where
+		// the confirmations stand.
+		seen := map[int64]bool{}
+		for _, k := range order {
+			if seen[k.release] {
+				continue
+			}
+			seen[k.release] = true
+			r, err := s.Store.FindRelease(ctx, k.release)
+			if err != nil {
+				return err
+			}
+			st, err := s.Store.ReleaseStats(ctx, r.ID)
+			if err != nil {
+				return err
+			}
+			text := fmt.Sprintf("**定向发布确认情况（截至%s）**\n第%d次发布：重点人群%d人，已确认%d人，无法联系%d人，逾期未确认%d人，已通报所在乡镇。",
+				s.now().In(beijing).Format("01-02 15:04"), r.ID, st.Tasks.Total, st.Tasks.Confirmed, st.Tasks.Unreachable, st.Tasks.Open)
+			if err := s.postToDutyGroups(ctx, r, text); err != nil {
+				return err
+			}
+		}
 	}
 	for _, k := range order {
 		ts := groups[k]

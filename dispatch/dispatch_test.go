@@ -30,6 +30,7 @@ type gateway struct {
 	calls    int
 	refuse   map[string]bool // addresses answered 200 with an error body
 	failOnce map[string]bool // addresses answered 500 once
+	down     map[string]bool // addresses answered 503 always
 }
 
 func newGateway(t *testing.T, field string) *gateway {
@@ -46,6 +47,8 @@ func newGateway(t *testing.T, field string) *gateway {
 		defer g.mu.Unlock()
 		g.calls++
 		switch {
+		case g.down[addr]:
+			http.Error(w, "down", 503)
 		case g.failOnce[addr]:
 			delete(g.failOnce, addr)
 			http.Error(w, "overloaded", 503)
@@ -478,5 +481,59 @@ func TestTemplatesAndContactsStore(t *testing.T) {
 				t.Fatalf("contacts for a village: %v %+v", err, got)
 			}
 		})
+	}
+}
+
+// TestRetryThenFallback: a gateway that keeps failing is retried with
+// backoff, then given up on; the person's helper is asked to call.
+func TestRetryThenFallback(t *testing.T) {
+	r := newRig(t, storetest.OpenSQLite)
+	w := r.warning(t, "Actual", "orange", "620723")
+	var phone string
+	pv, err := r.d.Preview(r.ctx, w.ID, everyone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.db.ScanExposedRecipients(r.ctx, pv.SnapshotID, func(x *backstop.ExposedRecipient) error {
+		if phone == "" && x.Phone != "" && x.Groups&backstop.KeyGroups != 0 && x.HelperPhone != "" {
+			phone = x.Phone
+		}
+		return nil
+	})
+	r.sms.mu.Lock()
+	r.sms.down = map[string]bool{phone: true}
+	r.sms.mu.Unlock()
+	rel, err := r.d.Create(r.ctx, w.ID, dispatch.Request{Audiences: []string{backstop.AudienceKeyGroups}, Channels: []string{backstop.ChannelSMS}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attempts []int
+	for i := 0; i < 8; i++ {
+		r.drain(t)
+		st, _ := r.db.ReleaseStats(r.ctx, rel.ID)
+		c := counts(st)
+		attempts = append(attempts, c["sms/pending"])
+		if c["sms/failed"] == 1 {
+			break
+		}
+		r.now = r.now.Add(40 * time.Second) // past any backoff so far
+	}
+	st, _ := r.db.ReleaseStats(r.ctx, rel.ID)
+	if c := counts(st); c["sms/failed"] != 1 || c["sms/pending"] != 0 {
+		t.Fatalf("after retries: %v (pending per round %v)", c, attempts)
+	}
+	var errText string
+	var tries int
+	r.db.WriteDB().QueryRow(r.db.Rebind(`SELECT error, attempts FROM messages WHERE release_id = ? AND status = 'failed'`), rel.ID).Scan(&errText, &tries)
+	if tries != 5 || !strings.Contains(errText, "gave up after 5 attempts") {
+		t.Errorf("failed after %d attempts: %q", tries, errText)
+	}
+	tasks, _, _ := r.db.FindTasks(r.ctx, backstop.TaskFilter{ReleaseID: rel.ID, Limit: 2000})
+	asked := false
+	for _, tk := range tasks {
+		asked = asked || tk.CallRequested
+	}
+	if !asked {
+		t.Error("no call requested after giving up")
 	}
 }

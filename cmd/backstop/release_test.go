@@ -239,14 +239,24 @@ func TestServeReleaseEndToEnd(t *testing.T) {
 		api.call(t, "GET", fmt.Sprintf("/api/v1/releases/%d", rel.ID), "", &r)
 		return r.Stats.Tasks.Escalated > 0 && r.Stats.Tasks.Escalated == r.Stats.Tasks.Open
 	})
-	waitFor(t, "the escalation message", 30*time.Second, func() bool {
-		for _, text := range append(sms.texts(), wecom.texts()...) {
-			if strings.Contains(text, "【督办】") {
-				return true
+	seen := func(text string) func() bool {
+		return func() bool {
+			for _, got := range append(sms.texts(), wecom.texts()...) {
+				if strings.Contains(got, text) {
+					return true
+				}
 			}
+			return false
 		}
-		return false
-	})
+	}
+	waitFor(t, "the escalation message", 30*time.Second, seen("【督办】"))
+	waitFor(t, "the duty groups' progress summary", 30*time.Second, seen("定向发布确认情况"))
+	// The warning is cancelled: the duty groups hear of it.
+	var cancelled struct{ ID int64 }
+	if code := api.call(t, "POST", "/api/v1/warnings", fmt.Sprintf(`{"msg_type":"Cancel","supersedes":%d,"hazard":"暴雨","level":"红","areas":[{"regions":["620723"]}]}`, w.ID), &cancelled); code != 201 {
+		t.Fatalf("cancel: %d", code)
+	}
+	waitFor(t, "the duty groups told of the cancel", 30*time.Second, seen("预警已解除"))
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("serve exit %d", code)

@@ -89,6 +89,7 @@ func init() {
 					return err
 				}
 				disp.Enqueue = queue.Enqueue
+				alerts.Superseded = disp.WarningSuperseded
 				if err := queue.Start(ctx); err != nil {
 					return err
 				}
