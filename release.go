@@ -296,10 +296,13 @@ type ReleaseService interface {
 	// ConfirmTask records an outcome by the user in ctx (or the holder of
 	// a confirmation link, assignee); ENOTFOUND outside the scope.
 	ConfirmTask(ctx context.Context, id int64, outcome, note, by string) (*ConfirmationTask, error)
-	// OverdueTasks lists open tasks past their escalation time at level
-	// from (0: due for the township, 1: due for the county).
+	// OverdueTasks lists the open tasks of releases due for escalation
+	// from level from (0: past the deadline, for the townships; 1: told
+	// the townships more than countyAfter ago, for the counties). A due
+	// release with nothing open is marked done with escalating.
 	OverdueTasks(ctx context.Context, now time.Time, from int, countyAfter time.Duration) ([]*ConfirmationTask, error)
-	MarkEscalated(ctx context.Context, ids []int64, level int, at time.Time) error
+	// MarkEscalated records that a release's tasks were escalated to level.
+	MarkEscalated(ctx context.Context, releaseID int64, ids []int64, level int, at time.Time) error
 
 	// ConfirmationLink makes a new secret link token for an assignee's
 	// tasks in a release; it replaces any earlier one.

@@ -1116,7 +1116,13 @@ func (s *Service) escalate(ctx context.Context, tasks []*backstop.ConfirmationTa
 	}
 	groups := map[key][]*backstop.ConfirmationTask{}
 	var order []key
+	escalated := map[int64][]int64{}
+	var releaseOrder []int64
 	for _, t := range tasks {
+		if _, ok := escalated[t.ReleaseID]; !ok {
+			escalated[t.ReleaseID] = nil
+			releaseOrder = append(releaseOrder, t.ReleaseID)
+		}
 		region := t.VillageCode[:9] + "000"
 		if level == 2 {
 			region = t.VillageCode[:6] + "000000"
@@ -1218,14 +1224,16 @@ func (s *Service) escalate(ctx context.Context, tasks []*backstop.ConfirmationTa
 				s.kickFollowUp(ctx, k.release, ms[0].Batch)
 			}
 		}
-		ids := make([]int64, len(ts))
-		for i, t := range ts {
-			ids[i] = t.ID
-		}
-		if err := s.Store.MarkEscalated(ctx, ids, level, s.now()); err != nil {
-			return err
+		for _, t := range ts {
+			escalated[k.release] = append(escalated[k.release], t.ID)
 		}
 		s.logger().Info("escalated unconfirmed key-group persons", "release", k.release, "region", k.region, "level", level, "persons", len(ts), "contacts", len(byChannel))
+	}
+	// Each release is marked once all its regions were told.
+	for _, id := range releaseOrder {
+		if err := s.Store.MarkEscalated(ctx, id, escalated[id], level, s.now()); err != nil {
+			return err
+		}
 	}
 	return nil
 }

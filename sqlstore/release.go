@@ -1002,45 +1002,79 @@ func (db *DB) ConfirmTask(ctx context.Context, id int64, outcome, note, by strin
 	return t, err
 }
 
-// OverdueTasks lists open tasks due for escalation: past their deadline
-// (from 0), or told to the township more than countyAfter ago (from 1).
+// OverdueTasks lists the open tasks of the releases due for escalation:
+// releases are found by their own deadline and level, tasks by release.
 func (db *DB) OverdueTasks(ctx context.Context, now time.Time, from int, countyAfter time.Duration) ([]*backstop.ConfirmationTask, error) {
-	q := taskSelect + ` WHERE t.outcome = '' AND t.escalation = 0 AND t.deadline < ?`
-	arg := now.UTC()
+	q, arg := `SELECT id FROM releases WHERE escalation = 0 AND deadline < ?`, now.UTC()
 	if from == 1 {
-		q = taskSelect + ` WHERE t.outcome = '' AND t.escalation = 1 AND t.escalated_at < ?`
-		arg = now.Add(-countyAfter).UTC()
+		q, arg = `SELECT id FROM releases WHERE escalation = 1 AND escalated_at < ?`, now.Add(-countyAfter).UTC()
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(q+` ORDER BY t.release_id, t.village_code, t.id LIMIT 100000`), arg)
+	rows, err := db.read.QueryContext(ctx, db.q(q+` ORDER BY id LIMIT 1000`), arg)
 	if err != nil {
 		return nil, db.translate(err)
 	}
-	defer rows.Close()
-	var out []*backstop.ConfirmationTask
+	var releases []int64
 	for rows.Next() {
-		t, err := scanTask(rows)
-		if err != nil {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		out = append(out, t)
+		releases = append(releases, id)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []*backstop.ConfirmationTask
+	for _, r := range releases {
+		rows, err := db.read.QueryContext(ctx, db.q(taskSelect+` WHERE t.release_id = ? AND t.outcome = '' AND t.escalation = ? ORDER BY t.village_code, t.id`), r, from)
+		if err != nil {
+			return nil, db.translate(err)
+		}
+		n := 0
+		for rows.Next() {
+			t, err := scanTask(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, t)
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			// Everyone was confirmed: nothing will ever be escalated.
+			if err := db.inTx(ctx, func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, db.q(`UPDATE releases SET escalation = 2, escalated_at = ? WHERE id = ?`), now.UTC(), r)
+				return err
+			}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
 }
 
-// MarkEscalated records that tasks were escalated to level.
-func (db *DB) MarkEscalated(ctx context.Context, ids []int64, level int, at time.Time) error {
+// MarkEscalated records that a release's tasks were escalated to level,
+// and the release with them.
+func (db *DB) MarkEscalated(ctx context.Context, releaseID int64, ids []int64, level int, at time.Time) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		for start := 0; start < len(ids); start += 500 {
 			chunk := ids[start:min(start+500, len(ids))]
-			args := []any{level, at.UTC()}
+			args := []any{level, at.UTC(), releaseID}
 			for _, id := range chunk {
 				args = append(args, id)
 			}
-			if _, err := tx.ExecContext(ctx, db.q(`UPDATE confirmation_tasks SET escalation = ?, escalated_at = ? WHERE id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`), args...); err != nil {
+			if _, err := tx.ExecContext(ctx, db.q(`UPDATE confirmation_tasks SET escalation = ?, escalated_at = ? WHERE release_id = ? AND id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`), args...); err != nil {
 				return err
 			}
 		}
-		return nil
+		_, err := tx.ExecContext(ctx, db.q(`UPDATE releases SET escalation = ?, escalated_at = ? WHERE id = ? AND escalation < ?`), level, at.UTC(), releaseID, level)
+		return err
 	})
 }
 

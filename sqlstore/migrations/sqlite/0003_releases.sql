@@ -42,9 +42,14 @@ CREATE TABLE releases (
     policy_ids  TEXT NOT NULL,
     counts      TEXT NOT NULL,
     created_by  TEXT NOT NULL,
-    created_at  TIMESTAMP NOT NULL
+    created_at  TIMESTAMP NOT NULL,
+    -- Escalation of the unconfirmed goes release by release (all its
+    -- tasks share the deadline): 1 told the townships, 2 the counties.
+    escalation   INTEGER NOT NULL DEFAULT 0,
+    escalated_at TIMESTAMP
 );
 CREATE INDEX releases_warning ON releases (warning_id, id);
+CREATE INDEX releases_escalation ON releases (escalation, deadline);
 
 CREATE TABLE release_texts (
     id         INTEGER PRIMARY KEY,
@@ -129,7 +134,6 @@ CREATE TABLE confirmation_tasks (
 );
 CREATE INDEX confirmation_tasks_release ON confirmation_tasks (release_id, village_code);
 CREATE INDEX confirmation_tasks_assignee ON confirmation_tasks (release_id, assignee_phone);
-CREATE INDEX confirmation_tasks_open ON confirmation_tasks (deadline) WHERE outcome = '';
 
 -- A secret link per assignee and release opens the phone page without an
 -- account; only its hash is kept.
