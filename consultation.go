@@ -33,19 +33,27 @@ const (
 // ConsultationActions are the recommended actions a consultation may name.
 var ConsultationActions = []string{"pre_position", "evacuate", "transfer", "inspect", "patrol", "close_roads", "stop_work", "monitor"}
 
+// Bases of a release: why it was allowed to go out.
+const (
+	BasisRedOrange    = "red_orange_first"      // red and orange may go first; the consultation record follows
+	BasisConsultation = "approved_consultation" // a consultation decided to release and was approved
+	BasisTest         = "test"                  // a test release, which reaches nobody
+)
+
 // ReleaseAllowed tells whether a targeted release may go out for the
-// warning: after an approved consultation that decided to release, or at
-// once for red and orange warnings, whose record may follow.
+// warning, and on which basis: after an approved consultation that
+// decided to release, or at once for red and orange warnings, whose record
+// may follow.
 func ReleaseAllowed(w *Warning, cs []*Consultation) (bool, string) {
 	if w.Level == LevelRed || w.Level == LevelOrange {
-		return true, "red and orange warnings may be released first; the consultation record follows"
+		return true, BasisRedOrange
 	}
 	for _, c := range cs {
 		if c.ApprovedAt != nil && c.Decision == DecisionRelease {
-			return true, "approved consultation"
+			return true, BasisConsultation
 		}
 	}
-	return false, "a yellow or blue warning needs an approved consultation that decided to release"
+	return false, ""
 }
 
 // ConsultationService stores consultations.

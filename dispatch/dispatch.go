@@ -219,7 +219,7 @@ func (s *Service) prepare(ctx context.Context, warningID int64, req Request) (*p
 	}
 	p.basis = basis
 	if !allowed {
-		p.basis = "test release without an approved consultation"
+		p.basis = backstop.BasisTest
 	}
 	e, err := s.Store.FindExposure(ctx, w.ID)
 	if backstop.ErrorCode(err) == backstop.ENOTFOUND && s.Exposer != nil {

@@ -452,6 +452,27 @@ func (h *Handler) linkCall(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "tel:"+t.Phone, http.StatusSeeOther)
 }
 
+// hazardNames maps hazard codes to their names in the page's language.
+func hazardNames(r *http.Request) map[string]string {
+	names := map[string]string{}
+	for _, hz := range backstop.Hazards {
+		names[string(hz.Code)] = hz.ZH
+		if langOf(r) == LangEN {
+			names[string(hz.Code)] = hz.EN
+		}
+	}
+	return names
+}
+
+// padCode pads a partial region code (6 or 9 digits) to 12; others are
+// returned as given.
+func padCode(code string) string {
+	if n, err := backstop.NormalizeRegionCode(code); err == nil {
+		return n
+	}
+	return code
+}
+
 // Templates, contacts and channels.
 
 type templateRow struct {
@@ -483,7 +504,7 @@ func (h *Handler) renderTemplates(w http.ResponseWriter, r *http.Request, status
 	}
 	h.render(w, r, status, "templates.html", &page{Title: h.cats[langOf(r)].translate("menu.templates"), Menu: "templates", Error: errMsg,
 		Data: map[string]any{"Rows": rows, "CanEdit": u.Can(backstop.PermManageReach), "Hazards": backstop.Hazards, "Levels": backstop.Levels,
-			"Placeholders": backstop.Placeholders, "Form": form}})
+			"Placeholders": backstop.Placeholders, "Form": form, "HazardNames": hazardNames(r)}})
 	return nil
 }
 
@@ -510,16 +531,28 @@ func (h *Handler) contactsPage(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) renderContacts(w http.ResponseWriter, r *http.Request, status int, errMsg string) error {
 	u := backstop.UserFromContext(r.Context())
-	kind := r.URL.Query().Get("kind")
-	cs, err := h.store.FindContacts(r.Context(), kind)
+	kind, region := r.URL.Query().Get("kind"), strings.TrimSpace(r.URL.Query().Get("region"))
+	all, err := h.store.FindContacts(r.Context(), kind)
 	if err != nil {
 		return err
 	}
+	var cs []*backstop.Contact
+	for _, c := range all {
+		if region == "" || strings.HasPrefix(c.Region, backstop.CodePrefix(padCode(region))) {
+			cs = append(cs, c)
+		}
+	}
+	const size = 50
+	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	p = max(p, 1)
+	total := len(cs)
+	cs = cs[min((p-1)*size, total):min(p*size, total)]
 	for _, c := range cs {
 		httpapi.MaskContact(c)
 	}
 	h.render(w, r, status, "contacts.html", &page{Title: h.cats[langOf(r)].translate("menu.contacts"), Menu: "contacts", Error: errMsg,
-		Data: map[string]any{"Contacts": cs, "Kinds": backstop.ContactKinds, "Kind": kind, "CanEdit": u.Can(backstop.PermManageReach), "Hazards": backstop.Hazards}})
+		Data: map[string]any{"Contacts": cs, "Total": total, "Page": p, "Pages": max((total+size-1)/size, 1), "Offset": (p - 1) * size, "Kinds": backstop.ContactKinds,
+			"Kind": kind, "Region": region, "CanEdit": u.Can(backstop.PermManageReach), "Hazards": backstop.Hazards, "HazardNames": hazardNames(r)}})
 	return nil
 }
 
