@@ -250,10 +250,13 @@ type releaseWriter struct {
 	msgCopy  *copyTable
 	taskCopy *copyTable
 	counts   map[[3]string]int // messages by channel, audience, status
-	batches  map[int]bool      // batches with pending messages
+	batches  map[int][2]int64  // batches with pending messages: their id ranges
+	lo, hi   int64             // ids of the messages written
+	nextID   int64             // next message id (SQLite)
+	spareIDs []int64           // message ids taken from the sequence (PostgreSQL)
 }
 
-var messageColumns = []string{"release_id", "batch", "channel", "audience", "address", "name", "household_id", "village_code", "text_id", "status", "next_at", "fallback"}
+var messageColumns = []string{"id", "release_id", "batch", "channel", "audience", "address", "name", "household_id", "village_code", "text_id", "status", "next_at", "fallback"}
 
 var taskColumns = []string{"release_id", "household_id", "member_id", "person_name", "phone", "groups", "village_code", "assignee", "assignee_phone", "deadline"}
 
@@ -313,15 +316,22 @@ func (db *DB) takeIDs(ctx context.Context, tx *sql.Tx, table string, next *int64
 	return ids, nil
 }
 
-// AddMessages writes messages and counts them; their ids (and so their
-// keys) come from the table.
+// AddMessages writes messages and counts them. Their ids are handed out
+// here (so each key is known before anything is sent), and each batch
+// remembers the range its ids lie in: batches are read by id range, with
+// no index of their own.
 func (w *releaseWriter) AddMessages(ctx context.Context, ms []*backstop.Message) error {
 	if len(ms) == 0 {
 		return nil
 	}
+	ids, err := w.db.takeIDs(ctx, w.tx, "messages", &w.nextID, &w.spareIDs, len(ms))
+	if err != nil {
+		return err
+	}
 	rows := make([][]any, len(ms))
 	for i, m := range ms {
-		m.ReleaseID = w.release.ID
+		m.ID, m.ReleaseID = ids[i], w.release.ID
+		m.Key = backstop.MessageKey(m.ReleaseID, m.ID)
 		var household, fallback any
 		if m.HouseholdID != 0 {
 			household = m.HouseholdID
@@ -329,16 +339,41 @@ func (w *releaseWriter) AddMessages(ctx context.Context, ms []*backstop.Message)
 		if m.Fallback != 0 {
 			fallback = m.Fallback
 		}
-		rows[i] = []any{m.ReleaseID, int64(m.Batch), m.Channel, m.Audience, m.Address, m.Name, household, m.VillageCode, m.TextID, m.Status, m.NextAt.UTC(), fallback}
+		rows[i] = []any{m.ID, m.ReleaseID, int64(m.Batch), m.Channel, m.Audience, m.Address, m.Name, household, m.VillageCode, m.TextID, m.Status, m.NextAt.UTC(), fallback}
 		w.count(m.Channel, m.Audience, m.Status, 1)
+		if w.lo == 0 || m.ID < w.lo {
+			w.lo = m.ID
+		}
+		w.hi = max(w.hi, m.ID)
 		if m.Status == backstop.MessagePending {
 			if w.batches == nil {
-				w.batches = map[int]bool{}
+				w.batches = map[int][2]int64{}
 			}
-			w.batches[m.Batch] = true
+			r, ok := w.batches[m.Batch]
+			if !ok {
+				r = [2]int64{m.ID, m.ID}
+			}
+			w.batches[m.Batch] = [2]int64{min(r[0], m.ID), max(r[1], m.ID)}
 		}
 	}
 	return w.db.bulkInsert(ctx, w.conn, w.tx, &w.msgCopy, "messages", messageColumns, rows)
+}
+
+// finishMessages records the batches' id ranges and the release's.
+func (w *releaseWriter) finishMessages(ctx context.Context, due time.Time) error {
+	var batches [][]any
+	for b, r := range w.batches {
+		batches = append(batches, []any{w.release.ID, int64(b), due, r[0], r[1]})
+	}
+	if err := w.db.insertMany(ctx, w.tx, "dispatch_batches", []string{"release_id", "batch", "due_at", "first_id", "last_id"}, batches); err != nil {
+		return err
+	}
+	if w.lo == 0 {
+		return nil
+	}
+	_, err := w.tx.ExecContext(ctx, w.db.q(`UPDATE releases SET first_message = CASE WHEN first_message = 0 OR first_message > ? THEN ? ELSE first_message END,
+ last_message = CASE WHEN last_message < ? THEN ? ELSE last_message END WHERE id = ?`), w.lo, w.lo, w.hi, w.hi, w.release.ID)
+	return err
 }
 
 // count tallies messages for the release's counts, written at the end.
@@ -462,11 +497,7 @@ func (db *DB) CreateRelease(ctx context.Context, r *backstop.Release, fill func(
 	if err := db.addCounts(ctx, tx, r.ID, w.counts); err != nil {
 		return db.translate(err)
 	}
-	var batches [][]any
-	for b := range w.batches {
-		batches = append(batches, []any{r.ID, int64(b), now})
-	}
-	if err := db.insertMany(ctx, tx, "dispatch_batches", []string{"release_id", "batch", "due_at"}, batches); err != nil {
+	if err := w.finishMessages(ctx, now); err != nil {
 		return db.translate(err)
 	}
 	detail := fmt.Sprintf("warning %d, audiences %s, channels %s, test %t", r.WarningID, strings.Join(r.Audiences, ","), strings.Join(r.Channels, ","), r.Test)
@@ -667,9 +698,13 @@ func (db *DB) LeaseBatch(ctx context.Context, b backstop.DispatchBatch, owner st
 		if n, _ := res.RowsAffected(); n == 0 {
 			return backstop.Errorf(backstop.ECONFLICT, "Batch %d of release %d is taken or done.", b.Batch, b.ReleaseID)
 		}
+		var lo, hi int64
+		if err := tx.QueryRowContext(ctx, db.q(`SELECT first_id, last_id FROM dispatch_batches WHERE release_id = ? AND batch = ?`), b.ReleaseID, b.Batch).Scan(&lo, &hi); err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, db.q(`SELECT m.id, m.channel, m.audience, m.address, m.name, COALESCE(m.household_id, 0), m.village_code, m.attempts, t.text
- FROM messages m JOIN release_texts t ON t.id = m.text_id WHERE m.release_id = ? AND m.batch = ? AND m.status = ? AND m.next_at <= ? ORDER BY m.id`),
-			b.ReleaseID, b.Batch, backstop.MessagePending, now.UTC())
+ FROM messages m JOIN release_texts t ON t.id = m.text_id WHERE m.id BETWEEN ? AND ? AND m.release_id = ? AND m.batch = ? AND m.status = ? AND m.next_at <= ? ORDER BY m.id`),
+			lo, hi, b.ReleaseID, b.Batch, backstop.MessagePending, now.UTC())
 		if err != nil {
 			return err
 		}
@@ -696,7 +731,8 @@ func (db *DB) FinishBatch(ctx context.Context, b backstop.DispatchBatch, owner s
 			return err
 		}
 		var next anyTime
-		err := tx.QueryRowContext(ctx, db.q(`SELECT next_at FROM messages WHERE release_id = ? AND batch = ? AND status = ? ORDER BY next_at LIMIT 1`),
+		err := tx.QueryRowContext(ctx, db.q(`SELECT m.next_at FROM dispatch_batches d JOIN messages m ON m.id BETWEEN d.first_id AND d.last_id
+ WHERE d.release_id = ? AND d.batch = ? AND m.release_id = d.release_id AND m.batch = d.batch AND m.status = ? ORDER BY m.next_at LIMIT 1`),
 			b.ReleaseID, b.Batch, backstop.MessagePending).Scan(&next)
 		if err != nil && err != sql.ErrNoRows {
 			return err
@@ -826,12 +862,17 @@ func (db *DB) AddFollowUp(ctx context.Context, releaseID int64, channel, text st
 	if dedupe {
 		fresh = nil
 	}
+	var lo, hi int64
+	if err := tx.QueryRowContext(ctx, db.q(`SELECT first_message, last_message FROM releases WHERE id = ?`), releaseID).Scan(&lo, &hi); err != nil {
+		return 0, db.translate(err)
+	}
 	for _, m := range ms {
 		if !dedupe {
 			break
 		}
 		var one int
-		err := tx.QueryRowContext(ctx, db.q(`SELECT 1 FROM messages WHERE release_id = ? AND channel = ? AND address = ? AND status <> ? LIMIT 1`), releaseID, m.Channel, m.Address, backstop.MessageFailed).Scan(&one)
+		err := tx.QueryRowContext(ctx, db.q(`SELECT 1 FROM messages WHERE id BETWEEN ? AND ? AND release_id = ? AND channel = ? AND address = ? AND status <> ? LIMIT 1`),
+			lo, hi, releaseID, m.Channel, m.Address, backstop.MessageFailed).Scan(&one)
 		if err == sql.ErrNoRows {
 			fresh = append(fresh, m)
 		} else if err != nil {
@@ -867,10 +908,10 @@ func (db *DB) AddFollowUp(ctx context.Context, releaseID int64, channel, text st
 	if err := db.addCounts(ctx, tx, releaseID, w.counts); err != nil {
 		return 0, db.translate(err)
 	}
+	if err := w.finishMessages(ctx, now); err != nil {
+		return 0, db.translate(err)
+	}
 	if pending {
-		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO dispatch_batches (release_id, batch, due_at) VALUES (?, ?, ?)`), releaseID, batch, now); err != nil {
-			return 0, db.translate(err)
-		}
 		if _, err := tx.ExecContext(ctx, db.q(`UPDATE releases SET state = ? WHERE id = ?`), backstop.ReleaseSending, releaseID); err != nil {
 			return 0, db.translate(err)
 		}

@@ -46,7 +46,10 @@ CREATE TABLE releases (
     -- Escalation of the unconfirmed goes release by release (all its
     -- tasks share the deadline): 1 told the townships, 2 the counties.
     escalation   INTEGER NOT NULL DEFAULT 0,
-    escalated_at TIMESTAMPTZ
+    escalated_at TIMESTAMPTZ,
+    -- The ids of the release's messages lie in [first_message, last_message].
+    first_message BIGINT NOT NULL DEFAULT 0,
+    last_message  BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX releases_warning ON releases (warning_id, id);
 CREATE INDEX releases_escalation ON releases (escalation, deadline);
@@ -84,8 +87,10 @@ CREATE TABLE messages (
     delivered_at TIMESTAMPTZ,
     fallback     BIGINT
 );
--- Only ids in the index, so that a status change rewrites no index entry.
-CREATE INDEX messages_batch ON messages (release_id, batch);
+-- No secondary index but the delivered one below: a batch is read by its
+-- id range (ids are handed out by the writer), a release's messages by
+-- the release's, so that writing a million rows maintains one b-tree and
+-- a status change rewrites no index entry.
 
 -- Messages per channel, audience and status, kept in the same transactions
 -- that write and update messages: the dashboard reads a few rows instead
@@ -108,6 +113,8 @@ CREATE TABLE dispatch_batches (
     due_at      TIMESTAMPTZ,
     lease_owner TEXT NOT NULL DEFAULT '',
     lease_until TIMESTAMPTZ,
+    first_id    BIGINT NOT NULL,
+    last_id     BIGINT NOT NULL,
     PRIMARY KEY (release_id, batch)
 );
 CREATE INDEX dispatch_batches_due ON dispatch_batches (due_at) WHERE due_at IS NOT NULL;
