@@ -250,6 +250,12 @@ type ReleaseWriter interface {
 	AddLink(ctx context.Context, assigneePhone string) (string, error)
 }
 
+// HouseholdAt is a household with its village, by which tasks are found.
+type HouseholdAt struct {
+	ID      int64
+	Village string
+}
+
 // DispatchBatch names a batch of a release's messages that is due.
 type DispatchBatch struct {
 	ReleaseID int64
@@ -288,9 +294,10 @@ type ReleaseService interface {
 	// skipped. Messages with status simulated are only recorded. It
 	// returns how many were written.
 	AddFollowUp(ctx context.Context, releaseID int64, channel, text string, ms []*Message, dedupe bool) (int, error)
-	// RequestCall flags the open tasks of a household in a release: the
-	// SMS failed and the helper should call. It returns how many.
-	RequestCall(ctx context.Context, releaseID, householdID int64) (int, error)
+	// RequestCalls flags the open tasks of households in a release: their
+	// SMS failed and the helper should call. It returns, per household, how
+	// many tasks were flagged (households without open tasks are absent).
+	RequestCalls(ctx context.Context, releaseID int64, households []HouseholdAt) (map[int64]int, error)
 
 	FindTasks(ctx context.Context, f TaskFilter) ([]*ConfirmationTask, int, error)
 	// ConfirmTask records an outcome by the user in ctx (or the holder of

@@ -835,9 +835,7 @@ func (s *Service) SendBatch(ctx context.Context, b backstop.DispatchBatch) error
 	if err := s.Store.FinishBatch(context.WithoutCancel(ctx), b, s.Owner, finished); err != nil {
 		return err
 	}
-	for _, m := range failed {
-		s.fallback(ctx, m)
-	}
+	s.fallback(ctx, failed)
 	return nil
 }
 
@@ -870,24 +868,51 @@ func (s *Service) send(ctx context.Context, m *backstop.Message) backstop.Messag
 	return res
 }
 
-// fallback tries the next way to reach a person whose SMS failed: a call
-// by the helper when the person has a confirmation task, else the
-// village loudspeaker.
-func (s *Service) fallback(ctx context.Context, m *backstop.Message) {
-	if m.Channel != backstop.ChannelSMS || (m.Audience != backstop.AudienceKeyGroups && m.Audience != backstop.AudienceHouseholds) || m.HouseholdID == 0 {
+// fallback tries the next way to reach the people whose SMS failed (the
+// messages of one batch): a call by the helper when the person has a
+// confirmation task, else the village loudspeaker.
+func (s *Service) fallback(ctx context.Context, failed []*backstop.Message) {
+	var households []backstop.HouseholdAt
+	var ms []*backstop.Message
+	for _, m := range failed {
+		if m.Channel == backstop.ChannelSMS && (m.Audience == backstop.AudienceKeyGroups || m.Audience == backstop.AudienceHouseholds) && m.HouseholdID != 0 {
+			households = append(households, backstop.HouseholdAt{ID: m.HouseholdID, Village: m.VillageCode})
+			ms = append(ms, m)
+		}
+	}
+	if len(ms) == 0 {
 		return
 	}
 	ctx = backstop.NewContextWithUser(ctx, backstop.SystemUser("dispatch"))
-	n, err := s.Store.RequestCall(ctx, m.ReleaseID, m.HouseholdID)
+	releaseID := ms[0].ReleaseID
+	called, err := s.Store.RequestCalls(ctx, releaseID, households)
 	if err != nil {
-		s.logger().Error("fallback: request call", "message", m.ID, "err", err)
+		s.logger().Error("fallback: request calls", "release", releaseID, "err", err)
 		return
 	}
-	if n > 0 {
-		s.logger().Info("fallback: helper asked to call", "message", m.ID, "tasks", n)
+	if len(called) > 0 {
+		s.logger().Info("fallback: helpers asked to call", "release", releaseID, "households", len(called))
+	}
+	villages := map[string]int64{}
+	var order []string
+	for _, m := range ms {
+		if called[m.HouseholdID] == 0 && m.VillageCode != "" {
+			if _, ok := villages[m.VillageCode]; !ok {
+				villages[m.VillageCode] = m.ID
+				order = append(order, m.VillageCode)
+			}
+		}
+	}
+	if len(order) == 0 {
 		return
 	}
-	s.broadcastVillage(ctx, m.ReleaseID, m.VillageCode, m.ID)
+	if _, ok := s.Senders[backstop.ChannelBroadcast]; !ok {
+		s.logger().Warn("fallback: no loudspeaker channel configured", "release", releaseID, "villages", len(order))
+		return
+	}
+	for _, v := range order {
+		s.broadcastVillage(ctx, releaseID, v, villages[v])
+	}
 }
 
 // broadcastVillage sends the release's public text to a village's
@@ -942,7 +967,7 @@ func (s *Service) HandleReceipt(ctx context.Context, key, status, reason string,
 		return err
 	}
 	if status == backstop.MessageFailed {
-		s.fallback(ctx, m)
+		s.fallback(ctx, []*backstop.Message{m})
 	}
 	return nil
 }

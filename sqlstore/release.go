@@ -919,18 +919,43 @@ func (db *DB) AddFollowUp(ctx context.Context, releaseID int64, channel, text st
 	return len(fresh), db.translate(tx.Commit())
 }
 
-// RequestCall flags a household's open tasks for a call.
-func (db *DB) RequestCall(ctx context.Context, releaseID, householdID int64) (int, error) {
-	var n int64
+// RequestCalls flags households' open tasks for a call, village by
+// village (tasks are indexed by release and village).
+func (db *DB) RequestCalls(ctx context.Context, releaseID int64, households []backstop.HouseholdAt) (map[int64]int, error) {
+	byVillage := map[string][]any{}
+	for _, h := range households {
+		byVillage[h.Village] = append(byVillage[h.Village], h.ID)
+	}
+	out := map[int64]int{}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, db.q(`UPDATE confirmation_tasks SET call_requested = ? WHERE release_id = ? AND household_id = ? AND outcome = ''`), true, releaseID, householdID)
-		if err != nil {
-			return err
+		for village, ids := range byVillage {
+			for start := 0; start < len(ids); start += 500 {
+				chunk := ids[start:min(start+500, len(ids))]
+				in := `(?` + strings.Repeat(",?", len(chunk)-1) + `)`
+				args := append([]any{releaseID, village}, chunk...)
+				rows, err := tx.QueryContext(ctx, db.q(`SELECT household_id, count(*) FROM confirmation_tasks WHERE release_id = ? AND village_code = ? AND household_id IN `+in+` AND outcome = '' GROUP BY household_id`), args...)
+				if err != nil {
+					return err
+				}
+				for rows.Next() {
+					var id int64
+					var n int
+					if err := rows.Scan(&id, &n); err != nil {
+						rows.Close()
+						return err
+					}
+					out[id] = n
+				}
+				rows.Close()
+				if _, err := tx.ExecContext(ctx, db.q(`UPDATE confirmation_tasks SET call_requested = ? WHERE release_id = ? AND village_code = ? AND household_id IN `+in+` AND outcome = ''`),
+					append([]any{true}, args...)...); err != nil {
+					return err
+				}
+			}
 		}
-		n, _ = res.RowsAffected()
 		return nil
 	})
-	return int(n), err
+	return out, err
 }
 
 const taskSelect = `SELECT t.id, t.release_id, t.household_id, h.number, COALESCE(t.member_id, 0), t.person_name, t.phone, t.groups, t.village_code, COALESCE(v.name, ''),
