@@ -218,6 +218,26 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return db.translate(tx.Commit())
 }
 
+// inConnTx runs fn in a write transaction on a connection of its own
+// (bulk loads need the connection, for COPY) and commits when fn returns
+// nil.
+func (db *DB) inConnTx(ctx context.Context, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return db.translate(err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return db.translate(err)
+	}
+	if err := fn(conn, tx); err != nil {
+		tx.Rollback()
+		return db.translate(err)
+	}
+	return db.translate(tx.Commit())
+}
+
 // translate turns driver errors into backstop errors where they mean
 // something to a user; others stay internal.
 func (db *DB) translate(err error) error {

@@ -24,50 +24,43 @@ func (db *DB) SaveExposure(ctx context.Context, s *backstop.ExposureSnapshot) (i
 		households += c.Households
 		people += c.People
 	}
-	conn, err := db.write.Conn(ctx)
-	if err != nil {
-		return 0, db.translate(err)
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, db.translate(err)
-	}
-	defer tx.Rollback()
 	var id int64
-	err = tx.QueryRowContext(ctx, db.q(`INSERT INTO exposure_snapshots (warning_id, computed_at, registry_rev, households, people, policy_ids, took_ms) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		s.WarningID, s.ComputedAt.UTC(), s.RegistryRev, households, people, string(policies), s.TookMS).Scan(&id)
-	if err != nil {
-		return 0, db.translate(err)
-	}
-	codes := make([]string, 0, len(s.Villages))
-	for code := range s.Villages {
-		codes = append(codes, code)
-	}
-	sort.Strings(codes)
-	var rows [][]any
-	for _, code := range codes {
-		b, _ := json.Marshal(s.Villages[code])
-		rows = append(rows, []any{id, code, string(b)})
-	}
-	if err := db.insertMany(ctx, tx, "exposure_villages", []string{"snapshot_id", "village_code", "counts"}, rows); err != nil {
-		return 0, db.translate(err)
-	}
-	// The ranked list can hold a million households: bulk, in chunks.
-	var layout *copyTable
-	cols := []string{"snapshot_id", "rank", "household_id", "village_code", "score", "reasons"}
-	for start := 0; start < len(s.Ranked); start += 20000 {
-		part := s.Ranked[start:min(start+20000, len(s.Ranked))]
-		rows = make([][]any, len(part))
-		for i, h := range part {
-			reasons, _ := json.Marshal(h.Reasons)
-			rows[i] = []any{id, int64(start + i + 1), h.HouseholdID, h.VillageCode, int64(h.Score), string(reasons)}
+	err := db.inConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, db.q(`INSERT INTO exposure_snapshots (warning_id, computed_at, registry_rev, households, people, policy_ids, took_ms) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			s.WarningID, s.ComputedAt.UTC(), s.RegistryRev, households, people, string(policies), s.TookMS).Scan(&id)
+		if err != nil {
+			return err
 		}
-		if err := db.bulkInsert(ctx, conn, tx, &layout, "exposure_households", cols, rows); err != nil {
-			return 0, db.translate(err)
+		codes := make([]string, 0, len(s.Villages))
+		for code := range s.Villages {
+			codes = append(codes, code)
 		}
-	}
-	return id, db.translate(tx.Commit())
+		sort.Strings(codes)
+		var rows [][]any
+		for _, code := range codes {
+			b, _ := json.Marshal(s.Villages[code])
+			rows = append(rows, []any{id, code, string(b)})
+		}
+		if err := db.insertMany(ctx, tx, "exposure_villages", []string{"snapshot_id", "village_code", "counts"}, rows); err != nil {
+			return err
+		}
+		// The ranked list can hold a million households: bulk, in chunks.
+		var layout *copyTable
+		cols := []string{"snapshot_id", "rank", "household_id", "village_code", "score", "reasons"}
+		for start := 0; start < len(s.Ranked); start += 20000 {
+			part := s.Ranked[start:min(start+20000, len(s.Ranked))]
+			rows = make([][]any, len(part))
+			for i, h := range part {
+				reasons, _ := json.Marshal(h.Reasons)
+				rows[i] = []any{id, int64(start + i + 1), h.HouseholdID, h.VillageCode, int64(h.Score), string(reasons)}
+			}
+			if err := db.bulkInsert(ctx, conn, tx, &layout, "exposure_households", cols, rows); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return id, err
 }
 
 // insertMany inserts rows in multi-row statements.

@@ -464,16 +464,6 @@ func (db *DB) CreateRelease(ctx context.Context, r *backstop.Release, fill func(
 	if r.State == "" {
 		r.State = backstop.ReleaseSending
 	}
-	conn, err := db.write.Conn(ctx)
-	if err != nil {
-		return db.translate(err)
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return db.translate(err)
-	}
-	defer tx.Rollback()
 	audiences, _ := json.Marshal(r.Audiences)
 	channels, _ := json.Marshal(r.Channels)
 	policies, _ := json.Marshal(nonNilIDs(r.PolicyIDs))
@@ -481,30 +471,29 @@ func (db *DB) CreateRelease(ctx context.Context, r *backstop.Release, fill func(
 	if r.TemplateID != 0 {
 		template = r.TemplateID
 	}
-	if err := tx.QueryRowContext(ctx, db.q(`INSERT INTO releases (warning_id, snapshot_id, audiences, channels, template_id, text, test, state, basis, deadline, policy_ids, counts, created_by, created_at)
+	return db.inConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, db.q(`INSERT INTO releases (warning_id, snapshot_id, audiences, channels, template_id, text, test, state, basis, deadline, policy_ids, counts, created_by, created_at)
  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?) RETURNING id`), r.WarningID, r.SnapshotID, string(audiences), string(channels), template, r.Text, r.Test, r.State, r.Basis,
-		r.Deadline.UTC(), string(policies), u.Name, now).Scan(&r.ID); err != nil {
-		return db.translate(err)
-	}
-	w := &releaseWriter{db: db, conn: conn, tx: tx, release: r}
-	if err := fill(w); err != nil {
-		return db.translate(err)
-	}
-	counts, _ := json.Marshal(r.Counts)
-	if _, err := tx.ExecContext(ctx, db.q(`UPDATE releases SET counts = ?, state = ? WHERE id = ?`), string(counts), r.State, r.ID); err != nil {
-		return db.translate(err)
-	}
-	if err := db.addCounts(ctx, tx, r.ID, w.counts); err != nil {
-		return db.translate(err)
-	}
-	if err := w.finishMessages(ctx, now); err != nil {
-		return db.translate(err)
-	}
-	detail := fmt.Sprintf("warning %d, audiences %s, channels %s, test %t", r.WarningID, strings.Join(r.Audiences, ","), strings.Join(r.Channels, ","), r.Test)
-	if err := db.audit(ctx, tx, "release.create", "release", fmt.Sprint(r.ID), detail); err != nil {
-		return db.translate(err)
-	}
-	return db.translate(tx.Commit())
+			r.Deadline.UTC(), string(policies), u.Name, now).Scan(&r.ID); err != nil {
+			return err
+		}
+		w := &releaseWriter{db: db, conn: conn, tx: tx, release: r}
+		if err := fill(w); err != nil {
+			return err
+		}
+		counts, _ := json.Marshal(r.Counts)
+		if _, err := tx.ExecContext(ctx, db.q(`UPDATE releases SET counts = ?, state = ? WHERE id = ?`), string(counts), r.State, r.ID); err != nil {
+			return err
+		}
+		if err := db.addCounts(ctx, tx, r.ID, w.counts); err != nil {
+			return err
+		}
+		if err := w.finishMessages(ctx, now); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("warning %d, audiences %s, channels %s, test %t", r.WarningID, strings.Join(r.Audiences, ","), strings.Join(r.Channels, ","), r.Test)
+		return db.audit(ctx, tx, "release.create", "release", fmt.Sprint(r.ID), detail)
+	})
 }
 
 func nonNilIDs(ids []int64) []int64 {
@@ -848,75 +837,67 @@ func (db *DB) AddFollowUp(ctx context.Context, releaseID int64, channel, text st
 	if len(ms) == 0 {
 		return 0, nil
 	}
-	conn, err := db.write.Conn(ctx)
-	if err != nil {
-		return 0, db.translate(err)
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, db.translate(err)
-	}
-	defer tx.Rollback()
-	fresh := ms
-	if dedupe {
-		fresh = nil
-	}
-	var lo, hi int64
-	if err := tx.QueryRowContext(ctx, db.q(`SELECT first_message, last_message FROM releases WHERE id = ?`), releaseID).Scan(&lo, &hi); err != nil {
-		return 0, db.translate(err)
-	}
-	for _, m := range ms {
-		if !dedupe {
-			break
+	written := 0
+	err := db.inConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
+		var lo, hi int64
+		if err := tx.QueryRowContext(ctx, db.q(`SELECT first_message, last_message FROM releases WHERE id = ?`), releaseID).Scan(&lo, &hi); err != nil {
+			return err
 		}
-		var one int
-		err := tx.QueryRowContext(ctx, db.q(`SELECT 1 FROM messages WHERE id BETWEEN ? AND ? AND release_id = ? AND channel = ? AND address = ? AND status <> ? LIMIT 1`),
-			lo, hi, releaseID, m.Channel, m.Address, backstop.MessageFailed).Scan(&one)
-		if err == sql.ErrNoRows {
-			fresh = append(fresh, m)
-		} else if err != nil {
-			return 0, db.translate(err)
+		fresh := ms
+		if dedupe {
+			fresh = nil
+			for _, m := range ms {
+				var one int
+				err := tx.QueryRowContext(ctx, db.q(`SELECT 1 FROM messages WHERE id BETWEEN ? AND ? AND release_id = ? AND channel = ? AND address = ? AND status <> ? LIMIT 1`),
+					lo, hi, releaseID, m.Channel, m.Address, backstop.MessageFailed).Scan(&one)
+				if err == sql.ErrNoRows {
+					fresh = append(fresh, m)
+				} else if err != nil {
+					return err
+				}
+			}
 		}
-	}
-	if len(fresh) == 0 {
-		return 0, nil
-	}
-	now := fresh[0].NextAt.UTC()
-	if fresh[0].NextAt.IsZero() {
-		now = db.now().UTC()
-	}
-	var batch int
-	if err := tx.QueryRowContext(ctx, db.q(`SELECT COALESCE(max(batch), 0) + 1 FROM dispatch_batches WHERE release_id = ?`), releaseID).Scan(&batch); err != nil {
-		return 0, db.translate(err)
-	}
-	w := &releaseWriter{db: db, conn: conn, tx: tx, release: &backstop.Release{ID: releaseID}}
-	textID, err := w.AddText(ctx, channel, text)
-	if err != nil {
-		return 0, db.translate(err)
-	}
-	pending := false
-	for _, m := range fresh {
-		if m.Status != backstop.MessageSimulated {
-			m.Status, pending = backstop.MessagePending, true
+		if len(fresh) == 0 {
+			return nil
 		}
-		m.Batch, m.TextID, m.NextAt = batch, textID, now
-	}
-	if err := w.AddMessages(ctx, fresh); err != nil {
-		return 0, db.translate(err)
-	}
-	if err := db.addCounts(ctx, tx, releaseID, w.counts); err != nil {
-		return 0, db.translate(err)
-	}
-	if err := w.finishMessages(ctx, now); err != nil {
-		return 0, db.translate(err)
-	}
-	if pending {
-		if _, err := tx.ExecContext(ctx, db.q(`UPDATE releases SET state = ? WHERE id = ?`), backstop.ReleaseSending, releaseID); err != nil {
-			return 0, db.translate(err)
+		now := fresh[0].NextAt.UTC()
+		if fresh[0].NextAt.IsZero() {
+			now = db.now().UTC()
 		}
-	}
-	return len(fresh), db.translate(tx.Commit())
+		var batch int
+		if err := tx.QueryRowContext(ctx, db.q(`SELECT COALESCE(max(batch), 0) + 1 FROM dispatch_batches WHERE release_id = ?`), releaseID).Scan(&batch); err != nil {
+			return err
+		}
+		w := &releaseWriter{db: db, conn: conn, tx: tx, release: &backstop.Release{ID: releaseID}}
+		textID, err := w.AddText(ctx, channel, text)
+		if err != nil {
+			return err
+		}
+		pending := false
+		for _, m := range fresh {
+			if m.Status != backstop.MessageSimulated {
+				m.Status, pending = backstop.MessagePending, true
+			}
+			m.Batch, m.TextID, m.NextAt = batch, textID, now
+		}
+		if err := w.AddMessages(ctx, fresh); err != nil {
+			return err
+		}
+		if err := db.addCounts(ctx, tx, releaseID, w.counts); err != nil {
+			return err
+		}
+		if err := w.finishMessages(ctx, now); err != nil {
+			return err
+		}
+		if pending {
+			if _, err := tx.ExecContext(ctx, db.q(`UPDATE releases SET state = ? WHERE id = ?`), backstop.ReleaseSending, releaseID); err != nil {
+				return err
+			}
+		}
+		written = len(fresh)
+		return nil
+	})
+	return written, err
 }
 
 // RequestCalls flags households' open tasks for a call, village by

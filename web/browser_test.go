@@ -34,17 +34,13 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// TestBrowserLoginAndHousehold drives the real pages in headless
-// Chromium: sign in, search the list, open a household, see it masked and
-// on the map, reveal it.
-func TestBrowserLoginAndHousehold(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test")
-	}
-	exe := chromiumPath(t)
-	s := newSite(t)
+// newBrowser starts headless Chromium as the machine allows it (no
+// sandbox as root, none of the background calls a closed network refuses)
+// and returns its context, ended with the test.
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
+		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.NoSandbox,
 		chromedp.Flag("disable-gpu", true),
 		chromedp.Flag("disable-quic", true),
@@ -53,12 +49,22 @@ func TestBrowserLoginAndHousehold(t *testing.T) {
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
 	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	return ctx
+}
+
+// TestBrowserLoginAndHousehold drives the real pages in headless
+// Chromium: sign in, search the list, open a household, see it masked and
+// on the map, reveal it.
+func TestBrowserLoginAndHousehold(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	ctx := newBrowser(t)
+	s := newSite(t)
 
 	step := func(what string, err error) {
 		t.Helper()
@@ -137,7 +143,6 @@ func TestBrowserConfirmationOffline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
 	}
-	exe := chromiumPath(t)
 	rs := newReleaseSite(t)
 	if _, err := rs.d.Create(storetest.Admin(), rs.warning.ID, dispatch.Request{Audiences: []string{"key_groups", "helpers"}, Channels: []string{"sms"}}); err != nil {
 		t.Fatal(err)
@@ -146,16 +151,7 @@ func TestBrowserConfirmationOffline(t *testing.T) {
 		t.Fatal(err)
 	}
 	link := rs.srv.URL + rs.link(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(390, 844))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
+	ctx := newBrowser(t, chromedp.WindowSize(390, 844)) // a phone's screen
 	step := func(what string, err error) {
 		t.Helper()
 		if err != nil {
