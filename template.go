@@ -3,6 +3,7 @@ package backstop
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -19,8 +20,12 @@ type MessageTemplate struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// Placeholders a template may use, with what each stands for.
-var Placeholders = []struct{ Name, ZH, EN string }{
+// Placeholder is a name a template may use in braces, with what it
+// stands for.
+type Placeholder struct{ Name, ZH, EN string }
+
+// Placeholders a template may use.
+var Placeholders = []Placeholder{
 	{"hazard", "灾种", "hazard, e.g. 暴雨"},
 	{"level", "预警级别", "level, e.g. 红色（Ⅰ级/特别严重）"},
 	{"area", "预警区域", "the warned area"},
@@ -52,11 +57,7 @@ func ValidateTemplate(text string) error {
 			return Localized(EINVALID, "模板中的“{”没有闭合", "The template has a '{' without '}'.")
 		}
 		name := rest[open+1 : close]
-		known := false
-		for _, p := range Placeholders {
-			known = known || p.Name == name
-		}
-		if !known {
+		if !slices.ContainsFunc(Placeholders, func(p Placeholder) bool { return p.Name == name }) {
 			names := make([]string, len(Placeholders))
 			for i, p := range Placeholders {
 				names[i] = "{" + p.Name + "}"
@@ -176,11 +177,7 @@ type Contact struct {
 
 // Validate checks a contact's kind, region and that it can be reached.
 func (c *Contact) Validate() error {
-	known := false
-	for _, k := range ContactKinds {
-		known = known || k == c.Kind
-	}
-	if !known {
+	if !slices.Contains(ContactKinds, c.Kind) {
 		return Errorf(EINVALID, "unknown contact kind %q (known: %s)", c.Kind, strings.Join(ContactKinds, ", "))
 	}
 	if strings.TrimSpace(c.Name) == "" {
@@ -221,15 +218,7 @@ func (c *Contact) Validate() error {
 
 // Subscribed tells whether the contact wants warnings of a hazard.
 func (c *Contact) Subscribed(h Hazard) bool {
-	if len(c.Hazards) == 0 {
-		return true
-	}
-	for _, s := range c.Hazards {
-		if s == h {
-			return true
-		}
-	}
-	return false
+	return len(c.Hazards) == 0 || slices.Contains(c.Hazards, h)
 }
 
 // ContactService stores contacts.

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -147,15 +148,6 @@ type plan struct {
 // helpers, villages and officers are sent to before everyone else.
 const householdBatches = 1 << 20
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // prepare checks the request against the warning's state, the
 // consultation rule and the exposure, and renders the public text.
 func (s *Service) prepare(ctx context.Context, warningID int64, req Request) (*plan, error) {
@@ -172,7 +164,7 @@ func (s *Service) prepare(ctx context.Context, warningID int64, req Request) (*p
 		probs = append(probs, backstop.Problem{Path: "audiences", Reason: "name at least one audience", ReasonZH: "请至少选择一类发布对象"})
 	}
 	for _, a := range req.Audiences {
-		if !contains(backstop.Audiences, a) {
+		if !slices.Contains(backstop.Audiences, a) {
 			probs = append(probs, backstop.Problem{Path: "audiences", Reason: fmt.Sprintf("unknown audience %q (known: %s)", a, strings.Join(backstop.Audiences, ", ")), ReasonZH: "未知的发布对象“" + a + "”"})
 		}
 	}
@@ -180,7 +172,7 @@ func (s *Service) prepare(ctx context.Context, warningID int64, req Request) (*p
 		probs = append(probs, backstop.Problem{Path: "channels", Reason: "name at least one channel", ReasonZH: "请至少选择一种发布渠道"})
 	}
 	for _, c := range req.Channels {
-		if !contains(backstop.Channels, c) {
+		if !slices.Contains(backstop.Channels, c) {
 			probs = append(probs, backstop.Problem{Path: "channels", Reason: fmt.Sprintf("unknown channel %q (known: %s)", c, strings.Join(backstop.Channels, ", ")), ReasonZH: "未知的发布渠道“" + c + "”"})
 		}
 	}
@@ -285,7 +277,7 @@ func (s *Service) fields(w *backstop.Warning, req Request, e *backstop.Exposure)
 	}
 	var areas []string
 	for _, a := range w.Areas {
-		if a.Desc != "" && !contains(areas, a.Desc) {
+		if a.Desc != "" && !slices.Contains(areas, a.Desc) {
 			areas = append(areas, a.Desc)
 		}
 	}
@@ -1198,7 +1190,7 @@ func (s *Service) escalate(ctx context.Context, tasks []*backstop.ConfirmationTa
 		}
 		var villages []string
 		for _, t := range ts {
-			if v := t.Village; v != "" && !contains(villages, v) {
+			if v := t.Village; v != "" && !slices.Contains(villages, v) {
 				villages = append(villages, v)
 			}
 		}

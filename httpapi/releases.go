@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -222,11 +223,7 @@ func (s *Server) postReceipts(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ch := r.PathValue("channel")
-	known := false
-	for _, c := range backstop.Channels {
-		known = known || c == ch
-	}
-	if !known {
+	if !slices.Contains(backstop.Channels, ch) {
 		return backstop.Errorf(backstop.ENOTFOUND, "No channel %q.", ch)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxReceiptBody+1))

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -1017,11 +1018,7 @@ func (db *DB) ConfirmTask(ctx context.Context, id int64, outcome, note, by strin
 	if err := u.Require(backstop.PermConfirm); err != nil {
 		return nil, err
 	}
-	known := false
-	for _, o := range backstop.Outcomes {
-		known = known || o == outcome
-	}
-	if !known {
+	if !slices.Contains(backstop.Outcomes, outcome) {
 		return nil, backstop.Localized(backstop.EINVALID, "确认结果须为：电话联系、当面告知、邻居转告、无法联系", "The outcome must be one of %s, not %q.", strings.Join(backstop.Outcomes, ", "), outcome)
 	}
 	if len(note) > 500 {
@@ -1261,7 +1258,7 @@ func (db *DB) SaveTemplate(ctx context.Context, t *backstop.MessageTemplate) err
 			return backstop.Errorf(backstop.EINVALID, "unknown hazard %q", t.Hazard)
 		}
 	}
-	if t.Level != "" && !slicesContains(backstop.Levels, t.Level) {
+	if t.Level != "" && !slices.Contains(backstop.Levels, t.Level) {
 		return backstop.Errorf(backstop.EINVALID, "unknown level %q (red, orange, yellow, blue)", t.Level)
 	}
 	now := db.now().UTC()
@@ -1287,15 +1284,6 @@ func (db *DB) SaveTemplate(ctx context.Context, t *backstop.MessageTemplate) err
 		}
 		return db.audit(ctx, tx, "template.save", "template", fmt.Sprint(t.ID), string(t.Hazard)+" "+t.Level)
 	})
-}
-
-func slicesContains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Contacts.
