@@ -3,6 +3,7 @@ package backstop
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -109,6 +110,21 @@ type Message struct {
 // MessageKey is the idempotency key of a message.
 func MessageKey(releaseID, messageID int64) string {
 	return "bst-" + strconv.FormatInt(releaseID, 10) + "-" + strconv.FormatInt(messageID, 10)
+}
+
+// ParseMessageKey reads the release and message ids of a key.
+func ParseMessageKey(key string) (releaseID, messageID int64, ok bool) {
+	rest, ok := strings.CutPrefix(key, "bst-")
+	if !ok {
+		return 0, 0, false
+	}
+	a, b, ok := strings.Cut(rest, "-")
+	if !ok {
+		return 0, 0, false
+	}
+	r, err1 := strconv.ParseInt(a, 10, 64)
+	m, err2 := strconv.ParseInt(b, 10, 64)
+	return r, m, err1 == nil && err2 == nil && r > 0 && m > 0
 }
 
 // MessageResult is the outcome of one send.

@@ -91,3 +91,15 @@ func TestContactValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestMessageKeyRoundTrip(t *testing.T) {
+	r, m, ok := ParseMessageKey(MessageKey(12, 345))
+	if !ok || r != 12 || m != 345 {
+		t.Fatalf("round trip: %d %d %v", r, m, ok)
+	}
+	for _, bad := range []string{"", "bst-", "bst-1", "bst-x-2", "bst-0-2", "bst-1--2", "key-1-2", "bst-test-ab12"} {
+		if _, _, ok := ParseMessageKey(bad); ok {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -680,16 +679,12 @@ func (db *DB) DueBatches(ctx context.Context, now time.Time, limit int) ([]backs
 func (db *DB) LeaseBatch(ctx context.Context, b backstop.DispatchBatch, owner string, now, until time.Time) ([]*backstop.Message, error) {
 	var out []*backstop.Message
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, db.q(`UPDATE dispatch_batches SET lease_owner = ?, lease_until = ? WHERE release_id = ? AND batch = ? AND due_at IS NOT NULL
- AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?)`), owner, until.UTC(), b.ReleaseID, b.Batch, now.UTC(), owner)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return backstop.Errorf(backstop.ECONFLICT, "Batch %d of release %d is taken or done.", b.Batch, b.ReleaseID)
-		}
 		var lo, hi int64
-		if err := tx.QueryRowContext(ctx, db.q(`SELECT first_id, last_id FROM dispatch_batches WHERE release_id = ? AND batch = ?`), b.ReleaseID, b.Batch).Scan(&lo, &hi); err != nil {
+		err := tx.QueryRowContext(ctx, db.q(`UPDATE dispatch_batches SET lease_owner = ?, lease_until = ? WHERE release_id = ? AND batch = ? AND due_at IS NOT NULL
+ AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?) RETURNING first_id, last_id`), owner, until.UTC(), b.ReleaseID, b.Batch, now.UTC(), owner).Scan(&lo, &hi)
+		if err == sql.ErrNoRows {
+			return backstop.Errorf(backstop.ECONFLICT, "Batch %d of release %d is taken or done.", b.Batch, b.ReleaseID)
+		} else if err != nil {
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, db.q(`SELECT m.id, m.channel, m.audience, m.address, m.name, COALESCE(m.household_id, 0), m.village_code, m.attempts, t.text
@@ -776,26 +771,11 @@ func (db *DB) recordResults(ctx context.Context, tx *sql.Tx, releaseID int64, re
 	return db.addCounts(ctx, tx, releaseID, counts)
 }
 
-// ParseMessageKey reads a release id and message id from a key.
-func ParseMessageKey(key string) (int64, int64, bool) {
-	rest, ok := strings.CutPrefix(key, "bst-")
-	if !ok {
-		return 0, 0, false
-	}
-	a, b, ok := strings.Cut(rest, "-")
-	if !ok {
-		return 0, 0, false
-	}
-	r, err1 := strconv.ParseInt(a, 10, 64)
-	m, err2 := strconv.ParseInt(b, 10, 64)
-	return r, m, err1 == nil && err2 == nil && r > 0 && m > 0
-}
-
 // ApplyReceipt records a delivery report. A report may come before the
 // sender recorded the acceptance (the process died in between): the
 // gateway knows best.
 func (db *DB) ApplyReceipt(ctx context.Context, key, status, reason string, at time.Time) (*backstop.Message, error) {
-	releaseID, id, ok := ParseMessageKey(key)
+	releaseID, id, ok := backstop.ParseMessageKey(key)
 	if !ok {
 		return nil, backstop.Errorf(backstop.ENOTFOUND, "No message has the key %q.", key)
 	}
@@ -1032,7 +1012,7 @@ func (db *DB) ConfirmTask(ctx context.Context, id int64, outcome, note, by strin
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		t, err = scanTask(tx.QueryRowContext(ctx, db.q(taskSelect+` WHERE t.id = ?`), id))
-		if err == sql.ErrNoRows || (err == nil && !u.InScope(t.VillageCode) && u.Region != backstop.NationalScope) {
+		if err == sql.ErrNoRows || (err == nil && !u.InScope(t.VillageCode)) {
 			return backstop.Errorf(backstop.ENOTFOUND, "Task %d not found.", id)
 		} else if err != nil {
 			return err
@@ -1382,7 +1362,7 @@ func (db *DB) CreateContacts(ctx context.Context, cs ...*backstop.Contact) error
 		if err := c.Validate(); err != nil {
 			return err
 		}
-		if u.Region != backstop.NationalScope && !backstop.CodeWithin(c.Region, u.Region) {
+		if !u.InScope(c.Region) {
 			return backstop.Errorf(backstop.EFORBIDDEN, "Region %s is outside your region %s.", c.Region, u.Region)
 		}
 	}
@@ -1417,7 +1397,7 @@ func (db *DB) DeleteContact(ctx context.Context, id int64) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		var region string
 		err := tx.QueryRowContext(ctx, db.q(`SELECT region_code FROM contacts WHERE id = ?`), id).Scan(&region)
-		if err == sql.ErrNoRows || (err == nil && u.Region != backstop.NationalScope && !backstop.CodeWithin(region, u.Region)) {
+		if err == sql.ErrNoRows || (err == nil && !u.InScope(region)) {
 			return backstop.Errorf(backstop.ENOTFOUND, "Contact %d not found.", id)
 		} else if err != nil {
 			return err
