@@ -223,6 +223,7 @@ type VillageConfirmation struct {
 // TaskFilter selects confirmation tasks; the user's scope applies too.
 type TaskFilter struct {
 	ReleaseID int64
+	ID        int64  // one task
 	Open      bool   // only tasks without an outcome
 	Outcome   string // only tasks with this outcome
 	Assignee  string // by assignee phone (the confirmation link)

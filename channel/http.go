@@ -95,9 +95,14 @@ func (w *Webhook) Send(ctx context.Context, m *backstop.Message) (Result, error)
 	return Result{GatewayID: stringField(out, "id")}, nil
 }
 
+// DefaultRobot is the address of the configured 企业微信 robot (the city
+// duty group) in messages: the webhook URL carries a secret key, which
+// stays in the configuration.
+const DefaultRobot = "default"
+
 // WeCom posts to 企业微信 group robots (msgtype markdown). The address of
-// a message is a robot's webhook URL or its key; empty means the default
-// (the city duty group). Each robot is paced on its own: 企业微信 allows
+// a message is a robot's webhook URL or its key; DefaultRobot (or empty)
+// means the configured one. Each robot is paced on its own: 企业微信 allows
 // 20 messages a minute per robot.
 type WeCom struct {
 	Default string
@@ -114,7 +119,7 @@ func (w *WeCom) Describe() string { return "企业微信 robot " + redactURL(w.D
 
 func (w *WeCom) url(address string) string {
 	switch {
-	case address == "":
+	case address == "" || address == DefaultRobot:
 		return w.Default
 	case strings.HasPrefix(address, "http://") || strings.HasPrefix(address, "https://"):
 		return address

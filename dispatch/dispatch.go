@@ -532,7 +532,7 @@ func (s *Service) build(ctx context.Context, p *plan, out sink) (map[[2]string]i
 	}
 	// The city duty group's robot, when one is configured.
 	if _, ok := s.Senders[backstop.ChannelWeCom]; ok {
-		if err := emit(backstop.AudienceOfficers, backstop.ChannelWeCom, "default", "", 0, "", summary); err != nil {
+		if err := emit(backstop.AudienceOfficers, backstop.ChannelWeCom, channel.DefaultRobot, "", 0, "", summary); err != nil {
 			return nil, err
 		}
 	}
@@ -839,9 +839,6 @@ func (s *Service) send(ctx context.Context, m *backstop.Message) backstop.Messag
 		res.Status, res.Error, res.At = backstop.MessageFailed, "channel "+m.Channel+" is not configured", s.now()
 		return res
 	}
-	if m.Channel == backstop.ChannelWeCom && m.Address == "default" {
-		m.Address = ""
-	}
 	out, err := sender.Send(ctx, m)
 	res.At = s.now()
 	switch {
@@ -1022,20 +1019,13 @@ func (s *Service) Run(ctx context.Context, interval, escalateEvery time.Duration
 	}
 }
 
-// dutyGroups are the 企业微信 groups a release's summary went to.
-func (s *Service) dutyGroups(ctx context.Context, releaseID int64) ([]*backstop.Message, error) {
+// dutyGroups are the 企业微信 groups of a release: the city's robot and
+// the groups of the release's villages and the regions above them.
+func (s *Service) dutyGroups(ctx context.Context, villages []string) ([]*backstop.Message, error) {
 	if _, ok := s.Senders[backstop.ChannelWeCom]; !ok {
 		return nil, nil
 	}
-	out := []*backstop.Message{{Channel: backstop.ChannelWeCom, Audience: backstop.AudienceOfficers, Address: "default", NextAt: s.now()}}
-	st, err := s.Store.ReleaseStats(ctx, releaseID)
-	if err != nil {
-		return nil, err
-	}
-	var villages []string
-	for _, v := range st.Villages {
-		villages = append(villages, v.Code)
-	}
+	out := []*backstop.Message{{Channel: backstop.ChannelWeCom, Audience: backstop.AudienceOfficers, Address: channel.DefaultRobot, NextAt: s.now()}}
 	cs, err := s.Store.ContactsFor(ctx, villages)
 	if err != nil {
 		return nil, err
@@ -1048,9 +1038,14 @@ func (s *Service) dutyGroups(ctx context.Context, releaseID int64) ([]*backstop.
 	return out, nil
 }
 
-// postToDutyGroups sends a release's update to its duty groups.
-func (s *Service) postToDutyGroups(ctx context.Context, r *backstop.Release, text string) error {
-	ms, err := s.dutyGroups(ctx, r.ID)
+// postToDutyGroups sends a release's update to its duty groups; st are
+// the release's figures (their villages name the groups).
+func (s *Service) postToDutyGroups(ctx context.Context, r *backstop.Release, st *backstop.ReleaseStats, text string) error {
+	villages := make([]string, len(st.Villages))
+	for i, v := range st.Villages {
+		villages[i] = v.Code
+	}
+	ms, err := s.dutyGroups(ctx, villages)
 	if err != nil || len(ms) == 0 {
 		return err
 	}
@@ -1092,7 +1087,11 @@ func (s *Service) WarningSuperseded(ctx context.Context, old int64, w *backstop.
 		if w.MsgType != "Cancel" {
 			text += "如需向群众发布更新内容，请在平台上对新预警发起定向发布。"
 		}
-		if err := s.postToDutyGroups(ctx, r, text); err != nil {
+		st, err := s.Store.ReleaseStats(ctx, r.ID)
+		if err == nil {
+			err = s.postToDutyGroups(ctx, r, st, text)
+		}
+		if err != nil {
 			s.logger().Error("warning update: duty groups", "release", r.ID, "err", err)
 		}
 	}
@@ -1169,7 +1168,7 @@ func (s *Service) escalate(ctx context.Context, tasks []*backstop.ConfirmationTa
 			}
 			text := fmt.Sprintf("**定向发布确认情况（截至%s）**\n第%d次发布：重点人群%d人，已确认%d人，无法联系%d人，逾期未确认%d人，已通报所在乡镇。",
 				s.now().In(beijing).Format("01-02 15:04"), r.ID, st.Tasks.Total, st.Tasks.Confirmed, st.Tasks.Unreachable, st.Tasks.Open)
-			if err := s.postToDutyGroups(ctx, r, text); err != nil {
+			if err := s.postToDutyGroups(ctx, r, st, text); err != nil {
 				return err
 			}
 		}

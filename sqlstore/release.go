@@ -952,6 +952,9 @@ func (db *DB) FindTasks(ctx context.Context, f backstop.TaskFilter) ([]*backstop
 		lo, hi := backstop.CodeRange(u.Region)
 		conds, args = append(conds, "t.village_code BETWEEN ? AND ?"), append(args, lo, hi)
 	}
+	if f.ID != 0 {
+		conds, args = append(conds, "t.id = ?"), append(args, f.ID)
+	}
 	if f.Open {
 		conds = append(conds, "t.outcome = ''")
 	}

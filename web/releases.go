@@ -343,20 +343,14 @@ func (h *Handler) callTask(w http.ResponseWriter, r *http.Request) error {
 // findTask loads one task of a release in the context's scope (and of an
 // assignee, for links).
 func (h *Handler) findTask(r *http.Request, releaseID, taskID int64, assignee string) (*backstop.ConfirmationTask, error) {
-	for offset := 0; ; offset += 1000 {
-		ts, total, err := h.store.FindTasks(r.Context(), backstop.TaskFilter{ReleaseID: releaseID, Assignee: assignee, Limit: 1000, Offset: offset})
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range ts {
-			if t.ID == taskID {
-				return t, nil
-			}
-		}
-		if offset+1000 >= total {
-			return nil, backstop.Errorf(backstop.ENOTFOUND, "Task %d not found.", taskID)
-		}
+	ts, _, err := h.store.FindTasks(r.Context(), backstop.TaskFilter{ReleaseID: releaseID, ID: taskID, Assignee: assignee, Limit: 1})
+	if err != nil {
+		return nil, err
 	}
+	if len(ts) == 0 {
+		return nil, backstop.Errorf(backstop.ENOTFOUND, "Task %d not found.", taskID)
+	}
+	return ts[0], nil
 }
 
 // linkUser is the acting user of a confirmation link: it can confirm,
