@@ -92,16 +92,6 @@ func (r Ring) contains(p Point) bool {
 	return in
 }
 
-// signedArea is the shoelace area in square degrees (positive when
-// counter-clockwise).
-func (r Ring) signedArea() float64 {
-	var a float64
-	for i := 0; i+1 < len(r); i++ {
-		a += r[i].Lon*r[i+1].Lat - r[i+1].Lon*r[i].Lat
-	}
-	return a / 2
-}
-
 // Centroid returns the area-weighted centroid of the outer rings; for
 // a region shaped like a crescent it may fall outside, which is acceptable
 // for a label position.

@@ -108,15 +108,6 @@ func centroid(poly []vec) vec {
 	return vec{sx / float64(len(poly)), sy / float64(len(poly))}
 }
 
-func area(poly []vec) float64 {
-	var a float64
-	for i := range poly {
-		p, q := poly[i], poly[(i+1)%len(poly)]
-		a += p.x*q.y - q.x*p.y
-	}
-	return math.Abs(a) / 2
-}
-
 // multiPolygon closes a cell into a GeoJSON-style ring.
 func multiPolygon(poly []vec) backstop.MultiPolygon {
 	ring := make(backstop.Ring, 0, len(poly)+1)

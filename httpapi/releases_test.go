@@ -151,6 +151,9 @@ func TestReleaseAPI(t *testing.T) {
 	}
 	// Tasks: phones masked; a village cadre sees the village only and can confirm there.
 	resp, body = f.do(t, "GET", fmt.Sprintf("/api/v1/releases/%d/tasks?open=1&limit=1000", rel.ID), village, nil, "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("village tasks: %d %s", resp.StatusCode, body)
+	}
 	tasks := decode[struct {
 		Items []backstop.ConfirmationTask `json:"items"`
 		Total int                         `json:"total"`

@@ -186,7 +186,6 @@ type xlsxReader struct {
 	header []string
 	row    int
 	size   int64
-	total  int
 }
 
 func openXLSX(path string) (*xlsxReader, error) {

@@ -119,7 +119,7 @@ func main() {
 	}
 
 	if *pgURL != "" {
-		pg, err := postgis(*pgURL, pts, area.Polygons[0], *runs)
+		pg, err := postgis(*pgURL, pts, area.Polygons[0], *runs, hits)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "postgis:", err)
 			os.Exit(1)
@@ -168,7 +168,7 @@ func main() {
 
 // postgis loads the points into a PostGIS table with a clustered GiST
 // index and times the query that returns the same ids.
-func postgis(url string, pts []geo.Point, poly backstop.Polygon, runs int) (time.Duration, error) {
+func postgis(url string, pts []geo.Point, poly backstop.Polygon, runs, want int) (time.Duration, error) {
 	ctx := context.Background()
 	db, err := sql.Open("pgx", url)
 	if err != nil {
@@ -227,6 +227,9 @@ func postgis(url string, pts []geo.Point, poly backstop.Polygon, runs int) (time
 		}
 		rows.Close()
 		times = append(times, time.Since(t))
+		if len(ids) != want {
+			return 0, fmt.Errorf("PostGIS found %d households, the index %d", len(ids), want)
+		}
 	}
 	conn.ExecContext(ctx, `DROP TABLE bench_points`)
 	return median(times), nil
