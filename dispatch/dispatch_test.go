@@ -14,9 +14,7 @@ import (
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/channel"
-	"github.com/zhangye-backstop/backstop/demo"
 	"github.com/zhangye-backstop/backstop/dispatch"
-	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/sqlstore"
 	"github.com/zhangye-backstop/backstop/storetest"
 )
@@ -89,13 +87,7 @@ func newRig(t *testing.T, open func(testing.TB) *sqlstore.DB) *rig {
 	t.Helper()
 	db := open(t)
 	ctx := storetest.Admin()
-	if _, err := demo.Fill(ctx, db, 3000, 5, nil); err != nil {
-		t.Fatal(err)
-	}
-	exp := &exposure.Service{Store: db}
-	if err := exp.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	exp := storetest.DemoExposure(t, db, 3000, 5)
 	r := &rig{db: db, ctx: ctx, sms: newGateway(t, "to"), broadcast: newGateway(t, "terminal_group"), now: time.Now()}
 	senders, err := channel.Build(channel.Config{SMSWebhook: r.sms.srv.URL, BroadcastEndpoint: r.broadcast.srv.URL, SignName: "张掖应急"})
 	if err != nil {

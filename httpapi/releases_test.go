@@ -13,9 +13,7 @@ import (
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/channel"
-	"github.com/zhangye-backstop/backstop/demo"
 	"github.com/zhangye-backstop/backstop/dispatch"
-	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpapi"
 	"github.com/zhangye-backstop/backstop/storetest"
 )
@@ -23,13 +21,7 @@ import (
 func TestReleaseAPI(t *testing.T) {
 	db := storetest.OpenSQLite(t)
 	ctx := storetest.Admin()
-	if _, err := demo.Fill(ctx, db, 2000, 9, nil); err != nil {
-		t.Fatal(err)
-	}
-	exp := &exposure.Service{Store: db}
-	if err := exp.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	exp := storetest.DemoExposure(t, db, 2000, 9)
 	var mu sync.Mutex
 	sent := map[string]string{} // key → phone
 	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

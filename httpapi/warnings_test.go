@@ -11,8 +11,6 @@ import (
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/alerting"
-	"github.com/zhangye-backstop/backstop/demo"
-	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpapi"
 	"github.com/zhangye-backstop/backstop/storetest"
 )
@@ -23,13 +21,7 @@ func TestWarningAPI(t *testing.T) {
 			t.Parallel()
 			db := e.Open(t)
 			ctx := storetest.Admin()
-			if _, err := demo.Fill(ctx, db, 3000, 5, nil); err != nil {
-				t.Fatal(err)
-			}
-			exp := &exposure.Service{Store: db}
-			if err := exp.Load(ctx); err != nil {
-				t.Fatal(err)
-			}
+			exp := storetest.DemoExposure(t, db, 3000, 5)
 			db.OnRegistryChange = exp.Notify
 			alerts := &alerting.Service{Store: db, Exposer: exp, Sender: "backstop.test", Region: "620700"}
 			f := &fixture{db: db}

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/demo"
+	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/geo"
 	"github.com/zhangye-backstop/backstop/roster"
 	"github.com/zhangye-backstop/backstop/sheet"
@@ -87,4 +89,20 @@ func ReplaceCell(t testing.TB, csv string, row int, header, value string) string
 	cells[col] = value
 	lines[row-1] = strings.Join(cells, ",")
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// DemoExposure fills db with the synthetic Zhangye (households of the
+// seed) and returns an exposure service with its index built, as the
+// server has it after start.
+func DemoExposure(t testing.TB, db *sqlstore.DB, households int, seed uint64) *exposure.Service {
+	t.Helper()
+	ctx := Admin()
+	if _, err := demo.Fill(ctx, db, households, seed, nil); err != nil {
+		t.Fatal(err)
+	}
+	exp := &exposure.Service{Store: db}
+	if err := exp.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return exp
 }

@@ -16,9 +16,7 @@ import (
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/channel"
-	"github.com/zhangye-backstop/backstop/demo"
 	"github.com/zhangye-backstop/backstop/dispatch"
-	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpapi"
 	"github.com/zhangye-backstop/backstop/storetest"
 	"github.com/zhangye-backstop/backstop/web"
@@ -56,13 +54,7 @@ func newReleaseSite(t *testing.T) *releaseSite {
 	t.Helper()
 	db := storetest.OpenSQLite(t)
 	ctx := storetest.Admin()
-	if _, err := demo.Fill(ctx, db, 1500, 4, nil); err != nil {
-		t.Fatal(err)
-	}
-	exp := &exposure.Service{Store: db}
-	if err := exp.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	exp := storetest.DemoExposure(t, db, 1500, 4)
 	rs := &releaseSite{}
 	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var b struct{ To, Text, Key string }
