@@ -53,6 +53,8 @@ type Service struct {
 	// Enqueue hands due batches to the job queue; nil sends them in the
 	// caller (tests, the CLI).
 	Enqueue func(ctx context.Context, batches []backstop.DispatchBatch) error
+
+	setup sync.Once
 }
 
 func (s *Service) now() time.Time {
@@ -69,7 +71,11 @@ func (s *Service) logger() *slog.Logger {
 	return s.Logger
 }
 
-func (s *Service) defaults() {
+// defaults fills what the configuration left zero, once: workers call it
+// from many goroutines.
+func (s *Service) defaults() { s.setup.Do(s.fill) }
+
+func (s *Service) fill() {
 	if s.BatchSize <= 0 {
 		s.BatchSize = 500
 	}
