@@ -100,3 +100,30 @@ func (h *Household) Mask() *Household {
 	}
 	return &c
 }
+
+// ParseISODate reads a YYYY-MM-DD date between 1900 and 2100 without
+// time.Parse: roster imports and index builds read millions of them.
+func ParseISODate(s string) (time.Time, bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return time.Time{}, false
+	}
+	num := func(s string) int {
+		n := 0
+		for i := 0; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return -1
+			}
+			n = n*10 + int(s[i]-'0')
+		}
+		return n
+	}
+	y, m, d := num(s[:4]), num(s[5:7]), num(s[8:])
+	if y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1 || d > 31 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d { // 2023-02-30 and the like
+		return time.Time{}, false
+	}
+	return t, true
+}

@@ -45,29 +45,11 @@ func (a Attr) Relocation() bool  { return a.Other>>6&1 == 1 }
 
 var epoch1900 = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// DaysSince1900 encodes a YYYY-MM-DD date for Attr.Youngest. It reads
-// the digits itself: an index build calls it millions of times, and
-// time.Parse costs several times more.
+// DaysSince1900 encodes a YYYY-MM-DD date for Attr.Youngest (0 when it
+// is not one).
 func DaysSince1900(date string) uint16 {
-	if len(date) != 10 || date[4] != '-' || date[7] != '-' {
-		return 0
-	}
-	num := func(s string) int {
-		n := 0
-		for i := 0; i < len(s); i++ {
-			if s[i] < '0' || s[i] > '9' {
-				return -1
-			}
-			n = n*10 + int(s[i]-'0')
-		}
-		return n
-	}
-	y, m, d := num(date[:4]), num(date[5:7]), num(date[8:])
-	if y < 1900 || m < 1 || m > 12 || d < 1 || d > 31 {
-		return 0
-	}
-	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
-	if t.Day() != d { // 2023-02-30 and the like
+	t, ok := backstop.ParseISODate(date)
+	if !ok {
 		return 0
 	}
 	return uint16(min(t.Sub(epoch1900).Hours()/24, 65535))

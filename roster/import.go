@@ -105,6 +105,18 @@ func (im *importer) remember(number string, cells [numColumns]string) {
 // check runs the checks that need more than the row itself: the village,
 // the scope, agreement with the household's other rows, and duplicate
 // person numbers. It returns true when the row starts a household.
+// checkPerson refuses a person number seen before in the file.
+func (im *importer) checkPerson(p *rowParser, m *backstop.Member) {
+	if m.Number == "" {
+		return
+	}
+	if first, dup := im.persons.get(m.Number); dup {
+		p.fail(ColPersonNumber, "人编号%s重复（第%d行已出现）", "person number %s appears twice (first in row %d)", m.Number, first)
+	} else if len(p.problems) == 0 {
+		im.persons.set(m.Number, int32(p.row))
+	}
+}
+
 func (im *importer) check(p *rowParser, row *parsed) bool {
 	h, m := row.household, row.member
 	// Village: the code wins over the names.
@@ -133,13 +145,7 @@ func (im *importer) check(p *rowParser, row *parsed) bool {
 	if h.VillageCode != "" && !im.user.InScope(h.VillageCode) {
 		p.fail(ColVillageCode, "村%s不在您的管辖范围（%s）内", "village %s is outside your region %s", h.VillageCode, im.user.Region)
 	}
-	if m.Number != "" {
-		if first, dup := im.persons.get(m.Number); dup {
-			p.fail(ColPersonNumber, "人编号%s重复（第%d行已出现）", "person number %s appears twice (first in row %d)", m.Number, first)
-		} else if len(p.problems) == 0 {
-			im.persons.set(m.Number, int32(p.row))
-		}
-	}
+	im.checkPerson(p, m)
 	if h.Number == "" {
 		return false
 	}
@@ -166,6 +172,33 @@ func (im *importer) check(p *rowParser, row *parsed) bool {
 		}
 	}
 	return false
+}
+
+// read parses and checks one row. A further row of a household already
+// read that agrees with it in every household-level cell has the same
+// household fields, village and scope, so only its person cells are
+// parsed; most rows of a roster are such rows.
+func (im *importer) read(p *rowParser) (*parsed, bool) {
+	number := p.digits(ColHouseholdNumber, true)
+	if len(p.problems) == 0 {
+		if seen, ok := im.households.get(number); ok {
+			row := &parsed{}
+			p.householdCellsOf(&row.householdCells)
+			if seen.hash == householdHash(&row.householdCells) {
+				row.household = &backstop.Household{Number: number}
+				if p.text(ColPersonPhone) == "" {
+					row.household.Phone = p.phone(ColHouseholdPhone)
+				}
+				row.member = p.member(row.household)
+				im.checkPerson(p, row.member)
+				return row, false
+			}
+		}
+	}
+	row := &parsed{household: p.household(number)}
+	row.member = p.member(row.household)
+	p.householdCellsOf(&row.householdCells)
+	return row, im.check(p, row)
 }
 
 // produce reads, parses and checks every row, and sends the valid ones on
@@ -212,8 +245,7 @@ func (im *importer) produce(ctx context.Context, r sheet.Reader, out chan<- back
 		}
 		res.Rows++
 		p := &rowParser{l: im.l, row: rowNum, cells: cells}
-		row := p.parse()
-		starts := im.check(p, row)
+		row, starts := im.read(p)
 		if len(p.problems) > 0 {
 			res.InvalidRows++
 			im.invalid.Store(true)

@@ -116,6 +116,9 @@ func (p *rowParser) date(c Column) string {
 	if v == "" {
 		return ""
 	}
+	if _, ok := backstop.ParseISODate(v); ok {
+		return v // already in the form stored
+	}
 	for _, layout := range dateLayouts {
 		if t, err := time.Parse(layout, v); err == nil && t.Year() >= 1900 && t.Year() <= 2100 {
 			return t.Format("2006-01-02")
@@ -155,11 +158,19 @@ type parsed struct {
 	householdCells [numColumns]string
 }
 
-// parse reads every cell of the row. Village resolution and cross-row
-// checks come after, in the importer.
-func (p *rowParser) parse() *parsed {
+// householdCellsOf copies the row's household-level cells.
+func (p *rowParser) householdCellsOf(out *[numColumns]string) {
+	for c := Column(0); c < numColumns; c++ {
+		if columns[c].household {
+			out[c] = p.text(c)
+		}
+	}
+}
+
+// household reads the row's household-level cells.
+func (p *rowParser) household(number string) *backstop.Household {
 	h := &backstop.Household{
-		Number:             p.digits(ColHouseholdNumber, true),
+		Number:             number,
 		NaturalVillage:     p.text(ColNaturalVillage),
 		Type:               p.text(ColHouseholdType),
 		MonitorType:        p.text(ColMonitorType),
@@ -210,7 +221,12 @@ func (p *rowParser) parse() *parsed {
 	case lat != nil:
 		p.fail(ColLon, "填了纬度就必须填经度", "is required when 纬度 is given")
 	}
+	return h
+}
 
+// member reads the row's person-level cells; h gives the household number
+// and the phone used when the person has none.
+func (p *rowParser) member(h *backstop.Household) *backstop.Member {
 	m := &backstop.Member{
 		Number:          p.digits(ColPersonNumber, true),
 		HouseholdNumber: h.Number,
@@ -249,12 +265,5 @@ func (p *rowParser) parse() *parsed {
 		}
 	}
 	m.Disabled = strings.Contains(m.Health, backstop.HealthDisabled)
-
-	out := &parsed{household: h, member: m}
-	for c := Column(0); c < numColumns; c++ {
-		if columns[c].household {
-			out.householdCells[c] = p.text(c)
-		}
-	}
-	return out
+	return m
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
@@ -144,9 +145,19 @@ func validUTF8Prefix(b []byte) bool {
 	return utf8.Valid(b)
 }
 
+// edgeSpace tells whether a cell starts or ends with white space (an
+// ideographic space U+3000 included). Most cells of a Chinese roster begin
+// and end with a Han character; deciding that from the two edge runes is
+// much cheaper than strings.TrimSpace's rune-by-rune walk.
+func edgeSpace(c string) bool {
+	first, _ := utf8.DecodeRuneInString(c)
+	last, _ := utf8.DecodeLastRuneInString(c)
+	return unicode.IsSpace(first) || unicode.IsSpace(last)
+}
+
 func trimCells(cells []string) []string {
 	for i, c := range cells {
-		if c != "" && (c[0] <= ' ' || c[len(c)-1] <= ' ' || c[0] >= 0x80 || c[len(c)-1] >= 0x80) {
+		if c != "" && (c[0] <= ' ' || c[len(c)-1] <= ' ' || c[0] >= 0x80 || c[len(c)-1] >= 0x80) && edgeSpace(c) {
 			cells[i] = strings.TrimSpace(c)
 		}
 	}

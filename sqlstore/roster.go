@@ -594,6 +594,12 @@ func (db *DB) ImportRoster(ctx context.Context, res *backstop.ImportResult, fill
 		}
 		lap("history")
 		if deferred != nil {
+			if db.dialect == Postgres {
+				// Sorting a million keys in the default 64 MB spills to disk.
+				if _, err := tx.ExecContext(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
+					return db.translate(err)
+				}
+			}
 			if err := deferred.restore(ctx, tx); err != nil {
 				return err
 			}
@@ -612,8 +618,14 @@ func (db *DB) ImportRoster(ctx context.Context, res *backstop.ImportResult, fill
 		if db.dialect == Postgres && (w.emptyAtStart || res.HouseholdsCreated+res.PeopleCreated > 10000) {
 			// Planner statistics for what was just loaded: without them
 			// PostgreSQL plans lookups into a fresh registry as full scans
-			// (autovacuum analyzes, but minutes later).
-			if _, err := db.write.ExecContext(ctx, `ANALYZE households, members, household_history`); err != nil {
+			// (autovacuum analyzes, but minutes later). A small sample is
+			// enough to choose index scans (0.12 s instead of 0.9 s at a
+			// million persons); autovacuum takes the full one later.
+			err := db.inTx(ctx, func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, `SET LOCAL default_statistics_target = 10; ANALYZE households, members, household_history`)
+				return err
+			})
+			if err != nil {
 				db.logger.Warn("analyze after import", "err", err)
 			}
 			lap("analyze")
