@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -29,7 +30,11 @@ type rosterWriter struct {
 	seenHH  int
 	seenPpl int
 	stmts   map[string]*sql.Stmt
-	batchNo int
+	// SQLite: insert statements prepared on the driver connection, and
+	// the argument list they reuse.
+	rawStmts map[string]driverStmt
+	args     []driver.NamedValue
+	batchNo  int
 	// emptyAtStart: the registry had no households when the import began
 	// (an initial load), so no key needs looking up.
 	emptyAtStart bool
@@ -254,26 +259,42 @@ func valuesList(rows, cols int) string {
 // insertNew writes rows known to be new with multi-row INSERT OR FAIL
 // statements on SQLite (FAIL needs no statement journal, unlike the
 // default ABORT, and should a row conflict after all the error rolls back
-// the whole import).
+// the whole import). The statements go to the driver directly: the rows
+// hold driver values already, and database/sql's conversion and checks of
+// each argument cost a sixth of the writer's time at a million rows.
 func (w *rosterWriter) insertNew(ctx context.Context, table string, cols []string, rows [][]any) error {
-	for start := 0; start < len(rows); start += sqliteRows {
-		chunk := rows[start:min(start+sqliteRows, len(rows))]
-		n := len(chunk)
-		st, err := w.stmt(ctx, fmt.Sprintf("%s%d", table, n), func() string {
-			return `INSERT OR FAIL INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES ` + valuesList(n, len(cols))
-		})
-		if err != nil {
-			return err
+	return w.conn.Raw(func(dc any) error {
+		for start := 0; start < len(rows); start += sqliteRows {
+			chunk := rows[start:min(start+sqliteRows, len(rows))]
+			key := fmt.Sprintf("%s%d", table, len(chunk))
+			st, ok := w.rawStmts[key]
+			if !ok {
+				prepared, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, `INSERT OR FAIL INTO `+table+` (`+strings.Join(cols, ", ")+`) VALUES `+valuesList(len(chunk), len(cols)))
+				if err != nil {
+					return err
+				}
+				st = prepared.(driverStmt)
+				w.rawStmts[key] = st
+			}
+			args := w.args[:0]
+			for _, r := range chunk {
+				for _, v := range r {
+					args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: v})
+				}
+			}
+			w.args = args
+			if _, err := st.ExecContext(ctx, args); err != nil {
+				return err
+			}
 		}
-		args := make([]any, 0, n*len(cols))
-		for _, r := range chunk {
-			args = append(args, r...)
-		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return err
-		}
-	}
-	return nil
+		return nil
+	})
+}
+
+// driverStmt is a prepared statement of the SQLite driver.
+type driverStmt interface {
+	driver.Stmt
+	driver.StmtExecContext
 }
 
 // insertHouseholds writes the batch's households at the positions given
@@ -514,7 +535,7 @@ func (db *DB) ImportRoster(ctx context.Context, res *backstop.ImportResult, fill
 			tx.Rollback()
 		}
 	}()
-	w := &rosterWriter{db: db, conn: conn, tx: tx, user: u, now: res.At, lines: lines, stmts: map[string]*sql.Stmt{}}
+	w := &rosterWriter{db: db, conn: conn, tx: tx, user: u, now: res.At, lines: lines, stmts: map[string]*sql.Stmt{}, rawStmts: map[string]driverStmt{}}
 	if db.dialect == Postgres {
 		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE import_touched (id BIGINT PRIMARY KEY) ON COMMIT DROP`); err != nil {
 			return err
@@ -556,6 +577,13 @@ func (db *DB) ImportRoster(ctx context.Context, res *backstop.ImportResult, fill
 	for _, s := range w.stmts {
 		s.Close()
 	}
+	conn.Raw(func(_ interface{}) error {
+		for _, s := range w.rawStmts {
+			s.Close()
+		}
+		return nil
+	})
+	w.args = nil
 	res.HouseholdsCreated, res.HouseholdsUpdated = w.counts.HouseholdsCreated, w.counts.HouseholdsUpdated
 	res.PeopleCreated, res.PeopleUpdated = w.counts.PeopleCreated, w.counts.PeopleUpdated
 	res.HouseholdsUnchanged = w.seenHH - res.HouseholdsCreated - res.HouseholdsUpdated
