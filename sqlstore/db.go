@@ -75,6 +75,9 @@ type Options struct {
 	// DataDir holds the SQLite file when URL is empty.
 	DataDir string
 	Logger  *slog.Logger
+	// StopAtVersion, when set, migrates no further than that version:
+	// upgrade tests write data under an old schema and then open again.
+	StopAtVersion int
 }
 
 // SQLiteFile is the database file name inside the data directory.
@@ -137,7 +140,7 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 		db.Close()
 		return nil, backstop.Errorf(backstop.EUNAVAILABLE, "cannot reach the database %s: %v", db.URL, err)
 	}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrate(ctx, opt.StopAtVersion); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -308,7 +311,7 @@ func (db *DB) migrations() ([]migration, error) {
 // migrate applies the embedded migrations that are not yet applied, each in
 // its own transaction. Migrations are append-only: a file once released is
 // never edited.
-func (db *DB) migrate(ctx context.Context) error {
+func (db *DB) migrate(ctx context.Context, stopAt int) error {
 	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
@@ -331,7 +334,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		return backstop.Errorf(backstop.EUNAVAILABLE, "the database schema is at version %d, newer than this backstop knows (%d): run a newer backstop", current, latest)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if m.version <= current || (stopAt > 0 && m.version > stopAt) {
 			continue
 		}
 		err := db.inTx(ctx, func(tx *sql.Tx) error {

@@ -12,3 +12,10 @@ func (db *DB) TamperAuditForTest(ctx context.Context) error {
 	_, err = db.write.ExecContext(ctx, `DELETE FROM audit_log`)
 	return err
 }
+
+// ExecForTest runs a statement as it is, for tests that write what the
+// application no longer writes (rows of an older schema).
+func (db *DB) ExecForTest(ctx context.Context, query string, args ...any) error {
+	_, err := db.write.ExecContext(ctx, db.q(query), args...)
+	return err
+}

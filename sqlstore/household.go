@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,13 +38,6 @@ func nullFloat(f *float64) any {
 		return nil
 	}
 	return *f
-}
-
-func nullInt(i *int) any {
-	if i == nil {
-		return nil
-	}
-	return int64(*i)
 }
 
 // householdValues lists h's values in householdWriteColumns order; groups
@@ -87,18 +82,93 @@ func deriveFromMembers(h *backstop.Household, members []*backstop.Member, groups
 	return groups
 }
 
+// memberWriteColumns end with row_hash, created_at, updated_at, which
+// the roster writer relies on.
 var memberWriteColumns = []string{
-	"number", "name", "id_number", "relation", "ethnicity", "education", "school_status", "health", "labour",
-	"migrant_months", "illness_insured", "poverty_cause", "phone", "first_identified_on", "identified_on",
-	"birth_date", "disabled", "row_hash", "created_at", "updated_at",
+	"number", "name", "id_number", "relation", "phone", "birth_date", "disabled", "details", "row_hash", "created_at", "updated_at",
 }
 
 func memberValues(m *backstop.Member, now time.Time) []any {
-	return []any{
-		m.Number, m.Name, m.IDNumber, m.Relation, m.Ethnicity, m.Education, m.SchoolStatus, m.Health, m.Labour,
-		nullInt(m.MigrantMonths), nullBool(m.IllnessInsured), m.PovertyCause, m.Phone, m.FirstIdentified, m.Identified,
-		m.BirthDate, m.Disabled, memberHash(m), now, now,
+	return []any{m.Number, m.Name, m.IDNumber, m.Relation, m.Phone, m.BirthDate, m.Disabled, memberDetails(m), memberHash(m), now, now}
+}
+
+// memberDetails packs a member's descriptive fields, which no query reads,
+// into the details column (migrations 0005 on SQLite, 0006 on
+// PostgreSQL): a JSON array of strings in a fixed order.
+func memberDetails(m *backstop.Member) string {
+	months, insured := "", ""
+	if m.MigrantMonths != nil {
+		months = strconv.Itoa(*m.MigrantMonths)
 	}
+	if m.IllnessInsured != nil {
+		insured = "0"
+		if *m.IllnessInsured {
+			insured = "1"
+		}
+	}
+	b := make([]byte, 0, 128)
+	b = append(b, '[')
+	for i, f := range [...]string{m.Ethnicity, m.Education, m.SchoolStatus, m.Health, m.Labour, months, insured, m.PovertyCause, m.FirstIdentified, m.Identified} {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, f)
+	}
+	return string(append(b, ']'))
+}
+
+// appendJSONString appends s as a JSON string. Roster text is valid UTF-8
+// (the reader converts GB18030), so only quotes, backslashes and control
+// characters need escaping.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// setMemberDetails unpacks the details column into m. Fields missing from
+// the end of an array (written before a field was added) stay empty.
+func setMemberDetails(m *backstop.Member, details string) error {
+	if details == "" {
+		return nil
+	}
+	var f []string
+	if err := json.Unmarshal([]byte(details), &f); err != nil {
+		return fmt.Errorf("details of person %s: %w", m.Number, err)
+	}
+	field := func(i int) string {
+		if i < len(f) {
+			return f[i]
+		}
+		return ""
+	}
+	m.Ethnicity, m.Education, m.SchoolStatus, m.Health, m.Labour = field(0), field(1), field(2), field(3), field(4)
+	if n, err := strconv.Atoi(field(5)); err == nil {
+		m.MigrantMonths = &n
+	}
+	switch field(6) {
+	case "1", "0":
+		insured := field(6) == "1"
+		m.IllnessInsured = &insured
+	}
+	m.PovertyCause, m.FirstIdentified, m.Identified = field(7), field(8), field(9)
+	return nil
 }
 
 // hasher builds the content hash that tells an unchanged row from a
@@ -227,24 +297,22 @@ func elderlyCutoff(now time.Time) string {
 	return now.AddDate(-backstop.ElderlyAge, 0, 0).Format("2006-01-02")
 }
 
-const memberSelect = `SELECT m.id, m.number, m.name, m.id_number, m.relation, m.ethnicity, m.education, m.school_status, m.health, m.labour,
- m.migrant_months, m.illness_insured, m.poverty_cause, m.phone, m.first_identified_on, m.identified_on, m.birth_date, m.disabled
- FROM members m`
+// memberFields are what scanMember reads, in its order.
+const memberFields = `m.id, m.number, m.name, m.id_number, m.relation, m.phone, m.birth_date, m.disabled, m.details`
 
-func scanMember(sc interface{ Scan(...any) error }) (*backstop.Member, error) {
+const memberSelect = `SELECT ` + memberFields + ` FROM members m`
+
+// scanMember reads memberFields, after any leading destinations given.
+func scanMember(sc interface{ Scan(...any) error }, lead ...any) (*backstop.Member, error) {
 	var m backstop.Member
-	var months sql.NullInt64
-	var insured sql.NullBool
-	err := sc.Scan(&m.ID, &m.Number, &m.Name, &m.IDNumber, &m.Relation, &m.Ethnicity, &m.Education, &m.SchoolStatus, &m.Health, &m.Labour,
-		&months, &insured, &m.PovertyCause, &m.Phone, &m.FirstIdentified, &m.Identified, &m.BirthDate, &m.Disabled)
+	var details string
+	err := sc.Scan(append(lead, &m.ID, &m.Number, &m.Name, &m.IDNumber, &m.Relation, &m.Phone, &m.BirthDate, &m.Disabled, &details)...)
 	if err != nil {
 		return nil, err
 	}
-	if months.Valid {
-		v := int(months.Int64)
-		m.MigrantMonths = &v
+	if err := setMemberDetails(&m, details); err != nil {
+		return nil, err
 	}
-	m.IllnessInsured = boolPtr(insured)
 	return &m, nil
 }
 
@@ -380,30 +448,21 @@ func (db *DB) ExportHouseholds(ctx context.Context, f backstop.HouseholdFilter, 
 			ids[i] = h.ID
 			byID[h.ID] = h
 		}
-		rows, err := db.read.QueryContext(ctx, db.q(`SELECT m.household_id, m.id, m.number, m.name, m.id_number, m.relation, m.ethnicity, m.education, m.school_status, m.health, m.labour,
- m.migrant_months, m.illness_insured, m.poverty_cause, m.phone, m.first_identified_on, m.identified_on, m.birth_date, m.disabled
+		rows, err := db.read.QueryContext(ctx, db.q(`SELECT m.household_id, `+memberFields+`
  FROM members m WHERE m.household_id IN (?`+strings.Repeat(",?", len(ids)-1)+`) ORDER BY m.household_id, CASE WHEN m.relation = '户主' THEN 0 ELSE 1 END, m.number`), ids...)
 		if err != nil {
 			return db.translate(err)
 		}
 		for rows.Next() {
 			var hid int64
-			var m backstop.Member
-			var months sql.NullInt64
-			var insured sql.NullBool
-			if err := rows.Scan(&hid, &m.ID, &m.Number, &m.Name, &m.IDNumber, &m.Relation, &m.Ethnicity, &m.Education, &m.SchoolStatus, &m.Health, &m.Labour,
-				&months, &insured, &m.PovertyCause, &m.Phone, &m.FirstIdentified, &m.Identified, &m.BirthDate, &m.Disabled); err != nil {
+			m, err := scanMember(rows, &hid)
+			if err != nil {
 				rows.Close()
 				return err
 			}
-			if months.Valid {
-				v := int(months.Int64)
-				m.MigrantMonths = &v
-			}
-			m.IllnessInsured = boolPtr(insured)
 			h := byID[hid]
 			m.HouseholdNumber = h.Number
-			h.Members = append(h.Members, &m)
+			h.Members = append(h.Members, m)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {

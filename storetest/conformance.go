@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		{"RosterChangedRowUpdates", testRosterChangedRowUpdates},
 		{"Scope", testScope},
 		{"HouseholdEdits", testHouseholdEdits},
+		{"MemberDetails", testMemberDetails},
 		{"Users", testUsers},
 		{"AuditAppendOnly", testAuditAppendOnly},
 		{"Policy", testPolicy},
@@ -390,6 +391,61 @@ func testHouseholdEdits(t *testing.T, db *sqlstore.DB) {
 	if len(entries) < 2 {
 		t.Errorf("audit rows for the household = %d", len(entries))
 	}
+}
+
+// testMemberDetails: a member's descriptive fields, packed into one column,
+// come back as written, odd characters, zero months and a "no" included.
+func testMemberDetails(t *testing.T, db *sqlstore.DB) {
+	LoadRegions(t, db)
+	ctx := Admin()
+	zero, no, yes, twelve := 0, false, true, 12
+	members := []*backstop.Member{
+		{Number: "620723101201888801", Name: "李\"秀\\兰", IDNumber: "620723196309043750", Relation: "户主", Ethnicity: "回族", Education: "小学",
+			SchoolStatus: "非在校生", Health: "长期慢性病", Labour: "弱劳动力或半劳动力", MigrantMonths: &zero, IllnessInsured: &no,
+			PovertyCause: "因病\t\"重\"", FirstIdentified: "2016-06-01", Identified: "2017-03-15"},
+		{Number: "620723101201888802", Name: "张磊", IDNumber: "620723199009070398", Relation: "之子", MigrantMonths: &twelve, IllnessInsured: &yes},
+		{Number: "620723101201888803", Name: "张小", IDNumber: "620723201010194076", Relation: "之孙"},
+	}
+	for _, m := range members {
+		fixID(m)
+	}
+	h := &backstop.Household{Number: "6207231012018888", VillageCode: "620723101201", Size: 3, Members: members}
+	if err := db.CreateHousehold(ctx, h); err != nil {
+		t.Fatalf("create: %v %v", err, backstop.ErrorDetails(err))
+	}
+	got, err := db.FindHousehold(ctx, h.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byNumber := map[string]*backstop.Member{}
+	for _, m := range got.Members {
+		byNumber[m.Number] = m
+	}
+	for _, want := range members {
+		m := byNumber[want.Number]
+		if m == nil {
+			t.Fatalf("member %s missing", want.Number)
+		}
+		w, g := *want, *m
+		w.ID, w.HouseholdNumber, w.BirthDate, w.Disabled = g.ID, g.HouseholdNumber, g.BirthDate, g.Disabled
+		if deref(w.MigrantMonths) != deref(g.MigrantMonths) || deref(w.IllnessInsured) != deref(g.IllnessInsured) {
+			t.Errorf("member %s: months %v insured %v, want %v %v", want.Number, deref(g.MigrantMonths), deref(g.IllnessInsured), deref(w.MigrantMonths), deref(w.IllnessInsured))
+		}
+		w.MigrantMonths, w.IllnessInsured, g.MigrantMonths, g.IllnessInsured = nil, nil, nil, nil
+		if w != g {
+			t.Errorf("member %s:\n got %+v\nwant %+v", want.Number, g, w)
+		}
+	}
+	if m := byNumber["620723101201888803"]; m.MigrantMonths != nil || m.IllnessInsured != nil {
+		t.Errorf("unknown months and insurance came back as %v, %v", m.MigrantMonths, m.IllnessInsured)
+	}
+}
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return "nil"
+	}
+	return *p
 }
 
 // fixID replaces a test member's check digit with the right one.

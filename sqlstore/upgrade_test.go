@@ -1,0 +1,68 @@
+package sqlstore_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/zhangye-backstop/backstop/sqlstore"
+	"github.com/zhangye-backstop/backstop/storetest"
+)
+
+// TestUpgradeKeepsMemberDetails: people written under schema 4, with one
+// column per descriptive field, read the same after the migration that
+// packs those fields into one.
+func TestUpgradeKeepsMemberDetails(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			ctx := context.Background()
+			opt := sqlstore.Options{DataDir: t.TempDir(), StopAtVersion: 4}
+			if engine == "postgres" {
+				opt.URL = storetest.PostgresURL(t)
+			}
+			old, err := sqlstore.Open(ctx, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v, _ := old.SchemaVersion(ctx); v != 4 {
+				t.Fatalf("schema version %d, want 4", v)
+			}
+			storetest.LoadRegions(t, old)
+			for _, q := range []string{
+				`INSERT INTO households (id, number, village_code, size, people, row_hash, rev, created_at, updated_at) VALUES (1, '6207231012017777', '620723101201', 2, 2, 0, 1, ?, ?)`,
+				`INSERT INTO members (household_id, number, name, id_number, relation, ethnicity, education, school_status, health, labour, migrant_months, illness_insured, poverty_cause, phone, first_identified_on, identified_on, birth_date, disabled, row_hash, created_at, updated_at)
+ VALUES (1, '620723101201777701', '马福林', '620722197509140617', '户主', '回族', '初中', '非在校生', '残疾', '普通劳动力', 9, TRUE, '因"灾"', '13893653028', '2016-06-01', '2016-06-02', '1975-09-14', TRUE, 0, ?, ?)`,
+				`INSERT INTO members (household_id, number, name, id_number, relation, row_hash, created_at, updated_at) VALUES (1, '620723101201777702', '马艳', '620722197804216434', '配偶', 0, ?, ?)`,
+			} {
+				now := time.Now().UTC()
+				if err := old.ExecForTest(ctx, q, now, now); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			old.Close()
+
+			opt.StopAtVersion = 0
+			db, err := sqlstore.Open(ctx, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			h, err := db.FindHousehold(storetest.Admin(), "6207231012017777")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(h.Members) != 2 {
+				t.Fatalf("%d members", len(h.Members))
+			}
+			m := h.Members[0]
+			if m.Ethnicity != "回族" || m.Education != "初中" || m.SchoolStatus != "非在校生" || m.Health != "残疾" || m.Labour != "普通劳动力" ||
+				m.MigrantMonths == nil || *m.MigrantMonths != 9 || m.IllnessInsured == nil || !*m.IllnessInsured || m.PovertyCause != `因"灾"` ||
+				m.Phone != "13893653028" || m.FirstIdentified != "2016-06-01" || m.Identified != "2016-06-02" || !m.Disabled {
+				t.Errorf("after the upgrade: %+v", *m)
+			}
+			if o := h.Members[1]; o.Name != "马艳" || o.Ethnicity != "" || o.MigrantMonths != nil || o.IllnessInsured != nil {
+				t.Errorf("a person without details: %+v", *o)
+			}
+		})
+	}
+}
