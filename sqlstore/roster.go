@@ -622,12 +622,6 @@ func (db *DB) ImportRoster(ctx context.Context, res *backstop.ImportResult, fill
 		}
 		lap("history")
 		if deferred != nil {
-			if db.dialect == Postgres {
-				// Sorting a million keys in the default 64 MB spills to disk.
-				if _, err := tx.ExecContext(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
-					return db.translate(err)
-				}
-			}
 			if err := deferred.restore(ctx, tx); err != nil {
 				return err
 			}
