@@ -101,7 +101,10 @@ func TestBrowserLoginAndHousehold(t *testing.T) {
 	step("map", err)
 	step("reveal", chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`[data-testid="reveal"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`.notice`)),
+		// Not just any .notice: the layout shows one when the map
+		// library is not built in, and the form's page would still be
+		// on its way.
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="revealed"]`)),
 	))
 	revealedID := text(`[data-testid="id-number"]`)
 	// A warning's page draws its map: counties, the area, exposed villages.
