@@ -3,7 +3,7 @@ package roster
 import (
 	"context"
 	"errors"
-	"hash/fnv"
+	"hash/maphash"
 	"io"
 	"path/filepath"
 	"strconv"
@@ -79,12 +79,17 @@ type importer struct {
 	invalid atomic.Bool
 }
 
+// householdSeed keys the in-memory hashes that compare a household's
+// rows within one import; they are never stored.
+var householdSeed = maphash.MakeSeed()
+
 func householdHash(cells *[numColumns]string) uint64 {
-	h := fnv.New64a()
+	var h maphash.Hash
+	h.SetSeed(householdSeed)
 	for c, v := range cells {
 		if columns[c].household {
-			h.Write([]byte(v))
-			h.Write([]byte{0x1f})
+			h.WriteString(v)
+			h.WriteByte(0x1f)
 		}
 	}
 	return h.Sum64()
