@@ -118,6 +118,21 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 			}
 			path = filepath.Join(opt.DataDir, SQLiteFile)
 		}
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			// A new file gets 16 KiB pages before anything else opens it
+			// (the page size is fixed once the file is in WAL mode): a
+			// roster import writes hundreds of megabytes through the WAL a
+			// page per system call, and with larger pages its commit took
+			// a third less (measured). Existing files keep theirs.
+			boot, err := sql.Open("sqlite", "file:"+path+"?_pragma=page_size(16384)")
+			if err == nil {
+				_, err = boot.ExecContext(ctx, schemaMigrationsTable)
+				boot.Close()
+			}
+			if err != nil {
+				return nil, backstop.Errorf(backstop.EUNAVAILABLE, "cannot create the database %s: %v", path, err)
+			}
+		}
 		// busy_timeout comes before journal_mode so that switching to WAL
 		// waits for another process instead of failing; foreign keys are off
 		// by default in SQLite; NORMAL sync is durable in WAL mode except
@@ -313,11 +328,13 @@ func (db *DB) migrations() ([]migration, error) {
 	return out, nil
 }
 
+const schemaMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`
+
 // migrate applies the embedded migrations that are not yet applied, each in
 // its own transaction. Migrations are append-only: a file once released is
 // never edited.
 func (db *DB) migrate(ctx context.Context, stopAt int) error {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+	if _, err := db.write.ExecContext(ctx, schemaMigrationsTable); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	if db.dialect == Postgres {

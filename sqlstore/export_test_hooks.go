@@ -19,3 +19,11 @@ func (db *DB) ExecForTest(ctx context.Context, query string, args ...any) error 
 	_, err := db.write.ExecContext(ctx, db.q(query), args...)
 	return err
 }
+
+// QueryIntForTest reads one number, for tests that check the database's
+// own settings.
+func (db *DB) QueryIntForTest(ctx context.Context, query string) (int64, error) {
+	var n int64
+	err := db.read.QueryRowContext(ctx, query).Scan(&n)
+	return n, err
+}

@@ -66,3 +66,27 @@ func TestUpgradeKeepsMemberDetails(t *testing.T) {
 		})
 	}
 }
+
+// TestNewSQLiteFilePageSize: a new file gets 16 KiB pages, and keeps them
+// when opened again (the page size is set only when the file is made).
+func TestNewSQLiteFilePageSize(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlstore.Open(ctx, sqlstore.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := db.QueryIntForTest(ctx, `PRAGMA page_size`)
+	if err != nil || ps != 16384 {
+		t.Errorf("page size %d (%v), want 16384", ps, err)
+	}
+	db.Close()
+	db, err = sqlstore.Open(ctx, sqlstore.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if ps, _ := db.QueryIntForTest(ctx, `PRAGMA page_size`); ps != 16384 {
+		t.Errorf("page size after reopening %d", ps)
+	}
+}
