@@ -277,12 +277,25 @@ func testRosterChangedRowUpdates(t *testing.T, db *sqlstore.DB) {
 		changed = ReplaceCell(t, changed, row, "人均纯收入", "5500")
 	}
 	changed = ReplaceCell(t, changed, 3, "健康状况", "残疾")
+	// And a new household in the same file: created, updated and unchanged
+	// households side by side each get the history they should.
+	for _, line := range strings.Split(changed, "\n") {
+		if strings.Contains(line, "620725203201000701") {
+			line = strings.ReplaceAll(strings.ReplaceAll(line, "620725203201000701", "620725203201009901"), "6207252032010007", "6207252032010099")
+			changed = strings.TrimRight(changed, "\n") + "\n" + line + "\n"
+		}
+	}
 	res, err := ImportRoster(Admin(), db, WriteFile(t, "r.csv", changed), backstop.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.HouseholdsUpdated != 1 || res.HouseholdsUnchanged != 2 || res.PeopleUpdated != 1 || res.PeopleUnchanged != 6 {
+	if res.HouseholdsCreated != 1 || res.HouseholdsUpdated != 1 || res.HouseholdsUnchanged != 2 || res.PeopleCreated != 1 || res.PeopleUpdated != 1 || res.PeopleUnchanged != 6 {
 		t.Errorf("changed import: %+v", res)
+	}
+	for number, want := range map[string]int{"6207252032010099": 1, "6207252032010007": 1, "6207221072060012": 1} {
+		if hist, _ := db.HouseholdHistory(Admin(), number); len(hist) != want {
+			t.Errorf("household %s: %d history entries, want %d", number, len(hist), want)
+		}
 	}
 	h, _ := db.FindHousehold(Admin(), "6207231012010001")
 	if *h.IncomePerCapita != 5500 || h.Groups&backstop.GroupDisability == 0 || h.Groups&backstop.GroupLowIncome == 0 || h.Version != 2 {
