@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +30,7 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		{"Scope", testScope},
 		{"HouseholdEdits", testHouseholdEdits},
 		{"MemberDetails", testMemberDetails},
+		{"Search", testSearch},
 		{"Users", testUsers},
 		{"AuditAppendOnly", testAuditAppendOnly},
 		{"Policy", testPolicy},
@@ -465,6 +468,48 @@ func testMemberDetails(t *testing.T, db *sqlstore.DB) {
 	}
 	if m := byNumber["620723101201888803"]; m.MigrantMonths != nil || m.IllnessInsured != nil {
 		t.Errorf("unknown months and insurance came back as %v, %v", m.MigrantMonths, m.IllnessInsured)
+	}
+}
+
+// testSearch: the household list's q finds a household by its number, a
+// member's person or ID number (a final x in either case) and by names.
+func testSearch(t *testing.T, db *sqlstore.DB) {
+	LoadRegions(t, db)
+	importTemplate(t, db)
+	ctx := Admin()
+	// A person whose ID number ends in X, searched with a small x.
+	idX := ""
+	for n := 100; idX == ""; n++ {
+		if first17 := fmt.Sprintf("62072319800101%03d", n); backstop.IDCheckDigit(first17) == 'X' {
+			idX = first17 + "X"
+		}
+	}
+	if err := db.CreateHousehold(ctx, &backstop.Household{Number: "6207231012015555", VillageCode: "620723101201", Size: 1,
+		Members: []*backstop.Member{{Number: "620723101201555501", Name: "王五", IDNumber: idX, Relation: "户主"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string][]string{
+		strings.ToLower(idX): {"6207231012015555"},
+		"6207231012010001":   {"6207231012010001"}, // household number
+		"620723101201000102": {"6207231012010001"}, // 李秀兰's person number
+		"620723196309043750": {"6207231012010001"}, // her ID number
+		"620725195207032477": {"6207252032010007"},
+		"马艳":                 {"6207221072060012"}, // a member's name
+		"张":                  {"6207231012010001"}, // part of the head's name
+		"6207":               nil,                  // numbers match whole, not in part
+		"李秀兰 ":               {"6207231012010001"},
+	} {
+		list, total, err := db.FindHouseholds(ctx, backstop.HouseholdFilter{Query: q, Limit: 10})
+		if err != nil {
+			t.Fatalf("q=%q: %v", q, err)
+		}
+		var got []string
+		for _, h := range list {
+			got = append(got, h.Number)
+		}
+		if !slices.Equal(got, want) || total != len(want) {
+			t.Errorf("q=%q: %v (total %d), want %v", q, got, total, want)
+		}
 	}
 }
 
