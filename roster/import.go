@@ -183,27 +183,29 @@ func (im *importer) check(p *rowParser, row *parsed) bool {
 // read that agrees with it in every household-level cell has the same
 // household fields, village and scope, so only its person cells are
 // parsed; most rows of a roster are such rows.
-func (im *importer) read(p *rowParser) (*parsed, bool) {
+func (im *importer) read(p *rowParser) (*backstop.Household, *backstop.Member, bool) {
 	number := p.digits(ColHouseholdNumber, true)
 	if len(p.problems) == 0 {
 		if seen, ok := im.households.get(number); ok {
-			row := &parsed{}
-			p.householdCellsOf(&row.householdCells)
-			if seen.hash == householdHash(&row.householdCells) {
-				row.household = &backstop.Household{Number: number}
+			// On the stack: most rows are such rows, and a copy of their
+			// cells per row was most of what the import allocated.
+			var cells [numColumns]string
+			p.householdCellsOf(&cells)
+			if seen.hash == householdHash(&cells) {
+				h := backstop.Household{Number: number}
 				if p.text(ColPersonPhone) == "" {
-					row.household.Phone = p.phone(ColHouseholdPhone)
+					h.Phone = p.phone(ColHouseholdPhone)
 				}
-				row.member = p.member(row.household)
-				im.checkPerson(p, row.member)
-				return row, false
+				m := p.member(&h)
+				im.checkPerson(p, m)
+				return nil, m, false
 			}
 		}
 	}
 	row := &parsed{household: p.household(number)}
 	row.member = p.member(row.household)
 	p.householdCellsOf(&row.householdCells)
-	return row, im.check(p, row)
+	return row.household, row.member, im.check(p, row)
 }
 
 // produce reads, parses and checks every row, and sends the valid ones on
@@ -250,7 +252,7 @@ func (im *importer) produce(ctx context.Context, r sheet.Reader, out chan<- back
 		}
 		res.Rows++
 		p := &rowParser{l: im.l, row: rowNum, cells: cells}
-		row, starts := im.read(p)
+		household, member, starts := im.read(p)
 		if len(p.problems) > 0 {
 			res.InvalidRows++
 			im.invalid.Store(true)
@@ -260,16 +262,16 @@ func (im *importer) produce(ctx context.Context, r sheet.Reader, out chan<- back
 			continue
 		}
 		res.ValidRows++
-		if len(batch.Members) >= BatchRows && row.member.HouseholdNumber != last {
+		if len(batch.Members) >= BatchRows && member.HouseholdNumber != last {
 			if err := send(); err != nil {
 				return err
 			}
 		}
 		if starts {
-			batch.Households = append(batch.Households, row.household)
+			batch.Households = append(batch.Households, household)
 		}
-		batch.Members = append(batch.Members, row.member)
-		last = row.member.HouseholdNumber
+		batch.Members = append(batch.Members, member)
+		last = member.HouseholdNumber
 		if opts.Progress != nil && res.Rows%1000 == 0 {
 			opts.Progress(res.Rows, r.BytesRead(), total)
 		}
