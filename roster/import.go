@@ -107,9 +107,6 @@ func (im *importer) remember(number string, cells [numColumns]string) {
 	im.recentList = append(im.recentList, number)
 }
 
-// check runs the checks that need more than the row itself: the village,
-// the scope, agreement with the household's other rows, and duplicate
-// person numbers. It returns true when the row starts a household.
 // checkPerson refuses a person number seen before in the file.
 func (im *importer) checkPerson(p *rowParser, m *backstop.Member) {
 	if m.Number == "" {
@@ -122,6 +119,9 @@ func (im *importer) checkPerson(p *rowParser, m *backstop.Member) {
 	}
 }
 
+// check runs the checks that need more than the row itself: the village,
+// the scope, agreement with the household's other rows, and duplicate
+// person numbers. It returns true when the row starts a household.
 func (im *importer) check(p *rowParser, row *parsed) bool {
 	h, m := row.household, row.member
 	// Village: the code wins over the names.

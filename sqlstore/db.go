@@ -81,9 +81,9 @@ type Options struct {
 }
 
 // sqliteCacheSize is each SQLite connection's page cache (64 MiB), as a
-// pragma: the roster writer shrinks its own for index builds and sets it
-// back.
-const sqliteCacheSize = "PRAGMA cache_size(-65536)"
+// pragma's argument: the roster writer shrinks its own for index builds
+// and sets it back.
+const sqliteCacheSize = "cache_size(-65536)"
 
 // SQLiteFile is the database file name inside the data directory.
 const SQLiteFile = "backstop.db"
@@ -138,7 +138,7 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 		// by default in SQLite; NORMAL sync is durable in WAL mode except
 		// for the last transactions on power loss.
 		dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-			"&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_pragma=" + strings.TrimPrefix(sqliteCacheSize, "PRAGMA ") + "&_time_integer_format=unix_micro&_inttotime=1"
+			"&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_pragma=" + sqliteCacheSize + "&_time_integer_format=unix_micro&_inttotime=1"
 		w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
 		if err != nil {
 			return nil, err

@@ -525,7 +525,7 @@ func (db *DB) ImportRoster(ctx context.Context, res *backstop.ImportResult, fill
 			return db.translate(err)
 		}
 		release = sync.OnceFunc(func() {
-			conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA threads = 0; `+sqliteCacheSize)
+			conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA threads = 0; PRAGMA `+sqliteCacheSize)
 			conn.Close()
 		})
 		defer release()
@@ -559,11 +559,11 @@ func (db *DB) ImportRoster(ctx context.Context, res *backstop.ImportResult, fill
 	if w.rev, err = db.bumpRev(ctx, tx); err != nil {
 		return db.translate(err)
 	}
-	var any int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM households LIMIT 1) AS x`).Scan(&any); err != nil {
+	var stored int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM households LIMIT 1) AS x`).Scan(&stored); err != nil {
 		return db.translate(err)
 	}
-	w.emptyAtStart = any == 0
+	w.emptyAtStart = stored == 0
 	var deferred *deferredConstraints
 	if w.emptyAtStart {
 		// An initial load: build the secondary indexes (and on PostgreSQL
@@ -582,7 +582,7 @@ func (db *DB) ImportRoster(ctx context.Context, res *backstop.ImportResult, fill
 	for _, s := range w.stmts {
 		s.Close()
 	}
-	conn.Raw(func(_ interface{}) error {
+	conn.Raw(func(any) error {
 		for _, s := range w.rawStmts {
 			s.Close()
 		}
@@ -851,8 +851,8 @@ func (db *DB) deferConstraints(ctx context.Context, tx *sql.Tx) (*deferredConstr
 	return d, nil
 }
 
-// restore rebuilds the indexes and foreign keys; a violation fails the
-// import, which then rolls back whole.
+// restore rebuilds the keys, indexes and foreign keys, in that order; a
+// violation fails the import, which then rolls back whole.
 func (d *deferredConstraints) restore(ctx context.Context, tx *sql.Tx) error {
 	for _, q := range slices.Concat(d.keys, d.indexes, d.fkeys) {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
