@@ -99,7 +99,7 @@ func (in *Input) ToAlert(ctx context.Context, store backstop.Store, sender, regi
 	if len(in.Areas) == 0 {
 		fail("areas", "give at least one area (regions, a polygon or a circle)", "请至少指定一个预警区域")
 	}
-	a := &capalert.Alert{Sender: sender, Sent: now.In(capalert.Beijing).Truncate(time.Second), Status: status, MsgType: msgType, Scope: "Public"}
+	a := &capalert.Alert{Sender: sender, Sent: now.In(backstop.Beijing).Truncate(time.Second), Status: status, MsgType: msgType, Scope: "Public"}
 	if status == "Exercise" {
 		a.Note = "演练 exercise"
 	}
@@ -194,7 +194,7 @@ func (in *Input) ToAlert(ctx context.Context, store backstop.Store, sender, regi
 // internal code (000) + extension (00), the entry time in Beijing time,
 // and the sequence digit n within that second.
 func gbIdentifier(region string, sent time.Time, n int) string {
-	return fmt.Sprintf("%s00000000_%s_%d", region, sent.In(capalert.Beijing).Format("20060102150405"), n)
+	return fmt.Sprintf("%s00000000_%s_%d", region, sent.In(backstop.Beijing).Format("20060102150405"), n)
 }
 
 // parsePolygon reads a GeoJSON Polygon/MultiPolygon or a plain array of

@@ -5,20 +5,19 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zhangye-backstop/backstop"
 )
 
 // GB/T 35965.1-2018 identifiers: 6-digit GB/T 2260 region + 3-digit agency
 // + 3-digit internal code + 2-digit extension, "_", the entry time
-// YYYYMMDDhhmmss (Beijing time), and "_N". Real feeds (the CMA sample) omit
+// YYYYMMDDhhmmss (backstop.Beijing time), and "_N". Real feeds (the CMA sample) omit
 // the "_N".
 var gbIdentifier = regexp.MustCompile(`^(\d{6})(\d{3})(\d{3})(\d{2})_(\d{14})(?:_(\d))?$`)
 
 // claimsGB tells an identifier that means to follow GB/T 35965.1: 14 digits
 // and an underscore.
 var claimsGB = regexp.MustCompile(`^\d{14}_`)
-
-// Beijing is China Standard Time (UTC+8, no daylight saving).
-var Beijing = time.FixedZone("CST", 8*3600)
 
 // provinces are the GB/T 2260 province-level prefixes.
 var provinces = map[string]bool{
@@ -43,7 +42,7 @@ func ParseGBIdentifier(id string) (GBIdentifier, bool) {
 	if m == nil || !provinces[m[1][:2]] {
 		return GBIdentifier{}, false
 	}
-	t, err := time.ParseInLocation("20060102150405", m[5], Beijing)
+	t, err := time.ParseInLocation("20060102150405", m[5], backstop.Beijing)
 	if err != nil {
 		return GBIdentifier{}, false
 	}

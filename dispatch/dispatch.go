@@ -273,7 +273,7 @@ func (s *Service) prepare(ctx context.Context, warningID int64, req Request) (*p
 	return p, nil
 }
 
-var beijing = time.FixedZone("CST", 8*3600)
+var beijing = backstop.Beijing
 
 // fields are the template's values for a warning.
 func (s *Service) fields(w *backstop.Warning, req Request, e *backstop.Exposure) backstop.TemplateFields {

@@ -234,4 +234,4 @@ type list[T any] struct {
 }
 
 // beijingTZ is China Standard Time for dates written in sheets.
-var beijingTZ = time.FixedZone("CST", 8*3600)
+var beijingTZ = backstop.Beijing

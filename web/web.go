@@ -66,7 +66,7 @@ type Handler struct {
 }
 
 // beijing is China Standard Time; China has no daylight saving time.
-var beijing = time.FixedZone("CST", 8*3600)
+var beijing = backstop.Beijing
 
 // New builds the UI.
 func New(store backstop.Store, cfg Config) (*Handler, error) {
