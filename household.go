@@ -2,6 +2,7 @@ package backstop
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -52,6 +53,24 @@ func ParseGroup(s string) (Group, error) {
 		}
 	}
 	return 0, Errorf(EINVALID, "unknown group %q (known: formerly_poor, monitored, dibao, tekun, disability, low_income, elderly_alone)", s)
+}
+
+// ParseGroups reads group names from repeated or comma-separated values.
+func ParseGroups(values []string) (Group, error) {
+	var g Group
+	for _, v := range values {
+		for _, name := range strings.Split(v, ",") {
+			if name = strings.TrimSpace(name); name == "" {
+				continue
+			}
+			one, err := ParseGroup(name)
+			if err != nil {
+				return 0, err
+			}
+			g |= one
+		}
+	}
+	return g, nil
 }
 
 // Names returns the API names of the groups set in g.

@@ -52,11 +52,12 @@ const (
 	PermConfirm       Permission = "tasks:confirm"    // last-mile confirmations
 	PermManageReach   Permission = "reach:manage"     // contacts and message templates
 	PermManageChannel Permission = "channels:manage"  // see channel settings, send test messages
+	PermManagePolicy  Permission = "policy:manage"    // add policy versions, load the working-day calendar
 )
 
 var rolePermissions = map[Role][]Permission{
 	RoleAdmin: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermManageUsers, PermManageRegions, PermReadAudit,
-		PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove, PermManageFeeds, PermRelease, PermConfirm, PermManageReach, PermManageChannel},
+		PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove, PermManageFeeds, PermRelease, PermConfirm, PermManageReach, PermManageChannel, PermManagePolicy},
 	RoleCity: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,
 		PermRelease, PermConfirm, PermManageReach},
 	RoleCounty: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,
@@ -133,6 +134,16 @@ func RequireUser(ctx context.Context) (*User, error) {
 		return nil, Errorf(EUNAUTHORIZED, "Sign in first.")
 	}
 	return u, nil
+}
+
+// Authorize returns the acting user if it has p: EUNAUTHORIZED without a
+// user, EFORBIDDEN without the permission. Every use case starts with it.
+func Authorize(ctx context.Context, p Permission) (*User, error) {
+	u, err := RequireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return u, u.Require(p)
 }
 
 // CommandLineUser is the actor of CLI commands run by the operator of the

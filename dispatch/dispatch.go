@@ -273,8 +273,6 @@ func (s *Service) prepare(ctx context.Context, warningID int64, req Request) (*p
 	return p, nil
 }
 
-var beijing = backstop.Beijing
-
 // fields are the template's values for a warning.
 func (s *Service) fields(w *backstop.Warning, req Request, e *backstop.Exposure) backstop.TemplateFields {
 	hazard := string(w.Hazard)
@@ -305,9 +303,9 @@ func (s *Service) fields(w *backstop.Warning, req Request, e *backstop.Exposure)
 	} else if w.Effective != nil {
 		from = *w.Effective
 	}
-	window := from.In(beijing).Format("01-02 15:04") + "起"
+	window := from.In(backstop.Beijing).Format("01-02 15:04") + "起"
 	if w.Expires != nil {
-		window = from.In(beijing).Format("01-02 15:04") + "至" + w.Expires.In(beijing).Format("01-02 15:04")
+		window = from.In(backstop.Beijing).Format("01-02 15:04") + "至" + w.Expires.In(backstop.Beijing).Format("01-02 15:04")
 	}
 	action := strings.TrimSpace(w.Instruction)
 	if n := []rune(action); len(n) > 60 {
@@ -477,7 +475,7 @@ func (s *Service) build(ctx context.Context, p *plan, out sink) (map[[2]string]i
 				return nil, err
 			}
 			text := fmt.Sprintf("%s您好：您联系的%d户%d名重点人群在%s%s预警区域内，请立即电话或上门告知，并于%s前逐人确认：%s",
-				a.name, a.households, a.persons, hazard, backstop.LevelText(p.warning.Level), p.deadline.In(beijing).Format("01-02 15:04"), s.linkURL(token))
+				a.name, a.households, a.persons, hazard, backstop.LevelText(p.warning.Level), p.deadline.In(backstop.Beijing).Format("01-02 15:04"), s.linkURL(token))
 			if p.req.Test {
 				text = "【测试】" + text
 			}
@@ -555,7 +553,7 @@ func (s *Service) summary(p *plan, counts map[[2]string]int, villages int) strin
 	persons := counts[[2]string{backstop.AudienceKeyGroups, backstop.ChannelSMS}]
 	households := counts[[2]string{backstop.AudienceHouseholds, backstop.ChannelSMS}]
 	text := fmt.Sprintf("**%s%s预警定向发布**\n%s\n涉及%d个村；短信：重点人群%d条、农户%d条。重点人群须于%s前逐人确认，逾期未确认将通报乡镇、县区。",
-		hazard, backstop.LevelText(w.Level), w.Headline, villages, persons, households, p.deadline.In(beijing).Format("01-02 15:04"))
+		hazard, backstop.LevelText(w.Level), w.Headline, villages, persons, households, p.deadline.In(backstop.Beijing).Format("01-02 15:04"))
 	if p.req.Test {
 		text = "【测试】" + text
 	}
@@ -1173,7 +1171,7 @@ func (s *Service) escalate(ctx context.Context, tasks []*backstop.ConfirmationTa
 				return err
 			}
 			text := fmt.Sprintf("**定向发布确认情况（截至%s）**\n第%d次发布：重点人群%d人，已确认%d人，无法联系%d人，逾期未确认%d人，已通报所在乡镇。",
-				s.now().In(beijing).Format("01-02 15:04"), r.ID, st.Tasks.Total, st.Tasks.Confirmed, st.Tasks.Unreachable, st.Tasks.Open)
+				s.now().In(backstop.Beijing).Format("01-02 15:04"), r.ID, st.Tasks.Total, st.Tasks.Confirmed, st.Tasks.Unreachable, st.Tasks.Open)
 			if err := s.postToDutyGroups(ctx, r, st, text); err != nil {
 				return err
 			}
@@ -1207,7 +1205,7 @@ func (s *Service) escalate(ctx context.Context, tasks []*backstop.ConfirmationTa
 			hazard = h.ZH
 		}
 		text := fmt.Sprintf("【督办】%s：%d名重点人群未在%s前确认收到%s%s预警（%s），请立即督促包户干部电话或上门落实。",
-			name, len(ts), r.Deadline.In(beijing).Format("01-02 15:04"), hazard, backstop.LevelText(w.Level), strings.Join(villages, "、"))
+			name, len(ts), r.Deadline.In(backstop.Beijing).Format("01-02 15:04"), hazard, backstop.LevelText(w.Level), strings.Join(villages, "、"))
 		if r.Test {
 			text = "【测试】" + text
 		}

@@ -16,10 +16,21 @@ import (
 	"github.com/zhangye-backstop/backstop/geo"
 )
 
+// Store is what exposure needs of storage.
+type Store interface {
+	backstop.HouseholdPointSource
+	// FindHouseholds sizes the index before it is loaded.
+	FindHouseholds(ctx context.Context, f backstop.HouseholdFilter) ([]*backstop.Household, int, error)
+	backstop.ExposureService
+	backstop.WarningService
+	backstop.PolicyService
+	backstop.AuditService
+}
+
 // Service keeps the household index in step with the registry and
 // computes exposures.
 type Service struct {
-	Store  backstop.Store
+	Store  Store
 	Logger *slog.Logger
 	Now    func() time.Time
 

@@ -11,33 +11,33 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/zhangye-backstop/backstop"
-	"github.com/zhangye-backstop/backstop/httpapi"
+	"github.com/zhangye-backstop/backstop/httpx"
+	"github.com/zhangye-backstop/backstop/server"
+	"github.com/zhangye-backstop/backstop/server/servertest"
 	"github.com/zhangye-backstop/backstop/sqlstore"
 	"github.com/zhangye-backstop/backstop/storetest"
 )
 
 type fixture struct {
 	db  *sqlstore.DB
-	api *httpapi.Server
+	app *server.Server
 	srv *httptest.Server
+}
+
+// serve starts the assembled server on db, as `backstop serve` runs it.
+func serve(t *testing.T, db *sqlstore.DB, cfg server.Config) *fixture {
+	t.Helper()
+	app, srv := servertest.New(t, db, cfg)
+	return &fixture{db: db, app: app, srv: srv}
 }
 
 func newFixture(t *testing.T, open func(testing.TB) *sqlstore.DB) *fixture {
 	t.Helper()
 	db := open(t)
 	storetest.LoadRegions(t, db)
-	auth := &httpapi.Auth{Users: db, SessionTTL: time.Hour, Logins: httpapi.NewRateLimiter(1, 5)}
-	api := httpapi.New(db, httpapi.Config{Auth: auth, MaxUploadBytes: 64 << 10, TempDir: t.TempDir(), RequestsPerSecond: 1000, Burst: 1000})
-	return &fixture{db: db, api: api, srv: newServer(t, api)}
-}
-
-func newServer(t *testing.T, h http.Handler) *httptest.Server {
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv
+	return serve(t, db, server.Config{MaxUploadBytes: 64 << 10})
 }
 
 // token creates a user and returns a bearer token for it.
@@ -131,7 +131,7 @@ func testImportAndScope(t *testing.T, f *fixture, admin string) {
 	}
 	// Another township's household: 404 to read, 403 to write.
 	resp, body = f.do(t, "GET", "/api/v1/households/6207221072060012", shahe, nil, "")
-	eb := decode[httpapi.ErrorBody](t, body)
+	eb := decode[httpx.ErrorBody](t, body)
 	if resp.StatusCode != 404 || eb.Error.Code != "not_found" {
 		t.Errorf("other township read: %d %s", resp.StatusCode, body)
 	}
@@ -272,7 +272,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			documented[strings.ToUpper(method)+" "+path] = true
 		}
 	}
-	routes := f.api.Routes()
+	routes := f.app.API.Routes()
 	if len(routes) != len(documented) {
 		t.Errorf("%d routes, %d documented operations", len(routes), len(documented))
 	}
@@ -281,7 +281,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			t.Errorf("route %s is not in the OpenAPI document", r)
 		}
 		method, path, _ := strings.Cut(r, " ")
-		path = strings.NewReplacer("{number}", "1", "{member}", "1", "{code}", "620700", "{id}", "1", "{name}", "x").Replace(path)
+		path = strings.NewReplacer("{number}", "1", "{member}", "1", "{code}", "620700", "{id}", "1", "{name}", "x", "{channel}", "sms").Replace(path)
 		resp, _ := f.do(t, method, path, "", nil, "")
 		if resp.StatusCode == 404 || resp.StatusCode == 405 {
 			t.Errorf("%s answers %d: not registered", r, resp.StatusCode)
@@ -294,20 +294,28 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 }
 
 func TestHealthAndMetrics(t *testing.T) {
-	f := newFixture(t, storetest.OpenSQLite)
+	db := storetest.OpenSQLite(t)
+	f := serve(t, db, server.Config{MetricsToken: "metrics-secret"})
 	resp, body := f.do(t, "GET", "/healthz", "", nil, "")
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"ok"`) {
 		t.Errorf("healthz: %d %s", resp.StatusCode, body)
 	}
 	f.do(t, "GET", "/api/v1/me", "", nil, "")
-	resp, body = f.do(t, "GET", "/metrics", "", nil, "")
+	// Metrics are for the operator: not to anyone signed in or not.
+	if resp, _ := f.do(t, "GET", "/metrics", "", nil, ""); resp.StatusCode != 404 {
+		t.Errorf("metrics without the token: %d", resp.StatusCode)
+	}
+	if resp, _ := f.do(t, "GET", "/metrics", "wrong-secret", nil, ""); resp.StatusCode != 404 {
+		t.Errorf("metrics with a wrong token: %d", resp.StatusCode)
+	}
+	resp, body = f.do(t, "GET", "/metrics", "metrics-secret", nil, "")
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `backstop_http_request_duration_seconds_count{route="GET /api/v1/me",status="401"} 1`) {
 		t.Errorf("metrics: %d\n%s", resp.StatusCode, body)
 	}
 }
 
 func TestRateLimiter(t *testing.T) {
-	l := httpapi.NewRateLimiter(1, 3)
+	l := httpx.NewRateLimiter(1, 3)
 	for i := 0; i < 3; i++ {
 		if !l.Allow("a") {
 			t.Fatalf("request %d refused within the burst", i)

@@ -2,9 +2,9 @@ package httpapi
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/httpx"
 )
 
 // householdView is a household as the API shows it: group names added.
@@ -24,95 +24,37 @@ type householdInput struct {
 	Groups []string `json:"groups"`
 }
 
-// ParseGroups reads group names from repeated or comma-separated values.
-func ParseGroups(values []string) (backstop.Group, error) {
-	var g backstop.Group
-	for _, v := range values {
-		for _, name := range strings.Split(v, ",") {
-			if name = strings.TrimSpace(name); name == "" {
-				continue
-			}
-			one, err := backstop.ParseGroup(name)
-			if err != nil {
-				return 0, err
-			}
-			g |= one
-		}
-	}
-	return g, nil
-}
-
-// HouseholdFilterFrom reads region, group and q from a request.
-func HouseholdFilterFrom(r *http.Request) (backstop.HouseholdFilter, error) {
-	q := r.URL.Query()
-	g, err := ParseGroups(q["group"])
-	if err != nil {
-		return backstop.HouseholdFilter{}, err
-	}
-	f := backstop.HouseholdFilter{Region: q.Get("region"), Groups: g, Query: q.Get("q")}
-	if f.Region != "" {
-		if f.Region, err = backstop.NormalizeRegionCode(f.Region); err != nil {
-			return f, err
-		}
-	}
-	return f, nil
-}
-
 func (s *Server) listHouseholds(w http.ResponseWriter, r *http.Request) error {
-	f, err := HouseholdFilterFrom(r)
+	f, err := httpx.HouseholdFilter(r)
 	if err != nil {
 		return err
 	}
 	if f.Limit, f.Offset, err = page(r, 20); err != nil {
 		return err
 	}
-	items, total, err := s.store.FindHouseholds(r.Context(), f)
+	items, total, err := s.cfg.Registry.FindHouseholds(r.Context(), f)
 	if err != nil {
 		return err
 	}
 	out := list[householdView]{Items: make([]householdView, len(items)), Total: total}
 	for i, h := range items {
-		out.Items[i] = viewHousehold(h.Mask())
+		out.Items[i] = viewHousehold(h)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
-// RevealHousehold returns the household unmasked after checking the
-// permission and writing the audit row; the web UI uses it too.
-func RevealHousehold(r *http.Request, store backstop.Store, number string) (*backstop.Household, error) {
-	u, err := backstop.RequireUser(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	if err := u.Require(backstop.PermRevealPII); err != nil {
-		return nil, err
-	}
-	h, err := store.FindHousehold(r.Context(), number)
-	if err != nil {
-		return nil, err
-	}
-	if err := store.Audit(r.Context(), "pii.reveal", "household", number, "ID numbers and phones shown"); err != nil {
-		return nil, err
-	}
-	return h, nil
-}
-
 func (s *Server) getHousehold(w http.ResponseWriter, r *http.Request) error {
 	number := r.PathValue("number")
-	if truthy(r, "reveal") {
-		h, err := RevealHousehold(r, s.store, number)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, viewHousehold(h))
-		return nil
+	find := s.cfg.Registry.FindHousehold
+	if httpx.Truthy(r, "reveal") {
+		find = s.cfg.Registry.RevealHousehold
 	}
-	h, err := s.store.FindHousehold(r.Context(), number)
+	h, err := find(r.Context(), number)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewHousehold(h.Mask()))
+	writeJSON(w, http.StatusOK, viewHousehold(h))
 	return nil
 }
 
@@ -121,16 +63,12 @@ func (s *Server) createHousehold(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	h := &in.Household
-	if err := s.store.CreateHousehold(r.Context(), h); err != nil {
-		return err
-	}
-	got, err := s.store.FindHousehold(r.Context(), h.Number)
+	got, err := s.cfg.Registry.CreateHousehold(r.Context(), &in.Household)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", "/api/v1/households/"+h.Number)
-	writeJSON(w, http.StatusCreated, viewHousehold(got.Mask()))
+	w.Header().Set("Location", "/api/v1/households/"+got.Number)
+	writeJSON(w, http.StatusCreated, viewHousehold(got))
 	return nil
 }
 
@@ -145,29 +83,18 @@ func (s *Server) updateHousehold(w http.ResponseWriter, r *http.Request) error {
 		h.Number = number
 	}
 	if h.Number != number {
-		return backstop.Errorf(backstop.EINVALID, "The body's number %s differs from the path's %s.", h.Number, number)
+		return backstop.Localized(backstop.EINVALID, "请求体中的户编号%s与路径中的%s不一致", "The body's number %s differs from the path's %s.", h.Number, number)
 	}
-	for _, m := range h.Members {
-		if strings.Contains(m.IDNumber, "*") || strings.Contains(m.Phone, "*") {
-			return backstop.Errorf(backstop.EINVALID, "Member %s carries a masked ID number or phone: read with reveal=1 before writing back, or leave members out.", m.Number)
-		}
-	}
-	if strings.Contains(h.Phone+h.HelperPhone, "*") {
-		return backstop.Errorf(backstop.EINVALID, "The household carries a masked phone: read with reveal=1 before writing back.")
-	}
-	if err := s.store.UpdateHousehold(r.Context(), h); err != nil {
-		return err
-	}
-	got, err := s.store.FindHousehold(r.Context(), number)
+	got, err := s.cfg.Registry.UpdateHousehold(r.Context(), h)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewHousehold(got.Mask()))
+	writeJSON(w, http.StatusOK, viewHousehold(got))
 	return nil
 }
 
 func (s *Server) deleteHousehold(w http.ResponseWriter, r *http.Request) error {
-	if err := s.store.DeleteHousehold(r.Context(), r.PathValue("number")); err != nil {
+	if err := s.cfg.Registry.DeleteHousehold(r.Context(), r.PathValue("number")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -175,14 +102,11 @@ func (s *Server) deleteHousehold(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) householdHistory(w http.ResponseWriter, r *http.Request) error {
-	items, err := s.store.HouseholdHistory(r.Context(), r.PathValue("number"))
+	items, err := s.cfg.Registry.History(r.Context(), r.PathValue("number"))
 	if err != nil {
 		return err
 	}
-	if items == nil {
-		items = []*backstop.HistoryEntry{}
-	}
-	writeJSON(w, http.StatusOK, list[*backstop.HistoryEntry]{Items: items, Total: len(items)})
+	writeJSON(w, http.StatusOK, newList(items, len(items)))
 	return nil
 }
 
@@ -196,21 +120,18 @@ func (s *Server) upsertMember(w http.ResponseWriter, r *http.Request) error {
 		m.Number = member
 	}
 	if m.Number != member {
-		return backstop.Errorf(backstop.EINVALID, "The body's number %s differs from the path's %s.", m.Number, member)
+		return backstop.Localized(backstop.EINVALID, "请求体中的人编号%s与路径中的%s不一致", "The body's number %s differs from the path's %s.", m.Number, member)
 	}
-	if err := s.store.UpsertMember(r.Context(), number, &m); err != nil {
-		return err
-	}
-	got, err := s.store.FindHousehold(r.Context(), number)
+	got, err := s.cfg.Registry.UpsertMember(r.Context(), number, &m)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewHousehold(got.Mask()))
+	writeJSON(w, http.StatusOK, viewHousehold(got))
 	return nil
 }
 
 func (s *Server) deleteMember(w http.ResponseWriter, r *http.Request) error {
-	if err := s.store.DeleteMember(r.Context(), r.PathValue("number"), r.PathValue("member")); err != nil {
+	if err := s.cfg.Registry.DeleteMember(r.Context(), r.PathValue("number"), r.PathValue("member")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

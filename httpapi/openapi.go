@@ -11,6 +11,7 @@ import (
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/dispatch"
+	"github.com/zhangye-backstop/backstop/httpx"
 )
 
 // schemaTypes are the Go types behind the document's schema names; the
@@ -32,7 +33,7 @@ var schemaTypes = map[string]any{
 	"AuditList":        list[backstop.AuditEntry]{},
 	"Policy":           backstop.Policy{},
 	"PolicyList":       list[backstop.Policy]{},
-	"Error":            ErrorBody{},
+	"Error":            httpx.ErrorBody{},
 	"WarningInput":     alerting.Input{},
 	"Warning":          warningView{},
 	"WarningList":      list[warningView]{},
@@ -52,11 +53,11 @@ var schemaTypes = map[string]any{
 	"ReceiptAnswer":    map[string]any{},
 	"Template":         backstop.MessageTemplate{},
 	"TemplateList":     list[backstop.MessageTemplate]{},
-	"TemplatePreview":  templatePreview{},
+	"TemplatePreview":  dispatch.TemplatePreview{},
 	"TemplateText":     templatePreviewInput{},
 	"Contact":          backstop.Contact{},
 	"ContactList":      list[backstop.Contact]{},
-	"ChannelList":      list[channelView]{},
+	"ChannelList":      list[dispatch.ChannelView]{},
 	"TestMessage":      testMessage{},
 	"TestResult":       dispatch.TestResult{},
 }
@@ -203,7 +204,7 @@ func (s *Server) OpenAPI() map[string]any {
 			"schemas": schemas,
 			"securitySchemes": map[string]any{
 				"bearer":  map[string]any{"type": "http", "scheme": "bearer", "description": "token from `backstop token create` or POST /api/v1/users/{name}/tokens"},
-				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": sessionCookie},
+				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": httpx.SessionCookie},
 			},
 		},
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/geo"
+	"github.com/zhangye-backstop/backstop/httpx"
 )
 
 // regionView adds the level name, and counts when asked.
@@ -40,7 +41,7 @@ func (s *Server) listRegions(w http.ResponseWriter, r *http.Request) error {
 	if v := q.Get("level"); v != "" {
 		l, ok := backstop.ParseRegionLevel(v)
 		if !ok {
-			return backstop.Errorf(backstop.EINVALID, "level must be province, city, county, township or village, not %q", v)
+			return backstop.Localized(backstop.EINVALID, "层级只能是 province、city、county、township 或 village，不能是“%s”", "level must be province, city, county, township or village, not %q", v)
 		}
 		f.Level = l
 	}
@@ -48,22 +49,22 @@ func (s *Server) listRegions(w http.ResponseWriter, r *http.Request) error {
 	if f.Limit, f.Offset, err = page(r, 1000); err != nil {
 		return err
 	}
-	items, total, err := s.store.FindRegions(r.Context(), f)
+	items, total, err := s.cfg.Registry.Regions(r.Context(), f)
 	if err != nil {
 		return err
 	}
 	var counts map[string]*backstop.RegionCounts
-	if truthy(r, "counts") && f.Parent != "" {
-		if counts, err = s.store.RegionCounts(r.Context(), f.Parent); err != nil {
+	if httpx.Truthy(r, "counts") && f.Parent != "" {
+		if counts, err = s.cfg.Registry.RegionCounts(r.Context(), f.Parent); err != nil {
 			return err
 		}
 	}
 	out := list[regionView]{Items: make([]regionView, len(items)), Total: total}
 	for i, reg := range items {
 		out.Items[i] = regionView{Region: reg, LevelName: reg.Level.String()}
-		if truthy(r, "counts") {
+		if httpx.Truthy(r, "counts") {
 			if counts == nil {
-				c, err := s.store.RegionCounts(r.Context(), reg.Code)
+				c, err := s.cfg.Registry.RegionCounts(r.Context(), reg.Code)
 				if err != nil {
 					return err
 				}
@@ -78,8 +79,8 @@ func (s *Server) listRegions(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getRegion(w http.ResponseWriter, r *http.Request) error {
-	withBoundary := truthy(r, "boundary")
-	reg, err := s.store.FindRegion(r.Context(), r.PathValue("code"), withBoundary)
+	withBoundary := httpx.Truthy(r, "boundary")
+	reg, err := s.cfg.Registry.Region(r.Context(), r.PathValue("code"), withBoundary)
 	if err != nil {
 		return err
 	}
@@ -87,11 +88,15 @@ func (s *Server) getRegion(w http.ResponseWriter, r *http.Request) error {
 	if withBoundary && reg.Boundary != nil {
 		v.Boundary = geo.MarshalGeometry(reg.Boundary)
 	}
-	counts, err := s.store.RegionCounts(r.Context(), reg.Code)
-	if err != nil {
+	// Counts of households come along for those who may read them.
+	counts, err := s.cfg.Registry.RegionCounts(r.Context(), reg.Code)
+	switch backstop.ErrorCode(err) {
+	case "":
+		v.Counts = CountsView(counts[reg.Code])
+	case backstop.EFORBIDDEN:
+	default:
 		return err
 	}
-	v.Counts = CountsView(counts[reg.Code])
 	writeJSON(w, http.StatusOK, v)
 	return nil
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -11,38 +10,18 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/dispatch"
+	"github.com/zhangye-backstop/backstop/httpx"
 )
-
-// PathID reads the numeric {id} of a path; what names it in the error.
-func PathID(r *http.Request, what string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		return 0, backstop.Errorf(backstop.ENOTFOUND, "%s %q not found.", what, r.PathValue("id"))
-	}
-	return id, nil
-}
-
-func (s *Server) dispatcher() (*dispatch.Service, error) {
-	if s.cfg.Dispatch == nil {
-		return nil, backstop.Errorf(backstop.EUNAVAILABLE, "Targeted release is not enabled in this process.")
-	}
-	return s.cfg.Dispatch, nil
-}
 
 // releaseInput reads a release request for the warning in the path.
 func (s *Server) releaseInput(w http.ResponseWriter, r *http.Request) (*dispatch.Service, int64, dispatch.Request, error) {
 	var req dispatch.Request
-	d, err := s.dispatcher()
-	if err != nil {
-		return nil, 0, req, err
-	}
+	d := s.cfg.Dispatch
 	id, err := warningID(r)
 	if err != nil {
 		return nil, 0, req, err
@@ -82,11 +61,11 @@ func (s *Server) listReleases(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items, err := s.store.FindReleases(r.Context(), id)
+	items, err := s.cfg.Dispatch.Releases(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, list[*backstop.Release]{Items: items, Total: len(items)})
+	writeJSON(w, http.StatusOK, newList(items, len(items)))
 	return nil
 }
 
@@ -97,15 +76,11 @@ type releaseView struct {
 }
 
 func (s *Server) getRelease(w http.ResponseWriter, r *http.Request) error {
-	id, err := PathID(r, "Release")
+	id, err := httpx.PathID(r, "Release")
 	if err != nil {
 		return err
 	}
-	rel, err := s.store.FindRelease(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	st, err := s.store.ReleaseStats(r.Context(), id)
+	rel, st, err := s.cfg.Dispatch.Release(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -113,29 +88,21 @@ func (s *Server) getRelease(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// MaskTasks masks the phones of tasks, as every list shows them.
-func MaskTasks(ts []*backstop.ConfirmationTask) {
-	for _, t := range ts {
-		t.Phone, t.AssigneePhone = backstop.MaskPhone(t.Phone), backstop.MaskPhone(t.AssigneePhone)
-	}
-}
-
 func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
-	id, err := PathID(r, "Release")
+	id, err := httpx.PathID(r, "Release")
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	f := backstop.TaskFilter{ReleaseID: id, Open: truthy(r, "open"), Outcome: q.Get("outcome"), Village: q.Get("village")}
+	f := backstop.TaskFilter{ReleaseID: id, Open: httpx.Truthy(r, "open"), Outcome: q.Get("outcome"), Village: q.Get("village")}
 	if f.Limit, f.Offset, err = page(r, 100); err != nil {
 		return err
 	}
-	items, total, err := s.store.FindTasks(r.Context(), f)
+	items, total, err := s.cfg.Dispatch.Tasks(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	MaskTasks(items)
-	writeJSON(w, http.StatusOK, list[*backstop.ConfirmationTask]{Items: items, Total: total})
+	writeJSON(w, http.StatusOK, newList(items, total))
 	return nil
 }
 
@@ -145,11 +112,7 @@ type confirmation struct {
 }
 
 func (s *Server) confirmTask(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.dispatcher()
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "Task")
+	id, err := httpx.PathID(r, "Task")
 	if err != nil {
 		return err
 	}
@@ -157,11 +120,11 @@ func (s *Server) confirmTask(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	t, err := d.Confirm(r.Context(), id, in.Outcome, in.Note, "")
+	t, err := s.cfg.Dispatch.Confirm(r.Context(), id, in.Outcome, in.Note, "")
 	if err != nil {
 		return err
 	}
-	MaskTasks([]*backstop.ConfirmationTask{t})
+	dispatch.MaskTasks([]*backstop.ConfirmationTask{t})
 	writeJSON(w, http.StatusOK, t)
 	return nil
 }
@@ -218,10 +181,7 @@ func (s *Server) verifyReceipt(r *http.Request, body []byte) error {
 }
 
 func (s *Server) postReceipts(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.dispatcher()
-	if err != nil {
-		return err
-	}
+	d := s.cfg.Dispatch
 	ch := r.PathValue("channel")
 	if !slices.Contains(backstop.Channels, ch) {
 		return backstop.Errorf(backstop.ENOTFOUND, "No channel %q.", ch)
@@ -300,11 +260,11 @@ func parseReceipts(body []byte) ([]receipt, error) {
 // Templates.
 
 func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) error {
-	items, err := s.store.FindTemplates(r.Context())
+	items, err := s.cfg.Dispatch.Templates(r.Context())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, list[*backstop.MessageTemplate]{Items: items, Total: len(items)})
+	writeJSON(w, http.StatusOK, newList(items, len(items)))
 	return nil
 }
 
@@ -315,7 +275,7 @@ func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request) error {
 	}
 	status := http.StatusCreated
 	if r.Method == http.MethodPut {
-		id, err := PathID(r, "Template")
+		id, err := httpx.PathID(r, "Template")
 		if err != nil {
 			return err
 		}
@@ -323,18 +283,11 @@ func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		t.ID = 0
 	}
-	if err := s.store.SaveTemplate(r.Context(), &t); err != nil {
+	if err := s.cfg.Dispatch.SaveTemplate(r.Context(), &t); err != nil {
 		return err
 	}
 	writeJSON(w, status, t)
 	return nil
-}
-
-// templatePreview is a rendered template with its SMS length.
-type templatePreview struct {
-	Text       string `json:"text"`
-	Characters int    `json:"characters"`
-	Segments   int    `json:"sms_segments"`
 }
 
 type templatePreviewInput struct {
@@ -342,38 +295,12 @@ type templatePreviewInput struct {
 	WarningID int64  `json:"warning_id,omitempty"`
 }
 
-// PreviewTemplate renders a template with sample or a warning's values.
-func PreviewTemplate(ctx context.Context, store backstop.Store, d *dispatch.Service, text string, warningID int64) (*templatePreview, error) {
-	if err := backstop.ValidateTemplate(text); err != nil {
-		return nil, err
-	}
-	fields := backstop.TemplateFields{"hazard": "暴雨", "level": backstop.LevelText(backstop.LevelOrange), "area": "甘州区、临泽县", "time": "07-15 08:00至07-16 08:00",
-		"action": "请远离河道和低洼地。", "hotline": "12345", "sender": "张掖市预警信息发布中心"}
-	sign := ""
-	if d != nil {
-		fields["hotline"], fields["sender"], sign = d.Hotline, d.SenderName, d.SignName
-		if warningID != 0 {
-			if f, err := d.Fields(ctx, warningID); err == nil {
-				fields = f
-			} else {
-				return nil, err
-			}
-		}
-	}
-	out := backstop.RenderTemplate(text, fields)
-	signed := out
-	if sign != "" {
-		signed = "【" + sign + "】" + out
-	}
-	return &templatePreview{Text: out, Characters: len([]rune(signed)), Segments: backstop.SMSSegments(signed)}, nil
-}
-
 func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request) error {
 	var in templatePreviewInput
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	p, err := PreviewTemplate(r.Context(), s.store, s.cfg.Dispatch, in.Text, in.WarningID)
+	p, err := s.cfg.Dispatch.PreviewTemplate(r.Context(), in.Text, in.WarningID)
 	if err != nil {
 		return err
 	}
@@ -383,23 +310,12 @@ func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request) error {
 
 // Contacts.
 
-// MaskContact hides a contact's phone and a robot's key.
-func MaskContact(c *backstop.Contact) {
-	c.Phone = backstop.MaskPhone(c.Phone)
-	if c.Kind == backstop.ContactWeComGroup && len(c.Address) > 8 {
-		c.Address = c.Address[:len(c.Address)-8] + "********"
-	}
-}
-
 func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) error {
-	items, err := s.store.FindContacts(r.Context(), r.URL.Query().Get("kind"))
+	items, err := s.cfg.Dispatch.Contacts(r.Context(), r.URL.Query().Get("kind"))
 	if err != nil {
 		return err
 	}
-	for _, c := range items {
-		MaskContact(c)
-	}
-	writeJSON(w, http.StatusOK, list[*backstop.Contact]{Items: items, Total: len(items)})
+	writeJSON(w, http.StatusOK, newList(items, len(items)))
 	return nil
 }
 
@@ -408,21 +324,20 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &c); err != nil {
 		return err
 	}
-	c.ID = 0
-	if err := s.store.CreateContacts(r.Context(), &c); err != nil {
+	if err := s.cfg.Dispatch.CreateContact(r.Context(), &c); err != nil {
 		return err
 	}
-	MaskContact(&c)
+	dispatch.MaskContact(&c)
 	writeJSON(w, http.StatusCreated, c)
 	return nil
 }
 
 func (s *Server) deleteContact(w http.ResponseWriter, r *http.Request) error {
-	id, err := PathID(r, "Contact")
+	id, err := httpx.PathID(r, "Contact")
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteContact(r.Context(), id); err != nil {
+	if err := s.cfg.Dispatch.DeleteContact(r.Context(), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -431,36 +346,12 @@ func (s *Server) deleteContact(w http.ResponseWriter, r *http.Request) error {
 
 // Channels.
 
-// channelView says whether a channel is configured and where it sends.
-type channelView struct {
-	Channel    string `json:"channel"`
-	Configured bool   `json:"configured"`
-	Target     string `json:"target,omitempty"`
-}
-
-// ChannelViews lists every channel with its configuration.
-func ChannelViews(d *dispatch.Service) []channelView {
-	out := []channelView{}
-	for _, ch := range backstop.Channels {
-		v := channelView{Channel: ch}
-		if d != nil {
-			if snd, ok := d.Senders[ch]; ok {
-				v.Configured, v.Target = true, snd.Describe()
-			}
-		}
-		out = append(out, v)
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Configured && !out[j].Configured })
-	return out
-}
-
 func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) error {
-	u, _ := backstop.RequireUser(r.Context())
-	if err := u.Require(backstop.PermReadWarnings); err != nil {
+	items, err := s.cfg.Dispatch.Channels(r.Context())
+	if err != nil {
 		return err
 	}
-	items := ChannelViews(s.cfg.Dispatch)
-	writeJSON(w, http.StatusOK, list[channelView]{Items: items, Total: len(items)})
+	writeJSON(w, http.StatusOK, newList(items, len(items)))
 	return nil
 }
 
@@ -470,15 +361,11 @@ type testMessage struct {
 }
 
 func (s *Server) testChannel(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.dispatcher()
-	if err != nil {
-		return err
-	}
 	var in testMessage
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	res, err := d.TestSend(r.Context(), r.PathValue("channel"), in.Address, in.Text)
+	res, err := s.cfg.Dispatch.TestSend(r.Context(), r.PathValue("channel"), in.Address, in.Text)
 	if err != nil {
 		return err
 	}

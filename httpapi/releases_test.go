@@ -11,17 +11,17 @@ import (
 	"time"
 
 	"github.com/zhangye-backstop/backstop"
-	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/channel"
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/httpapi"
+	"github.com/zhangye-backstop/backstop/server"
 	"github.com/zhangye-backstop/backstop/storetest"
 )
 
 func TestReleaseAPI(t *testing.T) {
 	db := storetest.OpenSQLite(t)
 	ctx := storetest.Admin()
-	exp := storetest.DemoExposure(t, db, 2000, 9)
+	storetest.DemoExposure(t, db, 2000, 9)
 	var mu sync.Mutex
 	sent := map[string]string{} // key → phone
 	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -34,12 +34,8 @@ func TestReleaseAPI(t *testing.T) {
 	}))
 	defer gw.Close()
 	senders, _ := channel.Build(channel.Config{SMSWebhook: gw.URL})
-	d := &dispatch.Service{Store: db, Exposer: exp, Senders: senders, BaseURL: "https://b.test"}
-	alerts := &alerting.Service{Store: db, Exposer: exp, Sender: "backstop.test", Region: "620700"}
-	f := &fixture{db: db}
-	f.api = httpapi.New(db, httpapi.Config{Auth: &httpapi.Auth{Users: db}, TempDir: t.TempDir(), RequestsPerSecond: 1000, Burst: 1000, Alerting: alerts, Exposure: exp,
-		Dispatch: d, ReceiptSecret: "receipt-secret"})
-	f.srv = newServer(t, f.api)
+	d := &dispatch.Service{Senders: senders, BaseURL: "https://b.test"}
+	f := serve(t, db, server.Config{CAPSender: "backstop.test", CAPRegion: "620700", Dispatch: d, ReceiptSecret: "receipt-secret"})
 	city := f.token(t, "city", backstop.RoleCity, "620700")
 	dept := f.token(t, "weather", backstop.RoleDepartment, "620700")
 	village := f.token(t, "cadre", backstop.RoleVillage, "620723101201")

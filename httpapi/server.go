@@ -1,3 +1,7 @@
+// Package httpapi serves backstop's JSON API under /api/v1 and its OpenAPI
+// document, /healthz and the public CAP feed. Handlers decode the request,
+// call one use case and encode its answer; permissions, audit and scope
+// live in the use cases and the store.
 package httpapi
 
 import (
@@ -6,23 +10,25 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/accounts"
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/exposure"
+	"github.com/zhangye-backstop/backstop/httpx"
+	"github.com/zhangye-backstop/backstop/policy"
+	"github.com/zhangye-backstop/backstop/registry"
 )
 
-// Config holds what the API needs beyond the store.
+// Config holds what the API serves: the use cases and the HTTP settings.
 type Config struct {
-	Logger *slog.Logger
-	Auth   *Auth
+	Logger  *slog.Logger
+	Auth    *httpx.Auth
+	Metrics *httpx.Metrics
 	// MaxUploadBytes limits a roster upload.
 	MaxUploadBytes int64
 	// RequestsPerSecond and Burst limit each API client (user or address).
@@ -32,10 +38,14 @@ type Config struct {
 	Version string
 	// TempDir receives uploads while they are imported.
 	TempDir string
-	// Alerting ingests warnings; Exposure computes who they reach.
+	// Ping tells whether the database answers, for /healthz.
+	Ping func(ctx context.Context) error
+
+	Registry *registry.Service
+	Accounts *accounts.Service
+	Policy   *policy.Service
 	Alerting *alerting.Service
 	Exposure *exposure.Service
-	// Dispatch makes and sends targeted releases.
 	Dispatch *dispatch.Service
 	// ReceiptSecret signs delivery receipts from gateways.
 	ReceiptSecret string
@@ -43,15 +53,12 @@ type Config struct {
 
 // Server is the JSON API.
 type Server struct {
-	store   backstop.Store
 	cfg     Config
 	logger  *slog.Logger
-	limiter *RateLimiter
+	limiter *httpx.RateLimiter
 	routes  []*route
 	mux     *http.ServeMux
 
-	registry *prometheus.Registry
-	requests *prometheus.HistogramVec
 	// ImportRows counts roster rows read, for /metrics.
 	ImportRows prometheus.Counter
 }
@@ -80,9 +87,12 @@ type route struct {
 }
 
 // New builds the API server.
-func New(store backstop.Store, cfg Config) *Server {
+func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = httpx.NewMetrics()
 	}
 	if cfg.MaxUploadBytes == 0 {
 		cfg.MaxUploadBytes = 256 << 20
@@ -90,16 +100,12 @@ func New(store backstop.Store, cfg Config) *Server {
 	if cfg.RequestsPerSecond == 0 {
 		cfg.RequestsPerSecond, cfg.Burst = 50, 200
 	}
-	s := &Server{store: store, cfg: cfg, logger: cfg.Logger, mux: http.NewServeMux(),
-		limiter: NewRateLimiter(cfg.RequestsPerSecond, cfg.Burst)}
-	s.registry = prometheus.NewRegistry()
-	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "backstop_http_request_duration_seconds", Help: "HTTP requests by route pattern and status.",
-		Buckets: []float64{.001, .0025, .005, .01, .02, .05, .1, .25, .5, 1, 2.5, 10},
-	}, []string{"route", "status"})
+	s := &Server{cfg: cfg, logger: cfg.Logger, mux: http.NewServeMux(), limiter: httpx.NewRateLimiter(cfg.RequestsPerSecond, cfg.Burst)}
 	s.ImportRows = prometheus.NewCounter(prometheus.CounterOpts{Name: "backstop_import_rows_total", Help: "Roster rows read by imports."})
-	s.registry.MustRegister(s.requests, s.ImportRows)
+	cfg.Metrics.Registry.MustRegister(s.ImportRows)
+	if cfg.Registry != nil && cfg.Registry.OnImportRows == nil {
+		cfg.Registry.OnImportRows = func(n int) { s.ImportRows.Add(float64(n)) }
+	}
 	s.routes = s.apiRoutes()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
@@ -107,45 +113,14 @@ func New(store backstop.Store, cfg Config) *Server {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /cap/feed.atom", s.capFeed)
 	s.mux.HandleFunc("GET /cap/alerts/{file}", s.capAlert)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		WriteError(w, r, s.logger, backstop.Errorf(backstop.ENOTFOUND, "No API route %s %s.", r.Method, r.URL.Path))
+		httpx.WriteError(w, r, s.logger, backstop.Localized(backstop.ENOTFOUND, "没有这个接口：%s %s", "No API route %s %s.", r.Method, r.URL.Path))
 	})
 	return s
 }
 
-// Registry lets other edges register their metrics on /metrics.
-func (s *Server) Registry() *prometheus.Registry { return s.registry }
-
-// ServeHTTP serves the API routes, /healthz and /metrics.
+// ServeHTTP serves the API routes, /healthz and the CAP feed.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
-
-// statusRecorder remembers the status for metrics and logs.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-// Observe records a request in the metrics; the web UI uses it too.
-func (s *Server) Observe(pattern string, status int, d time.Duration) {
-	s.requests.WithLabelValues(pattern, strconv.Itoa(status)).Observe(d.Seconds())
-}
 
 // wrap adds authentication, rate limiting, panic recovery and metrics to a
 // route.
@@ -153,28 +128,28 @@ func (s *Server) wrap(rt *route) http.Handler {
 	pattern := rt.method + " " + rt.path
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &httpx.StatusWriter{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
 				s.logger.Error("panic", "route", pattern, "panic", p, "stack", string(debug.Stack()))
-				if rec.status == 0 {
-					WriteError(rec, r, s.logger, backstop.Errorf(backstop.EINTERNAL, "Internal error."))
+				if rec.Status == 0 {
+					httpx.WriteError(rec, r, s.logger, backstop.Errorf(backstop.EINTERNAL, "Internal error."))
 				}
 			}
-			s.Observe(pattern, rec.status, time.Since(start))
+			s.cfg.Metrics.Observe(pattern, rec.Status, time.Since(start))
 		}()
 		err := func() error {
 			u, err := s.cfg.Auth.UserOf(r)
 			if err != nil {
 				return err
 			}
-			key := ClientAddr(r)
+			key := httpx.ClientAddr(r)
 			if u != nil {
 				key = "user:" + u.Name
 			}
 			if !s.limiter.Allow(key) {
 				w.Header().Set("Retry-After", "1")
-				return backstop.Errorf(backstop.ERATELIMIT, "More than %g requests per second; slow down.", s.cfg.RequestsPerSecond)
+				return backstop.Localized(backstop.ERATELIMIT, "请求过于频繁（每秒不超过 %g 次），请稍后再试", "More than %g requests per second; slow down.", s.cfg.RequestsPerSecond)
 			}
 			if u == nil && !rt.public {
 				return backstop.Localized(backstop.EUNAUTHORIZED, "请先登录", "Sign in first: send a session cookie or Authorization: Bearer <token>.")
@@ -183,10 +158,10 @@ func (s *Server) wrap(rt *route) http.Handler {
 			if u != nil {
 				ctx = backstop.NewContextWithUser(ctx, u)
 			}
-			return rt.handle(rec, r.WithContext(withStart(ctx, start)))
+			return rt.handle(rec, r.WithContext(ctx))
 		}()
 		if err != nil {
-			WriteError(rec, r, s.logger, err)
+			httpx.WriteError(rec, r, s.logger, err)
 		}
 	})
 }
@@ -194,11 +169,13 @@ func (s *Server) wrap(rt *route) http.Handler {
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.store.Ping(ctx); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
-		return
+	if s.cfg.Ping != nil {
+		if err := s.cfg.Ping(ctx); err != nil {
+			httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
+			return
+		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
 }
 
 // page reads limit and offset.
@@ -207,25 +184,19 @@ func page(r *http.Request, def int) (limit, offset int, err error) {
 	limit, offset = def, 0
 	if v := q.Get("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 1000 {
-			return 0, 0, backstop.Errorf(backstop.EINVALID, "limit must be 1 to 1000, not %q", v)
+			return 0, 0, backstop.Localized(backstop.EINVALID, "limit 须为 1 到 1000 的整数，不能是“%s”", "limit must be 1 to 1000, not %q", v)
 		}
 	}
 	if v := q.Get("offset"); v != "" {
-		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
-			return 0, 0, backstop.Errorf(backstop.EINVALID, "offset must be a non-negative number, not %q", v)
+		if offset, err = strconv.Atoi(v); err != nil || offset < 0 || offset > maxOffset {
+			return 0, 0, backstop.Localized(backstop.EINVALID, "offset 须为 0 到 %d 的整数，不能是“%s”", "offset must be 0 to %d, not %q", maxOffset, v)
 		}
 	}
 	return limit, offset, nil
 }
 
-// truthy reads a boolean query parameter.
-func truthy(r *http.Request, name string) bool {
-	switch strings.ToLower(r.URL.Query().Get(name)) {
-	case "1", "true", "yes":
-		return true
-	}
-	return false
-}
+// maxOffset bounds paging: deeper pages are for exports, which page by key.
+const maxOffset = 10_000_000
 
 // list is the shape of every paged list answer.
 type list[T any] struct {
@@ -233,5 +204,14 @@ type list[T any] struct {
 	Total int `json:"total"`
 }
 
-// beijingTZ is China Standard Time for dates written in sheets.
-var beijingTZ = backstop.Beijing
+func newList[T any](items []T, total int) list[T] {
+	if items == nil {
+		items = []T{}
+	}
+	return list[T]{Items: items, Total: total}
+}
+
+var (
+	writeJSON  = httpx.WriteJSON
+	decodeJSON = httpx.DecodeJSON
+)

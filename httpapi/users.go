@@ -17,11 +17,11 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
-	users, err := s.store.FindUsers(r.Context())
+	users, err := s.cfg.Accounts.Users(r.Context())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, list[*backstop.User]{Items: users, Total: len(users)})
+	writeJSON(w, http.StatusOK, newList(users, len(users)))
 	return nil
 }
 
@@ -39,7 +39,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u := &backstop.User{Name: in.Name, DisplayName: in.DisplayName, Role: backstop.Role(in.Role), Region: in.Region}
-	if err := s.store.CreateUser(r.Context(), u, in.Password); err != nil {
+	if err := s.cfg.Accounts.CreateUser(r.Context(), u, in.Password); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, u)
@@ -52,7 +52,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	in.Name = r.PathValue("name")
-	if err := s.store.UpdateUser(r.Context(), &in); err != nil {
+	if err := s.cfg.Accounts.UpdateUser(r.Context(), &in); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, &in)
@@ -78,7 +78,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if in.Name == "" {
 		in.Name = "api"
 	}
-	secret, tok, err := s.store.CreateToken(r.Context(), r.PathValue("name"), in.Name, time.Duration(in.TTLHours)*time.Hour)
+	secret, tok, err := s.cfg.Accounts.CreateToken(r.Context(), r.PathValue("name"), in.Name, time.Duration(in.TTLHours)*time.Hour)
 	if err != nil {
 		return err
 	}
@@ -93,26 +93,20 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if f.Limit, f.Offset, err = page(r, 100); err != nil {
 		return err
 	}
-	items, total, err := s.store.FindAudit(r.Context(), f)
+	items, total, err := s.cfg.Accounts.Audit(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	if items == nil {
-		items = []*backstop.AuditEntry{}
-	}
-	writeJSON(w, http.StatusOK, list[*backstop.AuditEntry]{Items: items, Total: total})
+	writeJSON(w, http.StatusOK, newList(items, total))
 	return nil
 }
 
 func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request) error {
-	items, err := s.store.FindPolicies(r.Context(), r.URL.Query().Get("key"))
+	items, err := s.cfg.Policy.Find(r.Context(), r.URL.Query().Get("key"))
 	if err != nil {
 		return err
 	}
-	if items == nil {
-		items = []*backstop.Policy{}
-	}
-	writeJSON(w, http.StatusOK, list[*backstop.Policy]{Items: items, Total: len(items)})
+	writeJSON(w, http.StatusOK, newList(items, len(items)))
 	return nil
 }
 
@@ -121,7 +115,7 @@ func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &p); err != nil {
 		return err
 	}
-	if err := s.store.CreatePolicy(r.Context(), &p); err != nil {
+	if err := s.cfg.Policy.Create(r.Context(), &p); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, &p)

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
@@ -13,6 +12,8 @@ import (
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/capalert"
+	"github.com/zhangye-backstop/backstop/exposure"
+	"github.com/zhangye-backstop/backstop/httpx"
 )
 
 // warningView is a warning as the API shows it, with its exposure totals
@@ -34,26 +35,17 @@ func (s *Server) viewWarning(r *http.Request, w *backstop.Warning) warningView {
 	if h, ok := backstop.HazardOf(w.Hazard); ok {
 		v.HazardZH = h.ZH
 	}
-	if e, err := s.store.FindExposure(r.Context(), w.ID); err == nil {
+	if e, err := s.cfg.Exposure.Find(r.Context(), w.ID, 0, 0); err == nil {
 		v.Exposure = &exposureTotals{Households: e.Total.Households, People: e.Total.People}
 	}
 	return v
 }
 
-func warningID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		return 0, backstop.Errorf(backstop.ENOTFOUND, "Warning %q not found.", r.PathValue("id"))
-	}
-	return id, nil
-}
+func warningID(r *http.Request) (int64, error) { return httpx.PathID(r, "Warning") }
 
 // createWarning takes CAP (application/cap+xml or application/xml) or a
 // department's JSON.
 func (s *Server) createWarning(w http.ResponseWriter, r *http.Request) error {
-	if s.cfg.Alerting == nil {
-		return backstop.Errorf(backstop.EUNAVAILABLE, "Warnings are not enabled in this process.")
-	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var warning *backstop.Warning
 	var err error
@@ -61,7 +53,7 @@ func (s *Server) createWarning(w http.ResponseWriter, r *http.Request) error {
 	case "application/cap+xml", "application/xml", "text/xml":
 		body, rerr := io.ReadAll(http.MaxBytesReader(w, r.Body, capalert.MaxBytes+1))
 		if rerr != nil || len(body) > capalert.MaxBytes {
-			return backstop.Errorf(backstop.ETOOLARGE, "The CAP document is larger than the limit of 2 MiB.")
+			return backstop.Localized(backstop.ETOOLARGE, "CAP 文档超过 %s 的上限", "The CAP document is larger than the limit of %s.", httpx.HumanBytes(capalert.MaxBytes))
 		}
 		warning, err = s.cfg.Alerting.IngestCAP(r.Context(), body, "cap")
 	case "application/json", "":
@@ -71,7 +63,7 @@ func (s *Server) createWarning(w http.ResponseWriter, r *http.Request) error {
 		}
 		warning, err = s.cfg.Alerting.IngestInput(r.Context(), &in, "json")
 	default:
-		return backstop.Errorf(backstop.EUNSUPPORTED, "Send CAP (application/cap+xml or application/xml) or JSON, not %s.", mt)
+		return backstop.Localized(backstop.EUNSUPPORTED, "请发送 CAP（application/cap+xml 或 application/xml）或 JSON，而不是 %s", "Send CAP (application/cap+xml or application/xml) or JSON, not %s.", mt)
 	}
 	if backstop.ErrorCode(err) == backstop.ECONFLICT && warning != nil {
 		v := s.viewWarning(r, warning)
@@ -93,7 +85,7 @@ func (s *Server) listWarnings(w http.ResponseWriter, r *http.Request) error {
 	if f.Limit, f.Offset, err = page(r, 50); err != nil {
 		return err
 	}
-	items, total, err := s.store.FindWarnings(r.Context(), f)
+	items, total, err := s.cfg.Alerting.Warnings(r.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -110,7 +102,7 @@ func (s *Server) getWarning(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	warning, err := s.store.FindWarning(r.Context(), id)
+	warning, err := s.cfg.Alerting.Warning(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -123,13 +115,20 @@ func (s *Server) getWarningCAP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	warning, err := s.store.FindWarning(r.Context(), id)
+	warning, err := s.cfg.Alerting.Warning(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/cap+xml; charset=utf-8")
-	w.Write(warning.CAP)
+	writeCAP(w, warning.CAP)
 	return nil
+}
+
+// writeCAP serves a CAP document as XML that no browser sniffs into
+// something else.
+func writeCAP(w http.ResponseWriter, doc []byte) {
+	w.Header().Set("Content-Type", "application/cap+xml; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write(doc)
 }
 
 // exposureView is the exposure answer: totals at the top level, the
@@ -141,15 +140,12 @@ type exposureView struct {
 	Ranked list[*backstop.ExposedHousehold] `json:"ranked"`
 }
 
+func viewExposure(v *exposure.View) exposureView {
+	return exposureView{Households: v.Total.Households, People: v.Total.People, Exposure: v.Exposure, Ranked: newList(v.Ranked, v.RankedTotal)}
+}
+
 func (s *Server) getExposure(w http.ResponseWriter, r *http.Request) error {
 	id, err := warningID(r)
-	if err != nil {
-		return err
-	}
-	if _, err := s.store.FindWarning(r.Context(), id); err != nil {
-		return err
-	}
-	e, err := s.store.FindExposure(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -157,19 +153,11 @@ func (s *Server) getExposure(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := exposureView{Households: e.Total.Households, People: e.Total.People, Exposure: e}
-	u, _ := backstop.RequireUser(r.Context())
-	if u.Can(backstop.PermReadRegistry) {
-		items, total, err := s.store.FindExposedHouseholds(r.Context(), e.SnapshotID, offset, limit)
-		if err != nil {
-			return err
-		}
-		for _, it := range items {
-			it.Phone, it.HelperPhone = backstop.MaskPhone(it.Phone), backstop.MaskPhone(it.HelperPhone)
-		}
-		v.Ranked = list[*backstop.ExposedHousehold]{Items: items, Total: total}
+	v, err := s.cfg.Exposure.Find(r.Context(), id, offset, limit)
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, v)
+	writeJSON(w, http.StatusOK, viewExposure(v))
 	return nil
 }
 
@@ -178,41 +166,10 @@ func (s *Server) recomputeExposure(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	u, _ := backstop.RequireUser(r.Context())
-	if err := u.Require(backstop.PermWriteWarnings); err != nil {
-		return err
-	}
-	warning, err := s.store.FindWarning(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if s.cfg.Exposure == nil {
-		return backstop.Errorf(backstop.EUNAVAILABLE, "Exposure is not enabled in this process.")
-	}
-	if _, err := s.cfg.Exposure.Compute(r.Context(), warning); err != nil {
+	if _, err := s.cfg.Exposure.Recompute(r.Context(), id); err != nil {
 		return err
 	}
 	return s.getExposure(w, r)
-}
-
-// ExportExposure writes the ranked list as xlsx (masked), audited.
-func ExportExposure(w http.ResponseWriter, r *http.Request, store backstop.Store, id int64) error {
-	u, err := backstop.RequireUser(r.Context())
-	if err != nil {
-		return err
-	}
-	if err := u.Require(backstop.PermExport); err != nil {
-		return err
-	}
-	e, err := store.FindExposure(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if err := store.Audit(r.Context(), "exposure.export", "warning", strconv.FormatInt(id, 10), fmt.Sprintf("snapshot %d", e.SnapshotID)); err != nil {
-		return err
-	}
-	setDownload(w, "xlsx", fmt.Sprintf("warning-%d-exposure.xlsx", id))
-	return writeExposureSheet(r.Context(), w, store, e)
 }
 
 func (s *Server) exportExposure(w http.ResponseWriter, r *http.Request) error {
@@ -220,7 +177,7 @@ func (s *Server) exportExposure(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ExportExposure(w, r, s.store, id)
+	return s.cfg.Exposure.Export(r.Context(), httpx.NewDownload(w, "xlsx", exposure.ExportName(id)), id)
 }
 
 func (s *Server) listConsultations(w http.ResponseWriter, r *http.Request) error {
@@ -228,11 +185,11 @@ func (s *Server) listConsultations(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	items, err := s.store.FindConsultations(r.Context(), id)
+	items, err := s.cfg.Alerting.Consultations(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, list[*backstop.Consultation]{Items: items, Total: len(items)})
+	writeJSON(w, http.StatusOK, newList(items, len(items)))
 	return nil
 }
 
@@ -246,7 +203,7 @@ func (s *Server) createConsultation(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	c.WarningID = id
-	if err := s.store.CreateConsultation(r.Context(), &c); err != nil {
+	if err := s.cfg.Alerting.CreateConsultation(r.Context(), &c); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, &c)
@@ -254,11 +211,11 @@ func (s *Server) createConsultation(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) approveConsultation(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := httpx.PathID(r, "Consultation")
 	if err != nil {
-		return backstop.Errorf(backstop.ENOTFOUND, "Consultation not found.")
+		return err
 	}
-	c, err := s.store.ApproveConsultation(r.Context(), id)
+	c, err := s.cfg.Alerting.ApproveConsultation(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -267,15 +224,11 @@ func (s *Server) approveConsultation(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Server) listFeeds(w http.ResponseWriter, r *http.Request) error {
-	u, _ := backstop.RequireUser(r.Context())
-	if err := u.Require(backstop.PermReadWarnings); err != nil {
-		return err
-	}
-	items, err := s.store.FindFeeds(r.Context())
+	items, err := s.cfg.Alerting.Feeds(r.Context())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, list[*backstop.Feed]{Items: items, Total: len(items)})
+	writeJSON(w, http.StatusOK, newList(items, len(items)))
 	return nil
 }
 
@@ -284,34 +237,20 @@ func (s *Server) createFeed(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &f); err != nil {
 		return err
 	}
-	if !strings.HasPrefix(f.URL, "http://") && !strings.HasPrefix(f.URL, "https://") {
-		return backstop.Errorf(backstop.EINVALID, "The feed URL must start with http:// or https://.")
-	}
-	if f.Name == "" {
-		f.Name = f.URL
-	}
-	if err := s.store.CreateFeed(r.Context(), &f); err != nil {
+	if err := s.cfg.Alerting.CreateFeed(r.Context(), &f); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, &f)
 	return nil
 }
 
-// capFeed serves the public Atom feed of warnings made in backstop (and,
-// later, the targeted releases): real ones only, never tests or exercises.
+// capFeed serves the public Atom feed of warnings made in backstop and
+// of those released through it: real ones only, never tests or exercises.
 func (s *Server) capFeed(w http.ResponseWriter, r *http.Request) {
-	ctx := backstop.NewContextWithUser(r.Context(), backstop.SystemUser("cap-feed"))
-	items, _, err := s.store.FindWarnings(ctx, backstop.WarningFilter{Limit: 200})
+	items, err := s.cfg.Alerting.PublicWarnings(r.Context(), 200)
 	if err != nil {
-		WriteError(w, r, s.logger, err)
+		httpx.WriteError(w, r, s.logger, err)
 		return
-	}
-	// Warnings released through backstop go out too, whoever sent them.
-	released := map[int64]bool{}
-	if rels, err := s.store.FindReleases(ctx, 0); err == nil {
-		for _, rel := range rels {
-			released[rel.WarningID] = released[rel.WarningID] || !rel.Test
-		}
 	}
 	base := "http://" + r.Host
 	if r.TLS != nil {
@@ -320,43 +259,27 @@ func (s *Server) capFeed(w http.ResponseWriter, r *http.Request) {
 	var entries []capalert.FeedItem
 	updated := time.Unix(0, 0)
 	for _, it := range items {
-		if !Published(it) && !(released[it.ID] && it.Status == "Actual") {
-			continue
-		}
-		full, err := s.store.FindWarning(ctx, it.ID)
-		if err != nil {
-			continue
-		}
 		entries = append(entries, capalert.FeedItem{ID: fmt.Sprintf("urn:backstop:warning:%d", it.ID), Title: it.Headline, Updated: it.Sent,
-			Link: fmt.Sprintf("%s/cap/alerts/%d.xml", base, it.ID), Summary: it.Description, Alert: full.CAP})
+			Link: fmt.Sprintf("%s/cap/alerts/%d.xml", base, it.ID), Summary: it.Description, Alert: it.CAP})
 		if it.Sent.After(updated) {
 			updated = it.Sent
 		}
 	}
 	w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	capalert.WriteFeed(w, "urn:backstop:cap-feed", "因灾返贫防范平台 预警信息 (CAP)", base+"/cap/feed.atom", updated, entries)
 }
 
-// Published tells a warning that goes out in the public CAP feed: made in
-// backstop (or released through it), real, and an alert or update.
-func Published(w *backstop.Warning) bool {
-	return w.Status == "Actual" && (w.Source == "json" || w.Source == "form" || strings.HasPrefix(w.Source, "release")) && w.MsgType != "Ack" && w.MsgType != "Error"
-}
-
 func (s *Server) capAlert(w http.ResponseWriter, r *http.Request) {
-	ctx := backstop.NewContextWithUser(r.Context(), backstop.SystemUser("cap-feed"))
 	id, err := strconv.ParseInt(strings.TrimSuffix(r.PathValue("file"), ".xml"), 10, 64)
 	if err != nil {
-		http.NotFound(w, r)
+		httpx.WriteError(w, r, s.logger, backstop.Localized(backstop.ENOTFOUND, "找不到该预警", "No such warning."))
 		return
 	}
-	warning, err := s.store.FindWarning(ctx, id)
-	if err != nil || !Published(warning) {
-		http.NotFound(w, r)
+	warning, err := s.cfg.Alerting.PublicWarning(r.Context(), id)
+	if err != nil {
+		httpx.WriteError(w, r, s.logger, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/cap+xml; charset=utf-8")
-	w.Write(warning.CAP)
+	writeCAP(w, warning.CAP)
 }
-
-var _ = json.Marshal

@@ -10,8 +10,7 @@ import (
 	"testing"
 
 	"github.com/zhangye-backstop/backstop"
-	"github.com/zhangye-backstop/backstop/alerting"
-	"github.com/zhangye-backstop/backstop/httpapi"
+	"github.com/zhangye-backstop/backstop/server"
 	"github.com/zhangye-backstop/backstop/storetest"
 )
 
@@ -21,13 +20,8 @@ func TestWarningAPI(t *testing.T) {
 			t.Parallel()
 			db := e.Open(t)
 			ctx := storetest.Admin()
-			exp := storetest.DemoExposure(t, db, 3000, 5)
-			db.OnRegistryChange = exp.Notify
-			alerts := &alerting.Service{Store: db, Exposer: exp, Sender: "backstop.test", Region: "620700"}
-			f := &fixture{db: db}
-			auth := &httpapi.Auth{Users: db}
-			f.api = httpapi.New(db, httpapi.Config{Auth: auth, TempDir: t.TempDir(), RequestsPerSecond: 1000, Burst: 1000, Alerting: alerts, Exposure: exp})
-			f.srv = newServer(t, f.api)
+			storetest.DemoExposure(t, db, 3000, 5)
+			f := serve(t, db, server.Config{CAPSender: "backstop.test", CAPRegion: "620700"})
 			dept := f.token(t, "weather", backstop.RoleDepartment, "620700")
 			town := f.token(t, "shahe", backstop.RoleTownship, "620723101")
 

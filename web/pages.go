@@ -13,7 +13,8 @@ import (
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/geo"
-	"github.com/zhangye-backstop/backstop/httpapi"
+	"github.com/zhangye-backstop/backstop/httpx"
+	"github.com/zhangye-backstop/backstop/registry"
 	"github.com/zhangye-backstop/backstop/roster"
 )
 
@@ -27,18 +28,12 @@ func (h *Handler) routes() {
 	h.handle("GET /households", h.households)
 	h.handle("GET /households/{number}", h.household)
 	h.handle("POST /households/{number}/reveal", h.revealHousehold)
-	h.handle("GET /export/households", func(w http.ResponseWriter, r *http.Request) error { return httpapi.ExportRoster(w, r, h.store) })
+	h.handle("GET /export/households", h.exportHouseholds)
 	h.handle("GET /import", h.importPage)
 	h.handle("POST /import", h.startImport)
 	h.handle("GET /import/jobs/{key}", h.importJobPage)
 	h.handle("GET /imports/{id}", h.importResultPage)
-	h.handle("GET /imports/{id}/problems", func(w http.ResponseWriter, r *http.Request) error {
-		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-		if err != nil {
-			return backstop.Errorf(backstop.ENOTFOUND, "Not found.")
-		}
-		return httpapi.WriteProblemSheet(w, r, h.store, id)
-	})
+	h.handle("GET /imports/{id}/problems", h.importProblems)
 	h.handle("GET /users", h.usersPage)
 	h.handle("POST /users", h.createUser)
 	h.handle("GET /audit", h.auditPage)
@@ -74,7 +69,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		if backstop.ErrorCode(err) == backstop.EUNAUTHORIZED {
 			msg = h.cats[langOf(r)].translate("login.failed")
 		}
-		h.render(w, r, httpapi.ErrorStatus(err), "login.html", &page{Title: h.cats[langOf(r)].translate("login.title"), Error: msg,
+		h.render(w, r, httpx.ErrorStatus(err), "login.html", &page{Title: h.cats[langOf(r)].translate("login.title"), Error: msg,
 			Data: map[string]string{"Next": next, "Name": r.PostFormValue("name")}})
 		return
 	}
@@ -114,7 +109,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
 			if code == backstop.NationalScope {
 				f = backstop.RegionFilter{Level: backstop.LevelProvince, Limit: 2}
 			}
-			kids, _, err := h.store.FindRegions(r.Context(), f)
+			kids, _, err := h.cfg.Registry.Regions(r.Context(), f)
 			if err != nil || len(kids) != 1 {
 				break
 			}
@@ -131,15 +126,15 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	lang := langOf(r)
-	counts, err := h.store.RegionCounts(r.Context(), code)
+	counts, err := h.cfg.Registry.RegionCounts(r.Context(), code)
 	if err != nil {
 		return err
 	}
 	var children []*backstop.Region
 	if code == backstop.NationalScope {
-		children, _, err = h.store.FindRegions(r.Context(), backstop.RegionFilter{Level: backstop.LevelProvince})
+		children, _, err = h.cfg.Registry.Regions(r.Context(), backstop.RegionFilter{Level: backstop.LevelProvince})
 	} else {
-		children, _, err = h.store.FindRegions(r.Context(), backstop.RegionFilter{Parent: code})
+		children, _, err = h.cfg.Registry.Regions(r.Context(), backstop.RegionFilter{Parent: code})
 	}
 	if err != nil {
 		return err
@@ -151,7 +146,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
 	var current *backstop.Region
 	var crumbs []crumb
 	if code != backstop.NationalScope {
-		if current, err = h.store.FindRegion(r.Context(), code, false); err != nil {
+		if current, err = h.cfg.Registry.Region(r.Context(), code, false); err != nil {
 			return err
 		}
 		// Breadcrumb from the user's scope down to here.
@@ -160,7 +155,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
 			if c.Code == u.Region || c.ParentCode == "" || (u.Region != backstop.NationalScope && !backstop.CodeWithin(c.ParentCode, u.Region)) {
 				break
 			}
-			c, _ = h.store.FindRegion(r.Context(), c.ParentCode, false)
+			c, _ = h.cfg.Registry.Region(r.Context(), c.ParentCode, false)
 		}
 	}
 	data := map[string]any{"Code": code, "Current": current, "Rows": rows, "Total": counts[code]}
@@ -169,7 +164,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) households(w http.ResponseWriter, r *http.Request) error {
-	f, err := httpapi.HouseholdFilterFrom(r)
+	f, err := httpx.HouseholdFilter(r)
 	if err != nil {
 		return err
 	}
@@ -177,12 +172,9 @@ func (h *Handler) households(w http.ResponseWriter, r *http.Request) error {
 	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
 	p = max(p, 1)
 	f.Limit, f.Offset = size, (p-1)*size
-	items, total, err := h.store.FindHouseholds(r.Context(), f)
+	items, total, err := h.cfg.Registry.FindHouseholds(r.Context(), f)
 	if err != nil {
 		return err
-	}
-	for i, it := range items {
-		items[i] = it.Mask()
 	}
 	pages := max((total+size-1)/size, 1)
 	var regionName string
@@ -204,15 +196,15 @@ func (h *Handler) households(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) household(w http.ResponseWriter, r *http.Request) error {
-	hh, err := h.store.FindHousehold(r.Context(), r.PathValue("number"))
+	hh, err := h.cfg.Registry.FindHousehold(r.Context(), r.PathValue("number"))
 	if err != nil {
 		return err
 	}
-	return h.showHousehold(w, r, hh.Mask(), false)
+	return h.showHousehold(w, r, hh, false)
 }
 
 func (h *Handler) revealHousehold(w http.ResponseWriter, r *http.Request) error {
-	hh, err := httpapi.RevealHousehold(r, h.store, r.PathValue("number"))
+	hh, err := h.cfg.Registry.RevealHousehold(r.Context(), r.PathValue("number"))
 	if err != nil {
 		return err
 	}
@@ -220,7 +212,7 @@ func (h *Handler) revealHousehold(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (h *Handler) showHousehold(w http.ResponseWriter, r *http.Request, hh *backstop.Household, revealed bool) error {
-	history, err := h.store.HouseholdHistory(r.Context(), hh.Number)
+	history, err := h.cfg.Registry.History(r.Context(), hh.Number)
 	if err != nil {
 		return err
 	}
@@ -228,7 +220,7 @@ func (h *Handler) showHousehold(w http.ResponseWriter, r *http.Request, hh *back
 	// household's position.
 	var mapData map[string]any
 	for code := hh.VillageCode; code != ""; {
-		reg, err := h.store.FindRegion(r.Context(), code, true)
+		reg, err := h.cfg.Registry.Region(r.Context(), code, true)
 		if err != nil {
 			break
 		}
@@ -298,11 +290,7 @@ func (j *importJobs) update(key string, fn func(*importJob)) {
 }
 
 func (h *Handler) importPage(w http.ResponseWriter, r *http.Request) error {
-	u := backstop.UserFromContext(r.Context())
-	if err := u.Require(backstop.PermWriteRegistry); err != nil {
-		return err
-	}
-	recent, err := h.store.FindImports(r.Context(), 20)
+	recent, err := h.cfg.Registry.FindImports(r.Context(), 20)
 	if err != nil {
 		return err
 	}
@@ -316,10 +304,10 @@ func (h *Handler) importPage(w http.ResponseWriter, r *http.Request) error {
 // to.
 func (h *Handler) startImport(w http.ResponseWriter, r *http.Request) error {
 	u := backstop.UserFromContext(r.Context())
-	if err := u.Require(backstop.PermWriteRegistry); err != nil {
+	if err := h.cfg.Registry.AuthorizeImport(r.Context()); err != nil {
 		return err
 	}
-	path, name, fields, err := httpapi.SaveUpload(w, r, h.cfg.TempDir, h.cfg.MaxUploadBytes)
+	path, name, fields, err := httpx.SaveUpload(w, r, h.cfg.TempDir, h.cfg.MaxUploadBytes)
 	if err != nil {
 		return err
 	}
@@ -335,7 +323,7 @@ func (h *Handler) startImport(w http.ResponseWriter, r *http.Request) error {
 	ctx := backstop.NewContextWithUser(context.WithoutCancel(r.Context()), u)
 	go func() {
 		defer os.Remove(path)
-		res, err := roster.Import(ctx, h.store, path, opts)
+		res, err := h.cfg.Registry.Import(ctx, path, opts)
 		h.imports.update(job.Key, func(j *importJob) {
 			j.Done, j.Result = true, res
 			if err != nil {
@@ -367,11 +355,11 @@ func (h *Handler) importJobPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) importResultPage(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := httpx.PathID(r, "Import")
 	if err != nil {
-		return backstop.Errorf(backstop.ENOTFOUND, "Not found.")
+		return err
 	}
-	res, err := h.store.FindImport(r.Context(), id)
+	res, err := h.cfg.Registry.FindImport(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -385,7 +373,7 @@ func (h *Handler) usersPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, status int, errMsg, notice string) error {
-	users, err := h.store.FindUsers(r.Context())
+	users, err := h.cfg.Accounts.Users(r.Context())
 	if err != nil {
 		return err
 	}
@@ -402,9 +390,9 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	u := &backstop.User{Name: strings.TrimSpace(r.PostFormValue("name")), DisplayName: r.PostFormValue("display_name"),
 		Role: backstop.Role(r.PostFormValue("role")), Region: strings.TrimSpace(r.PostFormValue("region"))}
-	if err := h.store.CreateUser(r.Context(), u, r.PostFormValue("password")); err != nil {
+	if err := h.cfg.Accounts.CreateUser(r.Context(), u, r.PostFormValue("password")); err != nil {
 		if code := backstop.ErrorCode(err); code == backstop.EINVALID || code == backstop.ECONFLICT {
-			return h.renderUsers(w, r, httpapi.ErrorStatus(err), backstop.ErrorMessageZH(err), "")
+			return h.renderUsers(w, r, httpx.ErrorStatus(err), h.localError(r, err), "")
 		}
 		return err
 	}
@@ -417,11 +405,37 @@ func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request) error {
 	p, _ := strconv.Atoi(q.Get("page"))
 	p = max(p, 1)
 	f := backstop.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), Entity: q.Get("entity"), Record: q.Get("record"), Limit: size, Offset: (p - 1) * size}
-	items, total, err := h.store.FindAudit(r.Context(), f)
+	items, total, err := h.cfg.Accounts.Audit(r.Context(), f)
 	if err != nil {
 		return err
 	}
 	data := map[string]any{"Items": items, "Total": total, "Page": p, "Pages": max((total+size-1)/size, 1), "Offset": f.Offset, "Filter": f}
 	h.render(w, r, http.StatusOK, "audit.html", &page{Title: h.cats[langOf(r)].translate("menu.audit"), Menu: "audit", Data: data})
 	return nil
+}
+
+func (h *Handler) exportHouseholds(w http.ResponseWriter, r *http.Request) error {
+	f, err := httpx.HouseholdFilter(r)
+	if err != nil {
+		return err
+	}
+	format, err := httpx.SheetFormat(r)
+	if err != nil {
+		return err
+	}
+	name := "households-" + time.Now().In(backstop.Beijing).Format("20060102-1504") + "." + format
+	_, err = h.cfg.Registry.Export(r.Context(), httpx.NewDownload(w, format, name), roster.ExportOptions{Format: format, Filter: f, Reveal: httpx.Truthy(r, "reveal")})
+	return err
+}
+
+func (h *Handler) importProblems(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "Import")
+	if err != nil {
+		return err
+	}
+	format, err := httpx.SheetFormat(r)
+	if err != nil {
+		return err
+	}
+	return h.cfg.Registry.WriteProblemSheet(r.Context(), httpx.NewDownload(w, format, registry.ProblemSheetName(id, format)), id, format)
 }

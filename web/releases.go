@@ -11,7 +11,7 @@ import (
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/dispatch"
-	"github.com/zhangye-backstop/backstop/httpapi"
+	"github.com/zhangye-backstop/backstop/httpx"
 )
 
 func (h *Handler) releaseRoutes() {
@@ -34,13 +34,6 @@ func (h *Handler) releaseRoutes() {
 	h.mux.HandleFunc("POST /c/{token}/tasks/{id}/call", h.linkCall)
 }
 
-func (h *Handler) dispatcher() (*dispatch.Service, error) {
-	if h.cfg.Dispatch == nil {
-		return nil, backstop.Errorf(backstop.EUNAVAILABLE, "Targeted release is not enabled.")
-	}
-	return h.cfg.Dispatch, nil
-}
-
 // releaseSectionData is the release section of the warning page.
 type releaseSectionData struct {
 	Audiences, Channels []string
@@ -54,7 +47,7 @@ type releaseSectionData struct {
 // releaseSection prepares the release form and list for a warning page.
 func (h *Handler) releaseSection(r *http.Request, w *backstop.Warning) (*releaseSectionData, error) {
 	u := backstop.UserFromContext(r.Context())
-	f := &releaseSectionData{Audiences: backstop.Audiences, Channels: backstop.Channels, CanRelease: u.Can(backstop.PermRelease) && h.cfg.Dispatch != nil,
+	f := &releaseSectionData{Audiences: backstop.Audiences, Channels: backstop.Channels, CanRelease: u.Can(backstop.PermRelease),
 		Picked: map[string]bool{}, TestOnly: w.Exercise()}
 	f.Test = f.TestOnly
 	for _, a := range []string{backstop.AudienceKeyGroups, backstop.AudienceHelpers, backstop.AudienceHouseholds, backstop.AudienceVillages, backstop.AudienceOfficers} {
@@ -63,11 +56,11 @@ func (h *Handler) releaseSection(r *http.Request, w *backstop.Warning) (*release
 	for _, c := range backstop.Channels {
 		f.Picked[c] = true
 	}
-	if t, err := h.store.TemplateFor(r.Context(), w.Hazard, w.Level); err == nil {
+	if t, err := h.cfg.Dispatch.TemplateFor(r.Context(), w.Hazard, w.Level); err == nil {
 		f.Template = t.Text
 	}
 	var err error
-	f.Releases, err = h.store.FindReleases(r.Context(), w.ID)
+	f.Releases, err = h.cfg.Dispatch.Releases(r.Context(), w.ID)
 	return f, err
 }
 
@@ -86,11 +79,8 @@ func (h *Handler) localError(r *http.Request, err error) string {
 
 // releaseForm reads a release request posted for the warning in the path.
 func (h *Handler) releaseForm(w http.ResponseWriter, r *http.Request) (*dispatch.Service, int64, dispatch.Request, error) {
-	d, err := h.dispatcher()
-	if err != nil {
-		return nil, 0, dispatch.Request{}, err
-	}
-	id, err := httpapi.PathID(r, "Warning")
+	d := h.cfg.Dispatch
+	id, err := httpx.PathID(r, "Warning")
 	if err != nil {
 		return nil, 0, dispatch.Request{}, err
 	}
@@ -106,7 +96,7 @@ func (h *Handler) releasePreview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	warning, err := h.store.FindWarning(r.Context(), id)
+	warning, err := h.cfg.Alerting.Warning(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -117,7 +107,7 @@ func (h *Handler) releasePreview(w http.ResponseWriter, r *http.Request) error {
 		if code := backstop.ErrorCode(err); code == backstop.EINTERNAL || code == backstop.EUNAUTHORIZED || code == backstop.ENOTFOUND {
 			return err
 		}
-		status, errMsg = httpapi.ErrorStatus(err), h.localError(r, err)
+		status, errMsg = httpx.ErrorStatus(err), h.localError(r, err)
 	}
 	crumbs := []crumb{{Label: h.cats[langOf(r)].translate("menu.warnings"), Href: "/warnings"}, {Label: fmt.Sprint(id), Href: fmt.Sprintf("/warnings/%d", id)},
 		{Label: h.cats[langOf(r)].translate("release.preview")}}
@@ -168,19 +158,15 @@ func messageRows(counts []backstop.MessageCount) []messageRow {
 }
 
 func (h *Handler) releasePage(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpapi.PathID(r, "Record")
+	id, err := httpx.PathID(r, "Record")
 	if err != nil {
 		return err
 	}
-	rel, err := h.store.FindRelease(r.Context(), id)
+	rel, st, err := h.cfg.Dispatch.Release(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	st, err := h.store.ReleaseStats(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	warning, err := h.store.FindWarning(r.Context(), rel.WarningID)
+	warning, err := h.cfg.Alerting.Warning(r.Context(), rel.WarningID)
 	if err != nil {
 		return err
 	}
@@ -195,10 +181,9 @@ func (h *Handler) releasePage(w http.ResponseWriter, r *http.Request) error {
 		if r.URL.Query().Get("show") == "unreachable" {
 			f.Outcome = backstop.NotReachable
 		}
-		if tasks, total, err = h.store.FindTasks(r.Context(), f); err != nil {
+		if tasks, total, err = h.cfg.Dispatch.Tasks(r.Context(), f); err != nil {
 			return err
 		}
-		httpapi.MaskTasks(tasks)
 	}
 	row := h.warningRow(r, warning)
 	mapData, err := h.warningMap(r, warning, row.Exposure)
@@ -272,30 +257,25 @@ func (h *Handler) phonePage(w http.ResponseWriter, r *http.Request, rel *backsto
 }
 
 func (h *Handler) tasksPage(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpapi.PathID(r, "Record")
+	id, err := httpx.PathID(r, "Record")
 	if err != nil {
 		return err
 	}
-	rel, err := h.store.FindRelease(r.Context(), id)
+	rel, _, err := h.cfg.Dispatch.Release(r.Context(), id)
 	if err != nil {
 		return err
 	}
 	f := backstop.TaskFilter{ReleaseID: id, Village: r.URL.Query().Get("village"), Limit: 500}
-	tasks, total, err := h.store.FindTasks(r.Context(), f)
+	tasks, total, err := h.cfg.Dispatch.Tasks(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	httpapi.MaskTasks(tasks)
 	h.phonePage(w, r, rel, tasks, total, "/tasks", r.URL.Query().Get("done"))
 	return nil
 }
 
 func (h *Handler) confirmTask(w http.ResponseWriter, r *http.Request) error {
-	d, err := h.dispatcher()
-	if err != nil {
-		return err
-	}
-	id, err := httpapi.PathID(r, "Record")
+	id, err := httpx.PathID(r, "Record")
 	if err != nil {
 		return err
 	}
@@ -303,7 +283,7 @@ func (h *Handler) confirmTask(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return backstop.Errorf(backstop.EINVALID, "Bad form.")
 	}
-	t, err := d.Confirm(r.Context(), id, r.PostFormValue("outcome"), r.PostFormValue("note"), "")
+	t, err := h.cfg.Dispatch.Confirm(r.Context(), id, r.PostFormValue("outcome"), r.PostFormValue("note"), "")
 	if err != nil {
 		return err
 	}
@@ -317,93 +297,52 @@ func (h *Handler) confirmTask(w http.ResponseWriter, r *http.Request) error {
 
 // callTask reveals a person's phone to call, audited, as a tel: link.
 func (h *Handler) callTask(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpapi.PathID(r, "Record")
+	id, err := httpx.PathID(r, "Record")
 	if err != nil {
-		return err
-	}
-	u := backstop.UserFromContext(r.Context())
-	if err := u.Require(backstop.PermRevealPII); err != nil {
 		return err
 	}
 	rel, err := strconv.ParseInt(r.URL.Query().Get("release"), 10, 64)
 	if err != nil {
-		return backstop.Errorf(backstop.ENOTFOUND, "Not found.")
+		return backstop.Localized(backstop.ENOTFOUND, "找不到该发布", "Release not found.")
 	}
-	t, err := h.findTask(r, rel, id, "")
+	phone, err := h.cfg.Dispatch.CallNumber(r.Context(), rel, id)
 	if err != nil {
 		return err
 	}
-	if err := h.store.Audit(r.Context(), "pii.reveal", "household", t.HouseholdNumber, fmt.Sprintf("phone of %s to call (release %d task %d)", t.PersonName, t.ReleaseID, t.ID)); err != nil {
-		return err
-	}
-	http.Redirect(w, r, "tel:"+t.Phone, http.StatusSeeOther)
+	http.Redirect(w, r, "tel:"+phone, http.StatusSeeOther)
 	return nil
 }
 
-// findTask loads one task of a release in the context's scope (and of an
-// assignee, for links).
-func (h *Handler) findTask(r *http.Request, releaseID, taskID int64, assignee string) (*backstop.ConfirmationTask, error) {
-	ts, _, err := h.store.FindTasks(r.Context(), backstop.TaskFilter{ReleaseID: releaseID, ID: taskID, Assignee: assignee, Limit: 1})
-	if err != nil {
-		return nil, err
-	}
-	if len(ts) == 0 {
-		return nil, backstop.Errorf(backstop.ENOTFOUND, "Task %d not found.", taskID)
-	}
-	return ts[0], nil
-}
-
-// linkUser is the acting user of a confirmation link: it can confirm,
-// within the whole city, but only the tasks the handlers load for the
-// link's assignee.
-func linkUser(phone string, r *http.Request) *backstop.User {
-	return &backstop.User{Name: "link:" + backstop.MaskPhone(phone), Role: backstop.RoleVillage, Region: backstop.NationalScope, Via: "link", Addr: httpapi.ClientAddr(r)}
-}
-
-func (h *Handler) linkTasks(w http.ResponseWriter, r *http.Request) (*backstop.Release, string, *http.Request, bool) {
-	releaseID, phone, err := h.store.LinkAssignee(r.Context(), r.PathValue("token"))
-	if err != nil {
-		h.fail(w, r, backstop.Errorf(backstop.ENOTFOUND, "%s", backstop.ErrorMessage(err)))
-		return nil, "", r, false
-	}
-	r = r.WithContext(backstop.NewContextWithUser(r.Context(), linkUser(phone, r)))
-	rel, err := h.store.FindRelease(r.Context(), releaseID)
+// openLink resolves the confirmation link of the path; on failure it has
+// answered already.
+func (h *Handler) openLink(w http.ResponseWriter, r *http.Request) (*dispatch.Link, bool) {
+	l, err := h.cfg.Dispatch.OpenLink(r.Context(), r.PathValue("token"), httpx.ClientAddr(r))
 	if err != nil {
 		h.fail(w, r, err)
-		return nil, "", r, false
+		return nil, false
 	}
-	return rel, phone, r, true
+	return l, true
 }
 
 func (h *Handler) linkPage(w http.ResponseWriter, r *http.Request) {
-	rel, phone, r, ok := h.linkTasks(w, r)
+	l, ok := h.openLink(w, r)
 	if !ok {
 		return
 	}
-	tasks, total, err := h.store.FindTasks(r.Context(), backstop.TaskFilter{ReleaseID: rel.ID, Assignee: phone, Limit: 500})
+	tasks, total, err := h.cfg.Dispatch.LinkTasks(r.Context(), l, 500)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	httpapi.MaskTasks(tasks)
-	h.store.Audit(r.Context(), "link.open", "release", fmt.Sprint(rel.ID), fmt.Sprintf("confirmation link of %s: %d tasks", backstop.MaskPhone(phone), total))
-	h.phonePage(w, r, rel, tasks, total, "/c/"+r.PathValue("token")+"/tasks", r.URL.Query().Get("done"))
+	h.phonePage(w, r, l.Release, tasks, total, "/c/"+r.PathValue("token")+"/tasks", r.URL.Query().Get("done"))
 }
 
 func (h *Handler) linkConfirm(w http.ResponseWriter, r *http.Request) {
-	rel, phone, r, ok := h.linkTasks(w, r)
+	l, ok := h.openLink(w, r)
 	if !ok {
 		return
 	}
-	d, err := h.dispatcher()
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id, err := httpapi.PathID(r, "Record")
-	if err == nil {
-		_, err = h.findTask(r, rel.ID, id, phone)
-	}
+	id, err := httpx.PathID(r, "Record")
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -413,7 +352,7 @@ func (h *Handler) linkConfirm(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, backstop.Errorf(backstop.EINVALID, "Bad form."))
 		return
 	}
-	t, err := d.Confirm(r.Context(), id, r.PostFormValue("outcome"), r.PostFormValue("note"), "link:"+backstop.MaskPhone(phone))
+	t, err := h.cfg.Dispatch.LinkConfirm(r.Context(), l, id, r.PostFormValue("outcome"), r.PostFormValue("note"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -426,24 +365,21 @@ func (h *Handler) linkConfirm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) linkCall(w http.ResponseWriter, r *http.Request) {
-	rel, phone, r, ok := h.linkTasks(w, r)
+	l, ok := h.openLink(w, r)
 	if !ok {
 		return
 	}
-	id, err := httpapi.PathID(r, "Record")
-	var t *backstop.ConfirmationTask
-	if err == nil {
-		t, err = h.findTask(r, rel.ID, id, phone)
-	}
+	id, err := httpx.PathID(r, "Record")
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	if err := h.store.Audit(r.Context(), "pii.reveal", "household", t.HouseholdNumber, fmt.Sprintf("phone of %s to call, by the assignee's link (release %d task %d)", t.PersonName, rel.ID, t.ID)); err != nil {
+	phone, err := h.cfg.Dispatch.LinkCall(r.Context(), l, id)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "tel:"+t.Phone, http.StatusSeeOther)
+	http.Redirect(w, r, "tel:"+phone, http.StatusSeeOther)
 }
 
 // hazardNames maps hazard codes to their names in the page's language.
@@ -482,14 +418,14 @@ func (h *Handler) templatesPage(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) renderTemplates(w http.ResponseWriter, r *http.Request, status int, errMsg string, form *backstop.MessageTemplate) error {
 	u := backstop.UserFromContext(r.Context())
-	ts, err := h.store.FindTemplates(r.Context())
+	ts, err := h.cfg.Dispatch.Templates(r.Context())
 	if err != nil {
 		return err
 	}
 	rows := make([]templateRow, len(ts))
 	for i, t := range ts {
 		rows[i] = templateRow{MessageTemplate: t}
-		if p, err := httpapi.PreviewTemplate(r.Context(), h.store, h.cfg.Dispatch, t.Text, 0); err == nil {
+		if p, err := h.cfg.Dispatch.PreviewTemplate(r.Context(), t.Text, 0); err == nil {
 			rows[i].Sample, rows[i].Segments, rows[i].Chars = p.Text, p.Segments, p.Characters
 		}
 	}
@@ -509,9 +445,9 @@ func (h *Handler) saveTemplate(w http.ResponseWriter, r *http.Request) error {
 	}
 	id, _ := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
 	t := &backstop.MessageTemplate{ID: id, Hazard: backstop.Hazard(r.PostFormValue("hazard")), Level: r.PostFormValue("level"), Text: strings.TrimSpace(r.PostFormValue("text"))}
-	if err := h.store.SaveTemplate(r.Context(), t); err != nil {
+	if err := h.cfg.Dispatch.SaveTemplate(r.Context(), t); err != nil {
 		if c := backstop.ErrorCode(err); c == backstop.EINVALID || c == backstop.ECONFLICT {
-			return h.renderTemplates(w, r, httpapi.ErrorStatus(err), h.localError(r, err), t)
+			return h.renderTemplates(w, r, httpx.ErrorStatus(err), h.localError(r, err), t)
 		}
 		return err
 	}
@@ -526,7 +462,7 @@ func (h *Handler) contactsPage(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) renderContacts(w http.ResponseWriter, r *http.Request, status int, errMsg string) error {
 	u := backstop.UserFromContext(r.Context())
 	kind, region := r.URL.Query().Get("kind"), strings.TrimSpace(r.URL.Query().Get("region"))
-	all, err := h.store.FindContacts(r.Context(), kind)
+	all, err := h.cfg.Dispatch.Contacts(r.Context(), kind)
 	if err != nil {
 		return err
 	}
@@ -541,9 +477,6 @@ func (h *Handler) renderContacts(w http.ResponseWriter, r *http.Request, status 
 	p = max(p, 1)
 	total := len(cs)
 	cs = cs[min((p-1)*size, total):min(p*size, total)]
-	for _, c := range cs {
-		httpapi.MaskContact(c)
-	}
 	h.render(w, r, status, "contacts.html", &page{Title: h.cats[langOf(r)].translate("menu.contacts"), Menu: "contacts", Error: errMsg,
 		Data: map[string]any{"Contacts": cs, "Total": total, "Page": p, "Pages": max((total+size-1)/size, 1), "Offset": (p - 1) * size, "Kinds": backstop.ContactKinds,
 			"Kind": kind, "Region": region, "CanEdit": u.Can(backstop.PermManageReach), "Hazards": backstop.Hazards, "HazardNames": hazardNames(r)}})
@@ -561,9 +494,9 @@ func (h *Handler) createContact(w http.ResponseWriter, r *http.Request) error {
 	for _, hz := range r.PostForm["hazard"] {
 		c.Hazards = append(c.Hazards, backstop.Hazard(hz))
 	}
-	if err := h.store.CreateContacts(r.Context(), c); err != nil {
+	if err := h.cfg.Dispatch.CreateContact(r.Context(), c); err != nil {
 		if c := backstop.ErrorCode(err); c == backstop.EINVALID || c == backstop.EFORBIDDEN {
-			return h.renderContacts(w, r, httpapi.ErrorStatus(err), h.localError(r, err))
+			return h.renderContacts(w, r, httpx.ErrorStatus(err), h.localError(r, err))
 		}
 		return err
 	}
@@ -572,11 +505,11 @@ func (h *Handler) createContact(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) deleteContact(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpapi.PathID(r, "Record")
+	id, err := httpx.PathID(r, "Record")
 	if err != nil {
 		return err
 	}
-	if err := h.store.DeleteContact(r.Context(), id); err != nil {
+	if err := h.cfg.Dispatch.DeleteContact(r.Context(), id); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/contacts", http.StatusSeeOther)
@@ -589,24 +522,21 @@ func (h *Handler) channelsPage(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) renderChannels(w http.ResponseWriter, r *http.Request, errMsg string, res *dispatch.TestResult) error {
 	u := backstop.UserFromContext(r.Context())
-	if err := u.Require(backstop.PermReadWarnings); err != nil {
+	channels, err := h.cfg.Dispatch.Channels(r.Context())
+	if err != nil {
 		return err
 	}
 	h.render(w, r, http.StatusOK, "channels.html", &page{Title: h.cats[langOf(r)].translate("menu.channels"), Menu: "channels", Error: errMsg,
-		Data: map[string]any{"Channels": httpapi.ChannelViews(h.cfg.Dispatch), "CanTest": u.Can(backstop.PermManageChannel) && h.cfg.Dispatch != nil, "Result": res}})
+		Data: map[string]any{"Channels": channels, "CanTest": u.Can(backstop.PermManageChannel), "Result": res}})
 	return nil
 }
 
 func (h *Handler) testChannel(w http.ResponseWriter, r *http.Request) error {
-	d, err := h.dispatcher()
-	if err != nil {
-		return err
-	}
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
 		return backstop.Errorf(backstop.EINVALID, "Bad form.")
 	}
-	res, err := d.TestSend(r.Context(), r.PathValue("channel"), strings.TrimSpace(r.PostFormValue("address")), strings.TrimSpace(r.PostFormValue("text")))
+	res, err := h.cfg.Dispatch.TestSend(r.Context(), r.PathValue("channel"), strings.TrimSpace(r.PostFormValue("address")), strings.TrimSpace(r.PostFormValue("text")))
 	if err != nil {
 		if c := backstop.ErrorCode(err); c == backstop.EINVALID || c == backstop.EUNAVAILABLE {
 			return h.renderChannels(w, r, h.localError(r, err), nil)

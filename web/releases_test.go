@@ -11,13 +11,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/channel"
 	"github.com/zhangye-backstop/backstop/dispatch"
-	"github.com/zhangye-backstop/backstop/httpapi"
+	"github.com/zhangye-backstop/backstop/server"
+	"github.com/zhangye-backstop/backstop/server/servertest"
 	"github.com/zhangye-backstop/backstop/storetest"
 	"github.com/zhangye-backstop/backstop/web"
 )
@@ -54,7 +54,7 @@ func newReleaseSite(t *testing.T) *releaseSite {
 	t.Helper()
 	db := storetest.OpenSQLite(t)
 	ctx := storetest.Admin()
-	exp := storetest.DemoExposure(t, db, 1500, 4)
+	storetest.DemoExposure(t, db, 1500, 4)
 	rs := &releaseSite{}
 	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var b struct{ To, Text, Key string }
@@ -66,16 +66,9 @@ func newReleaseSite(t *testing.T) *releaseSite {
 	}))
 	t.Cleanup(gw.Close)
 	senders, _ := channel.Build(channel.Config{SMSWebhook: gw.URL})
-	alerts := &alerting.Service{Store: db, Exposer: exp, Sender: "backstop.test", Region: "620700"}
-	auth := &httpapi.Auth{Users: db, SessionTTL: time.Hour, Logins: httpapi.NewRateLimiter(1, 20)}
-	rs.d = &dispatch.Service{Store: db, Exposer: exp, Senders: senders}
-	api := httpapi.New(db, httpapi.Config{Auth: auth, TempDir: t.TempDir(), Alerting: alerts, Exposure: exp, Dispatch: rs.d})
-	ui, err := web.New(db, web.Config{Auth: auth, API: api, TempDir: t.TempDir(), Alerting: alerts, Exposure: exp, Dispatch: rs.d})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(web.Root(api, ui))
-	t.Cleanup(srv.Close)
+	rs.d = &dispatch.Service{Senders: senders}
+	app, srv := servertest.New(t, db, server.Config{CAPSender: "backstop.test", CAPRegion: "620700", Dispatch: rs.d})
+	alerts := app.Alerting
 	rs.d.BaseURL = srv.URL
 	for _, u := range []*backstop.User{{Name: "boss", Role: backstop.RoleCity, Region: "620700"}, {Name: "weather", Role: backstop.RoleDepartment, Region: "620700"}} {
 		if err := db.CreateUser(ctx, u, password); err != nil {
@@ -83,6 +76,7 @@ func newReleaseSite(t *testing.T) *releaseSite {
 		}
 	}
 	rs.site = &site{db: db, srv: srv, alerts: alerts}
+	var err error
 	rs.warning, err = alerts.IngestInput(ctx, &alerting.Input{Hazard: "rainstorm", Level: "red", Headline: "临泽县暴雨红色预警", Instruction: "请远离河道", Areas: []alerting.InputArea{{Desc: "临泽县", Regions: []string{"620723"}}}}, "json")
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/geo"
-	"github.com/zhangye-backstop/backstop/httpapi"
+	"github.com/zhangye-backstop/backstop/httpx"
 )
 
 func (h *Handler) warningRoutes() {
@@ -22,11 +22,11 @@ func (h *Handler) warningRoutes() {
 	h.handle("GET /warnings/{id}", h.warningPage)
 	h.handle("POST /warnings/{id}/exposure", h.recomputeExposure)
 	h.handle("GET /warnings/{id}/exposure.xlsx", func(w http.ResponseWriter, r *http.Request) error {
-		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		id, err := httpx.PathID(r, "Warning")
 		if err != nil {
-			return backstop.Errorf(backstop.ENOTFOUND, "Not found.")
+			return err
 		}
-		return httpapi.ExportExposure(w, r, h.store, id)
+		return h.cfg.Exposure.Export(r.Context(), httpx.NewDownload(w, "xlsx", exposure.ExportName(id)), id)
 	})
 	h.handle("POST /warnings/{id}/consultations", h.createConsultation)
 	h.handle("POST /consultations/{id}/approve", h.approveConsultation)
@@ -59,7 +59,9 @@ func (h *Handler) warningRow(r *http.Request, w *backstop.Warning) warningRow {
 			row.HazardZH = hi.EN
 		}
 	}
-	row.Exposure, _ = h.store.FindExposure(r.Context(), w.ID)
+	if v, err := h.cfg.Exposure.Find(r.Context(), w.ID, 0, 0); err == nil {
+		row.Exposure = v.Exposure
+	}
 	return row
 }
 
@@ -68,7 +70,7 @@ func (h *Handler) warningsPage(w http.ResponseWriter, r *http.Request) error {
 	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
 	p = max(p, 1)
 	f := backstop.WarningFilter{State: r.URL.Query().Get("state"), Limit: size, Offset: (p - 1) * size}
-	items, total, err := h.store.FindWarnings(r.Context(), f)
+	items, total, err := h.cfg.Alerting.Warnings(r.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -96,11 +98,11 @@ func (h *Handler) renderWarningForm(w http.ResponseWriter, r *http.Request, stat
 	if scope == backstop.NationalScope {
 		scope = ""
 	}
-	counties, _, err := h.store.FindRegions(r.Context(), backstop.RegionFilter{Within: scope, Level: backstop.LevelCounty, Limit: 200})
+	counties, _, err := h.cfg.Registry.Regions(r.Context(), backstop.RegionFilter{Within: scope, Level: backstop.LevelCounty, Limit: 200})
 	if err != nil {
 		return err
 	}
-	towns, _, err := h.store.FindRegions(r.Context(), backstop.RegionFilter{Within: scope, Level: backstop.LevelTownship, Limit: 2000})
+	towns, _, err := h.cfg.Registry.Regions(r.Context(), backstop.RegionFilter{Within: scope, Level: backstop.LevelTownship, Limit: 2000})
 	if err != nil {
 		return err
 	}
@@ -113,9 +115,6 @@ func (h *Handler) renderWarningForm(w http.ResponseWriter, r *http.Request, stat
 }
 
 func (h *Handler) createWarning(w http.ResponseWriter, r *http.Request) error {
-	if h.cfg.Alerting == nil {
-		return backstop.Errorf(backstop.EUNAVAILABLE, "Warnings are not enabled.")
-	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<20)
 	if err := r.ParseForm(); err != nil {
 		return backstop.Errorf(backstop.EINVALID, "Bad form.")
@@ -131,7 +130,7 @@ func (h *Handler) createWarning(w http.ResponseWriter, r *http.Request) error {
 		dst  **time.Time
 	}{{"onset", &in.Onset}, {"expires", &in.Expires}} {
 		if v := form[f.name]; v != "" {
-			t, err := time.ParseInLocation("2006-01-02T15:04", v, beijing)
+			t, err := time.ParseInLocation("2006-01-02T15:04", v, backstop.Beijing)
 			if err != nil {
 				return h.renderWarningForm(w, r, http.StatusBadRequest, form, h.cats[langOf(r)].translate("warning.bad_time"))
 			}
@@ -175,11 +174,11 @@ type mapFeature struct {
 }
 
 func (h *Handler) warningPage(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := httpx.PathID(r, "Record")
 	if err != nil {
-		return backstop.Errorf(backstop.ENOTFOUND, "Not found.")
+		return err
 	}
-	warning, err := h.store.FindWarning(r.Context(), id)
+	warning, err := h.cfg.Alerting.Warning(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -190,15 +189,14 @@ func (h *Handler) warningPage(w http.ResponseWriter, r *http.Request) error {
 	p = max(p, 1)
 	var ranked []*backstop.ExposedHousehold
 	var rankedTotal int
-	if row.Exposure != nil && u.Can(backstop.PermReadRegistry) {
-		if ranked, rankedTotal, err = h.store.FindExposedHouseholds(r.Context(), row.Exposure.SnapshotID, (p-1)*size, size); err != nil {
+	if row.Exposure != nil {
+		v, err := h.cfg.Exposure.Find(r.Context(), id, (p-1)*size, size)
+		if err != nil {
 			return err
 		}
-		for _, it := range ranked {
-			it.Phone, it.HelperPhone = backstop.MaskPhone(it.Phone), backstop.MaskPhone(it.HelperPhone)
-		}
+		ranked, rankedTotal = v.Ranked, v.RankedTotal
 	}
-	consultations, err := h.store.FindConsultations(r.Context(), id)
+	consultations, err := h.cfg.Alerting.Consultations(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -218,7 +216,7 @@ func (h *Handler) warningPage(w http.ResponseWriter, r *http.Request) error {
 	data := map[string]any{"Release": releases, "Row": row, "Ranked": ranked, "RankedTotal": rankedTotal, "Page": p, "Pages": max((rankedTotal+size-1)/size, 1), "Offset": (p - 1) * size,
 		"Consultations": consultations, "ReleaseAllowed": allowed, "ReleaseWhy": why, "Map": mapData, "Breakdowns": breakdown, "Groups": backstop.Groups,
 		"CanConsult": u.Can(backstop.PermConsult), "CanApprove": u.Can(backstop.PermApprove), "CanWrite": u.Can(backstop.PermWriteWarnings),
-		"CanExport": u.Can(backstop.PermExport), "Actions": backstop.ConsultationActions, "Now": time.Now().In(beijing).Format("2006-01-02T15:04")}
+		"CanExport": u.Can(backstop.PermExport), "Actions": backstop.ConsultationActions, "Now": time.Now().In(backstop.Beijing).Format("2006-01-02T15:04")}
 	crumbs := []crumb{{Label: h.cats[langOf(r)].translate("menu.warnings"), Href: "/warnings"}, {Label: fmt.Sprint(id)}}
 	title := warning.Headline
 	if title == "" {
@@ -267,7 +265,7 @@ func (h *Handler) warningMap(r *http.Request, w *backstop.Warning, e *backstop.E
 	ctx := r.Context()
 	var features []mapFeature
 	var areaNames []string
-	counties, _, err := h.store.FindRegions(ctx, backstop.RegionFilter{Level: backstop.LevelCounty, Limit: 500})
+	counties, _, err := h.cfg.Registry.Regions(ctx, backstop.RegionFilter{Level: backstop.LevelCounty, Limit: 500})
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +292,7 @@ func (h *Handler) warningMap(r *http.Request, w *backstop.Warning, e *backstop.E
 		if len(wanted) == 0 && (u.Region != backstop.NationalScope && !backstop.CodeWithin(c.Code, u.Region) && !backstop.CodeWithin(u.Region, c.Code)) {
 			continue
 		}
-		full, err := h.store.FindRegion(ctx, c.Code, true)
+		full, err := h.cfg.Registry.Region(ctx, c.Code, true)
 		if err != nil || full.Boundary == nil {
 			continue
 		}
@@ -309,7 +307,7 @@ func (h *Handler) warningMap(r *http.Request, w *backstop.Warning, e *backstop.E
 			if i >= 1500 {
 				break
 			}
-			reg, err := h.store.FindRegion(ctx, v.Code, true)
+			reg, err := h.cfg.Registry.Region(ctx, v.Code, true)
 			if err != nil || reg.Boundary == nil {
 				continue
 			}
@@ -328,7 +326,7 @@ func (h *Handler) warningMap(r *http.Request, w *backstop.Warning, e *backstop.E
 		areaNames = append(areaNames, name)
 	}
 	for i, code := range area.Regions {
-		reg, err := h.store.FindRegion(ctx, code, true)
+		reg, err := h.cfg.Registry.Region(ctx, code, true)
 		if err != nil || reg.Boundary == nil {
 			continue
 		}
@@ -343,22 +341,11 @@ func (h *Handler) warningMap(r *http.Request, w *backstop.Warning, e *backstop.E
 }
 
 func (h *Handler) recomputeExposure(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		return backstop.Errorf(backstop.ENOTFOUND, "Not found.")
-	}
-	u := backstop.UserFromContext(r.Context())
-	if err := u.Require(backstop.PermWriteWarnings); err != nil {
-		return err
-	}
-	warning, err := h.store.FindWarning(r.Context(), id)
+	id, err := httpx.PathID(r, "Record")
 	if err != nil {
 		return err
 	}
-	if h.cfg.Exposure == nil {
-		return backstop.Errorf(backstop.EUNAVAILABLE, "Exposure is not enabled.")
-	}
-	if _, err := h.cfg.Exposure.Compute(r.Context(), warning); err != nil {
+	if _, err := h.cfg.Exposure.Recompute(r.Context(), id); err != nil {
 		return err
 	}
 	http.Redirect(w, r, fmt.Sprintf("/warnings/%d", id), http.StatusSeeOther)
@@ -366,9 +353,9 @@ func (h *Handler) recomputeExposure(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (h *Handler) createConsultation(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := httpx.PathID(r, "Record")
 	if err != nil {
-		return backstop.Errorf(backstop.ENOTFOUND, "Not found.")
+		return err
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
 	if err := r.ParseForm(); err != nil {
@@ -386,11 +373,11 @@ func (h *Handler) createConsultation(w http.ResponseWriter, r *http.Request) err
 	c := &backstop.Consultation{WarningID: id, Departments: split(r.PostFormValue("departments")), Participants: split(r.PostFormValue("participants")),
 		Assessment: r.PostFormValue("assessment"), Decision: r.PostFormValue("decision"), Actions: r.PostForm["action"]}
 	if v := r.PostFormValue("held_at"); v != "" {
-		if t, err := time.ParseInLocation("2006-01-02T15:04", v, beijing); err == nil {
+		if t, err := time.ParseInLocation("2006-01-02T15:04", v, backstop.Beijing); err == nil {
 			c.HeldAt = t
 		}
 	}
-	if err := h.store.CreateConsultation(r.Context(), c); err != nil {
+	if err := h.cfg.Alerting.CreateConsultation(r.Context(), c); err != nil {
 		return err
 	}
 	http.Redirect(w, r, fmt.Sprintf("/warnings/%d#consultations", id), http.StatusSeeOther)
@@ -398,11 +385,11 @@ func (h *Handler) createConsultation(w http.ResponseWriter, r *http.Request) err
 }
 
 func (h *Handler) approveConsultation(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := httpx.PathID(r, "Record")
 	if err != nil {
-		return backstop.Errorf(backstop.ENOTFOUND, "Not found.")
+		return err
 	}
-	c, err := h.store.ApproveConsultation(r.Context(), id)
+	c, err := h.cfg.Alerting.ApproveConsultation(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -416,10 +403,7 @@ func (h *Handler) feedsPage(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) renderFeeds(w http.ResponseWriter, r *http.Request, status int, errMsg string) error {
 	u := backstop.UserFromContext(r.Context())
-	if err := u.Require(backstop.PermReadWarnings); err != nil {
-		return err
-	}
-	feeds, err := h.store.FindFeeds(r.Context())
+	feeds, err := h.cfg.Alerting.Feeds(r.Context())
 	if err != nil {
 		return err
 	}
@@ -438,10 +422,7 @@ func (h *Handler) createFeed(w http.ResponseWriter, r *http.Request) error {
 	if !strings.HasPrefix(f.URL, "http://") && !strings.HasPrefix(f.URL, "https://") {
 		return h.renderFeeds(w, r, http.StatusBadRequest, h.cats[langOf(r)].translate("feeds.bad_url"))
 	}
-	if f.Name == "" {
-		f.Name = f.URL
-	}
-	if err := h.store.CreateFeed(r.Context(), f); err != nil {
+	if err := h.cfg.Alerting.CreateFeed(r.Context(), f); err != nil {
 		if backstop.ErrorCode(err) == backstop.ECONFLICT {
 			return h.renderFeeds(w, r, http.StatusConflict, backstop.ErrorMessage(err))
 		}

@@ -23,10 +23,12 @@ import (
 	"time"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/accounts"
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/exposure"
-	"github.com/zhangye-backstop/backstop/httpapi"
+	"github.com/zhangye-backstop/backstop/httpx"
+	"github.com/zhangye-backstop/backstop/registry"
 )
 
 //go:embed templates/*.html
@@ -35,25 +37,26 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Config holds what the UI needs.
+// Config holds what the UI needs: the use cases it offers and the HTTP
+// settings.
 type Config struct {
 	Logger  *slog.Logger
-	Auth    *httpapi.Auth
-	API     *httpapi.Server // for metrics and shared helpers
+	Auth    *httpx.Auth
+	Metrics *httpx.Metrics
 	TempDir string
 	// MaxUploadBytes limits a roster upload.
 	MaxUploadBytes int64
 	Version        string
-	// Alerting and Exposure serve the warning pages.
+
+	Registry *registry.Service
+	Accounts *accounts.Service
 	Alerting *alerting.Service
 	Exposure *exposure.Service
-	// Dispatch makes targeted releases and records confirmations.
 	Dispatch *dispatch.Service
 }
 
 // Handler is the web UI.
 type Handler struct {
-	store   backstop.Store
 	cfg     Config
 	logger  *slog.Logger
 	tmpl    map[string]*template.Template // by language
@@ -65,18 +68,15 @@ type Handler struct {
 	VendorMissing []string
 }
 
-// beijing is China Standard Time; China has no daylight saving time.
-var beijing = backstop.Beijing
-
 // New builds the UI.
-func New(store backstop.Store, cfg Config) (*Handler, error) {
+func New(cfg Config) (*Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.MaxUploadBytes == 0 {
 		cfg.MaxUploadBytes = 256 << 20
 	}
-	h := &Handler{store: store, cfg: cfg, logger: cfg.Logger, mux: http.NewServeMux(), assets: map[string]string{}, imports: newImportJobs()}
+	h := &Handler{cfg: cfg, logger: cfg.Logger, mux: http.NewServeMux(), assets: map[string]string{}, imports: newImportJobs()}
 	cats, err := loadCatalogs()
 	if err != nil {
 		return nil, err
@@ -133,13 +133,13 @@ func (h *Handler) funcs(lang string, cat catalog) template.FuncMap {
 			if t.IsZero() {
 				return "—"
 			}
-			return t.In(beijing).Format("2006-01-02")
+			return t.In(backstop.Beijing).Format("2006-01-02")
 		},
 		"datetime": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"
 			}
-			return t.In(beijing).Format("2006-01-02 15:04")
+			return t.In(backstop.Beijing).Format("2006-01-02 15:04")
 		},
 		"yesno": func(b *bool) string {
 			switch {
@@ -184,7 +184,7 @@ func (h *Handler) funcs(lang string, cat catalog) template.FuncMap {
 			if t == nil {
 				return "—"
 			}
-			return t.In(beijing).Format("2006-01-02 15:04")
+			return t.In(backstop.Beijing).Format("2006-01-02 15:04")
 		},
 		"join":          strings.Join,
 		"list":          func(v ...string) []string { return v },
@@ -289,7 +289,7 @@ func (h *Handler) regionName(ctx context.Context, code, lang string) string {
 	if code == backstop.NationalScope {
 		return h.cats[lang].translate("region.national")
 	}
-	if r, err := h.store.FindRegion(ctx, code, false); err == nil {
+	if r, err := h.cfg.Registry.Region(ctx, code, false); err == nil {
 		return r.Name
 	}
 	return code
@@ -298,7 +298,7 @@ func (h *Handler) regionName(ctx context.Context, code, lang string) string {
 // fail renders an error page with the error's status and message in the
 // user's language.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status := httpapi.ErrorStatus(err)
+	status := httpx.ErrorStatus(err)
 	if status == http.StatusUnauthorized {
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
@@ -317,17 +317,15 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 func (h *Handler) handle(pattern string, fn func(w http.ResponseWriter, r *http.Request) error) {
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusWriter{ResponseWriter: w}
+		rec := &httpx.StatusWriter{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
 				h.logger.Error("panic", "path", r.URL.Path, "panic", p)
-				if rec.status == 0 {
-					http.Error(rec, "internal error", http.StatusInternalServerError)
+				if rec.Status == 0 {
+					h.fail(rec, r, backstop.Errorf(backstop.EINTERNAL, "Internal error."))
 				}
 			}
-			if h.cfg.API != nil {
-				h.cfg.API.Observe(pattern, rec.status, time.Since(start))
-			}
+			h.cfg.Metrics.Observe(pattern, rec.Status, time.Since(start))
 		}()
 		u, err := h.cfg.Auth.UserOf(r)
 		if err != nil || u == nil {
@@ -340,27 +338,6 @@ func (h *Handler) handle(pattern string, fn func(w http.ResponseWriter, r *http.
 		}
 	})
 }
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func (h *Handler) serveStatic(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(path.Clean(r.URL.Path), "/static/")
@@ -392,18 +369,6 @@ type importJobs struct {
 }
 
 func newImportJobs() *importJobs { return &importJobs{jobs: map[string]*importJob{}} }
-
-// Root puts the API and the UI behind one handler with cross-origin
-// protection for every unsafe request (CSRF), which browsers' Fetch
-// Metadata headers make reliable; API clients without them pass.
-func Root(api *httpapi.Server, ui *Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/api/", api)
-	mux.Handle("GET /healthz", api)
-	mux.Handle("GET /metrics", api)
-	mux.Handle("/", ui)
-	return http.NewCrossOriginProtection().Handler(mux)
-}
 
 // VendorBuilt tells whether the npm front-end libraries are embedded.
 func VendorBuilt() bool {

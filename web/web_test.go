@@ -16,8 +16,8 @@ import (
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/alerting"
-	"github.com/zhangye-backstop/backstop/exposure"
-	"github.com/zhangye-backstop/backstop/httpapi"
+	"github.com/zhangye-backstop/backstop/server"
+	"github.com/zhangye-backstop/backstop/server/servertest"
 	"github.com/zhangye-backstop/backstop/sqlstore"
 	"github.com/zhangye-backstop/backstop/storetest"
 	"github.com/zhangye-backstop/backstop/web"
@@ -38,20 +38,8 @@ func newSite(t *testing.T) *site {
 	if _, err := storetest.ImportRoster(storetest.Admin(), db, storetest.SharedData(t, "templates/households.csv"), backstop.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	exp := &exposure.Service{Store: db}
-	if err := exp.Load(storetest.Admin()); err != nil {
-		t.Fatal(err)
-	}
-	db.OnRegistryChange = exp.Notify
-	alerts := &alerting.Service{Store: db, Exposer: exp, Sender: "backstop.test", Region: "620700"}
-	auth := &httpapi.Auth{Users: db, SessionTTL: time.Hour, Logins: httpapi.NewRateLimiter(1, 20)}
-	api := httpapi.New(db, httpapi.Config{Auth: auth, TempDir: t.TempDir(), Alerting: alerts, Exposure: exp})
-	ui, err := web.New(db, web.Config{Auth: auth, API: api, TempDir: t.TempDir(), Alerting: alerts, Exposure: exp})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(web.Root(api, ui))
-	t.Cleanup(srv.Close)
+	app, srv := servertest.New(t, db, server.Config{CAPSender: "backstop.test", CAPRegion: "620700"})
+	alerts := app.Alerting
 	for _, u := range []*backstop.User{
 		{Name: "boss", Role: backstop.RoleCity, Region: "620700"},
 		{Name: "shahe", Role: backstop.RoleTownship, Region: "620723101"},

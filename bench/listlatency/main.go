@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/zhangye-backstop/backstop"
-	"github.com/zhangye-backstop/backstop/httpapi"
+	"github.com/zhangye-backstop/backstop/server"
 	"github.com/zhangye-backstop/backstop/sqlstore"
 )
 
@@ -45,8 +45,12 @@ func main() {
 		os.Exit(1)
 	}
 	_, total, _ := db.FindHouseholds(admin, backstop.HouseholdFilter{Limit: 1})
-	auth := &httpapi.Auth{Users: db, SessionTTL: time.Hour}
-	api := httpapi.New(db, httpapi.Config{Auth: auth, RequestsPerSecond: 1e6, Burst: 1e6})
+	app, err := server.New(ctx, db, server.Config{RequestsPerSecond: 1e6, DataDir: os.TempDir()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	api := app.Handler()
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	go http.Serve(ln, api)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/geo"
-	"github.com/zhangye-backstop/backstop/httpapi"
 	"github.com/zhangye-backstop/backstop/roster"
 	"github.com/zhangye-backstop/backstop/sheet"
 )
@@ -143,7 +142,7 @@ func init() {
 					return err
 				}
 				defer db.Close()
-				g, err := httpapi.ParseGroups([]string{*groups})
+				g, err := backstop.ParseGroups([]string{*groups})
 				if err != nil {
 					return err
 				}

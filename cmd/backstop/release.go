@@ -9,8 +9,6 @@ import (
 
 	"github.com/zhangye-backstop/backstop/channel"
 	"github.com/zhangye-backstop/backstop/dispatch"
-	"github.com/zhangye-backstop/backstop/exposure"
-	"github.com/zhangye-backstop/backstop/sqlstore"
 )
 
 // releaseConfig is every setting of targeted release: channels, receipts,
@@ -75,7 +73,7 @@ func releaseFlags(fs *flag.FlagSet) *releaseConfig {
 
 // service builds the dispatch service with the configured channels;
 // confirmation links point at --base-url, else at addr (the URL served).
-func (c *releaseConfig) service(db *sqlstore.DB, exp *exposure.Service, logger *slog.Logger, addr string) (*dispatch.Service, error) {
+func (c *releaseConfig) service(logger *slog.Logger, addr string) (*dispatch.Service, error) {
 	c.ch.HTTP = channel.NewHTTPClient(*c.timeout)
 	c.ch.SignName = c.ch.AliyunSignName
 	senders, err := channel.Build(c.ch)
@@ -86,6 +84,6 @@ func (c *releaseConfig) service(db *sqlstore.DB, exp *exposure.Service, logger *
 	if base == "" {
 		base = addr
 	}
-	return &dispatch.Service{Store: db, Exposer: exp, Senders: senders, Logger: logger, SenderName: *c.senderName, Hotline: *c.hotline, SignName: c.ch.SignName,
+	return &dispatch.Service{Senders: senders, Logger: logger, SenderName: *c.senderName, Hotline: *c.hotline, SignName: c.ch.SignName,
 		BaseURL: strings.TrimRight(base, "/"), BatchSize: *c.batch, Concurrency: *c.concurrency, Lease: *c.lease}, nil
 }

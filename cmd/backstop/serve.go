@@ -8,18 +8,11 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
-	"github.com/riverqueue/river"
-
-	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/demo"
-	"github.com/zhangye-backstop/backstop/exposure"
-	"github.com/zhangye-backstop/backstop/httpapi"
-	"github.com/zhangye-backstop/backstop/jobs"
-	"github.com/zhangye-backstop/backstop/web"
+	"github.com/zhangye-backstop/backstop/server"
 )
 
 func init() {
@@ -34,6 +27,8 @@ func init() {
 			rate := fs.Float64("rate", 50, "API requests per second per client (burst 4×)")
 			capSender := fs.String("cap-sender", envOr("BACKSTOP_CAP_SENDER", "backstop.zhangye.gov.cn"), "CAP sender id of warnings made in backstop (env BACKSTOP_CAP_SENDER)")
 			capRegion := fs.String("cap-region", envOr("BACKSTOP_CAP_REGION", "620700"), "6-digit region code in identifiers of warnings made in backstop (env BACKSTOP_CAP_REGION)")
+			metricsToken := fs.String("metrics-token", envOr("BACKSTOP_METRICS_TOKEN", ""), "bearer token that may read /metrics on the main listener (env BACKSTOP_METRICS_TOKEN); without it /metrics is not served there")
+			metricsAddr := fs.String("metrics-addr", envOr("BACKSTOP_METRICS_ADDR", ""), "serve /metrics without a token on this separate address, e.g. 127.0.0.1:9090 (env BACKSTOP_METRICS_ADDR)")
 			rel := releaseFlags(fs)
 			return func(ctx context.Context, env *environment, args []string) error {
 				db, err := env.openStore(ctx)
@@ -60,59 +55,47 @@ func init() {
 						logger.Info("demo data loaded", "households", *demoN, "took", time.Since(start).Round(time.Millisecond))
 					}
 				}
-				tmp := filepath.Join(env.dataDir, "tmp")
-				if err := os.MkdirAll(tmp, 0o700); err != nil {
-					return err
-				}
-				exp := &exposure.Service{Store: db, Logger: logger}
-				if err := exp.Load(ctx); err != nil {
-					return fmt.Errorf("exposure index: %w", err)
-				}
-				db.OnRegistryChange = exp.Notify
-				go exp.Run(ctx, 2*time.Second)
-				alerts := &alerting.Service{Store: db, Exposer: exp, Logger: logger, Sender: *capSender, Region: *capRegion}
 				ln, err := net.Listen("tcp", *addr)
 				if err != nil {
 					return err
 				}
 				defer ln.Close()
-				disp, err := rel.service(db, exp, logger, "http://"+ln.Addr().String())
+				disp, err := rel.service(logger, "http://"+ln.Addr().String())
 				if err != nil {
 					return err
 				}
-				workers := river.NewWorkers()
-				river.AddWorker(workers, &jobs.PollFeedsWorker{Alerting: alerts, HTTP: &http.Client{Timeout: 30 * time.Second}})
-				river.AddWorker(workers, &jobs.DispatchBatchWorker{Dispatch: disp})
-				queue, err := jobs.Open(ctx, db, jobs.Config{Workers: workers, Periodic: []*river.PeriodicJob{jobs.PollFeedsEvery(time.Minute)}, MaxWorkers: 4,
-					DispatchWorkers: *rel.workers, PollInterval: 100 * time.Millisecond, Logger: logger})
+				app, err := server.New(ctx, db, server.Config{Logger: logger, Version: version, DataDir: env.dataDir, MaxUploadBytes: *maxUpload << 20,
+					RequestsPerSecond: *rate, SessionTTL: *sessionTTL, SecureCookies: *secure, CAPSender: *capSender, CAPRegion: *capRegion,
+					Dispatch: disp, ReceiptSecret: *rel.receiptSecret, MetricsToken: *metricsToken})
 				if err != nil {
 					return err
 				}
-				disp.Enqueue = queue.Enqueue
-				alerts.Superseded = disp.WarningSuperseded
-				if err := queue.Start(ctx); err != nil {
+				stop, err := app.Start(ctx, server.Background{FeedClient: &http.Client{Timeout: 30 * time.Second}, DispatchWorkers: *rel.workers,
+					Sweep: *rel.sweep, EscalateEvery: *rel.escalateEvery})
+				if err != nil {
 					return err
 				}
-				defer queue.Stop(context.WithoutCancel(ctx))
-				go disp.Run(ctx, *rel.sweep, *rel.escalateEvery)
-				for _, v := range httpapi.ChannelViews(disp) {
+				defer stop()
+				for _, v := range disp.ChannelViews() {
 					if v.Configured {
 						logger.Info("channel configured", "channel", v.Channel, "target", v.Target)
 					}
 				}
-				auth := &httpapi.Auth{Users: db, Secure: *secure, SessionTTL: *sessionTTL, Logins: httpapi.NewRateLimiter(0.2, 10)}
-				api := httpapi.New(db, httpapi.Config{Logger: logger, Auth: auth, MaxUploadBytes: *maxUpload << 20, RequestsPerSecond: *rate, Burst: int(4 * *rate), Version: version, TempDir: tmp,
-					Alerting: alerts, Exposure: exp, Dispatch: disp, ReceiptSecret: *rel.receiptSecret})
-				ui, err := web.New(db, web.Config{Logger: logger, Auth: auth, API: api, TempDir: tmp, MaxUploadBytes: *maxUpload << 20, Version: version, Alerting: alerts, Exposure: exp,
-					Dispatch: disp})
-				if err != nil {
-					return err
+				if len(app.UI.VendorMissing) > 0 {
+					logger.Warn("front-end libraries are not built in; maps and live progress are off (run `make assets`, then rebuild)", "missing", app.UI.VendorMissing)
 				}
-				if len(ui.VendorMissing) > 0 {
-					logger.Warn("front-end libraries are not built in; maps and live progress are off (run `make assets`, then rebuild)", "missing", ui.VendorMissing)
+				if *metricsAddr != "" {
+					mln, err := net.Listen("tcp", *metricsAddr)
+					if err != nil {
+						return err
+					}
+					defer mln.Close()
+					msrv := &http.Server{Handler: app.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+					go msrv.Serve(mln)
+					logger.Info("metrics serving", "url", "http://"+mln.Addr().String()+"/metrics")
 				}
 				srv := &http.Server{
-					Handler:           web.Root(api, ui),
+					Handler:           app.Handler(),
 					ReadHeaderTimeout: 10 * time.Second,
 					IdleTimeout:       2 * time.Minute,
 					MaxHeaderBytes:    1 << 20,

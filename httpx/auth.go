@@ -1,7 +1,6 @@
-package httpapi
+package httpx
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"strings"
@@ -14,7 +13,7 @@ import (
 // Cookie names: with Secure cookies the __Host- prefix binds the cookie to
 // this host and path /.
 const (
-	sessionCookie       = "backstop_session"
+	SessionCookie       = "backstop_session"
 	secureSessionCookie = "__Host-backstop_session"
 )
 
@@ -56,7 +55,7 @@ func (a *Auth) UserOf(r *http.Request) (*backstop.User, error) {
 		u.Addr = ClientAddr(r)
 		return u, nil
 	}
-	for _, name := range []string{secureSessionCookie, sessionCookie} {
+	for _, name := range []string{secureSessionCookie, SessionCookie} {
 		if c, err := r.Cookie(name); err == nil && c.Value != "" {
 			u, err := a.Users.UserBySession(ctx, c.Value)
 			if err != nil {
@@ -83,7 +82,7 @@ func (a *Auth) Login(w http.ResponseWriter, r *http.Request, name, password stri
 	if err != nil {
 		return nil, err
 	}
-	c := &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(a.SessionTTL.Seconds())}
+	c := &http.Cookie{Name: SessionCookie, Value: secret, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(a.SessionTTL.Seconds())}
 	if a.secure(r) {
 		c.Name, c.Secure = secureSessionCookie, true
 	}
@@ -94,7 +93,7 @@ func (a *Auth) Login(w http.ResponseWriter, r *http.Request, name, password stri
 
 // Logout ends the session of the request, if any.
 func (a *Auth) Logout(w http.ResponseWriter, r *http.Request) {
-	for _, name := range []string{secureSessionCookie, sessionCookie} {
+	for _, name := range []string{secureSessionCookie, SessionCookie} {
 		if c, err := r.Cookie(name); err == nil {
 			a.Users.DeleteSession(r.Context(), c.Value)
 			http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: name == secureSessionCookie})
@@ -150,12 +149,4 @@ func (l *RateLimiter) Allow(key string) bool {
 	}
 	b.tokens--
 	return true
-}
-
-type ctxKey int
-
-const requestStartKey ctxKey = 0
-
-func withStart(ctx context.Context, t time.Time) context.Context {
-	return context.WithValue(ctx, requestStartKey, t)
 }

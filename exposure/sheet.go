@@ -1,8 +1,7 @@
-package httpapi
+package exposure
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strings"
 
@@ -14,13 +13,13 @@ var groupZH = map[string]string{"formerly_poor": "脱贫户", "monitored": "监�
 
 // writeExposureSheet writes the totals, the breakdown by township and the
 // ranked households (phones masked) on one sheet.
-func writeExposureSheet(ctx context.Context, w io.Writer, store backstop.Store, e *backstop.Exposure) error {
+func writeSheet(ctx context.Context, w io.Writer, store backstop.ExposureService, e *backstop.Exposure) error {
 	out, err := sheet.NewXLSX(w, "受影响农户")
 	if err != nil {
 		return err
 	}
 	row := func(cells ...any) error { return out.Write(cells) }
-	row("预警编号", e.WarningID, "计算时间", e.ComputedAt.In(beijingTZ).Format("2006-01-02 15:04"), "统计范围", e.Scope)
+	row("预警编号", e.WarningID, "计算时间", e.ComputedAt.In(backstop.Beijing).Format("2006-01-02 15:04"), "统计范围", e.Scope)
 	row("受影响户数", e.Total.Households, "受影响人数", e.Total.People)
 	for _, g := range backstop.Groups {
 		row(groupZH[g.String()]+"（户）", e.Total.Groups[g.String()], "人", e.Total.GroupPeople[g.String()])
@@ -50,4 +49,3 @@ func writeExposureSheet(ctx context.Context, w io.Writer, store backstop.Store, 
 	return out.Close()
 }
 
-var _ = fmt.Sprint

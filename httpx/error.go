@@ -1,7 +1,4 @@
-// Package httpapi serves backstop's JSON API under /api/v1, its OpenAPI
-// document, /healthz and /metrics, and the authentication every HTTP edge
-// (the web UI included) uses.
-package httpapi
+package httpx
 
 import (
 	"encoding/json"
@@ -64,10 +61,11 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	if len(body.Error.Details) > 200 {
 		body.Error.Details = body.Error.Details[:200]
 	}
-	writeJSON(w, ErrorStatus(err), body)
+	WriteJSON(w, ErrorStatus(err), body)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers with v as JSON and the status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
@@ -79,9 +77,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // MaxJSONBody limits JSON request bodies.
 const MaxJSONBody = 1 << 20
 
-// decodeJSON reads a JSON body into v, refusing other media types, unknown
+// DecodeJSON reads a JSON body into v, refusing other media types, unknown
 // fields and bodies over MaxJSONBody.
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, _ := mime.ParseMediaType(ct)
 		if mt != "application/json" {

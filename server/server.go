@@ -1,0 +1,164 @@
+// Package server assembles backstop from its parts: the store, the use
+// cases, the background work and the two HTTP edges behind one root
+// handler. cmd/backstop builds it from flags and environment, and the
+// tests build the same thing, so that what they exercise is what runs.
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/accounts"
+	"github.com/zhangye-backstop/backstop/alerting"
+	"github.com/zhangye-backstop/backstop/dispatch"
+	"github.com/zhangye-backstop/backstop/exposure"
+	"github.com/zhangye-backstop/backstop/httpapi"
+	"github.com/zhangye-backstop/backstop/httpx"
+	"github.com/zhangye-backstop/backstop/policy"
+	"github.com/zhangye-backstop/backstop/registry"
+	"github.com/zhangye-backstop/backstop/sqlstore"
+	"github.com/zhangye-backstop/backstop/web"
+)
+
+// Config is every setting of a server; main fills it from flags and
+// BACKSTOP_* variables.
+type Config struct {
+	Logger  *slog.Logger
+	Version string
+	// DataDir holds the upload scratch space (tmp/).
+	DataDir string
+	// MaxUploadBytes limits a roster upload; MaxImports, imports at once.
+	MaxUploadBytes int64
+	MaxImports     int
+	// RequestsPerSecond limits each API client (burst 4×).
+	RequestsPerSecond float64
+	SessionTTL        time.Duration
+	SecureCookies     bool
+	// CAPSender and CAPRegion name warnings made in backstop.
+	CAPSender, CAPRegion string
+	// Dispatch carries the channels and release settings; its Store and
+	// Exposer are set here.
+	Dispatch *dispatch.Service
+	// ReceiptSecret signs gateways' delivery receipts.
+	ReceiptSecret string
+	// MetricsToken, when set, lets /metrics be read on the main listener
+	// with "Authorization: Bearer <token>"; without it /metrics is not
+	// served there (main may serve it on a listener of its own).
+	MetricsToken string
+}
+
+// Server is an assembled backstop.
+type Server struct {
+	DB       *sqlstore.DB
+	Metrics  *httpx.Metrics
+	Auth     *httpx.Auth
+	Registry *registry.Service
+	Accounts *accounts.Service
+	Policy   *policy.Service
+	Alerting *alerting.Service
+	Exposure *exposure.Service
+	Dispatch *dispatch.Service
+	API      *httpapi.Server
+	UI       *web.Handler
+
+	cfg     Config
+	handler http.Handler
+}
+
+// New builds the server on an open database and loads the exposure index.
+func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.RequestsPerSecond == 0 {
+		cfg.RequestsPerSecond = 50
+	}
+	if cfg.MaxImports == 0 {
+		cfg.MaxImports = 2
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = os.TempDir()
+	}
+	tmp := filepath.Join(cfg.DataDir, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger
+	s := &Server{DB: db, cfg: cfg, Metrics: httpx.NewMetrics()}
+	s.Exposure = &exposure.Service{Store: db, Logger: logger}
+	if err := s.Exposure.Load(ctx); err != nil {
+		return nil, fmt.Errorf("exposure index: %w", err)
+	}
+	db.OnRegistryChange = s.Exposure.Notify
+	s.Alerting = &alerting.Service{Store: db, Exposer: s.Exposure, Logger: logger, Sender: cfg.CAPSender, Region: cfg.CAPRegion}
+	s.Dispatch = cfg.Dispatch
+	if s.Dispatch == nil {
+		s.Dispatch = &dispatch.Service{}
+	}
+	s.Dispatch.Store, s.Dispatch.Exposer = db, s.Exposure
+	if s.Dispatch.Logger == nil {
+		s.Dispatch.Logger = logger
+	}
+	s.Alerting.Superseded = s.Dispatch.WarningSuperseded
+	s.Registry = registry.New(db, logger, cfg.MaxImports)
+	s.Accounts = &accounts.Service{Store: db}
+	s.Policy = &policy.Service{Store: db}
+	s.Auth = &httpx.Auth{Users: db, Secure: cfg.SecureCookies, SessionTTL: cfg.SessionTTL, Logins: httpx.NewRateLimiter(0.2, 10)}
+	s.API = httpapi.New(httpapi.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, MaxUploadBytes: cfg.MaxUploadBytes,
+		RequestsPerSecond: cfg.RequestsPerSecond, Burst: int(4 * cfg.RequestsPerSecond), Version: cfg.Version, TempDir: tmp, Ping: db.Ping,
+		Registry: s.Registry, Accounts: s.Accounts, Policy: s.Policy, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
+		ReceiptSecret: cfg.ReceiptSecret})
+	ui, err := web.New(web.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, TempDir: tmp, MaxUploadBytes: cfg.MaxUploadBytes, Version: cfg.Version,
+		Registry: s.Registry, Accounts: s.Accounts, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch})
+	if err != nil {
+		return nil, err
+	}
+	s.UI = ui
+	s.handler = s.root()
+	return s, nil
+}
+
+// Handler is the root handler: the API, the public CAP feed, health, the
+// UI, and (with a token) metrics, behind cross-origin protection for
+// every unsafe request (CSRF), which browsers' Fetch Metadata headers make
+// reliable; API clients without them pass.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) root() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/", s.API)
+	mux.Handle("GET /healthz", s.API)
+	mux.Handle("GET /cap/", s.API)
+	mux.Handle("GET /metrics", s.metricsWithToken())
+	mux.Handle("/", s.UI)
+	return http.NewCrossOriginProtection().Handler(mux)
+}
+
+// metricsWithToken serves /metrics on the main listener only to a caller
+// with the metrics token: the figures tell an outsider how busy the
+// system is and what it runs.
+func (s *Server) metricsWithToken() http.Handler {
+	inner := s.Metrics.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		want := "Bearer " + s.cfg.MetricsToken
+		if s.cfg.MetricsToken == "" || subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte(want)) != 1 {
+			httpx.WriteError(w, r, s.cfg.Logger, backstop.Localized(backstop.ENOTFOUND, "没有这个页面", "Not found."))
+			return
+		}
+		inner.ServeHTTP(w, r)
+	})
+}
+
+// MetricsHandler serves /metrics without a token, for a listener of its
+// own (--metrics-addr) that only the operator reaches.
+func (s *Server) MetricsHandler() http.Handler { return s.Metrics.Handler() }
