@@ -48,4 +48,3 @@ func writeSheet(ctx context.Context, w io.Writer, store backstop.ExposureService
 	}
 	return out.Close()
 }
-
