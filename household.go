@@ -141,8 +141,11 @@ type Household struct {
 	Groups             Group     `json:"-"`
 	YoungestBirth      string    `json:"-"` // YYYY-MM-DD of the youngest member, for the elderly-alone group
 	Members            []*Member `json:"members,omitempty"`
-	Version            int       `json:"version"`
-	UpdatedAt          time.Time `json:"updated_at"`
+	// LocalDecision is the current local monitoring decision, if any; it
+	// outweighs the national view above for the monitored group.
+	LocalDecision *MonitoringDecision `json:"local_decision,omitempty"`
+	Version       int                 `json:"version"`
+	UpdatedAt     time.Time           `json:"updated_at"`
 }
 
 // Member is one person of a household.
@@ -179,7 +182,11 @@ func (h *Household) DeriveGroups(lowIncomeLine float64) Group {
 	if h.Type == HouseholdTypeFormerlyPoor {
 		g |= GroupFormerlyPoor
 	}
-	if h.MonitorType != "" && (h.RiskCleared == nil || !*h.RiskCleared) {
+	monitored := h.NationalMonitored()
+	if h.LocalDecision != nil {
+		monitored = h.LocalDecision.Monitored
+	}
+	if monitored {
 		g |= GroupMonitored
 	}
 	switch h.Assistance {

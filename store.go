@@ -17,6 +17,10 @@ type Store interface {
 	ConsultationService
 	FeedService
 	ReleaseService
+	OutboxService
+	FieldTaskService
+	ClockService
+	MonitoringService
 	TemplateService
 	ContactService
 	// Ping tells whether the database answers, for health checks.

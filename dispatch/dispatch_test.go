@@ -333,7 +333,7 @@ func TestRelease(t *testing.T) {
 			if len(lvl2) == 0 || lvl2[0].Escalation != 2 {
 				t.Errorf("county escalation: %+v", lvl2)
 			}
-			if final, _ := r.db.FindRelease(r.ctx, rel.ID); final.State != backstop.ReleaseDone {
+			if final, _ := r.db.FindRelease(r.ctx, rel.ID); final.State != backstop.StreamDone {
 				t.Errorf("release state %s", final.State)
 			}
 			// The kept counts agree with counting the messages themselves.

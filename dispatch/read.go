@@ -37,7 +37,7 @@ func (s *Service) Release(ctx context.Context, id int64) (*backstop.Release, *ba
 }
 
 // MaskTasks masks the phones of tasks, as every list shows them.
-func MaskTasks(ts []*backstop.ConfirmationTask) {
+func MaskTasks(ts []*backstop.FieldTask) {
 	for _, t := range ts {
 		t.Phone, t.AssigneePhone = backstop.MaskPhone(t.Phone), backstop.MaskPhone(t.AssigneePhone)
 	}
@@ -45,22 +45,21 @@ func MaskTasks(ts []*backstop.ConfirmationTask) {
 
 // Tasks pages the confirmation tasks the filter selects in the user's
 // region, phones masked.
-func (s *Service) Tasks(ctx context.Context, f backstop.TaskFilter) ([]*backstop.ConfirmationTask, int, error) {
+func (s *Service) Tasks(ctx context.Context, f backstop.TaskFilter) ([]*backstop.FieldTask, int, error) {
 	if _, err := backstop.Authorize(ctx, backstop.PermReadRegistry); err != nil {
 		return nil, 0, err
 	}
 	items, total, err := s.Store.FindTasks(ctx, f)
 	if items == nil {
-		items = []*backstop.ConfirmationTask{}
+		items = []*backstop.FieldTask{}
 	}
 	MaskTasks(items)
 	return items, total, err
 }
 
-// task loads one task of a release in the context's scope (of one
-// assignee, for links).
-func (s *Service) task(ctx context.Context, releaseID, taskID int64, assignee string) (*backstop.ConfirmationTask, error) {
-	ts, _, err := s.Store.FindTasks(ctx, backstop.TaskFilter{ReleaseID: releaseID, ID: taskID, Assignee: assignee, Limit: 1})
+// task loads one task of a release in the context's scope.
+func (s *Service) task(ctx context.Context, releaseID, taskID int64) (*backstop.FieldTask, error) {
+	ts, _, err := s.Store.FindTasks(ctx, backstop.TaskFilter{ReleaseID: releaseID, ID: taskID, Limit: 1})
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +75,7 @@ func (s *Service) CallNumber(ctx context.Context, releaseID, taskID int64) (stri
 	if _, err := backstop.Authorize(ctx, backstop.PermRevealPII); err != nil {
 		return "", err
 	}
-	t, err := s.task(ctx, releaseID, taskID, "")
+	t, err := s.task(ctx, releaseID, taskID)
 	if err != nil {
 		return "", err
 	}

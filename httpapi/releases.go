@@ -124,7 +124,7 @@ func (s *Server) confirmTask(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	dispatch.MaskTasks([]*backstop.ConfirmationTask{t})
+	dispatch.MaskTasks([]*backstop.FieldTask{t})
 	writeJSON(w, http.StatusOK, t)
 	return nil
 }
@@ -201,7 +201,7 @@ func (s *Server) postReceipts(w http.ResponseWriter, r *http.Request) error {
 	var unknown []backstop.Problem
 	applied := 0
 	for i, rc := range rs {
-		err := d.HandleReceipt(r.Context(), rc.Key, rc.Status, rc.Reason, now)
+		err := d.HandleReceipt(r.Context(), ch, rc.Key, rc.Status, rc.Reason, now)
 		switch backstop.ErrorCode(err) {
 		case "":
 			applied++

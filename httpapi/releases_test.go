@@ -143,7 +143,7 @@ func TestReleaseAPI(t *testing.T) {
 		t.Fatalf("village tasks: %d %s", resp.StatusCode, body)
 	}
 	tasks := decode[struct {
-		Items []backstop.ConfirmationTask `json:"items"`
+		Items []backstop.FieldTask `json:"items"`
 		Total int                         `json:"total"`
 	}](t, body)
 	for _, tk := range tasks.Items {
@@ -153,7 +153,7 @@ func TestReleaseAPI(t *testing.T) {
 	}
 	_, body = f.do(t, "GET", fmt.Sprintf("/api/v1/releases/%d/tasks?limit=1000", rel.ID), city, nil, "")
 	all := decode[struct {
-		Items []backstop.ConfirmationTask `json:"items"`
+		Items []backstop.FieldTask `json:"items"`
 		Total int                         `json:"total"`
 	}](t, body)
 	if all.Total <= tasks.Total || all.Total != dash.Stats.Tasks.Total {

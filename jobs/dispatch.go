@@ -18,12 +18,12 @@ const QueueDispatch = "dispatch"
 // are leased in the database, so a job that runs twice, or after another
 // process took the batch, sends nothing twice.
 type DispatchBatchArgs struct {
-	ReleaseID int64 `json:"release_id"`
-	Batch     int   `json:"batch"`
+	StreamID int64 `json:"stream_id"`
+	Batch    int   `json:"batch"`
 }
 
 // Kind names the job in River's tables.
-func (DispatchBatchArgs) Kind() string { return "dispatch.batch" }
+func (DispatchBatchArgs) Kind() string { return "outbox.batch" }
 
 // InsertOpts puts the job on the dispatch queue.
 func (DispatchBatchArgs) InsertOpts() river.InsertOpts {
@@ -38,7 +38,7 @@ type DispatchBatchWorker struct {
 
 // Work sends the batch's due messages.
 func (w *DispatchBatchWorker) Work(ctx context.Context, job *river.Job[DispatchBatchArgs]) error {
-	return w.Dispatch.SendBatch(ctx, backstop.DispatchBatch{ReleaseID: job.Args.ReleaseID, Batch: job.Args.Batch})
+	return w.Dispatch.SendBatch(ctx, backstop.OutboxBatch{StreamID: job.Args.StreamID, Batch: job.Args.Batch})
 }
 
 // Timeout bounds a batch run; the dispatch lease is longer.
@@ -47,12 +47,12 @@ func (w *DispatchBatchWorker) Timeout(*river.Job[DispatchBatchArgs]) time.Durati
 }
 
 // Enqueue inserts dispatch jobs for batches, many at a time.
-func (q *Queue) Enqueue(ctx context.Context, batches []backstop.DispatchBatch) error {
+func (q *Queue) Enqueue(ctx context.Context, batches []backstop.OutboxBatch) error {
 	for start := 0; start < len(batches); start += 1000 {
 		chunk := batches[start:min(start+1000, len(batches))]
 		params := make([]river.InsertManyParams, len(chunk))
 		for i, b := range chunk {
-			params[i] = river.InsertManyParams{Args: DispatchBatchArgs{ReleaseID: b.ReleaseID, Batch: b.Batch}}
+			params[i] = river.InsertManyParams{Args: DispatchBatchArgs{StreamID: b.StreamID, Batch: b.Batch}}
 		}
 		if _, err := q.Client.InsertManyFast(ctx, params); err != nil {
 			return err

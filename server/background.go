@@ -47,6 +47,6 @@ func (s *Server) Start(ctx context.Context, bg Background) (stop func(), err err
 		return nil, err
 	}
 	go s.Exposure.Run(ctx, 2*time.Second)
-	go s.Dispatch.Run(ctx, bg.Sweep, bg.EscalateEvery)
+	// TODO(clock engine): dispatch sweep and clocks as periodic jobs
 	return func() { queue.Stop(context.WithoutCancel(ctx)) }, nil
 }

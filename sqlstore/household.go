@@ -356,7 +356,10 @@ func (db *DB) FindHousehold(ctx context.Context, number string) (*backstop.House
 	} else if err != nil {
 		return nil, db.translate(err)
 	}
-	h.Members, err = db.members(ctx, db.read, h.ID, h.Number)
+	if h.Members, err = db.members(ctx, db.read, h.ID, h.Number); err != nil {
+		return nil, err
+	}
+	h.LocalDecision, err = db.localDecision(ctx, h.ID)
 	return h, err
 }
 
@@ -601,7 +604,10 @@ func (db *DB) refreshHouseholds(ctx context.Context, ex execer, idsSQL string, a
         COALESCE(min(CASE WHEN m.relation = '户主' THEN m.name END), min(m.name)) AS head
        FROM members m WHERE m.household_id IN (`+idsSQL+`) GROUP BY m.household_id) AS a
  WHERE households.id = a.household_id`), append([]any{dis}, args...)...)
-	return err
+	if err != nil {
+		return err
+	}
+	return db.applyLocalDecisions(ctx, ex, "id IN ("+idsSQL+")", args)
 }
 
 func (db *DB) history(ctx context.Context, ex execer, householdID int64, action, detail string) error {

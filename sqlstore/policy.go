@@ -3,19 +3,23 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"time"
 
 	"github.com/zhangye-backstop/backstop"
 )
 
-const policyColumns = `id, key, region_code, value, unit, effective_from, effective_to, source`
+const policyColumns = `id, key, region_code, value, data, unit, effective_from, effective_to, source`
 
 func scanPolicy(sc interface{ Scan(...any) error }) (*backstop.Policy, error) {
 	var p backstop.Policy
-	var from string
+	var from, data string
 	var to sql.NullString
-	if err := sc.Scan(&p.ID, &p.Key, &p.Region, &p.Value, &p.Unit, &from, &to, &p.Source); err != nil {
+	if err := sc.Scan(&p.ID, &p.Key, &p.Region, &p.Value, &data, &p.Unit, &from, &to, &p.Source); err != nil {
 		return nil, err
+	}
+	if data != "" {
+		p.Data = json.RawMessage(data)
 	}
 	p.EffectiveFrom, _ = time.Parse("2006-01-02", from)
 	if to.Valid && to.String != "" {
@@ -78,26 +82,29 @@ func (db *DB) FindPolicies(ctx context.Context, key string) ([]*backstop.Policy,
 // CreatePolicy adds a version. Versions are never edited: a change is a
 // new row with a later effective date, so past decisions keep theirs.
 func (db *DB) CreatePolicy(ctx context.Context, p *backstop.Policy) error {
-	u, err := backstop.RequireUser(ctx)
-	if err != nil {
+	if _, err := backstop.RequireUser(ctx); err != nil {
 		return err
-	}
-	if u.Role != backstop.RoleAdmin {
-		return backstop.Errorf(backstop.EFORBIDDEN, "Only an admin may add policy versions.")
-	}
-	if p.Key == "" || p.Source == "" || p.EffectiveFrom.IsZero() {
-		return backstop.Errorf(backstop.EINVALID, "A policy version needs a key, an effective date and a source.")
 	}
 	if p.Region == "" {
 		p.Region = backstop.NationalScope
+	}
+	if p.Region != backstop.NationalScope {
+		code, err := backstop.NormalizeRegionCode(p.Region)
+		if err != nil {
+			return err
+		}
+		p.Region = code
+	}
+	if err := p.Validate(); err != nil {
+		return err
 	}
 	var to any
 	if p.EffectiveTo != nil {
 		to = p.EffectiveTo.Format("2006-01-02")
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, db.q(`INSERT INTO policies (key, region_code, value, unit, effective_from, effective_to, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-			p.Key, p.Region, p.Value, p.Unit, p.EffectiveFrom.Format("2006-01-02"), to, p.Source, db.now().UTC()).Scan(&p.ID)
+		err := tx.QueryRowContext(ctx, db.q(`INSERT INTO policies (key, region_code, value, data, unit, effective_from, effective_to, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			p.Key, p.Region, p.Value, string(p.Data), p.Unit, p.EffectiveFrom.Format("2006-01-02"), to, p.Source, db.now().UTC()).Scan(&p.ID)
 		if err != nil {
 			return err
 		}

@@ -619,6 +619,11 @@ func (db *DB) ImportRoster(ctx context.Context, res *backstop.ImportResult, fill
 				return db.translate(err)
 			}
 		}
+		// Local monitoring decisions outweigh the national view the
+		// roster carries (backstop.MonitoringDecision).
+		if err := db.applyLocalDecisions(ctx, tx, "rev = ?", []any{w.rev}); err != nil {
+			return db.translate(err)
+		}
 		lap("refresh")
 		// Every household this import wrote carries its revision.
 		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO household_history (household_id, at, actor, action, detail) SELECT id, ?, ?, 'roster.import', ? FROM households WHERE rev = ?`),

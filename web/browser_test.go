@@ -196,7 +196,7 @@ func TestBrowserConfirmationOffline(t *testing.T) {
 		t.Fatalf("the tap was not kept: %q", queued)
 	}
 	id := strings.TrimPrefix(firstID, "t")
-	recorded := func() *backstop.ConfirmationTask {
+	recorded := func() *backstop.FieldTask {
 		tasks, _, _ := rs.db.FindTasks(storetest.Admin(), backstop.TaskFilter{ReleaseID: 1, Limit: 1000})
 		for _, tk := range tasks {
 			if fmt.Sprint(tk.ID) == id {

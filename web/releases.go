@@ -171,7 +171,7 @@ func (h *Handler) releasePage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u := backstop.UserFromContext(r.Context())
-	var tasks []*backstop.ConfirmationTask
+	var tasks []*backstop.FieldTask
 	total := 0
 	const size = 50
 	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
@@ -223,11 +223,11 @@ func (h *Handler) releasePage(w http.ResponseWriter, r *http.Request) error {
 // taskGroup is a household's tasks on the phone page.
 type taskGroup struct {
 	Number, Village string
-	Tasks           []*backstop.ConfirmationTask
+	Tasks           []*backstop.FieldTask
 	Call            bool
 }
 
-func groupTasks(ts []*backstop.ConfirmationTask) []taskGroup {
+func groupTasks(ts []*backstop.FieldTask) []taskGroup {
 	var out []taskGroup
 	index := map[string]int{}
 	for _, t := range ts {
@@ -244,16 +244,21 @@ func groupTasks(ts []*backstop.ConfirmationTask) []taskGroup {
 	return out
 }
 
-// phonePage renders the one-column confirmation page.
-func (h *Handler) phonePage(w http.ResponseWriter, r *http.Request, rel *backstop.Release, tasks []*backstop.ConfirmationTask, total int, action, notice string) {
+// phonePage renders the one-column confirmation page; test marks the
+// tasks of a test release.
+func (h *Handler) phonePage(w http.ResponseWriter, r *http.Request, test bool, tasks []*backstop.FieldTask, total int, action, notice string) {
 	open := 0
+	var due time.Time
 	for _, t := range tasks {
 		if t.Open() {
 			open++
+			if due.IsZero() || t.Due.Before(due) {
+				due = t.Due
+			}
 		}
 	}
 	h.render(w, r, http.StatusOK, "confirm.html", &page{Title: h.cats[langOf(r)].translate("confirm.title"), Notice: notice,
-		Data: map[string]any{"Release": rel, "Groups": groupTasks(tasks), "Total": total, "Open": open, "Action": action, "Outcomes": backstop.Outcomes}})
+		Data: map[string]any{"Test": test, "Due": due, "Groups": groupTasks(tasks), "Total": total, "Open": open, "Action": action, "Outcomes": backstop.Outcomes}})
 }
 
 func (h *Handler) tasksPage(w http.ResponseWriter, r *http.Request) error {
@@ -270,7 +275,7 @@ func (h *Handler) tasksPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	h.phonePage(w, r, rel, tasks, total, "/tasks", r.URL.Query().Get("done"))
+	h.phonePage(w, r, rel.Test, tasks, total, "/tasks", r.URL.Query().Get("done"))
 	return nil
 }
 
@@ -334,7 +339,7 @@ func (h *Handler) linkPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.phonePage(w, r, l.Release, tasks, total, "/c/"+r.PathValue("token")+"/tasks", r.URL.Query().Get("done"))
+	h.phonePage(w, r, false, tasks, total, "/c/"+r.PathValue("token")+"/tasks", r.URL.Query().Get("done"))
 }
 
 func (h *Handler) linkConfirm(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,244 @@
+package backstop
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// PolicyType is the shape of a policy key's value.
+type PolicyType string
+
+// Policy types.
+const (
+	// PolicyNumber: Value is a number in the key's unit.
+	PolicyNumber PolicyType = "number"
+	// PolicyTable: Data is an object of rows, each a number or an object of
+	// columns to numbers, e.g. a subsidy by damage class and group.
+	PolicyTable PolicyType = "table"
+	// PolicyChecklist: Data is a list of items {code, zh, en?, required?},
+	// e.g. the must-check list of a visit.
+	PolicyChecklist PolicyType = "checklist"
+	// PolicySteps: Data is a list of steps {code, zh, en?, role, limit,
+	// unit}, e.g. a procedure with its clocks.
+	PolicySteps PolicyType = "steps"
+	// PolicyList: Data is a list of entries {code, zh, en?}, e.g. cohort
+	// rules or categories.
+	PolicyList PolicyType = "list"
+)
+
+// PolicyKey is a registered policy parameter: each key once, with its
+// type, unit and meaning. Required keys must have a version in the
+// database (their seeded default, with its source note): backstop refuses
+// to start without one, rather than falling back to a constant.
+type PolicyKey struct {
+	Key      string
+	Type     PolicyType
+	Unit     string
+	ZH, EN   string // what it means
+	Required bool
+	// Rows and Cols, when set, are the only row and column names a table
+	// may use; Min and Max bound its numbers (and a number key's value).
+	Rows, Cols []string
+	Min, Max   float64
+}
+
+var policyKeys = map[string]*PolicyKey{}
+
+// RegisterPolicyKey adds a key to the registry; registering one twice is
+// a programming error.
+func RegisterPolicyKey(k PolicyKey) {
+	if _, dup := policyKeys[k.Key]; dup {
+		panic("policy key registered twice: " + k.Key)
+	}
+	if k.Max == 0 {
+		k.Max = math.MaxFloat64
+	}
+	policyKeys[k.Key] = &k
+}
+
+func init() {
+	for _, k := range []PolicyKey{
+		{Key: PolicyMonitoringLine, Type: PolicyNumber, Unit: "yuan/person/year", Required: true, Min: 1, Max: 1e6,
+			ZH: "防止返贫监测范围（人均纯收入，按省、按年设定）", EN: "monitoring line: per-capita net income per year, set per province and year"},
+		{Key: PolicyConfirmMinutes + LevelRed, Type: PolicyNumber, Unit: "minutes", Required: true, Min: 0.01, Max: 7 * 24 * 60,
+			ZH: "红色预警重点人群确认时限", EN: "minutes after a red release by which key-group persons are confirmed"},
+		{Key: PolicyConfirmMinutes + LevelOrange, Type: PolicyNumber, Unit: "minutes", Required: true, Min: 0.01, Max: 7 * 24 * 60,
+			ZH: "橙色预警重点人群确认时限", EN: "minutes after an orange release by which key-group persons are confirmed"},
+		{Key: PolicyConfirmMinutes + LevelYellow, Type: PolicyNumber, Unit: "minutes", Required: true, Min: 0.01, Max: 7 * 24 * 60,
+			ZH: "黄色预警重点人群确认时限", EN: "minutes after a yellow release by which key-group persons are confirmed"},
+		{Key: PolicyConfirmMinutes + LevelBlue, Type: PolicyNumber, Unit: "minutes", Required: true, Min: 0.01, Max: 7 * 24 * 60,
+			ZH: "蓝色预警重点人群确认时限", EN: "minutes after a blue release by which key-group persons are confirmed"},
+		{Key: PolicyEscalateCountyMinutes, Type: PolicyNumber, Unit: "minutes", Required: true, Min: 0.01, Max: 7 * 24 * 60,
+			ZH: "通报乡镇后仍未确认、通报县区的间隔", EN: "minutes after the townships were told of the unconfirmed that the counties are told"},
+		{Key: PolicyLinkValidHours, Type: PolicyNumber, Unit: "hours", Required: true, Min: 1, Max: 24 * 90,
+			ZH: "帮扶责任人确认链接在截止后继续有效的小时数", EN: "hours after its work's deadline that a helper's link keeps working"},
+	} {
+		RegisterPolicyKey(k)
+	}
+	for _, f := range []struct{ key, zh string }{
+		{"tekun", "分散供养特困"}, {"elderly_alone", "独居老人"}, {"monitored", "监测对象"}, {"disability", "家中有残疾人"},
+		{"dibao", "低保"}, {"formerly_poor", "脱贫户"}, {"low_income", "低收入"}, {"house_d", "D级危房"}, {"house_c", "C级危房"},
+		{"earth_wood", "土木结构住房"}, {"dispersed_water", "分散供水"}, {"high_rise", "易地扶贫搬迁高楼"},
+	} {
+		RegisterPolicyKey(PolicyKey{Key: "vulnerability." + f.key, Type: PolicyNumber, Unit: "points", Required: true, Max: 1000,
+			ZH: "受影响农户排序权重：" + f.zh, EN: "weight of a factor in the exposed households' ranking: " + f.key})
+	}
+}
+
+// PolicyKeyOf returns a registered key.
+func PolicyKeyOf(key string) (*PolicyKey, bool) {
+	k, ok := policyKeys[key]
+	return k, ok
+}
+
+// PolicyKeys lists the registered keys by name.
+func PolicyKeys() []*PolicyKey {
+	out := make([]*PolicyKey, 0, len(policyKeys))
+	for _, k := range policyKeys {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// Validate checks a version against its key: the key is registered, a
+// number key has a value in range and no data, a structured key has data
+// of its shape.
+func (p *Policy) Validate() error {
+	k, ok := PolicyKeyOf(p.Key)
+	if !ok {
+		return Localized(EINVALID, "未知的政策参数“%s”", "Unknown policy key %q.", p.Key)
+	}
+	if p.Source == "" || p.EffectiveFrom.IsZero() {
+		return Localized(EINVALID, "政策参数须有生效日期和来源说明", "A policy version needs an effective date and a source.")
+	}
+	if p.EffectiveTo != nil && !p.EffectiveTo.After(p.EffectiveFrom) {
+		return Localized(EINVALID, "失效日期须晚于生效日期", "effective_to must be after effective_from.")
+	}
+	if p.Unit == "" {
+		p.Unit = k.Unit
+	}
+	if p.Unit != k.Unit {
+		return Localized(EINVALID, "政策参数“%s”的单位是%s，不是%s", "The unit of %s is %s, not %s.", p.Key, k.Unit, p.Unit)
+	}
+	if k.Type == PolicyNumber {
+		if len(p.Data) > 0 && string(p.Data) != "null" {
+			return Localized(EINVALID, "政策参数“%s”是数值，用 value 提交，不用 data", "%s is a number: send it as \"value\", not \"data\".", p.Key)
+		}
+		p.Data = nil
+		if math.IsNaN(p.Value) || p.Value < k.Min || p.Value > k.Max {
+			return Localized(EINVALID, "政策参数“%s”的值%g超出范围（%g 至 %g）", "The value %g of %s is out of range (%g to %g).", p.Value, p.Key, k.Min, k.Max)
+		}
+		return nil
+	}
+	if len(p.Data) == 0 {
+		return Localized(EINVALID, "政策参数“%s”是结构化数据（%s），请用 data 提交", "%s is structured (%s): send it as \"data\".", p.Key, k.Type)
+	}
+	if p.Value != 0 {
+		return Localized(EINVALID, "政策参数“%s”是结构化数据，不用 value", "%s is structured: it takes \"data\", not \"value\".", p.Key)
+	}
+	return k.checkData(p.Data)
+}
+
+func (k *PolicyKey) bad(format string, args ...any) error {
+	detail := fmt.Sprintf(format, args...)
+	return &Error{Code: EINVALID, Message: fmt.Sprintf("The data of %s (%s) is wrong: %s.", k.Key, k.Type, detail),
+		ZH: fmt.Sprintf("政策参数“%s”（%s）的数据有误：%s", k.Key, k.ZH, detail), Details: []Problem{{Path: "data", Reason: detail, ReasonZH: detail}}}
+}
+
+// checkData checks a structured value against the key's shape.
+func (k *PolicyKey) checkData(data json.RawMessage) error {
+	switch k.Type {
+	case PolicyTable:
+		var rows map[string]json.RawMessage
+		if err := json.Unmarshal(data, &rows); err != nil || len(rows) == 0 {
+			return k.bad("a table is a JSON object of rows")
+		}
+		for name, raw := range rows {
+			if len(k.Rows) > 0 && !slices.Contains(k.Rows, name) {
+				return k.bad("unknown row %q (rows: %s)", name, strings.Join(k.Rows, ", "))
+			}
+			var n float64
+			if json.Unmarshal(raw, &n) == nil {
+				if n < k.Min || n > k.Max {
+					return k.bad("%s: %g is out of range (%g to %g)", name, n, k.Min, k.Max)
+				}
+				continue
+			}
+			var cols map[string]float64
+			if err := json.Unmarshal(raw, &cols); err != nil || len(cols) == 0 {
+				return k.bad("row %q must be a number or an object of numbers", name)
+			}
+			for c, n := range cols {
+				if len(k.Cols) > 0 && !slices.Contains(k.Cols, c) {
+					return k.bad("row %q: unknown column %q (columns: %s)", name, c, strings.Join(k.Cols, ", "))
+				}
+				if n < k.Min || n > k.Max {
+					return k.bad("%s.%s: %g is out of range (%g to %g)", name, c, n, k.Min, k.Max)
+				}
+			}
+		}
+		for _, r := range k.Rows {
+			if _, ok := rows[r]; !ok {
+				return k.bad("row %q is missing", r)
+			}
+		}
+	case PolicyChecklist, PolicySteps, PolicyList:
+		var items []struct {
+			Code  string   `json:"code"`
+			ZH    string   `json:"zh"`
+			EN    string   `json:"en"`
+			Role  string   `json:"role"`
+			Limit *float64 `json:"limit"`
+			Unit  string   `json:"unit"`
+		}
+		if err := json.Unmarshal(data, &items); err != nil || len(items) == 0 {
+			return k.bad("a %s is a non-empty JSON list of items", k.Type)
+		}
+		if len(items) > 200 {
+			return k.bad("at most 200 items, not %d", len(items))
+		}
+		seen := map[string]bool{}
+		for i, it := range items {
+			if it.Code == "" || it.ZH == "" {
+				return k.bad("item %d needs a code and a Chinese name (zh)", i+1)
+			}
+			if seen[it.Code] {
+				return k.bad("item code %q appears twice", it.Code)
+			}
+			seen[it.Code] = true
+			if k.Type == PolicySteps {
+				if _, err := ParseRole(it.Role); err != nil {
+					return k.bad("step %q: unknown role %q", it.Code, it.Role)
+				}
+				if it.Limit == nil || *it.Limit < 0 {
+					return k.bad("step %q needs a limit of 0 or more", it.Code)
+				}
+				if _, err := ParseClockUnit(it.Unit); err != nil {
+					return k.bad("step %q: unknown unit %q", it.Code, it.Unit)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// MissingPolicies lists the required keys without any version among the
+// given ones: backstop does not start with one missing.
+func MissingPolicies(have []*Policy) []string {
+	seen := map[string]bool{}
+	for _, p := range have {
+		seen[p.Key] = true
+	}
+	var out []string
+	for _, k := range PolicyKeys() {
+		if k.Required && !seen[k.Key] {
+			out = append(out, k.Key)
+		}
+	}
+	return out
+}
