@@ -19,6 +19,7 @@ type Store interface {
 	ReleaseService
 	TemplateService
 	ContactService
+	CalendarService
 	// Ping tells whether the database answers, for health checks.
 	Ping(ctx context.Context) error
 }
