@@ -21,8 +21,8 @@ const (
 	MaxFileBytes = 1 << 20 // 1 MiB
 	MaxRows      = 5000
 	maxNameRunes = 20
-	// maxProblems bounds the problems reported for one file; a file that
-	// is wrong everywhere is usually the wrong file.
+	// maxProblems bounds the problems listed for one file (all are
+	// counted); a file that is wrong everywhere is usually the wrong file.
 	maxProblems = 100
 )
 
@@ -152,9 +152,6 @@ func Parse(r io.Reader) (*File, error) {
 			continue
 		}
 		p.row(line, rec[col.date], rec[col.kind], rec[col.name])
-		if p.full() {
-			break
-		}
 	}
 	if header {
 		p.add(1, "", "the file is empty; it needs the header date,kind,name and a row per day", "文件为空：需要表头 date,kind,name 和每天一行")
@@ -212,8 +209,6 @@ func (p *parser) add(row int, column, en, zh string) {
 	}
 	p.problems = append(p.problems, backstop.Problem{Row: row, Column: column, Reason: en, ReasonZH: zh})
 }
-
-func (p *parser) full() bool { return p.more > 0 }
 
 func (p *parser) err() error {
 	probs := p.problems
