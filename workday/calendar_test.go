@@ -94,7 +94,7 @@ func TestCalendarDate(t *testing.T) {
 		t.Errorf("leap day refused: %v", err)
 	}
 	var zero workday.Date
-	if !zero.IsZero() || zero.Valid() || zero.String() != "" || !zero.Time().IsZero() {
+	if !zero.IsZero() || zero.Valid() || zero.String() != "" || !zero.Time().IsZero() || workday.DateOf(time.Time{}) != 0 {
 		t.Error("the zero Date is not 'no date'")
 	}
 	b, _ := json.Marshal(workday.Result{Date: date(t, "2026-10-10")})

@@ -44,8 +44,11 @@ func NewDate(year int, month time.Month, day int) Date {
 }
 
 // DateOf returns the civil date of an instant in Beijing time: 23:30 UTC
-// is already the next day there.
+// is already the next day there. The zero time gives the zero Date.
 func DateOf(t time.Time) Date {
+	if t.IsZero() {
+		return 0
+	}
 	y, m, d := t.In(backstop.Beijing).Date()
 	return NewDate(y, m, d)
 }
