@@ -47,7 +47,7 @@ type File struct {
 //	2026-02-14,workday,春节
 //	2026-02-15,holiday,春节
 //
-// date is YYYY-MM-DD (Excel's 2026/2/15 is read too); kind is holiday
+// date is YYYY-MM-DD (Excel's 2026/2/15 and 2026-2-15 are read too); kind is holiday
 // (a day off of a holiday period) or workday (a make-up working day,
 // which must be a Saturday or Sunday); name is the festival. Rows may
 // come in any order; empty rows are skipped.
@@ -216,30 +216,36 @@ func (p *parser) err() error {
 		probs = append(probs, backstop.Problem{Reason: fmt.Sprintf("and more problems: only the first %d are listed", maxProblems),
 			ReasonZH: fmt.Sprintf("还有更多问题，只列出前 %d 个", maxProblems)})
 	}
+	n, noun := len(p.problems)+p.more, "problems"
+	if n == 1 {
+		noun = "problem"
+	}
 	return &backstop.Error{Code: backstop.EINVALID, Details: probs,
-		Message: fmt.Sprintf("The calendar file has %d problems; nothing was loaded.", len(p.problems)+p.more),
-		ZH:      fmt.Sprintf("节假日文件有 %d 处问题，未导入任何数据", len(p.problems)+p.more)}
+		Message: fmt.Sprintf("The calendar file has %d %s; nothing was loaded.", n, noun),
+		ZH:      fmt.Sprintf("节假日文件有 %d 处问题，未导入任何数据", n)}
 }
 
 var weekdayZH = [...]string{"星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"}
 
-// parseCellDate reads YYYY-MM-DD, or the Y/M/D that Excel writes when it
-// saves a CSV with dates it recognised.
+// parseCellDate reads YYYY-MM-DD, and also the unpadded Y/M/D or Y-M-D
+// that Excel writes when it saves a CSV with dates it recognised
+// (2026/2/14).
 func parseCellDate(s string) (Date, error) {
 	s = strings.TrimSpace(s)
+	sep := "-"
 	if strings.Contains(s, "/") {
-		parts := strings.Split(s, "/")
-		if len(parts) == 3 && len(parts[0]) == 4 && len(parts[1]) >= 1 && len(parts[1]) <= 2 && len(parts[2]) >= 1 && len(parts[2]) <= 2 {
-			y, ok1 := digits(parts[0])
-			m, ok2 := digits(parts[1])
-			d, ok3 := digits(parts[2])
-			if ok1 && ok2 && ok3 && m >= 1 && m <= 12 && d >= 1 && d <= daysIn(y, m) && y >= 1 {
-				return NewDate(y, time.Month(m), d), nil
-			}
-		}
-		return 0, fmt.Errorf("not a day")
+		sep = "/"
 	}
-	return ParseDate(s)
+	parts := strings.Split(s, sep)
+	if len(parts) == 3 && len(parts[0]) == 4 && len(parts[1]) >= 1 && len(parts[1]) <= 2 && len(parts[2]) >= 1 && len(parts[2]) <= 2 {
+		y, ok1 := digits(parts[0])
+		m, ok2 := digits(parts[1])
+		d, ok3 := digits(parts[2])
+		if ok1 && ok2 && ok3 && y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= daysIn(y, m) {
+			return NewDate(y, time.Month(m), d), nil
+		}
+	}
+	return 0, fmt.Errorf("%q is not a date", s)
 }
 
 func (p *parser) row(line int, dateCell, kindCell, nameCell string) {

@@ -26,6 +26,8 @@ func TestCalendarParseProblems(t *testing.T) {
 		{"impossible day", h + "2026-02-15,holiday,春节\n2026-02-30,holiday,春节\n", 3, "date", `"2026-02-30" is not a date`},
 		{"month 13", h + "2026-13-01,holiday,春节\n", 2, "date", "is not a date"},
 		{"two-digit year", h + "26-02-15,holiday,春节\n", 2, "date", "is not a date"},
+		{"slashes, impossible day", h + "2026/2/29,holiday,春节\n", 2, "date", "is not a date"},
+		{"mixed separators", h + "2026-02/15,holiday,春节\n", 2, "date", "is not a date"},
 		{"words", h + "next Friday,holiday,春节\n", 2, "date", "is not a date"},
 		{"empty date", h + ",holiday,春节\n", 2, "date", "the date is empty"},
 		{"year typo", h + "2207-10-01,holiday,国庆节\n", 2, "date", "outside the years 2000–2099"},
@@ -115,11 +117,12 @@ func TestCalendarParseLimits(t *testing.T) {
 func TestCalendarParseForms(t *testing.T) {
 	// A byte-order mark, columns in another order and an extra one, spaces,
 	// a capital kind, Excel's slash dates, empty rows, CRLF.
-	f, err := parse("\ufeffName, Date ,KIND,note\r\n春节,2026/2/14,Workday,调休\r\n,,,\r\n\r\n春节 , 2026-02-15 ,holiday,\r\n")
+	f, err := parse("\ufeffName, Date ,KIND,note\r\n春节,2026/2/14,Workday,调休\r\n,,,\r\n\r\n春节 , 2026-02-15 ,holiday,\r\n春节,2026-2-16,holiday,\r\n")
 	if err != nil {
 		t.Fatalf("%v %v", err, backstop.ErrorDetails(err))
 	}
-	if len(f.Days) != 2 || f.Days[0].Date.Format("2006-01-02") != "2026-02-14" || f.Days[0].Kind != backstop.CalendarWorkday || f.Days[1].Name != "春节" || !slices.Equal(f.Rows, []int{2, 5}) {
+	if len(f.Days) != 3 || f.Days[0].Date.Format("2006-01-02") != "2026-02-14" || f.Days[0].Kind != backstop.CalendarWorkday || f.Days[1].Name != "春节" ||
+		f.Days[2].Date.Format("2006-01-02") != "2026-02-16" || !slices.Equal(f.Rows, []int{2, 5, 6}) {
 		t.Errorf("days %+v rows %v", f.Days, f.Rows)
 	}
 	if f.Days[0].Date.Location() != backstop.Beijing || f.Days[0].Date.Hour() != 0 {
