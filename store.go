@@ -23,6 +23,7 @@ type Store interface {
 	MonitoringService
 	TemplateService
 	ContactService
+	CalendarService
 	// Ping tells whether the database answers, for health checks.
 	Ping(ctx context.Context) error
 }
