@@ -95,9 +95,9 @@ func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 			if why := Forbidden(ap.Addr()); why != nil {
 				a := ap.Addr().Unmap()
 				if _, err := netip.ParseAddr(host); err == nil {
-					return &Refusal{Host: addr, Addr: a, ZH: "这是" + why.ZH, EN: "it is " + why.EN}
+					return &Refusal{Host: addr, Addr: a, ZH: "这是" + why.ZH, EN: "it is " + why.EN, Allowable: true}
 				}
-				return &Refusal{Host: addr, Addr: a, ZH: "它解析到 " + a.String() + "，这是" + why.ZH, EN: "it resolves to " + a.String() + ", " + why.EN}
+				return &Refusal{Host: addr, Addr: a, ZH: "它解析到 " + a.String() + "，这是" + why.ZH, EN: "it resolves to " + a.String() + ", " + why.EN, Allowable: true}
 			}
 			return nil
 		}

@@ -179,6 +179,8 @@ type Refusal struct {
 	Addr netip.Addr // the address refused, when an address is the reason
 	ZH   string     // why, in Chinese (a clause: 这是本机回环地址)
 	EN   string     // why, in English (a clause: it is a loopback address)
+	// Allowable: the allow-list would lift it (an address, or http).
+	Allowable bool
 }
 
 func (r *Refusal) Error() string { return "egress: " + r.Host + " refused: " + r.EN }
@@ -186,6 +188,10 @@ func (r *Refusal) Error() string { return "egress: " + r.Host + " refused: " + r
 // Localized is the refusal as the project's error, for a user who gave
 // the URL.
 func (r *Refusal) Localized() *backstop.Error {
+	if !r.Allowable {
+		return &backstop.Error{Code: backstop.EINVALID, ZH: fmt.Sprintf("网址（主机 %s）不可用：%s。", r.Host, r.ZH),
+			Message: fmt.Sprintf("The URL (host %s) is refused: %s.", r.Host, r.EN)}
+	}
 	return &backstop.Error{Code: backstop.EINVALID,
 		ZH:      fmt.Sprintf("不允许访问 %s：%s。可信的内网主机可由管理员加入 %s。", r.Host, r.ZH, AllowSetting),
 		Message: fmt.Sprintf("Requests to %s are not allowed: %s. An administrator can allow a trusted internal host in %s.", r.Host, r.EN, AllowSetting)}
@@ -239,7 +245,7 @@ func (p *Policy) refuseURL(u *url.URL) *Refusal {
 		return nil
 	}
 	if scheme == "http" {
-		return &Refusal{Host: u.Host, ZH: "只允许 https；http 仅限出站允许列表中的主机", EN: "only https is allowed; http only to hosts on the outbound allow-list"}
+		return &Refusal{Host: u.Host, ZH: "只允许 https；http 仅限出站允许列表中的主机", EN: "only https is allowed; http only to hosts on the outbound allow-list", Allowable: true}
 	}
 	return refuseHost(u.Host, host)
 }
@@ -249,7 +255,7 @@ func (p *Policy) refuseURL(u *url.URL) *Refusal {
 func refuseHost(shown, host string) *Refusal {
 	if a, err := netip.ParseAddr(host); err == nil {
 		if why := Forbidden(a); why != nil {
-			return &Refusal{Host: shown, Addr: a, ZH: "这是" + why.ZH, EN: "it is " + why.EN}
+			return &Refusal{Host: shown, Addr: a, ZH: "这是" + why.ZH, EN: "it is " + why.EN, Allowable: true}
 		}
 		return nil
 	}
@@ -260,12 +266,12 @@ func refuseHost(shown, host string) *Refusal {
 	if a, err := netip.ParseAddr(name); err == nil {
 		// A name that maps to an address (full-width digits and dots).
 		if why := Forbidden(a); why != nil {
-			return &Refusal{Host: shown, Addr: a, ZH: "它即 IP 地址 " + a.String() + "，" + why.ZH, EN: "it is the IP address " + a.String() + ", " + why.EN}
+			return &Refusal{Host: shown, Addr: a, ZH: "它即 IP 地址 " + a.String() + "，" + why.ZH, EN: "it is the IP address " + a.String() + ", " + why.EN, Allowable: true}
 		}
 		return nil
 	}
 	if name == "localhost" || strings.HasSuffix(name, ".localhost") {
-		return &Refusal{Host: shown, ZH: "localhost 总是指本机", EN: "localhost always names this machine"}
+		return &Refusal{Host: shown, ZH: "localhost 总是指本机", EN: "localhost always names this machine", Allowable: true}
 	}
 	return nil
 }

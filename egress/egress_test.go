@@ -125,6 +125,12 @@ func TestCheckURLMessages(t *testing.T) {
 	if zh := backstop.ErrorMessageZH(err); zh != "不允许访问 127.0.0.1:9000：只允许 https；http 仅限出站允许列表中的主机。可信的内网主机可由管理员加入 BACKSTOP_OUTBOUND_ALLOW (--outbound-allow)。" {
 		t.Errorf("zh: %s", zh)
 	}
+	// The allow-list cannot help with user info: no hint at it.
+	err = mustPolicy(t).CheckURL("https://robot:secret@qyapi.weixin.qq.com/cgi-bin/webhook/send")
+	if zh, en := backstop.ErrorMessageZH(err), backstop.ErrorMessage(err); zh != "网址（主机 qyapi.weixin.qq.com）不可用：网址不能包含用户名或密码。" ||
+		en != "The URL (host qyapi.weixin.qq.com) is refused: the URL must not carry a user name or password." {
+		t.Errorf("user info: %s / %s", zh, en)
+	}
 	err = mustPolicy(t).CheckURL("https://169.254.169.254/latest/meta-data/")
 	if zh, en := backstop.ErrorMessageZH(err), backstop.ErrorMessage(err); !strings.Contains(zh, "169.254.169.254：这是链路本地地址（云服务器的元数据服务") ||
 		!strings.Contains(en, "Requests to 169.254.169.254 are not allowed: it is a link-local address") {

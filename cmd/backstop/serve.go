@@ -16,6 +16,7 @@ import (
 
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/demo"
+	"github.com/zhangye-backstop/backstop/egress"
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpapi"
 	"github.com/zhangye-backstop/backstop/jobs"
@@ -34,13 +35,19 @@ func init() {
 			rate := fs.Float64("rate", 50, "API requests per second per client (burst 4×)")
 			capSender := fs.String("cap-sender", envOr("BACKSTOP_CAP_SENDER", "backstop.zhangye.gov.cn"), "CAP sender id of warnings made in backstop (env BACKSTOP_CAP_SENDER)")
 			capRegion := fs.String("cap-region", envOr("BACKSTOP_CAP_REGION", "620700"), "6-digit region code in identifiers of warnings made in backstop (env BACKSTOP_CAP_REGION)")
+			outboundAllow := fs.String("outbound-allow", envOr("BACKSTOP_OUTBOUND_ALLOW", ""), "hosts or host:port, comma-separated, that feeds and 企业微信 robot URLs of contacts may reach although internal (loopback, private, link-local); http only to these (env BACKSTOP_OUTBOUND_ALLOW)")
 			rel := releaseFlags(fs)
 			return func(ctx context.Context, env *environment, args []string) error {
+				outbound, err := egress.ParseAllow(*outboundAllow)
+				if err != nil {
+					return err
+				}
 				db, err := env.openStore(ctx)
 				if err != nil {
 					return err
 				}
 				defer db.Close()
+				db.Outbound = outbound
 				logger := env.logger
 				logger.Info("database ready", "db", db.URL)
 				generated, err := db.EnsureAdmin(ctx, os.Getenv("BACKSTOP_ADMIN_PASSWORD"))
@@ -70,18 +77,21 @@ func init() {
 				}
 				db.OnRegistryChange = exp.Notify
 				go exp.Run(ctx, 2*time.Second)
-				alerts := &alerting.Service{Store: db, Exposer: exp, Logger: logger, Sender: *capSender, Region: *capRegion}
+				alerts := &alerting.Service{Store: db, Exposer: exp, Logger: logger, Sender: *capSender, Region: *capRegion, Outbound: outbound}
+				if *outboundAllow != "" {
+					logger.Info("outbound allow-list", "hosts", outbound.String())
+				}
 				ln, err := net.Listen("tcp", *addr)
 				if err != nil {
 					return err
 				}
 				defer ln.Close()
-				disp, err := rel.service(db, exp, logger, "http://"+ln.Addr().String())
+				disp, err := rel.service(db, exp, logger, "http://"+ln.Addr().String(), outbound)
 				if err != nil {
 					return err
 				}
 				workers := river.NewWorkers()
-				river.AddWorker(workers, &jobs.PollFeedsWorker{Alerting: alerts, HTTP: &http.Client{Timeout: 30 * time.Second}})
+				river.AddWorker(workers, &jobs.PollFeedsWorker{Alerting: alerts})
 				river.AddWorker(workers, &jobs.DispatchBatchWorker{Dispatch: disp})
 				queue, err := jobs.Open(ctx, db, jobs.Config{Workers: workers, Periodic: []*river.PeriodicJob{jobs.PollFeedsEvery(time.Minute)}, MaxWorkers: 4,
 					DispatchWorkers: *rel.workers, PollInterval: 100 * time.Millisecond, Logger: logger})
