@@ -100,6 +100,8 @@ func parseEntry(e string) (host, port string, _ *entryError) {
 		return "", "", &entryError{"过长（上限 300 个字符）", "too long (the limit is 300 characters)"}
 	case strings.Contains(e, "/"):
 		return "", "", &entryError{"应为主机名或“主机:端口”，不是网址或网段", "an entry is a host or host:port, not a URL or a network range"}
+	case strings.Contains(e, "*"):
+		return "", "", &entryError{"不支持通配符，请逐一列出主机", "wildcards are not supported; list each host"}
 	}
 	host = e
 	if strings.HasPrefix(e, "[") || strings.Count(e, ":") == 1 {

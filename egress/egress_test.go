@@ -55,6 +55,12 @@ func TestCheckURL(t *testing.T) {
 		{"https://alert.example.org:0/", `port "0"`},
 		{"https://alert.example.org:99999/", `port "99999"`},
 		{"https://exa mple.org/", "cannot be read"},
+		// Parser confusion: what each part really is, as Go reads it.
+		{"https://alert.example.org:443@127.0.0.1/", "user name or password"},
+		{"https://alert.example.org%2f@127.0.0.1/", "user name or password"},
+		{"https://127.0.0.1#@alert.example.org/", "loopback"},
+		{`https://127.0.0.1\@alert.example.org/`, "cannot be read"},
+		{"https://%31%32%37.0.0.1/", "cannot be read"},
 		{"https://alert.example.org/" + strings.Repeat("a", MaxURLBytes), "too long"},
 
 		{"https://127.0.0.1/", "127.0.0.1 are not allowed: it is a loopback address"},
@@ -181,7 +187,7 @@ func TestParseAllow(t *testing.T) {
 	for entry, want := range map[string]string{
 		"http://127.0.0.1:8080":  "not a URL",
 		"10.0.0.0/8":             "not a URL or a network range",
-		"*.example.org":          "not a valid host name",
+		"*.example.org":          "wildcards are not supported",
 		"127.0.0.1:http":         `port "http"`,
 		"127.0.0.1:0":            `port "0"`,
 		"host:1:2:3":             "not a valid host name",
