@@ -8,11 +8,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/capalert"
+	"github.com/zhangye-backstop/backstop/egress"
 )
 
 // Exposer computes and stores a warning's exposure.
@@ -34,6 +37,13 @@ type Service struct {
 	// Superseded, when set, hears of every stored Update or Cancel with
 	// the warning it supersedes (targeted releases tell their duty groups).
 	Superseded func(ctx context.Context, old int64, w *backstop.Warning)
+	// Outbound guards polled feeds: users add them, so every request and
+	// connection is checked (egress). nil allows no internal host. Set it
+	// before the first poll, which makes the client.
+	Outbound *egress.Policy
+
+	feedsOnce sync.Once
+	feeds     *http.Client
 }
 
 func (s *Service) now() time.Time {

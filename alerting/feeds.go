@@ -13,6 +13,16 @@ import (
 	"github.com/zhangye-backstop/backstop/capalert"
 )
 
+// FeedTimeout bounds one request of a feed or an alert it links.
+const FeedTimeout = 30 * time.Second
+
+// feedClient is the egress-guarded client of the feeds, made once so that
+// polls reuse its connections.
+func (s *Service) feedClient() *http.Client {
+	s.feedsOnce.Do(func() { s.feeds = s.Outbound.Client(FeedTimeout) })
+	return s.feeds
+}
+
 // fetch GETs a URL with a size limit.
 func fetch(ctx context.Context, client *http.Client, u string, limit int64) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -40,8 +50,12 @@ func fetch(ctx context.Context, client *http.Client, u string, limit int64) ([]b
 
 // PollFeed reads a feed and ingests the alerts of its entries that are not
 // stored yet (sender + identifier + sent decide). It returns how many were
-// new; problems with single entries are collected, not fatal.
-func (s *Service) PollFeed(ctx context.Context, client *http.Client, f *backstop.Feed) (int, error) {
+// new; problems with single entries are collected, not fatal. The feed and
+// the alerts its entries link are fetched through the Outbound policy's
+// client: a feed stored before the policy, or one whose host now resolves
+// to an internal address, is refused, as is a link or redirect to one.
+func (s *Service) PollFeed(ctx context.Context, f *backstop.Feed) (int, error) {
+	client := s.feedClient()
 	body, err := fetch(ctx, client, f.URL, capalert.MaxFeedBytes)
 	if err != nil {
 		return 0, err
@@ -86,7 +100,7 @@ func (s *Service) PollFeed(ctx context.Context, client *http.Client, f *backstop
 }
 
 // PollDue polls every enabled feed whose interval has passed.
-func (s *Service) PollDue(ctx context.Context, client *http.Client) error {
+func (s *Service) PollDue(ctx context.Context) error {
 	feeds, err := s.Store.FindFeeds(ctx)
 	if err != nil {
 		return err
@@ -96,7 +110,7 @@ func (s *Service) PollDue(ctx context.Context, client *http.Client) error {
 		if !f.Enabled || (f.LastPolledAt != nil && now.Sub(*f.LastPolledAt) < time.Duration(f.IntervalSeconds)*time.Second) {
 			continue
 		}
-		n, err := s.PollFeed(ctx, client, f)
+		n, err := s.PollFeed(ctx, f)
 		msg := ""
 		if err != nil {
 			msg = err.Error()

@@ -137,6 +137,11 @@ type Config struct {
 
 	// HTTP is the client for HTTP gateways.
 	HTTP *http.Client
+	// RobotHTTP is the client for 企业微信 robots that contacts give as
+	// webhook URLs: user input, so an egress-guarded client
+	// (egress.Policy.Client). nil: the guarded client of an empty
+	// allow-list.
+	RobotHTTP *http.Client
 }
 
 // NewHTTPClient is a client for gateways: bounded time, enough idle
@@ -166,7 +171,7 @@ func Build(cfg Config) (map[string]Sender, error) {
 		out[backstop.ChannelSMS] = &Webhook{URL: cfg.SMSWebhook, SignName: cfg.SignName, HTTP: cfg.HTTP, Pacer: NewPacer(cfg.SMSRate)}
 	}
 	if cfg.WeComWebhook != "" {
-		out[backstop.ChannelWeCom] = &WeCom{Default: cfg.WeComWebhook, HTTP: cfg.HTTP, Rate: cfg.WeComRate}
+		out[backstop.ChannelWeCom] = &WeCom{Default: cfg.WeComWebhook, HTTP: cfg.HTTP, Robots: cfg.RobotHTTP, Rate: cfg.WeComRate}
 	}
 	if cfg.BroadcastEndpoint != "" {
 		out[backstop.ChannelBroadcast] = &Broadcast{Endpoint: cfg.BroadcastEndpoint, Repeat: cfg.BroadcastRepeat, HTTP: cfg.HTTP, Pacer: NewPacer(cfg.BroadcastRate)}

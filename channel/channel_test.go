@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/egress"
 )
 
 // The example of Alibaba Cloud's signature documentation: these
@@ -189,6 +190,56 @@ func TestWeComSend(t *testing.T) {
 		if _, err := wc.Send(context.Background(), &backstop.Message{Text: "t", Key: "k"}); err == nil || IsTemporary(err) != temporary {
 			t.Errorf("errcode %d: %v", c, err)
 		}
+	}
+}
+
+// TestWeComContactRobots: robots that contacts give as webhook URLs are
+// user input and go through the guarded client; the configured robot and
+// keys on its host are the operator's and go as configured.
+func TestWeComContactRobots(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.RequestURI())
+		mu.Unlock()
+		io.WriteString(w, `{"errcode":0,"errmsg":"ok"}`)
+	}))
+	defer srv.Close()
+	requests := func() int { mu.Lock(); defer mu.Unlock(); return len(paths) }
+	contactURL := srv.URL + "/cgi-bin/webhook/send?key=county-secret-key"
+	strict := &WeCom{Default: srv.URL + "/cgi-bin/webhook/send?key=city-key", HTTP: srv.Client(), Rate: 1000}
+	for _, address := range []string{contactURL, strings.Replace(contactURL, "http://", "HTTPS://", 1), "https://169.254.169.254/cgi-bin/webhook/send?key=x"} {
+		_, err := strict.Send(context.Background(), &backstop.Message{Address: address, Text: "t", Key: "k"})
+		if err == nil || IsTemporary(err) || !strings.Contains(err.Error(), "refused") || strings.Contains(err.Error(), "secret") {
+			t.Errorf("contact robot %s without allow-list: %v; want a final refusal that does not show the key", address, err)
+		}
+	}
+	if n := requests(); n != 0 {
+		t.Fatalf("refused robots reached the server: %d requests", n)
+	}
+	// The operator's robot and a key on its host are not user URLs.
+	for _, address := range []string{DefaultRobot, "county-key"} {
+		if _, err := strict.Send(context.Background(), &backstop.Message{Address: address, Text: "t", Key: "k"}); err != nil {
+			t.Errorf("%s: %v", address, err)
+		}
+	}
+	// With the server allowed, the contact's robot is reached.
+	p, err := egress.NewPolicy(strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Build(Config{WeComWebhook: strict.Default, HTTP: srv.Client(), RobotHTTP: p.Client(5 * time.Second), WeComRate: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := s[backstop.ChannelWeCom].Send(context.Background(), &backstop.Message{Address: contactURL, Text: "t", Key: "k"}); err != nil || !res.Delivered {
+		t.Fatalf("allowed contact robot: %v %+v", err, res)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(paths) != 3 || paths[2] != "/cgi-bin/webhook/send?key=county-secret-key" {
+		t.Errorf("requests %v", paths)
 	}
 }
 

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/egress"
 )
 
 // postJSON posts v and reads a JSON object back. A timeout, a refused
@@ -24,6 +27,12 @@ func postJSON(ctx context.Context, client *http.Client, endpoint string, v any, 
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	resp, err := client.Do(req)
 	if err != nil {
+		var refused *egress.Refusal
+		if errors.As(err, &refused) {
+			// Final: trying again reaches the same address. The refusal
+			// names the host only, not the URL with a robot's key.
+			return nil, permanent("%s not sent: %v", what, refused)
+		}
 		return nil, temporary("%s unreachable: %v", what, err)
 	}
 	defer resp.Body.Close()
@@ -106,33 +115,48 @@ const DefaultRobot = "default"
 // 20 messages a minute per robot.
 type WeCom struct {
 	Default string
-	HTTP    *http.Client
-	Rate    float64 // per robot per second; 0 means 20 a minute
+	// HTTP posts to the configured robot and to keys on its host (the
+	// operator's configuration).
+	HTTP *http.Client
+	// Robots posts to webhook URLs that contacts give (user input):
+	// an egress-guarded client; nil means that of an empty allow-list.
+	Robots *http.Client
+	Rate   float64 // per robot per second; 0 means 20 a minute
 
 	mu     sync.Mutex
 	pacers map[string]*Pacer
 }
 
+// strictRobots is the guarded client of an empty allow-list, for a WeCom
+// made without Robots.
+var strictRobots = sync.OnceValue(func() *http.Client { return (*egress.Policy)(nil).Client(10 * time.Second) })
+
 func (w *WeCom) Channel() string { return backstop.ChannelWeCom }
 
 func (w *WeCom) Describe() string { return "企业微信 robot " + redactURL(w.Default) }
 
-func (w *WeCom) url(address string) string {
+// url is where a message to address goes, and with which client: a
+// webhook URL of a contact through the guarded one, the configured robot
+// and keys on its host through the gateways' one.
+func (w *WeCom) url(address string) (string, *http.Client) {
 	switch {
 	case address == "" || address == DefaultRobot:
-		return w.Default
-	case strings.HasPrefix(address, "http://") || strings.HasPrefix(address, "https://"):
-		return address
+		return w.Default, w.HTTP
+	case strings.Contains(address, "://"):
+		if w.Robots == nil {
+			return address, strictRobots()
+		}
+		return address, w.Robots
 	}
 	// A bare key: the robot endpoint of the default's host.
 	u, err := url.Parse(w.Default)
 	if err != nil {
-		return address
+		return address, w.HTTP
 	}
 	q := u.Query()
 	q.Set("key", address)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), w.HTTP
 }
 
 func (w *WeCom) pacer(endpoint string) *Pacer {
@@ -154,11 +178,11 @@ func (w *WeCom) pacer(endpoint string) *Pacer {
 }
 
 func (w *WeCom) Send(ctx context.Context, m *backstop.Message) (Result, error) {
-	endpoint := w.url(m.Address)
+	endpoint, client := w.url(m.Address)
 	if err := w.pacer(endpoint).Wait(ctx); err != nil {
 		return Result{}, temporary("%v", err)
 	}
-	out, err := postJSON(ctx, w.HTTP, endpoint, map[string]any{"msgtype": "markdown", "markdown": map[string]string{"content": m.Text}}, "企业微信 robot")
+	out, err := postJSON(ctx, client, endpoint, map[string]any{"msgtype": "markdown", "markdown": map[string]string{"content": m.Text}}, "企业微信 robot")
 	if err != nil {
 		return Result{}, err
 	}

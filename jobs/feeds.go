@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -17,17 +16,17 @@ type PollFeedsArgs struct{}
 // Kind names the job in River's tables.
 func (PollFeedsArgs) Kind() string { return "feeds.poll" }
 
-// PollFeedsWorker polls the configured CAP feeds.
+// PollFeedsWorker polls the configured CAP feeds, through the alerting
+// service's egress-guarded client (feeds are user input).
 type PollFeedsWorker struct {
 	river.WorkerDefaults[PollFeedsArgs]
 	Alerting *alerting.Service
-	HTTP     *http.Client
 }
 
 // Work polls every due feed as the system.
 func (w *PollFeedsWorker) Work(ctx context.Context, job *river.Job[PollFeedsArgs]) error {
 	ctx = backstop.NewContextWithUser(ctx, backstop.SystemUser("feeds"))
-	return w.Alerting.PollDue(ctx, w.HTTP)
+	return w.Alerting.PollDue(ctx)
 }
 
 // Timeout bounds one round of polling.

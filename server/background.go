@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -12,8 +11,6 @@ import (
 
 // Background are the settings of a server's durable work.
 type Background struct {
-	// FeedClient fetches CAP feeds.
-	FeedClient *http.Client
 	// DispatchWorkers are dispatch batches sent at once by this process.
 	DispatchWorkers int
 	// Sweep is how often due dispatch batches are looked for;
@@ -25,9 +22,6 @@ type Background struct {
 // polling, dispatch batches) and the exposure index's catching up with
 // the registry. The returned stop waits for running jobs.
 func (s *Server) Start(ctx context.Context, bg Background) (stop func(), err error) {
-	if bg.FeedClient == nil {
-		bg.FeedClient = &http.Client{Timeout: 30 * time.Second}
-	}
 	if bg.Sweep == 0 {
 		bg.Sweep = time.Second
 	}
@@ -35,7 +29,7 @@ func (s *Server) Start(ctx context.Context, bg Background) (stop func(), err err
 		bg.EscalateEvery = 15 * time.Second
 	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &jobs.PollFeedsWorker{Alerting: s.Alerting, HTTP: bg.FeedClient})
+	river.AddWorker(workers, &jobs.PollFeedsWorker{Alerting: s.Alerting})
 	river.AddWorker(workers, &jobs.DispatchBatchWorker{Dispatch: s.Dispatch})
 	queue, err := jobs.Open(ctx, s.DB, jobs.Config{Workers: workers, Periodic: []*river.PeriodicJob{jobs.PollFeedsEvery(time.Minute)}, MaxWorkers: 4,
 		DispatchWorkers: bg.DispatchWorkers, PollInterval: 100 * time.Millisecond, Logger: s.cfg.Logger})

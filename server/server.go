@@ -18,6 +18,7 @@ import (
 	"github.com/zhangye-backstop/backstop/accounts"
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/dispatch"
+	"github.com/zhangye-backstop/backstop/egress"
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpapi"
 	"github.com/zhangye-backstop/backstop/httpx"
@@ -52,6 +53,9 @@ type Config struct {
 	// with "Authorization: Bearer <token>"; without it /metrics is not
 	// served there (main may serve it on a listener of its own).
 	MetricsToken string
+	// Outbound checks and guards the URLs users give (feeds, robots of
+	// contacts); nil allows no internal host.
+	Outbound *egress.Policy
 }
 
 // Server is an assembled backstop.
@@ -100,7 +104,8 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("exposure index: %w", err)
 	}
 	db.OnRegistryChange = s.Exposure.Notify
-	s.Alerting = &alerting.Service{Store: db, Exposer: s.Exposure, Logger: logger, Sender: cfg.CAPSender, Region: cfg.CAPRegion}
+	db.Outbound = cfg.Outbound
+	s.Alerting = &alerting.Service{Store: db, Exposer: s.Exposure, Logger: logger, Sender: cfg.CAPSender, Region: cfg.CAPRegion, Outbound: cfg.Outbound}
 	s.Dispatch = cfg.Dispatch
 	if s.Dispatch == nil {
 		s.Dispatch = &dispatch.Service{}

@@ -153,6 +153,9 @@ func (db *DB) CreateFeed(ctx context.Context, f *backstop.Feed) error {
 	if err := u.Require(backstop.PermManageFeeds); err != nil {
 		return err
 	}
+	if err := db.Outbound.CheckURL(f.URL); err != nil {
+		return err
+	}
 	if f.IntervalSeconds < 30 {
 		f.IntervalSeconds = 300
 	}

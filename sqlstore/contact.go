@@ -105,6 +105,9 @@ func (db *DB) CreateContacts(ctx context.Context, cs ...*backstop.Contact) error
 		if err := c.Validate(); err != nil {
 			return err
 		}
+		if err := db.checkRobotURL(c); err != nil {
+			return err
+		}
 		if !u.InScope(c.Region) {
 			return backstop.Errorf(backstop.EFORBIDDEN, "Region %s is outside your region %s.", c.Region, u.Region)
 		}
@@ -126,6 +129,20 @@ func (db *DB) CreateContacts(ctx context.Context, cs ...*backstop.Contact) error
 		}
 		return nil
 	})
+}
+
+// checkRobotURL checks a 企业微信 robot given as a webhook URL (a bare
+// key goes to the configured robot host and needs no check): the channel
+// posts to it, so it must not name an internal address.
+func (db *DB) checkRobotURL(c *backstop.Contact) error {
+	if c.Kind != backstop.ContactWeComGroup || !strings.Contains(c.Address, "://") {
+		return nil
+	}
+	if err := db.Outbound.CheckURL(c.Address); err != nil {
+		return &backstop.Error{Code: backstop.EINVALID, ZH: fmt.Sprintf("联系人“%s”的企业微信机器人地址：%s", c.Name, backstop.ErrorMessageZH(err)),
+			Message: fmt.Sprintf("Contact %q, 企业微信 robot address: %s", c.Name, backstop.ErrorMessage(err))}
+	}
+	return nil
 }
 
 // DeleteContact removes a contact of the user's region.

@@ -28,6 +28,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/egress"
 )
 
 //go:embed migrations
@@ -59,6 +60,9 @@ type DB struct {
 	// OnRegistryChange, when set, is called after a transaction that
 	// changed households commits (the exposure index catches up).
 	OnRegistryChange func()
+	// Outbound checks the URLs users give, feeds and 企业微信 robots of
+	// contacts, before they are stored; nil allows no internal host.
+	Outbound *egress.Policy
 }
 
 // registryChanged tells the listener, if any.

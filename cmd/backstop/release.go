@@ -9,6 +9,7 @@ import (
 
 	"github.com/zhangye-backstop/backstop/channel"
 	"github.com/zhangye-backstop/backstop/dispatch"
+	"github.com/zhangye-backstop/backstop/egress"
 )
 
 // releaseConfig is every setting of targeted release: channels, receipts,
@@ -73,8 +74,11 @@ func releaseFlags(fs *flag.FlagSet) *releaseConfig {
 
 // service builds the dispatch service with the configured channels;
 // confirmation links point at --base-url, else at addr (the URL served).
-func (c *releaseConfig) service(logger *slog.Logger, addr string) (*dispatch.Service, error) {
+// The configured gateways are trusted as they are; robots that contacts
+// name by URL are reached through outbound's guarded client.
+func (c *releaseConfig) service(logger *slog.Logger, addr string, outbound *egress.Policy) (*dispatch.Service, error) {
 	c.ch.HTTP = channel.NewHTTPClient(*c.timeout)
+	c.ch.RobotHTTP = outbound.Client(*c.timeout)
 	c.ch.SignName = c.ch.AliyunSignName
 	senders, err := channel.Build(c.ch)
 	if err != nil {

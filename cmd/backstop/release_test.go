@@ -158,9 +158,11 @@ func waitFor(t *testing.T, what string, limit time.Duration, ok func() bool) {
 // server on the demo data: a warning posted over the API, a release whose
 // messages reach local SMS, 企业微信 and loudspeaker servers, receipts
 // that show on the dashboard, and unconfirmed key-group persons escalated
-// after a (shortened) deadline.
+// after a (shortened) deadline. A county duty group's robot is a contact
+// given by URL, on a local server that the outbound allow-list names.
 func TestServeReleaseEndToEnd(t *testing.T) {
-	sms, wecom, loud := newFakeGateway(t, 0), newFakeGateway(t, 0), newFakeGateway(t, 0)
+	sms, wecom, loud, robot := newFakeGateway(t, 0), newFakeGateway(t, 0), newFakeGateway(t, 0), newFakeGateway(t, 0)
+	t.Setenv("BACKSTOP_OUTBOUND_ALLOW", strings.TrimPrefix(robot.srv.URL, "http://"))
 	t.Setenv("BACKSTOP_ADMIN_PASSWORD", "first admin password")
 	t.Setenv("BACKSTOP_SMS_WEBHOOK", sms.srv.URL)
 	t.Setenv("BACKSTOP_WECOM_WEBHOOK", wecom.srv.URL+"/cgi-bin/webhook/send?key=city")
@@ -183,6 +185,22 @@ func TestServeReleaseEndToEnd(t *testing.T) {
 		return base != ""
 	})
 	api := signIn(t, base, "first admin password")
+	// Robots and feeds are user input: the operator's own gateways (on
+	// 127.0.0.1 too) are not thereby allowed, the allow-listed server is.
+	var refused httpapi.ErrorBody
+	if code := api.call(t, "POST", "/api/v1/contacts", `{"kind":"wecom_group","name":"临泽县值班群","region":"620723","address":"`+wecom.srv.URL+`/cgi-bin/webhook/send?key=county"}`, &refused); code != 400 ||
+		!strings.Contains(refused.Error.MessageZH, "不允许访问 "+strings.TrimPrefix(wecom.srv.URL, "http://")) {
+		t.Fatalf("robot contact on a host not allowed: %d %+v", code, refused)
+	}
+	if code := api.call(t, "POST", "/api/v1/feeds", `{"name":"x","url":"https://169.254.169.254/latest/meta-data/"}`, &refused); code != 400 || !strings.Contains(refused.Error.Message, "link-local") {
+		t.Fatalf("feed at the metadata address: %d %+v", code, refused)
+	}
+	if code := api.call(t, "POST", "/api/v1/contacts", `{"kind":"wecom_group","name":"临泽县值班群","region":"620723","address":"`+robot.srv.URL+`/cgi-bin/webhook/send?key=county"}`, nil); code != 201 {
+		t.Fatalf("robot contact on the allowed host: %d", code)
+	}
+	if code := api.call(t, "POST", "/api/v1/feeds", `{"name":"内网","url":"`+robot.srv.URL+`/cap/index.atom"}`, nil); code != 201 {
+		t.Fatalf("feed on the allowed host: %d", code)
+	}
 	// Key groups must be confirmed within 6 seconds of a red release.
 	if code := api.call(t, "POST", "/api/v1/policies", `{"key":"release.confirm_minutes.red","region":"000000000000","value":0.1,"unit":"minutes","effective_from":"2026-01-01T00:00:00Z","source":"test: a short clock"}`, nil); code != 201 {
 		t.Fatalf("policy: %d", code)
@@ -205,8 +223,9 @@ func TestServeReleaseEndToEnd(t *testing.T) {
 	waitFor(t, "every message at its gateway", 60*time.Second, func() bool {
 		s, _ := sms.count()
 		wc, _ := wecom.count()
+		rb, _ := robot.count()
 		b, _ := loud.count()
-		return s >= want["sms"] && wc >= want["wecom"] && b >= want["broadcast"]
+		return s >= want["sms"] && rb >= 1 && wc+rb >= want["wecom"] && b >= want["broadcast"]
 	})
 	// Receipts for half the SMS, signed with the shared secret.
 	var keys []string
@@ -260,6 +279,23 @@ func TestServeReleaseEndToEnd(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("serve exit %d", code)
+	}
+}
+
+// TestServeOutboundAllowRefused: a bad allow-list stops serve before it
+// opens anything, naming the entry, in the environment or the flag.
+func TestServeOutboundAllowRefused(t *testing.T) {
+	data := t.TempDir()
+	code, _, errs := runCLI(t, "serve", "--data", data, "--addr", "127.0.0.1:0", "--outbound-allow", "127.0.0.1:8080,http://10.0.0.5/")
+	if code != 1 || !strings.Contains(errs, `entry 2 "http://10.0.0.5/"`) || !strings.Contains(errs, "not a URL") {
+		t.Errorf("--outbound-allow with a URL: %d %s", code, errs)
+	}
+	t.Setenv("BACKSTOP_OUTBOUND_ALLOW", "0x7f.1")
+	if code, _, errs := runCLI(t, "serve", "--data", data, "--addr", "127.0.0.1:0"); code != 1 || !strings.Contains(errs, "127.0.0.1") {
+		t.Errorf("BACKSTOP_OUTBOUND_ALLOW=0x7f.1: %d %s", code, errs)
+	}
+	if entries, _ := os.ReadDir(data); len(entries) != 0 {
+		t.Errorf("serve made %d files before refusing its configuration", len(entries))
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/zhangye-backstop/backstop/demo"
+	"github.com/zhangye-backstop/backstop/egress"
 	"github.com/zhangye-backstop/backstop/server"
 )
 
@@ -29,8 +30,13 @@ func init() {
 			capRegion := fs.String("cap-region", envOr("BACKSTOP_CAP_REGION", "620700"), "6-digit region code in identifiers of warnings made in backstop (env BACKSTOP_CAP_REGION)")
 			metricsToken := fs.String("metrics-token", envOr("BACKSTOP_METRICS_TOKEN", ""), "bearer token that may read /metrics on the main listener (env BACKSTOP_METRICS_TOKEN); without it /metrics is not served there")
 			metricsAddr := fs.String("metrics-addr", envOr("BACKSTOP_METRICS_ADDR", ""), "serve /metrics without a token on this separate address, e.g. 127.0.0.1:9090 (env BACKSTOP_METRICS_ADDR)")
+			outboundAllow := fs.String("outbound-allow", envOr("BACKSTOP_OUTBOUND_ALLOW", ""), "hosts or host:port, comma-separated, that feeds and 企业微信 robot URLs of contacts may reach although internal (loopback, private, link-local); http only to these (env BACKSTOP_OUTBOUND_ALLOW)")
 			rel := releaseFlags(fs)
 			return func(ctx context.Context, env *environment, args []string) error {
+				outbound, err := egress.ParseAllow(*outboundAllow)
+				if err != nil {
+					return err
+				}
 				db, err := env.openStore(ctx)
 				if err != nil {
 					return err
@@ -60,17 +66,20 @@ func init() {
 					return err
 				}
 				defer ln.Close()
-				disp, err := rel.service(logger, "http://"+ln.Addr().String())
+				if *outboundAllow != "" {
+					logger.Info("outbound allow-list", "hosts", outbound.String())
+				}
+				disp, err := rel.service(logger, "http://"+ln.Addr().String(), outbound)
 				if err != nil {
 					return err
 				}
 				app, err := server.New(ctx, db, server.Config{Logger: logger, Version: version, DataDir: env.dataDir, MaxUploadBytes: *maxUpload << 20,
 					RequestsPerSecond: *rate, SessionTTL: *sessionTTL, SecureCookies: *secure, CAPSender: *capSender, CAPRegion: *capRegion,
-					Dispatch: disp, ReceiptSecret: *rel.receiptSecret, MetricsToken: *metricsToken})
+					Dispatch: disp, ReceiptSecret: *rel.receiptSecret, MetricsToken: *metricsToken, Outbound: outbound})
 				if err != nil {
 					return err
 				}
-				stop, err := app.Start(ctx, server.Background{FeedClient: &http.Client{Timeout: 30 * time.Second}, DispatchWorkers: *rel.workers,
+				stop, err := app.Start(ctx, server.Background{DispatchWorkers: *rel.workers,
 					Sweep: *rel.sweep, EscalateEvery: *rel.escalateEvery})
 				if err != nil {
 					return err
