@@ -61,11 +61,23 @@ const (
 // DOCTYPE is refused outright, so no entity can be defined), so the cost
 // of a document is its tokens: elements, nesting, and the comments,
 // processing instructions and text between them.
-const (
-	maxDepth    = 32     // CAP nests 5 deep; an Atom feed embedding CAP 8
-	maxElements = 50000  // 5,000 geocodes are 15,000 elements
-	maxTokens   = 250000 // start, end and the whitespace between: about 3 per element
+type xmlLimits struct{ depth, elements, tokens int }
+
+var (
+	// alertXML: CAP nests 5 deep; 5,000 geocodes are 15,000 elements; a
+	// start, an end and the white space between are about 3 tokens an
+	// element.
+	alertXML = xmlLimits{depth: 32, elements: 50000, tokens: 250000}
+	// feedXML: a feed may be 4 times the size of an alert (MaxFeedBytes),
+	// and national index feeds list a thousand entries of twenty elements
+	// each; an Atom entry embedding CAP nests 8 deep.
+	feedXML = xmlLimits{depth: 32, elements: 200000, tokens: 1000000}
 )
+
+// maxProblems bounds the problems and the notes kept of one alert: past
+// it, one more says how many were left out. A document of 40,000 empty
+// polygons would otherwise carry 40,000 notes onto its warning page.
+const maxProblems = 100
 
 // coordSlack is how far past ±90° latitude or ±180° longitude a position
 // may lie and still be read as on the limit: CAP positions are written to
@@ -99,15 +111,35 @@ type parser struct {
 	shapes, points int
 	shapesFull     bool
 	pointsFull     bool
+	// moreErrs and moreWarns count what was left out past maxProblems.
+	moreErrs, moreWarns int
 }
 
 func (p *parser) fail(path, zh, en string, args ...any) {
+	if len(p.errs) >= maxProblems {
+		p.moreErrs++
+		return
+	}
 	p.errs = append(p.errs, backstop.Problem{Path: path, Reason: fmt.Sprintf(en, args...), ReasonZH: fmt.Sprintf(zh, args...)})
 }
 
 // warn records a note: something real publishers do that is read anyway.
 func (p *parser) warn(path, zh, en string, args ...any) {
+	if len(p.warns) >= maxProblems {
+		p.moreWarns++
+		return
+	}
 	p.warns = append(p.warns, backstop.Problem{Path: path, Reason: fmt.Sprintf(en, args...), ReasonZH: fmt.Sprintf(zh, args...)})
+}
+
+// finish closes the lists of problems and notes cut at maxProblems.
+func (p *parser) finish() {
+	if p.moreErrs > 0 {
+		p.errs = append(p.errs, backstop.Problem{Path: "alert", Reason: fmt.Sprintf("and %d more problems, not listed", p.moreErrs), ReasonZH: fmt.Sprintf("另有 %d 处问题未列出", p.moreErrs)})
+	}
+	if p.moreWarns > 0 {
+		p.warns = append(p.warns, backstop.Problem{Path: "alert", Reason: fmt.Sprintf("and %d more notes, not listed", p.moreWarns), ReasonZH: fmt.Sprintf("另有 %d 条提示未列出", p.moreWarns)})
+	}
 }
 
 // limit records a limit exceeded: the alert is refused as too large.
@@ -144,7 +176,7 @@ func Parse(data []byte) (*Result, error) {
 		return nil, err
 	}
 	if len(errs) > 0 {
-		return nil, refusal(errs, res.overLimit)
+		return nil, refusal(errs, res.errCount, res.overLimit)
 	}
 	return &Result{Alert: res.Alert, Warnings: res.Warnings}, nil
 }
@@ -153,6 +185,7 @@ func Parse(data []byte) (*Result, error) {
 type LenientResult struct {
 	Result
 	overLimit bool
+	errCount  int // problems found, those left out past maxProblems too
 }
 
 // ParseLenient reads an alert as far as it can: the alert as read, its
@@ -170,7 +203,7 @@ func ParseLenient(data []byte) (*LenientResult, []backstop.Problem, error) {
 			Details: []backstop.Problem{{Path: "/", Reason: fmt.Sprintf("document too large: %d bytes, at most %d (2 MiB)", len(data), MaxBytes),
 				ReasonZH: fmt.Sprintf("文档过大：%d 字节，最多 %d 字节（2 MiB）", len(data), MaxBytes)}}}
 	}
-	root, err := readTree(data)
+	root, err := readTree(data, alertXML)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -184,16 +217,19 @@ func ParseLenient(data []byte) (*LenientResult, []backstop.Problem, error) {
 	}
 	p.ns = root.name.Space
 	a := p.alert(root)
-	return &LenientResult{Result: Result{Alert: a, Warnings: p.warns}, overLimit: p.overLimit}, p.errs, nil
+	count := len(p.errs) + p.moreErrs
+	p.finish()
+	return &LenientResult{Result: Result{Alert: a, Warnings: p.warns}, overLimit: p.overLimit, errCount: count}, p.errs, nil
 }
 
-// refusal is the error of an alert that breaks rules or limits.
-func refusal(errs []backstop.Problem, overLimit bool) error {
+// refusal is the error of an alert that breaks rules or limits; count is
+// how many problems were found, listed or not.
+func refusal(errs []backstop.Problem, count int, overLimit bool) error {
 	msg := "The CAP alert is refused: " + errs[0].String()
 	zh := "CAP 预警信息不符合标准，已拒收：" + errs[0].Path + "：" + errs[0].ReasonZH
-	if len(errs) > 1 {
-		msg += fmt.Sprintf(" (and %d more)", len(errs)-1)
-		zh += fmt.Sprintf("（另有 %d 处问题）", len(errs)-1)
+	if count > 1 {
+		msg += fmt.Sprintf(" (and %d more)", count-1)
+		zh += fmt.Sprintf("（另有 %d 处问题）", count-1)
 	}
 	code := backstop.EINVALID
 	if overLimit {
@@ -213,8 +249,8 @@ func xmlError(code, en, zh string) error {
 }
 
 // readTree parses the XML into nodes, refusing DOCTYPEs and documents past
-// the XML limits.
-func readTree(data []byte) (*node, error) {
+// the limits.
+func readTree(data []byte, lim xmlLimits) (*node, error) {
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true
 	d.CharsetReader = charsetReader
@@ -231,10 +267,10 @@ func readTree(data []byte) (*node, error) {
 			return nil, xmlError(backstop.EINVALID, fmt.Sprintf("not well-formed XML at line %d: %v", line, err),
 				fmt.Sprintf("XML 格式错误（第 %d 行）：%v", line, err))
 		}
-		if tokens++; tokens > maxTokens {
+		if tokens++; tokens > lim.tokens {
 			line, _ := d.InputPos()
-			return nil, xmlError(backstop.ETOOLARGE, fmt.Sprintf("too many XML tokens (elements, text, comments): more than %d, at line %d", maxTokens, line),
-				fmt.Sprintf("XML 内容过多（元素、文本、注释）：最多 %d 个，超出于第 %d 行", maxTokens, line))
+			return nil, xmlError(backstop.ETOOLARGE, fmt.Sprintf("too many XML tokens (elements, text, comments): more than %d, at line %d", lim.tokens, line),
+				fmt.Sprintf("XML 内容过多（元素、文本、注释）：最多 %d 个，超出于第 %d 行", lim.tokens, line))
 		}
 		switch t := tok.(type) {
 		case xml.Directive:
@@ -244,13 +280,13 @@ func readTree(data []byte) (*node, error) {
 			}
 		case xml.StartElement:
 			line, _ := d.InputPos()
-			if elements++; elements > maxElements {
-				return nil, xmlError(backstop.ETOOLARGE, fmt.Sprintf("too many XML elements: more than %d, at line %d", maxElements, line),
-					fmt.Sprintf("XML 元素过多：最多 %d 个，超出于第 %d 行", maxElements, line))
+			if elements++; elements > lim.elements {
+				return nil, xmlError(backstop.ETOOLARGE, fmt.Sprintf("too many XML elements: more than %d, at line %d", lim.elements, line),
+					fmt.Sprintf("XML 元素过多：最多 %d 个，超出于第 %d 行", lim.elements, line))
 			}
-			if len(stack) >= maxDepth {
-				return nil, xmlError(backstop.ETOOLARGE, fmt.Sprintf("XML nested too deep: more than %d levels, at line %d", maxDepth, line),
-					fmt.Sprintf("XML 嵌套过深：最多 %d 层，超出于第 %d 行", maxDepth, line))
+			if len(stack) >= lim.depth {
+				return nil, xmlError(backstop.ETOOLARGE, fmt.Sprintf("XML nested too deep: more than %d levels, at line %d", lim.depth, line),
+					fmt.Sprintf("XML 嵌套过深：最多 %d 层，超出于第 %d 行", lim.depth, line))
 			}
 			n := &node{name: t.Name, line: line, count: map[string]int{}}
 			if len(stack) == 0 {

@@ -463,3 +463,48 @@ func TestRewrite(t *testing.T) {
 		t.Errorf("an invalid stored document was rewritten: %v", err)
 	}
 }
+
+// TestProblemsBounded: however many notes or problems a document draws,
+// 100 are kept and one more says how many were left out; the message
+// counts them all.
+func TestProblemsBounded(t *testing.T) {
+	const polygon = "39.0,100.2 39.0,100.6 38.8,100.6 38.8,100.2 39.0,100.2"
+	empty := strings.Replace(base, "<polygon>"+polygon+"</polygon>", strings.Repeat("<polygon/>", 150)+"<polygon>"+polygon+"</polygon>", 1)
+	// The second area, left with nothing, draws one note more.
+	empty = strings.Replace(empty, "</info>", "<area><areaDesc>x</areaDesc>"+strings.Repeat("<polygon/>", 150)+"</area></info>", 1)
+	res, err := capalert.Parse([]byte(empty))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(res.Warnings); n != 101 || res.Warnings[100].Reason != "and 201 more notes, not listed" || res.Warnings[100].ReasonZH != "另有 201 条提示未列出" {
+		t.Errorf("%d notes, last %+v", n, res.Warnings[len(res.Warnings)-1])
+	}
+	bad := strings.Replace(base, "<polygon>"+polygon+"</polygon>", strings.Repeat("<polygon>1,2 3,4</polygon>", 150), 1)
+	_, err = capalert.Parse([]byte(bad))
+	ds := backstop.ErrorDetails(err)
+	if len(ds) != 101 || ds[100].Reason != "and 50 more problems, not listed" || !strings.HasSuffix(backstop.ErrorMessage(err), "(and 149 more)") ||
+		!strings.HasSuffix(backstop.ErrorMessageZH(err), "（另有 149 处问题）") {
+		t.Errorf("%d problems, last %+v, message %q / %q", len(ds), ds[len(ds)-1], backstop.ErrorMessage(err), backstop.ErrorMessageZH(err))
+	}
+}
+
+// TestLargeIndexFeed: a national index feed (thousands of entries, each
+// with the summary fields NWS puts in) is past an alert's XML limits but
+// within a feed's.
+func TestLargeIndexFeed(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" xmlns:cap="urn:oasis:names:tc:emergency:cap:1.1"><id>x</id><title>t</title><updated>2026-01-01T00:00:00Z</updated>`)
+	const entries = 3000
+	for i := range entries {
+		fmt.Fprintf(&b, `<entry><id>urn:%d</id><title>t</title><updated>2026-01-01T00:00:00Z</updated><link href="/a/%d.xml"/>`, i, i)
+		for _, f := range []string{"event", "effective", "expires", "status", "msgType", "category", "urgency", "severity", "certainty", "areaDesc", "polygon"} {
+			fmt.Fprintf(&b, "<cap:%s>x</cap:%s>", f, f)
+		}
+		b.WriteString(`<cap:geocode><valueName>FIPS6</valueName><value>006113</value><valueName>UGC</valueName><value>CAZ017</value></cap:geocode></entry>`)
+	}
+	b.WriteString("</feed>")
+	got, err := capalert.ReadFeed(strings.NewReader(b.String()))
+	if err != nil || len(got) != entries || got[entries-1].Link != fmt.Sprintf("/a/%d.xml", entries-1) {
+		t.Fatalf("%d entries, %v", len(got), err)
+	}
+}
