@@ -16,6 +16,7 @@ type Store interface {
 	HouseholdPointSource
 	ConsultationService
 	FeedService
+	QuarantineService
 	ReleaseService
 	OutboxService
 	FieldTaskService

@@ -53,11 +53,17 @@ const (
 	PermManageReach   Permission = "reach:manage"     // contacts and message templates
 	PermManageChannel Permission = "channels:manage"  // see channel settings, send test messages
 	PermManagePolicy  Permission = "policy:manage"    // add policy versions, load the working-day calendar
+	// PermResolveQuarantine accepts (with an area given by hand) or
+	// dismisses alerts a feed carried that were refused. Admins only:
+	// PermManageFeeds is held by department users too, and accepting puts
+	// an alert the checks refused before every duty officer.
+	PermResolveQuarantine Permission = "quarantine:resolve"
 )
 
 var rolePermissions = map[Role][]Permission{
 	RoleAdmin: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermManageUsers, PermManageRegions, PermReadAudit,
-		PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove, PermManageFeeds, PermRelease, PermConfirm, PermManageReach, PermManageChannel, PermManagePolicy},
+		PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove, PermManageFeeds, PermRelease, PermConfirm, PermManageReach, PermManageChannel, PermManagePolicy,
+		PermResolveQuarantine},
 	RoleCity: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,
 		PermRelease, PermConfirm, PermManageReach},
 	RoleCounty: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,

@@ -61,11 +61,24 @@ func (s *Service) IngestCAP(ctx context.Context, doc []byte, source string) (*ba
 	if err != nil {
 		return nil, err
 	}
+	return s.ingestParsed(ctx, res, doc, source)
+}
+
+// ingestParsed stores a parsed alert with its notes and the document as
+// received.
+func (s *Service) ingestParsed(ctx context.Context, res *capalert.Result, doc []byte, source string) (*backstop.Warning, error) {
 	w, refs := FromCAP(res.Alert)
 	w.Source = source
 	w.CAP = doc
 	w.Notes = append(w.Notes, res.Warnings...)
 	return s.store(ctx, w, refs)
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
 }
 
 func (s *Service) store(ctx context.Context, w *backstop.Warning, refs []backstop.WarningRef) (*backstop.Warning, error) {
@@ -87,7 +100,7 @@ func (s *Service) store(ctx context.Context, w *backstop.Warning, refs []backsto
 	if s.Exposer != nil && w.MsgType != "Cancel" {
 		if _, err := s.Exposer.Compute(ctx, w); err != nil {
 			// The warning is stored; its exposure can be computed again.
-			s.Logger.Error("exposure", "warning", w.ID, "err", err)
+			s.logger().Error("exposure", "warning", w.ID, "err", err)
 		}
 	}
 	return w, nil

@@ -3,6 +3,7 @@ package alerting
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,6 +22,17 @@ const FeedTimeout = 30 * time.Second
 func (s *Service) feedClient() *http.Client {
 	s.feedsOnce.Do(func() { s.feeds = s.Outbound.Client(FeedTimeout) })
 	return s.feeds
+}
+
+// errTooLarge is a response larger than fetch's limit; fetch returns its
+// first limit+1 bytes with it.
+type errTooLarge struct {
+	url   string
+	limit int64
+}
+
+func (e *errTooLarge) Error() string {
+	return fmt.Sprintf("GET %s: larger than %d bytes", e.url, e.limit)
 }
 
 // fetch GETs a URL with a size limit.
@@ -43,7 +55,7 @@ func fetch(ctx context.Context, client *http.Client, u string, limit int64) ([]b
 		return nil, err
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("GET %s: larger than %d bytes", u, limit)
+		return b, &errTooLarge{url: u, limit: limit}
 	}
 	return b, nil
 }
@@ -53,7 +65,11 @@ func fetch(ctx context.Context, client *http.Client, u string, limit int64) ([]b
 // new; problems with single entries are collected, not fatal. The feed and
 // the alerts its entries link are fetched through the Outbound policy's
 // client: a feed stored before the policy, or one whose host now resolves
-// to an internal address, is refused, as is a link or redirect to one.
+// to an internal address, is refused, as is a link or redirect to one. An
+// alert that is refused (it breaks a rule or a limit of CAP, or a linked
+// one is larger than capalert.MaxBytes) is quarantined with the reasons,
+// once per document, for an administrator to accept or dismiss; it still
+// counts as the poll's error, so that the feed shows it.
 func (s *Service) PollFeed(ctx context.Context, f *backstop.Feed) (int, error) {
 	client := s.feedClient()
 	body, err := fetch(ctx, client, f.URL, capalert.MaxFeedBytes)
@@ -68,32 +84,45 @@ func (s *Service) PollFeed(ctx context.Context, f *backstop.Feed) (int, error) {
 	source := fmt.Sprintf("feed:%d", f.ID)
 	fresh := 0
 	var firstErr error
+	note := func(err error) {
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
 	for _, e := range entries {
-		doc := e.Embedded
+		doc, from := e.Embedded, ""
 		if doc == nil && e.Link != "" {
 			link, err := base.Parse(e.Link)
 			if err != nil {
 				continue
 			}
-			if doc, err = fetch(ctx, client, link.String(), capalert.MaxBytes); err != nil {
-				if firstErr == nil {
-					firstErr = err
-				}
+			from = link.String()
+			var tooLarge *errTooLarge
+			if doc, err = fetch(ctx, client, from, capalert.MaxBytes); errors.As(err, &tooLarge) {
+				refusal := backstop.Localized(backstop.ETOOLARGE, "链接的 CAP 文档超过 %d 字节（2 MiB），已拒收", "The linked CAP document is larger than %d bytes (2 MiB).", capalert.MaxBytes)
+				refusal.Details = []backstop.Problem{{Path: "/", Reason: refusal.Message, ReasonZH: refusal.ZH}}
+				note(s.quarantine(ctx, f, e.ID, from, doc, refusal))
+				continue
+			} else if err != nil {
+				note(err)
 				continue
 			}
 		}
 		if doc == nil {
 			continue
 		}
-		_, err := s.IngestCAP(ctx, doc, source)
+		res, err := capalert.Parse(doc)
+		if err != nil {
+			note(s.quarantine(ctx, f, e.ID, from, doc, err))
+			continue
+		}
+		_, err = s.ingestParsed(ctx, res, doc, source)
 		switch backstop.ErrorCode(err) {
 		case "":
 			fresh++
 		case backstop.ECONFLICT:
 		default:
-			if firstErr == nil {
-				firstErr = fmt.Errorf("entry %s: %s", e.ID, backstop.ErrorMessage(err))
-			}
+			note(fmt.Errorf("entry %s: %s", e.ID, backstop.ErrorMessage(err)))
 		}
 	}
 	return fresh, firstErr
@@ -114,7 +143,7 @@ func (s *Service) PollDue(ctx context.Context) error {
 		msg := ""
 		if err != nil {
 			msg = err.Error()
-			s.Logger.Warn("feed poll", "feed", f.URL, "err", err)
+			s.logger().Warn("feed poll", "feed", f.URL, "err", err)
 		}
 		if err := s.Store.FeedPolled(ctx, f.ID, now, n, msg); err != nil {
 			return err

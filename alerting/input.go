@@ -130,52 +130,10 @@ func (in *Input) ToAlert(ctx context.Context, store backstop.Store, sender, regi
 	}
 	idRegion := region
 	for i, ar := range in.Areas {
-		area := capalert.Area{Desc: ar.Desc}
-		for _, code := range ar.Regions {
-			norm, err := backstop.NormalizeRegionCode(code)
-			if err != nil {
-				fail(fmt.Sprintf("areas[%d].regions", i), backstop.ErrorMessage(err), "区划代码格式错误")
-				continue
-			}
-			r, err := store.FindRegion(ctx, norm, false)
-			if err != nil {
-				fail(fmt.Sprintf("areas[%d].regions", i), fmt.Sprintf("region %s does not exist", norm), fmt.Sprintf("区划%s不存在", norm))
-				continue
-			}
-			if idRegion == "" || idRegion == region {
-				idRegion = norm[:6]
-			}
-			area.Geocodes = append(area.Geocodes, capalert.NamedValue{Name: capalert.CPEASName, Value: norm})
-			if area.Desc == "" {
-				area.Desc = r.Name
-			} else if !strings.Contains(area.Desc, r.Name) && ar.Desc == "" {
-				area.Desc += " " + r.Name
-			}
-		}
-		if len(ar.Polygon) > 0 && string(ar.Polygon) != "null" {
-			mp, err := parsePolygon(ar.Polygon)
-			if err != nil {
-				fail(fmt.Sprintf("areas[%d].polygon", i), err.Error(), "多边形格式错误："+err.Error())
-			}
-			for _, poly := range mp {
-				if len(poly) > 1 {
-					fail(fmt.Sprintf("areas[%d].polygon", i), "holes are not part of CAP; give the outer ring only", "CAP多边形不支持内环")
-				}
-				ring := make(capalert.Polygon, len(poly[0]))
-				for k, pt := range poly[0] {
-					ring[k] = capalert.LatLon{Lat: pt.Lat, Lon: pt.Lon}
-				}
-				area.Polygons = append(area.Polygons, ring)
-			}
-		}
-		if ar.Circle != nil {
-			area.Circles = append(area.Circles, capalert.Circle{Centre: capalert.LatLon{Lat: ar.Circle.Lat, Lon: ar.Circle.Lon}, RadiusKM: ar.Circle.RadiusKM})
-		}
-		if area.Desc == "" {
-			area.Desc = "预警区域"
-		}
-		if len(area.Geocodes)+len(area.Polygons)+len(area.Circles) == 0 {
-			fail(fmt.Sprintf("areas[%d]", i), "the area has no regions, polygon or circle", "预警区域未指定区划、多边形或圆")
+		area, first, areaProbs := ar.capArea(ctx, store, fmt.Sprintf("areas[%d]", i))
+		probs = append(probs, areaProbs...)
+		if first != "" && (idRegion == "" || idRegion == region) {
+			idRegion = first
 		}
 		ci.Areas = append(ci.Areas, area)
 	}
@@ -188,6 +146,73 @@ func (in *Input) ToAlert(ctx context.Context, store backstop.Store, sender, regi
 	a.Identifier = gbIdentifier(idRegion, a.Sent, 0)
 	a.Infos = []capalert.Info{ci}
 	return a, nil
+}
+
+// capArea checks one area and writes it as a CAP area: region codes as
+// CPEAS geocodes (each must exist), a polygon, a circle. first is the
+// county-level prefix of its first region, for identifiers; problems are
+// located under path.
+func (ar *InputArea) capArea(ctx context.Context, store backstop.Store, path string) (capalert.Area, string, []backstop.Problem) {
+	var probs []backstop.Problem
+	fail := func(path, en, zh string) {
+		probs = append(probs, backstop.Problem{Path: path, Reason: en, ReasonZH: zh})
+	}
+	area := capalert.Area{Desc: ar.Desc}
+	first := ""
+	for _, code := range ar.Regions {
+		norm, err := backstop.NormalizeRegionCode(code)
+		if err != nil {
+			fail(path+".regions", backstop.ErrorMessage(err), "区划代码格式错误")
+			continue
+		}
+		r, err := store.FindRegion(ctx, norm, false)
+		if err != nil {
+			fail(path+".regions", fmt.Sprintf("region %s does not exist", norm), fmt.Sprintf("区划%s不存在", norm))
+			continue
+		}
+		if first == "" {
+			first = norm[:6]
+		}
+		area.Geocodes = append(area.Geocodes, capalert.NamedValue{Name: capalert.CPEASName, Value: norm})
+		if area.Desc == "" {
+			area.Desc = r.Name
+		} else if !strings.Contains(area.Desc, r.Name) && ar.Desc == "" {
+			area.Desc += " " + r.Name
+		}
+	}
+	if len(ar.Polygon) > 0 && string(ar.Polygon) != "null" {
+		mp, err := parsePolygon(ar.Polygon)
+		if err != nil {
+			fail(path+".polygon", err.Error(), "多边形格式错误："+err.Error())
+		}
+		for _, poly := range mp {
+			if len(poly) > 1 {
+				fail(path+".polygon", "holes are not part of CAP; give the outer ring only", "CAP多边形不支持内环")
+			}
+			ring := make(capalert.Polygon, len(poly[0]))
+			for k, pt := range poly[0] {
+				ring[k] = capalert.LatLon{Lat: pt.Lat, Lon: pt.Lon}
+			}
+			area.Polygons = append(area.Polygons, ring)
+		}
+	}
+	if c := ar.Circle; c != nil {
+		switch {
+		case !(backstop.Point{Lon: c.Lon, Lat: c.Lat}).Valid():
+			fail(path+".circle", fmt.Sprintf("centre (%g, %g) is not a longitude/latitude", c.Lon, c.Lat), "圆心经纬度无效")
+		case !(c.RadiusKM >= 0 && c.RadiusKM <= 20038):
+			fail(path+".circle", fmt.Sprintf("radius %g km must be between 0 and 20038 (half the Earth's circumference)", c.RadiusKM), "半径须在 0 至 20038 公里之间")
+		default:
+			area.Circles = append(area.Circles, capalert.Circle{Centre: capalert.LatLon{Lat: c.Lat, Lon: c.Lon}, RadiusKM: c.RadiusKM})
+		}
+	}
+	if area.Desc == "" {
+		area.Desc = "预警区域"
+	}
+	if len(area.Geocodes)+len(area.Polygons)+len(area.Circles) == 0 {
+		fail(path, "the area has no regions, polygon or circle", "预警区域未指定区划、多边形或圆")
+	}
+	return area, first, probs
 }
 
 // gbIdentifier writes a GB/T 35965.1 identifier: region + agency (000) +

@@ -73,6 +73,12 @@ func TestInvalidFilesRefused(t *testing.T) {
 			var all []string
 			for _, p := range backstop.ErrorDetails(err) {
 				all = append(all, p.String())
+				if p.Path == "" || p.Reason == "" || p.ReasonZH == "" {
+					t.Errorf("problem without a path or a reason in both languages: %+v", p)
+				}
+			}
+			if backstop.ErrorMessageZH(err) == backstop.ErrorMessage(err) {
+				t.Errorf("no Chinese message: %v", err)
 			}
 			joined := strings.Join(all, "\n")
 			if w, ok := want[name]; !ok || !strings.Contains(joined, w) {
@@ -184,7 +190,8 @@ func TestRules(t *testing.T) {
 		{"stray text", "<scope>Public</scope>", "<scope>Public</scope>stray", "alert: text \"stray\" is not allowed", ""},
 		{"misspelled element", "<scope>Public</scope>", "<scoep>Public</scoep>", "alert/scoep: unknown element <scoep>", ""},
 		{"empty urgency", "<urgency>Expected</urgency>", "<urgency></urgency>", "alert/info[0]/urgency: urgency is empty", ""},
-		{"ring not closed", "38.8,100.2 39.0,100.2</polygon>", "38.8,100.2 39.1,100.2</polygon>", "alert/info[0]/area[0]/polygon: ring not closed", ""},
+		{"ring not closed is closed", "38.8,100.2 39.0,100.2</polygon>", "38.8,100.2 39.1,100.2</polygon>", "", "alert/info[0]/area[0]/polygon: ring not closed: the first position 39,100.2 was repeated at the end"},
+		{"too few positions even when closed", "39.0,100.2 39.0,100.6 38.8,100.6 38.8,100.2 39.0,100.2", "39.0,100.2 39.0,100.6", "alert/info[0]/area[0]/polygon: a polygon needs at least 4 positions", ""},
 		{"non-numeric polygon", "39.0,100.2 39.0,100.6", "39.0,100.2 a,b", "alert/info[0]/area[0]/polygon: position \"a,b\" is not two numbers", ""},
 		{"polygon out of range", "39.0,100.6 38.8", "300,200 38.8", "out of range", ""},
 		{"circle with space in pair", "<geocode>", "<circle>1, 2 3</circle><geocode>", "circle", ""},
@@ -243,7 +250,7 @@ func TestRules(t *testing.T) {
 func TestTooLarge(t *testing.T) {
 	big := strings.Replace(base, "<scope>", "<note>"+strings.Repeat("x", capalert.MaxBytes)+"</note><scope>", 1)
 	_, err := capalert.Parse([]byte(big))
-	if backstop.ErrorCode(err) != backstop.ETOOLARGE || !strings.Contains(backstop.ErrorMessage(err), "2 MiB") {
+	if backstop.ErrorCode(err) != backstop.ETOOLARGE || !strings.Contains(backstop.ErrorMessage(err), "2 MiB") || !strings.Contains(backstop.ErrorMessageZH(err), "最多 2097152 字节") {
 		t.Errorf("too large: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/zhangye-backstop/backstop"
 )
@@ -52,9 +53,32 @@ func ParseGBIdentifier(id string) (GBIdentifier, bool) {
 // CPEASName is the geocode valueName of China's early-warning system.
 const CPEASName = "CPEAS Geographic Code"
 
-// IsCPEAS tells a CPEAS geocode.
+// IsCPEAS tells a CPEAS geocode. Case, spaces, underscores and hyphens in
+// the valueName do not matter: "CPEAS_Geographic_Code" and
+// "cpeas geographic code" name the same code list.
 func IsCPEAS(v NamedValue) bool {
-	return strings.EqualFold(strings.TrimSpace(v.Name), CPEASName)
+	return compactName(v.Name) == "cpeasgeographiccode"
+}
+
+func compactName(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '_', '-', '\t':
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, s)
+}
+
+// checkCPEAS checks a CPEAS code's form: 12 digits (township level and
+// below, GB/T 2260 + 6) or 6 (a county, as Chongqing's districts are
+// sent), starting with a province code.
+func (p *parser) checkCPEAS(v, path string) bool {
+	if !digits.MatchString(v) || (len(v) != 12 && len(v) != 6) || !provinces[v[:2]] {
+		p.fail(path, "CPEAS 地理编码“%s”须为以省级代码开头的 12 位（或 6 位）数字", "CPEAS geographic code %q must be 12 (or 6) digits starting with a province code", truncate(v, 40))
+		return false
+	}
+	return true
 }
 
 var digits = regexp.MustCompile(`^\d+$`)
@@ -64,26 +88,15 @@ func (p *parser) chinaProfile(a *Alert, path string) {
 		id, ok := ParseGBIdentifier(a.Identifier)
 		switch {
 		case !ok:
-			p.fail(path+"/identifier", "identifier %q claims the GB/T 35965.1 form (region, agency, codes, _YYYYMMDDhhmmss, optional _N) but breaks it: a known province code and a real entry time are required", a.Identifier)
+			p.fail(path+"/identifier", "标识符“%s”看似采用 GB/T 35965.1 格式（区划、机构、编码、_YYYYMMDDhhmmss、可选的 _N），但不符合：须有已知的省级代码和真实的录入时间", "identifier %q claims the GB/T 35965.1 form (region, agency, codes, _YYYYMMDDhhmmss, optional _N) but breaks it: a known province code and a real entry time are required", a.Identifier)
 		case !a.Sent.IsZero() && !id.Entered.Equal(a.Sent):
-			p.warn(path+"/identifier", "the entry time in the identifier (%s) differs from <sent>", id.Entered.Format("2006-01-02 15:04:05"))
+			p.warn(path+"/identifier", "标识符中的录入时间（%s）与 <sent> 不同", "the entry time in the identifier (%s) differs from <sent>", id.Entered.Format("2006-01-02 15:04:05"))
 		}
 	}
 	for i, in := range a.Infos {
-		for j, ar := range in.Areas {
-			for k, g := range ar.Geocodes {
-				if !IsCPEAS(g) {
-					continue
-				}
-				v := strings.TrimSpace(g.Value)
-				if !digits.MatchString(v) || (len(v) != 12 && len(v) != 6) || !provinces[v[:2]] {
-					p.fail(path+"/info["+itoa(i)+"]/area["+itoa(j)+"]/geocode["+itoa(k)+"]/value", "CPEAS geographic code %q must be 12 (or 6) digits starting with a province code", v)
-				}
-			}
-		}
 		if lvl := ColourLevel(in.Headline + in.Event); lvl != "" {
 			if want := SeverityOfLevel[lvl]; in.Severity != "" && in.Severity != "Unknown" && in.Severity != want {
-				p.warn(path+"/info["+itoa(i)+"]/severity", "the headline says %s but severity is %s (%s expected)", lvl, in.Severity, want)
+				p.warn(path+"/info["+itoa(i)+"]/severity", "标题为%[4]s预警，但 severity 为 %[2]s（应为 %[3]s）", "the headline says %[1]s but severity is %[2]s (%[3]s expected)", lvl, in.Severity, want, colourZH[lvl])
 			}
 		}
 	}
@@ -98,6 +111,9 @@ const (
 	LevelYellow = "yellow" // 黄色 Ⅲ级 较重
 	LevelBlue   = "blue"   // 蓝色 Ⅳ级 一般
 )
+
+// colourZH names a level's colour in Chinese.
+var colourZH = map[string]string{LevelRed: "红色", LevelOrange: "橙色", LevelYellow: "黄色", LevelBlue: "蓝色"}
 
 // SeverityOfLevel maps a colour to CAP severity.
 var SeverityOfLevel = map[string]string{LevelRed: "Extreme", LevelOrange: "Severe", LevelYellow: "Moderate", LevelBlue: "Minor"}

@@ -35,7 +35,7 @@ func ReadFeed(r io.Reader) ([]FeedEntry, error) {
 	if len(data) > MaxFeedBytes {
 		return nil, backstop.Errorf(backstop.ETOOLARGE, "The feed is larger than %d MiB.", MaxFeedBytes>>20)
 	}
-	root, err := readTree(data)
+	root, err := readTree(data, feedXML)
 	if err != nil {
 		return nil, err
 	}

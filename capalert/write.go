@@ -167,3 +167,20 @@ func Marshal(a *Alert) []byte {
 	w.b.WriteString("\n</alert>\n")
 	return w.b.Bytes()
 }
+
+// Rewrite returns the CAP document backstop serves for a stored alert
+// document: the alert parsed and written again by Marshal, never the
+// publisher's bytes. What reaches TV, radio and new-media systems is then
+// CAP 1.2 in schema order that validates against the OASIS schema,
+// whatever the publisher sent: a CAP 1.1 namespace, lower-case codes, an
+// unclosed ring, empty polygons, comments, processing instructions, a
+// legacy encoding, or extension and signature elements (a signature would
+// not match the rewritten document anyway). A document that no longer
+// parses is refused with Parse's error rather than served as it is.
+func Rewrite(doc []byte) ([]byte, error) {
+	res, err := Parse(doc)
+	if err != nil {
+		return nil, err
+	}
+	return Marshal(res.Alert), nil
+}

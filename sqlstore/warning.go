@@ -73,7 +73,9 @@ func (db *DB) CreateWarning(ctx context.Context, w *backstop.Warning, refs []bac
 	if w.State == "" {
 		w.State = backstop.StateActive
 	}
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	// Translated: two writers of the same alert at once (PostgreSQL) meet
+	// at the unique key, which is the conflict the check below reports.
+	return db.translate(db.inTx(ctx, func(tx *sql.Tx) error {
 		var existing int64
 		err := tx.QueryRowContext(ctx, db.q(`SELECT id FROM warnings WHERE sender = ? AND identifier = ? AND sent = ?`), w.Sender, w.Identifier, w.Sent.UTC()).Scan(&existing)
 		if err == nil {
@@ -127,7 +129,7 @@ func (db *DB) CreateWarning(ctx context.Context, w *backstop.Warning, refs []bac
 		}
 		detail := fmt.Sprintf("%s %s %s %s", w.MsgType, w.Hazard, w.Level, w.Status)
 		return db.audit(ctx, tx, "warning.create", "warning", fmt.Sprint(w.ID), detail)
-	})
+	}))
 }
 
 // FindWarning returns one warning.
