@@ -14,6 +14,7 @@ import (
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/channel"
+	"github.com/zhangye-backstop/backstop/clock"
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/sqlstore"
 	"github.com/zhangye-backstop/backstop/storetest"
@@ -78,6 +79,7 @@ type rig struct {
 	ctx       context.Context
 	alerts    *alerting.Service
 	d         *dispatch.Service
+	clocks    *clock.Engine
 	sms       *gateway
 	broadcast *gateway
 	now       time.Time
@@ -96,7 +98,17 @@ func newRig(t *testing.T, open func(testing.TB) *sqlstore.DB) *rig {
 	r.alerts = &alerting.Service{Store: db, Exposer: exp, Sender: "backstop.test", Region: "620700"}
 	r.d = &dispatch.Service{Store: db, Exposer: exp, Senders: senders, BaseURL: "https://backstop.test", BatchSize: 100, Concurrency: 8,
 		Now: func() time.Time { return r.now }}
+	r.clocks = &clock.Engine{Store: db, Now: func() time.Time { return r.now }}
+	r.clocks.Register(backstop.ClockReleaseConfirm, r.d.ConfirmDeadline)
 	return r
+}
+
+// escalate fires the due clocks, as the server's clock loop does.
+func (r *rig) escalate(t *testing.T) {
+	t.Helper()
+	if _, err := r.clocks.RunDue(r.ctx); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (r *rig) warning(t *testing.T, status, level string, region string) *backstop.Warning {
@@ -166,8 +178,6 @@ func TestRelease(t *testing.T) {
 			}
 			// One phone fails for good, one answers 503 once.
 			var refused, flaky string
-			tasks, _, _ := r.db.FindTasks(r.ctx, backstop.TaskFilter{ReleaseID: 0})
-			_ = tasks
 			err = r.db.ScanExposedRecipients(r.ctx, pv.SnapshotID, func(x *backstop.ExposedRecipient) error {
 				switch {
 				case refused == "" && x.Phone != "" && x.Groups&backstop.KeyGroups != 0 && x.HelperPhone != "":
@@ -186,7 +196,7 @@ func TestRelease(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rel.State != backstop.ReleaseSending || rel.Deadline.Sub(rel.CreatedAt) > 31*time.Minute || len(rel.PolicyIDs) != 1 {
+			if rel.State != backstop.StreamSending || rel.Deadline.Sub(rel.CreatedAt) > 31*time.Minute || len(rel.PolicyIDs) != 2 {
 				t.Fatalf("release %+v", rel)
 			}
 			st, _ := r.db.ReleaseStats(r.ctx, rel.ID)
@@ -205,7 +215,7 @@ func TestRelease(t *testing.T) {
 				var attempts int
 				var errText string
 				r.db.WriteDB().QueryRow(`SELECT next_at, attempts, error FROM messages WHERE status = 'pending'`).Scan(&next, &attempts, &errText)
-				r.db.WriteDB().QueryRow(`SELECT due_at FROM dispatch_batches WHERE due_at IS NOT NULL`).Scan(&dueAt)
+				r.db.WriteDB().QueryRow(`SELECT due_at FROM outbox_batches WHERE due_at IS NOT NULL`).Scan(&dueAt)
 				t.Fatalf("after sending: %v (due later: %v; next %v due %v attempts %d %s; now %v)", c, due, next, dueAt, attempts, errText, r.now)
 			}
 			got := r.sms.keys()
@@ -235,18 +245,27 @@ func TestRelease(t *testing.T) {
 			if asked == 0 {
 				t.Error("no call requested after the SMS failed")
 			}
-			// The helper's link opens exactly the helper's tasks.
+			// The helper's link opens exactly the helper's tasks; only its
+			// hash is stored, never the link in a text.
 			token := helperText[strings.Index(helperText, "/c/")+3:]
-			releaseID, phone, err := r.db.LinkAssignee(r.ctx, token)
-			if err != nil || releaseID != rel.ID {
-				t.Fatalf("link: %v %d", err, releaseID)
+			phone, expires, err := r.db.LinkAssignee(r.ctx, token, r.now)
+			if err != nil || phone == "" || !expires.Equal(rel.Deadline.Add(72*time.Hour).Truncate(time.Microsecond)) {
+				t.Fatalf("link: %v %q expires %v (deadline %v)", err, phone, expires, rel.Deadline)
 			}
 			mine, n, _ := r.db.FindTasks(r.ctx, backstop.TaskFilter{ReleaseID: rel.ID, Assignee: phone})
 			if n == 0 || mine[0].AssigneePhone != phone {
 				t.Fatalf("link tasks %d", n)
 			}
-			if _, _, err := r.db.LinkAssignee(r.ctx, token+"x"); backstop.ErrorCode(err) != backstop.EUNAUTHORIZED {
+			if _, _, err := r.db.LinkAssignee(r.ctx, token+"x", r.now); backstop.ErrorCode(err) != backstop.ENOTFOUND {
 				t.Errorf("forged link: %v", err)
+			}
+			if _, _, err := r.db.LinkAssignee(r.ctx, token, expires.Add(time.Second)); backstop.ErrorCode(err) != backstop.EUNAUTHORIZED {
+				t.Errorf("expired link: %v", err)
+			}
+			var inTexts int
+			r.db.WriteDB().QueryRow(r.db.Rebind(`SELECT count(*) FROM message_texts WHERE text LIKE ?`), "%"+token+"%").Scan(&inTexts)
+			if inTexts != 0 {
+				t.Error("the link's token is stored in a message text")
 			}
 
 			// Receipts: delivered and failed; an unknown key is refused.
@@ -255,14 +274,14 @@ func TestRelease(t *testing.T) {
 				keys = append(keys, k)
 			}
 			for _, k := range keys[:len(keys)/2] {
-				if err := r.d.HandleReceipt(r.ctx, k, backstop.MessageDelivered, "", r.now.Add(time.Second)); err != nil {
+				if err := r.d.HandleReceipt(r.ctx, "sms", k, backstop.MessageDelivered, "", r.now.Add(time.Second)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if err := r.d.HandleReceipt(r.ctx, "bst-999-1", backstop.MessageDelivered, "", r.now); backstop.ErrorCode(err) != backstop.ENOTFOUND {
+			if err := r.d.HandleReceipt(r.ctx, "sms", "bst-999-1", backstop.MessageDelivered, "", r.now); backstop.ErrorCode(err) != backstop.ENOTFOUND {
 				t.Errorf("unknown key: %v", err)
 			}
-			if err := r.d.HandleReceipt(r.ctx, "nonsense", backstop.MessageDelivered, "", r.now); backstop.ErrorCode(err) != backstop.ENOTFOUND {
+			if err := r.d.HandleReceipt(r.ctx, "sms", "nonsense", backstop.MessageDelivered, "", r.now); backstop.ErrorCode(err) != backstop.ENOTFOUND {
 				t.Errorf("bad key: %v", err)
 			}
 			st, _ = r.db.ReleaseStats(r.ctx, rel.ID)
@@ -289,7 +308,7 @@ func TestRelease(t *testing.T) {
 			if after := len(r.broadcast.keys()); after != before {
 				// The village got the release's loudspeaker message already:
 				// the stand-in is skipped as a duplicate.
-				t.Logf("loudspeaker messages %d → %d", before, after)
+				t.Errorf("loudspeaker messages %d → %d: the village was broadcast to twice", before, after)
 			}
 			st, _ = r.db.ReleaseStats(r.ctx, rel.ID)
 			if st.Tasks.Confirmed != 1 || st.Tasks.Unreachable != 1 {
@@ -299,9 +318,7 @@ func TestRelease(t *testing.T) {
 			// Escalation: past the deadline the township is told, later the county.
 			r.now = rel.Deadline.Add(time.Minute)
 			smsBefore := len(r.sms.keys())
-			if err := r.d.Escalate(r.ctx); err != nil {
-				t.Fatal(err)
-			}
+			r.escalate(t)
 			r.drain(t)
 			st, _ = r.db.ReleaseStats(r.ctx, rel.ID)
 			if st.Tasks.Escalated != st.Tasks.Open {
@@ -318,16 +335,13 @@ func TestRelease(t *testing.T) {
 			if !foundText {
 				t.Error("no escalation text at the gateway")
 			}
-			if err := r.d.Escalate(r.ctx); err != nil {
-				t.Fatal(err)
-			}
+			r.escalate(t)
+			r.drain(t)
 			if n := len(r.sms.keys()) - smsBefore; n != townshipMsgs {
 				t.Errorf("escalating again sent %d more", n-townshipMsgs)
 			}
 			r.now = r.now.Add(31 * time.Minute)
-			if err := r.d.Escalate(r.ctx); err != nil {
-				t.Fatal(err)
-			}
+			r.escalate(t)
 			r.drain(t)
 			lvl2, _, _ := r.db.FindTasks(r.ctx, backstop.TaskFilter{ReleaseID: rel.ID, Open: true, Limit: 5})
 			if len(lvl2) == 0 || lvl2[0].Escalation != 2 {
@@ -338,7 +352,7 @@ func TestRelease(t *testing.T) {
 			}
 			// The kept counts agree with counting the messages themselves.
 			truth := map[string]int{}
-			rows, err := r.db.WriteDB().Query(r.db.Rebind(`SELECT channel, status, count(*) FROM messages WHERE release_id = ? GROUP BY channel, status`), rel.ID)
+			rows, err := r.db.WriteDB().Query(r.db.Rebind(`SELECT channel, status, count(*) FROM messages WHERE stream_id = ? GROUP BY channel, status`), rel.StreamID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -403,9 +417,7 @@ func TestReleaseRules(t *testing.T) {
 	}
 	// Past its deadline, a test release escalates too, as simulated messages.
 	r.now = rel.Deadline.Add(time.Minute)
-	if err := r.d.Escalate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	r.escalate(t)
 	r.drain(t)
 	if len(r.sms.keys()) != 0 {
 		t.Fatal("a test escalation reached the gateway")
@@ -516,7 +528,7 @@ func TestRetryThenFallback(t *testing.T) {
 	}
 	var errText string
 	var tries int
-	r.db.WriteDB().QueryRow(r.db.Rebind(`SELECT error, attempts FROM messages WHERE release_id = ? AND status = 'failed'`), rel.ID).Scan(&errText, &tries)
+	r.db.WriteDB().QueryRow(r.db.Rebind(`SELECT error, attempts FROM messages WHERE stream_id = ? AND status = 'failed'`), rel.StreamID).Scan(&errText, &tries)
 	if tries != 5 || !strings.Contains(errText, "gave up after 5 attempts") {
 		t.Errorf("failed after %d attempts: %q", tries, errText)
 	}

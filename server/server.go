@@ -17,6 +17,7 @@ import (
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/accounts"
 	"github.com/zhangye-backstop/backstop/alerting"
+	"github.com/zhangye-backstop/backstop/clock"
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/egress"
 	"github.com/zhangye-backstop/backstop/exposure"
@@ -26,6 +27,7 @@ import (
 	"github.com/zhangye-backstop/backstop/registry"
 	"github.com/zhangye-backstop/backstop/sqlstore"
 	"github.com/zhangye-backstop/backstop/web"
+	"github.com/zhangye-backstop/backstop/workday"
 )
 
 // Config is every setting of a server; main fills it from flags and
@@ -69,6 +71,8 @@ type Server struct {
 	Alerting *alerting.Service
 	Exposure *exposure.Service
 	Dispatch *dispatch.Service
+	Calendar *workday.Service
+	Clocks   *clock.Engine
 	API      *httpapi.Server
 	UI       *web.Handler
 
@@ -99,6 +103,27 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 	}
 	logger := cfg.Logger
 	s := &Server{DB: db, cfg: cfg, Metrics: httpx.NewMetrics()}
+	// Policy is data: a required key without any version stops the
+	// server, rather than a decision falling back to a constant.
+	all, err := db.FindPolicies(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	if missing := backstop.MissingPolicies(all); len(missing) > 0 {
+		return nil, fmt.Errorf("policy versions missing for %v: add them (POST /api/v1/policies or a migration) before starting", missing)
+	}
+	s.Calendar = &workday.Service{Store: db}
+	if err := s.Calendar.Load(ctx); err != nil {
+		return nil, fmt.Errorf("working-day calendar: %w", err)
+	}
+	s.Clocks = &clock.Engine{Store: db, Calendar: s.Calendar, Logger: logger}
+	s.Calendar.OnLoaded = func(ctx context.Context, years []int) {
+		if n, err := s.Clocks.Recount(ctx); err != nil {
+			logger.Error("recount clocks on the loaded calendar", "years", years, "err", err)
+		} else {
+			logger.Info("calendar loaded: clocks recounted", "years", years, "moved", n)
+		}
+	}
 	s.Exposure = &exposure.Service{Store: db, Logger: logger}
 	if err := s.Exposure.Load(ctx); err != nil {
 		return nil, fmt.Errorf("exposure index: %w", err)
@@ -115,6 +140,13 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 		s.Dispatch.Logger = logger
 	}
 	s.Alerting.Superseded = s.Dispatch.WarningSuperseded
+	s.Clocks.Register(backstop.ClockReleaseConfirm, s.Dispatch.ConfirmDeadline)
+	s.Clocks.AfterRun = func(ctx context.Context) {
+		// What the runs wrote goes out now, not at the next sweep.
+		if err := s.Dispatch.Sweep(ctx); err != nil {
+			logger.Error("outbox sweep after clocks", "err", err)
+		}
+	}
 	s.Registry = registry.New(db, logger, cfg.MaxImports)
 	s.Accounts = &accounts.Service{Store: db}
 	s.Policy = &policy.Service{Store: db}

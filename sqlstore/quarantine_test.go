@@ -45,7 +45,7 @@ func testQuarantine(t *testing.T, db *sqlstore.DB) {
 	linze := as("lz_duty", backstop.RoleCounty, "620723")
 	poller := backstop.NewContextWithUser(context.Background(), backstop.SystemUser("feeds"))
 
-	own := &backstop.Feed{Name: "甘州区气象台", URL: "http://qx.example/ganzhou.atom"}
+	own := &backstop.Feed{Name: "甘州区气象台", URL: "https://qx.example/ganzhou.atom"}
 	if err := db.CreateFeed(dept, own); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func testQuarantine(t *testing.T, db *sqlstore.DB) {
 	// ISO-8859-1 bytes and a NUL: neither is valid UTF-8 text.
 	doc := []byte("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><alert>caf\xe9\x00</alert>")
 	probs := []backstop.Problem{{Path: "alert/scope", Reason: "required element <scope> is missing", ReasonZH: "缺少必需元素 <scope>"}}
-	q1 := &backstop.QuarantinedAlert{FeedID: own.ID, EntryID: "urn:1", URL: "http://qx.example/1.xml", Sender: "qx", Identifier: "62070241600000_20260715080000", Sent: "2026-07-15T08:00:00+08:00",
+	q1 := &backstop.QuarantinedAlert{FeedID: own.ID, EntryID: "urn:1", URL: "https://qx.example/1.xml", Sender: "qx", Identifier: "62070241600000_20260715080000", Sent: "2026-07-15T08:00:00+08:00",
 		Document: doc, Code: backstop.EINVALID, Message: "The CAP alert is refused: alert/scope: required element <scope> is missing", MessageZH: "CAP 预警信息不符合标准，已拒收", Problems: probs}
 	if err := db.CreateQuarantinedAlert(poller, q1); err != nil {
 		t.Fatal(err)

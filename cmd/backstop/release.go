@@ -26,7 +26,6 @@ type releaseConfig struct {
 	lease         *time.Duration
 	timeout       *time.Duration
 	sweep         *time.Duration
-	escalateEvery *time.Duration
 }
 
 func envFloat(name string, def float64) float64 {
@@ -65,10 +64,9 @@ func releaseFlags(fs *flag.FlagSet) *releaseConfig {
 	c.batch = fs.Int("dispatch-batch", int(envInt("BACKSTOP_DISPATCH_BATCH", 500)), "messages per dispatch job (env BACKSTOP_DISPATCH_BATCH)")
 	c.concurrency = fs.Int("dispatch-concurrency", int(envInt("BACKSTOP_DISPATCH_CONCURRENCY", 32)), "sends at once per dispatch job (env BACKSTOP_DISPATCH_CONCURRENCY)")
 	c.workers = fs.Int("dispatch-workers", int(envInt("BACKSTOP_DISPATCH_WORKERS", 4)), "dispatch jobs at once per process (env BACKSTOP_DISPATCH_WORKERS)")
-	c.lease = fs.Duration("dispatch-lease", 30*time.Second, "how long a process holds a dispatch batch; after a crash, its batches are sent again after this")
+	c.lease = fs.Duration("dispatch-lease", 6*time.Second, "how long a process holds a dispatch batch without renewing it (it renews it every third of that while sending); after a crash, its batches are sent again after this")
 	c.timeout = fs.Duration("gateway-timeout", 10*time.Second, "time limit of one gateway request")
-	c.sweep = fs.Duration("dispatch-sweep", time.Second, "how often due dispatch batches (retries, a crashed process's batches) are looked for")
-	c.escalateEvery = fs.Duration("escalation-interval", 15*time.Second, "how often overdue confirmations are looked for and escalated")
+	c.sweep = fs.Duration("poll-interval", time.Second, "how often due clocks (deadlines, escalations) and due outbox batches (retries, a crashed process's batches) are looked for")
 	return c
 }
 

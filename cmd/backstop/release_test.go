@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/zhangye-backstop/backstop/httpapi"
+	"github.com/zhangye-backstop/backstop/httpx"
 )
 
 // fakeGateway records what a JSON gateway receives, deduplicating by the
@@ -174,8 +175,7 @@ func TestServeReleaseEndToEnd(t *testing.T) {
 	var out, errs syncBuffer
 	done := make(chan int)
 	go func() {
-		done <- run(ctx, []string{"serve", "--demo", "--demo-households", "2000", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--escalation-interval", "200ms",
-			"--dispatch-sweep", "200ms"}, &out, &errs)
+		done <- run(ctx, []string{"serve", "--demo", "--demo-households", "2000", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--poll-interval", "200ms"}, &out, &errs)
 	}()
 	var base string
 	waitFor(t, "the server", 60*time.Second, func() bool {
@@ -187,7 +187,7 @@ func TestServeReleaseEndToEnd(t *testing.T) {
 	api := signIn(t, base, "first admin password")
 	// Robots and feeds are user input: the operator's own gateways (on
 	// 127.0.0.1 too) are not thereby allowed, the allow-listed server is.
-	var refused httpapi.ErrorBody
+	var refused httpx.ErrorBody
 	if code := api.call(t, "POST", "/api/v1/contacts", `{"kind":"wecom_group","name":"临泽县值班群","region":"620723","address":"`+wecom.srv.URL+`/cgi-bin/webhook/send?key=county"}`, &refused); code != 400 ||
 		!strings.Contains(refused.Error.MessageZH, "不允许访问 "+strings.TrimPrefix(wecom.srv.URL, "http://")) {
 		t.Fatalf("robot contact on a host not allowed: %d %+v", code, refused)
@@ -321,7 +321,7 @@ func TestKill9MidRelease(t *testing.T) {
 	env := append(os.Environ(), "BACKSTOP_ADMIN_PASSWORD=first admin password", "BACKSTOP_SMS_WEBHOOK="+gw.srv.URL, "BACKSTOP_SMS_RATE=600")
 	start := func() (*exec.Cmd, *syncBuffer) {
 		cmd := exec.Command(bin, "serve", "--demo", "--demo-households", "4000", "--addr", addr, "--data", data, "--dispatch-lease", "2s",
-			"--dispatch-sweep", "200ms", "--dispatch-batch", "100")
+			"--poll-interval", "200ms", "--dispatch-batch", "100")
 		cmd.Env = env
 		var logs syncBuffer
 		pr, pw := io.Pipe()

@@ -79,8 +79,7 @@ func init() {
 				if err != nil {
 					return err
 				}
-				stop, err := app.Start(ctx, server.Background{DispatchWorkers: *rel.workers,
-					Sweep: *rel.sweep, EscalateEvery: *rel.escalateEvery})
+				stop, err := app.Start(ctx, server.Background{DispatchWorkers: *rel.workers, Poll: *rel.sweep})
 				if err != nil {
 					return err
 				}
