@@ -22,7 +22,10 @@ var dataDate = time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)
 // household under the line would have to be monitored.
 const monitoringLine = 7800
 
-// countyProfile is what the generator knows of a county's households.
+// countyProfile is what the generator knows of a county's households
+// (approximate figures: shares from the counties' rural populations,
+// incomes below the statistical rural disposable incomes, as registers
+// record net incomes).
 type countyProfile struct {
 	share    float64 // of Zhangye's registered rural households
 	poor     float64 // share of formerly poor households (脱贫户)
@@ -324,7 +327,7 @@ func (gen *Generator) NextIn(vi int) *backstop.Household {
 		h.HelperName, h.HelperPhone = st.helper, st.helperPhone
 	}
 	for i, p := range f.people {
-		p.m.Number, p.m.HouseholdNumber = fmt.Sprintf("%s%02d", number, i+1), number
+		p.m.Number, p.m.HouseholdNumber = number+string([]byte{byte('0' + (i+1)/10), byte('0' + (i+1)%10)}), number
 		h.Members = append(h.Members, p.m)
 	}
 	h.Size = len(h.Members)

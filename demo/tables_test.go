@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
+
+	"github.com/zhangye-backstop/backstop"
 )
 
 // TestTables: every entry of the generator's tables parsed with its
@@ -77,5 +80,49 @@ func TestTables(t *testing.T) {
 	}
 	if len(ethnicByCounty) != len(counties) || len(countyProfiles) != len(counties) {
 		t.Error("a county lacks its profile")
+	}
+}
+
+// TestBooks: the number books keep their promises at the scale of the
+// benchmark stores, where one prefix's block or one birthday's codes run
+// out.
+func TestBooks(t *testing.T) {
+	ids := newIDBook(1)
+	birth := time.Date(1970, 3, 8, 0, 0, 0, 0, time.UTC)
+	seen := map[string]bool{}
+	for i := range 2 * idPerBlock {
+		for _, male := range []bool{true, false} {
+			id := ids.number(3, birth, male)
+			norm, b, err := backstop.ValidateIDNumber(id)
+			if err != nil || !b.Equal(birth) || norm[:6] != "620723" || seen[id] || ((id[16]-'0')%2 == 1) != male {
+				t.Fatalf("number %d (male %v): %s %v, seen before %v", i, male, id, err, seen[id])
+			}
+			seen[id] = true
+			if block := id[14]; (i < idPerBlock) != (block == '9') || i >= idPerBlock && block != '8' {
+				t.Fatalf("number %d: %s, sequence block %c", i, id, block)
+			}
+			if seq := id[14:17]; seq >= "996" {
+				t.Fatalf("sequence code %s is one of those kept for centenarians", seq)
+			}
+		}
+	}
+	phones := newPhoneBook(1)
+	got := map[string]bool{}
+	for i := range householdPhones + 10 {
+		p := phones.next(0, false) // always the first prefix's share
+		if got[p] || !SyntheticPhone(p) || p[6] == '9' {
+			t.Fatalf("number %d: %s (again: %v)", i, p, got[p])
+		}
+		got[p] = true
+		if (i < householdPhones) != (p[:3] == mobilePrefixes.items[0]) {
+			t.Fatalf("number %d has prefix %s", i, p[:3])
+		}
+	}
+	for i := range contactPhones {
+		p := phones.next(.5, true)
+		if got[p] || !SyntheticPhone(p) || p[6] != '9' {
+			t.Fatalf("contact number %d: %s (again: %v)", i, p, got[p])
+		}
+		got[p] = true
 	}
 }
