@@ -223,11 +223,18 @@ func (f *family) heir(h, s *person) {
 		}
 		inLaw = f.add("之女婿", roleChildInLaw, true, max(22, age+gen.between(-1, 5)), f.st.surname(gen.rng, eth), eth)
 	}
+	f.grandchildren(c, inLaw, 1+gen.pick(.4, .45, .15))
 	if gen.chance(.18) {
-		// A younger, unmarried brother or sister of the heir.
+		// A younger, unmarried brother or sister of the heir, older than
+		// the heir's children.
 		lo2 := max(lo-8, h.age-40, 16)
 		if s != nil {
 			lo2 = max(lo2, s.age-40)
+		}
+		for _, p := range f.people {
+			if p.role == roleGrandchild {
+				lo2 = max(lo2, p.age+1)
+			}
 		}
 		if age-1 >= lo2 {
 			male := gen.chance(.5)
@@ -238,7 +245,6 @@ func (f *family) heir(h, s *person) {
 			f.add(rel, roleChild, male, gen.between(lo2, age-1), surname, c.eth)
 		}
 	}
-	f.grandchildren(c, inLaw, 1+gen.pick(.4, .45, .15))
 }
 
 // grandchildren adds children of c (a son or daughter of the head) and

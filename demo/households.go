@@ -54,12 +54,12 @@ var livelihoodTables = func() map[string]*weighted {
 	return m
 }()
 
-// townshipWeight: streets (街道, codes 001–099), development zones (4xx)
-// and state farms and forest farms (5xx) hold few registered rural
-// households.
+// townshipWeight: streets (街道, codes 001–099), development zones (4xx),
+// state farms and forest farms (5xx) and the herders' Pingshanhu hold few
+// registered rural households.
 func townshipWeight(villageCode string) float64 {
 	switch t := villageCode[6:9]; {
-	case t < "100", t[0] == '4':
+	case t < "100", t[0] == '4', villageCode[:9] == "620702211":
 		return .12
 	case t[0] == '5':
 		return .25
