@@ -81,11 +81,21 @@ func (f *family) add(relation string, r role, male bool, age int, surname, eth s
 			}
 		}
 	}
-	if p.m.Name == "" {
+	// Nobody in a household bears another member's name.
+	for try := 0; try < 8 && (p.m.Name == "" || f.named(p.m.Name)); try++ {
 		p.m.Name = personName(gen.rng, surname, eth, year, male)
 	}
 	f.people = append(f.people, p)
 	return p
+}
+
+func (f *family) named(name string) bool {
+	for _, q := range f.people {
+		if q.m.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *family) head(male bool, age int, eth string) *person {

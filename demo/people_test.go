@@ -328,7 +328,12 @@ func TestEthnicityAndNames(t *testing.T) {
 		}
 		head := h.Members[0]
 		headMale := (head.IDNumber[16]-'0')%2 == 1
+		inHousehold := map[string]bool{}
 		for _, m := range h.Members {
+			if inHousehold[m.Name] {
+				t.Fatalf("%s: two members named %s", h.Number, m.Name)
+			}
+			inHousehold[m.Name] = true
 			byCounty[c][m.Ethnicity]++
 			names[m.Name]++
 			people++
