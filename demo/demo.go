@@ -1,12 +1,12 @@
 // Package demo generates a synthetic Zhangye: the real 6 counties and 78
 // townships (public names and codes), generated villages with plausible
-// generated boundaries, and households placed inside their villages with
-// realistic shares of the key groups.
+// generated boundaries, and households placed inside their villages as a
+// rural register of Zhangye has them: families of rural Gansu, the
+// counties' ethnic groups, the region's names, the key groups in their
+// usual shares, incomes around the monitoring line.
 //
-// Nothing here is a real person. ID numbers carry valid GB 11643 check
-// digits but the address code 620799, which GB/T 2260 never assigned, so
-// no real citizen can hold one; phone numbers start with 100, which no
-// Chinese mobile or landline number does.
+// Nothing here is a real person, and every number carries the demo's
+// marker; identity.go says what that does and does not guarantee.
 package demo
 
 import (
@@ -16,8 +16,10 @@ import (
 	"github.com/zhangye-backstop/backstop"
 )
 
-// FakeAddressCode starts every generated ID number (see the package
-// comment).
+// FakeAddressCode is an address code GB/T 2260 never assigned in Zhangye:
+// an ID number starting with it cannot be anyone's. The demo itself uses
+// the real county codes (identity.go); tests that need a number no
+// citizen can hold use this one.
 const FakeAddressCode = "620799"
 
 // county seeds: the real counties with a point in each (approximate

@@ -39,24 +39,55 @@ func TestGeography(t *testing.T) {
 		if !byCode[v.ParentCode].Boundary.Contains(*h.Location) {
 			t.Fatalf("household %s is outside its township", h.Number)
 		}
-		for _, m := range h.Members {
-			id, _, err := backstop.ValidateIDNumber(m.IDNumber)
-			if err != nil || !strings.HasPrefix(id, demo.FakeAddressCode) {
-				t.Fatalf("member %s: ID %s: %v (want a valid check digit and the unassigned prefix %s)", m.Number, m.IDNumber, err, demo.FakeAddressCode)
-			}
-			if m.Phone != "" && !strings.HasPrefix(m.Phone, "100") {
-				t.Fatalf("phone %s could be a real number", m.Phone)
-			}
+		if err := h.Validate(); err != nil {
+			t.Fatalf("household %s does not validate: %v %v", h.Number, err, backstop.ErrorDetails(err))
 		}
 	}
 }
 
+// TestCountyCodes: the demo's ID numbers use the real county codes, so the
+// codes must be those of the shared boundary data.
+func TestCountyCodes(t *testing.T) {
+	b, err := os.ReadFile(storetest.SharedData(t, "boundaries/gansu-counties-2023.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Split(line, ","); len(f) >= 2 && strings.HasPrefix(f[0], "6207") {
+			real[f[0]] = strings.Trim(f[1], `"`)
+		}
+	}
+	g := demo.NewGeography(1, 10)
+	seen := 0
+	for _, r := range g.Regions {
+		if r.Level == backstop.LevelCounty {
+			seen++
+			if real[r.Code[:6]] != r.Name {
+				t.Errorf("county %s %s: the boundary data has %q", r.Code, r.Name, real[r.Code[:6]])
+			}
+		}
+	}
+	if seen != 6 || len(real) != 6 {
+		t.Errorf("%d generated counties, %d in the boundary data", seen, len(real))
+	}
+}
+
+// household makes n households the way Fill does (village by village).
+func households(seed uint64, n int) []*backstop.Household {
+	gen := demo.NewGenerator(demo.NewGeography(seed, 10), seed)
+	var out []*backstop.Household
+	gen.Sequence(n, func(h *backstop.Household) bool {
+		out = append(out, h)
+		return true
+	})
+	return out
+}
+
 func TestGroupShares(t *testing.T) {
-	gen := demo.NewGenerator(demo.NewGeography(2, 10), 2)
 	const n = 20000
 	var poor, monitored, dibao, tekun, disability int
-	for i := 0; i < n; i++ {
-		h := gen.Next()
+	for _, h := range households(2, n) {
 		g := h.DeriveGroups(0)
 		if g&backstop.GroupFormerlyPoor != 0 {
 			poor++
@@ -76,8 +107,8 @@ func TestGroupShares(t *testing.T) {
 	}
 	share := func(c int) float64 { return float64(c) / n }
 	for name, c := range map[string]struct{ got, lo, hi float64 }{
-		"formerly poor": {share(poor), .07, .09}, "monitored": {share(monitored), .01, .02}, "dibao": {share(dibao), .03, .05},
-		"tekun": {share(tekun), .003, .009}, "disability": {share(disability), .04, .06},
+		"formerly poor": {share(poor), .10, .16}, "monitored": {share(monitored), .015, .035}, "dibao": {share(dibao), .04, .08},
+		"tekun": {share(tekun), .005, .015}, "disability": {share(disability), .05, .10},
 	} {
 		if c.got < c.lo || c.got > c.hi {
 			t.Errorf("%s share %.3f outside [%.3f, %.3f]", name, c.got, c.lo, c.hi)

@@ -38,7 +38,6 @@ func TestReleaseAPI(t *testing.T) {
 	f := serve(t, db, server.Config{CAPSender: "backstop.test", CAPRegion: "620700", Dispatch: d, ReceiptSecret: "receipt-secret"})
 	city := f.token(t, "city", backstop.RoleCity, "620700")
 	dept := f.token(t, "weather", backstop.RoleDepartment, "620700")
-	village := f.token(t, "cadre", backstop.RoleVillage, "620723101201")
 
 	resp, body := f.do(t, "POST", "/api/v1/warnings", dept, strings.NewReader(`{"hazard":"暴雨","level":"红","headline":"临泽县暴雨红色预警","areas":[{"desc":"临泽县","regions":["620723"]}]}`), "application/json")
 	if resp.StatusCode != 201 {
@@ -137,7 +136,17 @@ func TestReleaseAPI(t *testing.T) {
 	if statuses["delivered"] != 1 || statuses["failed"] != 1 || dash.Stats.FirstDelivered == nil || dash.Stats.Tasks.Total == 0 {
 		t.Fatalf("dashboard %s", body)
 	}
-	// Tasks: phones masked; a village cadre sees the village only and can confirm there.
+	// Tasks: phones masked; a village cadre sees the village only and can
+	// confirm there — the cadre of a village the release has tasks in.
+	_, body = f.do(t, "GET", fmt.Sprintf("/api/v1/releases/%d/tasks?limit=1", rel.ID), city, nil, "")
+	first := decode[struct {
+		Items []backstop.ConfirmationTask `json:"items"`
+	}](t, body)
+	if len(first.Items) == 0 {
+		t.Fatal("the release has no tasks")
+	}
+	cadreVillage := first.Items[0].VillageCode
+	village := f.token(t, "cadre", backstop.RoleVillage, cadreVillage)
 	resp, body = f.do(t, "GET", fmt.Sprintf("/api/v1/releases/%d/tasks?open=1&limit=1000", rel.ID), village, nil, "")
 	if resp.StatusCode != 200 {
 		t.Fatalf("village tasks: %d %s", resp.StatusCode, body)
@@ -147,7 +156,7 @@ func TestReleaseAPI(t *testing.T) {
 		Total int                         `json:"total"`
 	}](t, body)
 	for _, tk := range tasks.Items {
-		if tk.VillageCode != "620723101201" || (tk.Phone != "" && !strings.Contains(tk.Phone, "****")) {
+		if tk.VillageCode != cadreVillage || (tk.Phone != "" && !strings.Contains(tk.Phone, "****")) {
 			t.Fatalf("task outside the village or unmasked: %+v", tk)
 		}
 	}
@@ -161,7 +170,7 @@ func TestReleaseAPI(t *testing.T) {
 	}
 	var outside int64
 	for _, tk := range all.Items {
-		if tk.VillageCode != "620723101201" {
+		if tk.VillageCode != cadreVillage {
 			outside = tk.ID
 			break
 		}
