@@ -605,7 +605,35 @@ type Store interface {
 	backstop.RegionService
 	backstop.RosterStore
 	backstop.ContactService
+	backstop.PolicyService
 	FindHouseholds(ctx context.Context, f backstop.HouseholdFilter) ([]*backstop.Household, int, error)
+}
+
+// DemoLine is the monitoring line the demo sets for years nobody has set
+// one: Gansu's 2024 line (POST-DISASTER.md), the last one known here.
+const DemoLine = 7800
+
+// demoLines gives the demo city a monitoring line for each year from 2025
+// to this year that has none, so that the demo's incomes and risk
+// judgements have a line to stand against. The rows say they are demo
+// data: a real installation sets its own (the policy page, or POST
+// /api/v1/policies), and without one backstop says no line is set.
+func demoLines(ctx context.Context, store Store, now time.Time) error {
+	for y := 2025; y <= now.In(backstop.Beijing).Year(); y++ {
+		from := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
+		if _, err := store.PolicyAt(ctx, backstop.PolicyMonitoringLine, "620700000000", from); err == nil {
+			continue
+		} else if backstop.ErrorCode(err) != backstop.ENOTFOUND {
+			return err
+		}
+		to := from.AddDate(1, 0, 0)
+		p := &backstop.Policy{Key: backstop.PolicyMonitoringLine, Region: "620700000000", Value: DemoLine, Unit: "yuan/person/year", EffectiveFrom: from, EffectiveTo: &to,
+			Source: fmt.Sprintf("演示数据（合成）：%d年监测范围暂按甘肃省2024年标准7,800元设置，正式使用前请按当年文件录入 — demo data, not a published figure", y)}
+		if err := store.CreatePolicy(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Fill loads the generated geography and n households into an empty
@@ -633,6 +661,9 @@ func Fill(ctx context.Context, store Store, n int, seed uint64, progress func(do
 		if _, err := store.ImportRegions(ctx, missing); err != nil {
 			return false, err
 		}
+	}
+	if err := demoLines(ctx, store, time.Now()); err != nil {
+		return false, err
 	}
 	gen := NewGenerator(g, seed)
 	if err := store.CreateContacts(ctx, NewGenerator(g, seed+1).Contacts()...); err != nil {

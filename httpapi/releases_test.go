@@ -140,7 +140,7 @@ func TestReleaseAPI(t *testing.T) {
 	// confirm there — the cadre of a village the release has tasks in.
 	_, body = f.do(t, "GET", fmt.Sprintf("/api/v1/releases/%d/tasks?limit=1", rel.ID), city, nil, "")
 	first := decode[struct {
-		Items []backstop.ConfirmationTask `json:"items"`
+		Items []backstop.FieldTask `json:"items"`
 	}](t, body)
 	if len(first.Items) == 0 {
 		t.Fatal("the release has no tasks")

@@ -49,7 +49,7 @@ func testQuarantine(t *testing.T, db *sqlstore.DB) {
 	if err := db.CreateFeed(dept, own); err != nil {
 		t.Fatal(err)
 	}
-	national := &backstop.Feed{Name: "CMA", URL: "http://cma.example/rss.xml"}
+	national := &backstop.Feed{Name: "CMA", URL: "https://cma.example/rss.xml"}
 	if err := db.CreateFeed(admin, national); err != nil {
 		t.Fatal(err)
 	}

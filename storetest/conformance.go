@@ -100,6 +100,7 @@ func importTemplate(t *testing.T, db *sqlstore.DB) *backstop.ImportResult {
 
 func testRosterTemplate(t *testing.T, db *sqlstore.DB) {
 	LoadRegions(t, db)
+	SetLine(t, db, backstop.NationalScope, 6000)
 	res := importTemplate(t, db)
 	if res.HouseholdsCreated != 3 || res.PeopleCreated != 7 || !res.Written {
 		t.Fatalf("first import: %+v, want 3 households and 7 people created", res)
@@ -273,6 +274,7 @@ func testRosterDryRun(t *testing.T, db *sqlstore.DB) {
 
 func testRosterChangedRowUpdates(t *testing.T, db *sqlstore.DB) {
 	LoadRegions(t, db)
+	SetLine(t, db, backstop.NationalScope, 6000)
 	importTemplate(t, db)
 	tmpl := TemplateRoster(t)
 	changed := tmpl
@@ -600,23 +602,65 @@ func testAuditAppendOnly(t *testing.T, db *sqlstore.DB) {
 
 func testPolicy(t *testing.T, db *sqlstore.DB) {
 	ctx := Admin()
-	p, err := db.PolicyAt(ctx, backstop.PolicyMonitoringLine, "620723101201", time.Now())
-	if err != nil || p.Value != 6000 {
-		t.Fatalf("national line = %+v, %v", p, err)
+	at := func(region string, y int) (*backstop.Policy, error) {
+		return db.PolicyAt(ctx, backstop.PolicyMonitoringLine, region, time.Date(y, 6, 1, 0, 0, 0, 0, time.UTC))
 	}
-	gansu := &backstop.Policy{Key: backstop.PolicyMonitoringLine, Region: "620000000000", Value: 7000, Unit: "yuan/person/year",
-		EffectiveFrom: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Source: "test"}
+	// Lines are set per province and year: Gansu's seeded 2023 and 2024
+	// lines, the national base in 2021 only, and no line at all in a year
+	// nobody set (never last year's, never the national base).
+	for _, c := range []struct {
+		region string
+		year   int
+		want   float64
+	}{{"620723101201", 2023, 7200}, {"620723101201", 2024, 7800}, {"110101001001", 2021, 6000}, {"620723101201", 2021, 6000}} {
+		if p, err := at(c.region, c.year); err != nil || p.Value != c.want {
+			t.Errorf("line of %s in %d = %+v, %v; want %g", c.region, c.year, p, err, c.want)
+		}
+	}
+	for _, c := range []struct {
+		region string
+		year   int
+	}{{"620723101201", 2025}, {"110101001001", 2022}, {"620723101201", time.Now().Year()}} {
+		if p, err := at(c.region, c.year); backstop.ErrorCode(err) != backstop.ENOTFOUND {
+			t.Errorf("line of %s in %d = %+v, %v; want none set", c.region, c.year, p, err)
+		}
+	}
+	from := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	to := from.AddDate(1, 0, 0)
+	gansu := &backstop.Policy{Key: backstop.PolicyMonitoringLine, Region: "620000", Value: 8200, Unit: "yuan/person/year", EffectiveFrom: from, EffectiveTo: &to, Source: "test"}
 	if err := db.CreatePolicy(ctx, gansu); err != nil {
 		t.Fatal(err)
 	}
-	if p, _ := db.PolicyAt(ctx, backstop.PolicyMonitoringLine, "620723101201", time.Now()); p.ID != gansu.ID {
-		t.Errorf("Gansu village line = %+v, want the Gansu row", p)
+	if p, _ := at("620723101201", 2025); p == nil || p.ID != gansu.ID || p.Region != "620000000000" {
+		t.Errorf("Gansu village line in 2025 = %+v, want the new row", p)
 	}
-	if p, _ := db.PolicyAt(ctx, backstop.PolicyMonitoringLine, "110101001001", time.Now()); p.Value != 6000 {
-		t.Errorf("Beijing line = %v, want national", p.Value)
+	// Versions are checked against their key's registration.
+	for _, bad := range []*backstop.Policy{
+		{Key: "no.such.key", Value: 1, EffectiveFrom: from, Source: "test"},
+		{Key: backstop.PolicyMonitoringLine, Value: -5, EffectiveFrom: from, Source: "test"},
+		{Key: backstop.PolicyMonitoringLine, Value: 7000, Unit: "yuan", EffectiveFrom: from, Source: "test"},
+		{Key: backstop.PolicyMonitoringLine, Value: 7000, EffectiveFrom: from},
+		{Key: backstop.PolicyMonitoringLine, Data: []byte(`{"a":1}`), EffectiveFrom: from, Source: "test"},
+	} {
+		if err := db.CreatePolicy(ctx, bad); backstop.ErrorCode(err) != backstop.EINVALID {
+			t.Errorf("policy %+v: %v, want invalid", bad, err)
+		}
 	}
-	if p, _ := db.PolicyAt(ctx, backstop.PolicyMonitoringLine, "620723101201", time.Date(2023, 6, 1, 0, 0, 0, 0, time.UTC)); p.Value != 6000 {
-		t.Errorf("2023 line = %v, want national (Gansu's starts 2024)", p.Value)
+	// Every required key has its seeded version with a source note.
+	all, err := db.FindPolicies(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if missing := backstop.MissingPolicies(all); len(missing) > 0 {
+		t.Errorf("required policy keys without a seeded version: %v", missing)
+	}
+	for _, p := range all {
+		if p.Source == "" {
+			t.Errorf("policy %s %d has no source note", p.Key, p.ID)
+		}
+		if err := p.Validate(); err != nil {
+			t.Errorf("seeded policy %s %d fails its key's check: %v", p.Key, p.ID, err)
+		}
 	}
 }
 

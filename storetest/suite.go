@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/demo"
@@ -105,4 +106,19 @@ func DemoExposure(t testing.TB, db *sqlstore.DB, households int, seed uint64) *e
 		t.Fatal(err)
 	}
 	return exp
+}
+
+// SetLine sets a monitoring line in force for region this year, as an
+// admin would (lines are per year: tests that derive the low-income group
+// need one for today).
+func SetLine(t testing.TB, db *sqlstore.DB, region string, value float64) *backstop.Policy {
+	t.Helper()
+	y := time.Now().In(backstop.Beijing).Year()
+	from := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
+	to := from.AddDate(1, 0, 0)
+	p := &backstop.Policy{Key: backstop.PolicyMonitoringLine, Region: region, Value: value, EffectiveFrom: from, EffectiveTo: &to, Source: "test: this year's line"}
+	if err := db.CreatePolicy(Admin(), p); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
