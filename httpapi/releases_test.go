@@ -153,7 +153,7 @@ func TestReleaseAPI(t *testing.T) {
 	}
 	tasks := decode[struct {
 		Items []backstop.FieldTask `json:"items"`
-		Total int                         `json:"total"`
+		Total int                  `json:"total"`
 	}](t, body)
 	for _, tk := range tasks.Items {
 		if tk.VillageCode != cadreVillage || (tk.Phone != "" && !strings.Contains(tk.Phone, "****")) {
@@ -163,7 +163,7 @@ func TestReleaseAPI(t *testing.T) {
 	_, body = f.do(t, "GET", fmt.Sprintf("/api/v1/releases/%d/tasks?limit=1000", rel.ID), city, nil, "")
 	all := decode[struct {
 		Items []backstop.FieldTask `json:"items"`
-		Total int                         `json:"total"`
+		Total int                  `json:"total"`
 	}](t, body)
 	if all.Total <= tasks.Total || all.Total != dash.Stats.Tasks.Total {
 		t.Fatalf("city sees %d tasks, village %d, dashboard %d", all.Total, tasks.Total, dash.Stats.Tasks.Total)
