@@ -79,3 +79,23 @@ func (s *Service) CreateFeed(ctx context.Context, f *backstop.Feed) error {
 	}
 	return s.Store.CreateFeed(ctx, f)
 }
+
+// Quarantined pages the alerts refused from feeds, in the user's scope.
+func (s *Service) Quarantined(ctx context.Context, f backstop.QuarantineFilter) ([]*backstop.QuarantinedAlert, int, error) {
+	if _, err := backstop.Authorize(ctx, backstop.PermReadWarnings); err != nil {
+		return nil, 0, err
+	}
+	items, total, err := s.Store.FindQuarantinedAlerts(ctx, f)
+	if items == nil {
+		items = []*backstop.QuarantinedAlert{}
+	}
+	return items, total, err
+}
+
+// QuarantinedAlert returns one refused alert with its document.
+func (s *Service) QuarantinedAlert(ctx context.Context, id int64) (*backstop.QuarantinedAlert, error) {
+	if _, err := backstop.Authorize(ctx, backstop.PermReadWarnings); err != nil {
+		return nil, err
+	}
+	return s.Store.FindQuarantinedAlert(ctx, id)
+}

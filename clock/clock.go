@@ -233,3 +233,15 @@ func (e *Engine) Recount(ctx context.Context) (int, error) {
 	}
 	return moved, nil
 }
+
+// Clocks pages the clocks in the user's region (overdue ones with
+// State "overdue"), soonest due first.
+func (e *Engine) Clocks(ctx context.Context, f backstop.ClockFilter) ([]*backstop.Clock, int, error) {
+	if _, err := backstop.RequireUser(ctx); err != nil {
+		return nil, 0, err
+	}
+	if f.Now.IsZero() {
+		f.Now = e.now()
+	}
+	return e.Store.FindClocks(ctx, f)
+}

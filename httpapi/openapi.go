@@ -12,6 +12,7 @@ import (
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/httpx"
+	"github.com/zhangye-backstop/backstop/workday"
 )
 
 // schemaTypes are the Go types behind the document's schema names; the
@@ -32,6 +33,7 @@ var schemaTypes = map[string]any{
 	"ImportList":       list[backstop.ImportResult]{},
 	"AuditList":        list[backstop.AuditEntry]{},
 	"Policy":           backstop.Policy{},
+	"NewPolicy":        policyInput{},
 	"PolicyList":       list[backstop.Policy]{},
 	"Error":            httpx.ErrorBody{},
 	"WarningInput":     alerting.Input{},
@@ -60,6 +62,14 @@ var schemaTypes = map[string]any{
 	"ChannelList":      list[dispatch.ChannelView]{},
 	"TestMessage":      testMessage{},
 	"TestResult":       dispatch.TestResult{},
+	"Workdays":         workdaysAnswer{},
+	"Calendar":         calendarView{},
+	"CalendarImport":   workday.ImportResult{},
+	"ClockList":        list[clockView]{},
+	"QuarantineList":   list[backstop.QuarantinedAlert]{},
+	"Quarantined":      backstop.QuarantinedAlert{},
+	"Area":             alerting.InputArea{},
+	"Dismissal":        dismissal{},
 }
 
 var timeType = reflect.TypeOf(time.Time{})

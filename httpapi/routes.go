@@ -17,6 +17,7 @@ func (s *Server) apiRoutes() []*route {
 	number := param{name: "number", in: "path", typ: "string", desc: "household number (户编号)", required: true}
 	warningParam := param{name: "id", in: "path", typ: "integer", required: true, desc: "warning id"}
 	releaseParam := param{name: "id", in: "path", typ: "integer", required: true, desc: "release id"}
+	quarantineParam := param{name: "id", in: "path", typ: "integer", required: true, desc: "quarantined alert id"}
 	return []*route{
 		{method: "GET", path: "/api/v1/openapi.json", summary: "This OpenAPI document", tag: "meta", public: true, response: "object", handle: s.openAPI},
 		{method: "GET", path: "/api/v1/me", summary: "The signed-in user", tag: "users", response: "User", handle: s.me},
@@ -124,8 +125,27 @@ func (s *Server) apiRoutes() []*route {
 		{method: "POST", path: "/api/v1/channels/{channel}/test", summary: "Send one test message on a channel (admins; audited)", tag: "releases",
 			params: []param{{name: "channel", in: "path", typ: "string", required: true, desc: "sms, wecom, broadcast or email"}}, body: "TestMessage", response: "TestResult", handle: s.testChannel},
 
+		{method: "GET", path: "/api/v1/workdays", summary: "The date N working days after a date on China's official calendar (the start day not counted); provisional when a year counted is not loaded (Monday to Friday were counted)", tag: "calendar",
+			params:   []param{{name: "from", in: "query", typ: "string", required: true, desc: "start date YYYY-MM-DD"}, {name: "add", in: "query", typ: "integer", required: true, desc: "working days to add (negative: back)"}},
+			response: "Workdays", handle: s.workdays},
+		{method: "GET", path: "/api/v1/calendar", summary: "The loaded years of the working-day calendar, with their sources, and the years still to load", tag: "calendar", response: "Calendar", handle: s.getCalendar},
+		{method: "POST", path: "/api/v1/calendar", summary: "Load years of the working-day calendar (admins): a CSV date,kind,name (holiday/workday) as multipart field \"file\" or the raw body; running clocks due in those years are recounted", tag: "calendar",
+			params: []param{{name: "filename", in: "query", typ: "string", desc: "file name when the body is the raw file (recorded as the source)"}}, body: "file", response: "CalendarImport", status: http.StatusCreated, handle: s.importCalendar},
+		{method: "GET", path: "/api/v1/clocks", summary: "Deadlines (clocks) in your region, soonest due first", tag: "calendar",
+			params: append([]param{{name: "state", in: "query", typ: "string", desc: "running, overdue, met or cancelled"}, {name: "region", in: "query", typ: "string", desc: "region code: clocks inside it"},
+				{name: "kind", in: "query", typ: "string", desc: "e.g. release.confirm"}, {name: "subject", in: "query", typ: "string", desc: "e.g. release:12"}}, pageParams...),
+			response: "ClockList", handle: s.listClocks},
+
+		{method: "GET", path: "/api/v1/quarantine", summary: "CAP alerts from feeds that were refused, with the reasons (duty officers of the feed's region)", tag: "warnings",
+			params: append([]param{{name: "state", in: "query", typ: "string", desc: "open, accepted or dismissed"}}, pageParams...), response: "QuarantineList", handle: s.listQuarantine},
+		{method: "GET", path: "/api/v1/quarantine/{id}", summary: "One refused alert with its reasons", tag: "warnings", params: []param{quarantineParam}, response: "Quarantined", handle: s.getQuarantined},
+		{method: "GET", path: "/api/v1/quarantine/{id}/document", summary: "The refused alert's document as received (plain text download)", tag: "warnings", params: []param{quarantineParam}, response: "file", handle: s.quarantinedDocument},
+		{method: "POST", path: "/api/v1/quarantine/{id}/accept", summary: "Accept a refused alert with an area drawn or chosen by hand (admins): it is ingested as a warning", tag: "warnings",
+			params: []param{quarantineParam}, body: "Area", response: "Warning", status: http.StatusCreated, handle: s.acceptQuarantined},
+		{method: "POST", path: "/api/v1/quarantine/{id}/dismiss", summary: "Dismiss a refused alert (admins)", tag: "warnings", params: []param{quarantineParam}, body: "Dismissal", response: "Quarantined", handle: s.dismissQuarantined},
+
 		{method: "GET", path: "/api/v1/policies", summary: "Policy parameters and their versions", tag: "policy",
 			params: []param{{name: "key", in: "query", typ: "string", desc: "one key"}}, response: "PolicyList", handle: s.listPolicies},
-		{method: "POST", path: "/api/v1/policies", summary: "Add a policy version (admins)", tag: "policy", body: "Policy", response: "Policy", status: http.StatusCreated, handle: s.createPolicy},
+		{method: "POST", path: "/api/v1/policies", summary: "Add a policy version (admins): \"value\" for a number, \"data\" for a structured key (checked against the key's type)", tag: "policy", body: "NewPolicy", response: "Policy", status: http.StatusCreated, handle: s.createPolicy},
 	}
 }

@@ -17,11 +17,13 @@ import (
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/accounts"
 	"github.com/zhangye-backstop/backstop/alerting"
+	"github.com/zhangye-backstop/backstop/clock"
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpx"
 	"github.com/zhangye-backstop/backstop/policy"
 	"github.com/zhangye-backstop/backstop/registry"
+	"github.com/zhangye-backstop/backstop/workday"
 )
 
 // Config holds what the API serves: the use cases and the HTTP settings.
@@ -47,6 +49,8 @@ type Config struct {
 	Alerting *alerting.Service
 	Exposure *exposure.Service
 	Dispatch *dispatch.Service
+	Calendar *workday.Service
+	Clocks   *clock.Engine
 	// ReceiptSecret signs delivery receipts from gateways.
 	ReceiptSecret string
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -110,10 +111,48 @@ func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// policyInput is a new policy version as clients send it: dates as
+// YYYY-MM-DD (or RFC 3339), a number as "value" or a structured value as
+// "data".
+type policyInput struct {
+	Key           string          `json:"key"`
+	Region        string          `json:"region"`
+	Value         float64         `json:"value"`
+	Data          json.RawMessage `json:"data,omitempty"`
+	Unit          string          `json:"unit"`
+	EffectiveFrom string          `json:"effective_from"`
+	EffectiveTo   string          `json:"effective_to,omitempty"`
+	Source        string          `json:"source"`
+}
+
+// parseDay reads a date of a policy version.
+func parseDay(field, v string) (time.Time, error) {
+	if t, err := time.Parse("2006-01-02", v); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		y, m, d := t.In(backstop.Beijing).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
+	}
+	return time.Time{}, backstop.Localized(backstop.EINVALID, "%s 须为 YYYY-MM-DD 格式的日期，不能是“%s”", "%s must be a date YYYY-MM-DD, not %q.", field, v)
+}
+
 func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request) error {
-	var p backstop.Policy
-	if err := decodeJSON(w, r, &p); err != nil {
+	var in policyInput
+	if err := decodeJSON(w, r, &in); err != nil {
 		return err
+	}
+	p := backstop.Policy{Key: in.Key, Region: in.Region, Value: in.Value, Data: in.Data, Unit: in.Unit, Source: in.Source}
+	var err error
+	if p.EffectiveFrom, err = parseDay("effective_from", in.EffectiveFrom); err != nil {
+		return err
+	}
+	if in.EffectiveTo != "" {
+		to, err := parseDay("effective_to", in.EffectiveTo)
+		if err != nil {
+			return err
+		}
+		p.EffectiveTo = &to
 	}
 	if err := s.cfg.Policy.Create(r.Context(), &p); err != nil {
 		return err

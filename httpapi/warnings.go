@@ -119,16 +119,21 @@ func (s *Server) getWarningCAP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeCAP(w, warning.CAP)
-	return nil
+	return writeCAP(w, warning.CAP)
 }
 
-// writeCAP serves a CAP document as XML that no browser sniffs into
-// something else.
-func writeCAP(w http.ResponseWriter, doc []byte) {
+// writeCAP serves a stored CAP document as backstop's own writer renders
+// it (never the publisher's bytes: their encoding, comments or markup are
+// not ours to pass on), as XML no browser sniffs into something else.
+func writeCAP(w http.ResponseWriter, doc []byte) error {
+	out, err := capalert.Rewrite(doc)
+	if err != nil {
+		return err
+	}
 	w.Header().Set("Content-Type", "application/cap+xml; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Write(doc)
+	w.Write(out)
+	return nil
 }
 
 // exposureView is the exposure answer: totals at the top level, the
@@ -259,8 +264,13 @@ func (s *Server) capFeed(w http.ResponseWriter, r *http.Request) {
 	var entries []capalert.FeedItem
 	updated := time.Unix(0, 0)
 	for _, it := range items {
+		doc, err := capalert.Rewrite(it.CAP)
+		if err != nil {
+			s.logger.Error("cap feed: stored alert does not parse", "warning", it.ID, "err", err)
+			continue
+		}
 		entries = append(entries, capalert.FeedItem{ID: fmt.Sprintf("urn:backstop:warning:%d", it.ID), Title: it.Headline, Updated: it.Sent,
-			Link: fmt.Sprintf("%s/cap/alerts/%d.xml", base, it.ID), Summary: it.Description, Alert: it.CAP})
+			Link: fmt.Sprintf("%s/cap/alerts/%d.xml", base, it.ID), Summary: it.Description, Alert: doc})
 		if it.Sent.After(updated) {
 			updated = it.Sent
 		}
@@ -277,9 +287,10 @@ func (s *Server) capAlert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	warning, err := s.cfg.Alerting.PublicWarning(r.Context(), id)
+	if err == nil {
+		err = writeCAP(w, warning.CAP)
+	}
 	if err != nil {
 		httpx.WriteError(w, r, s.logger, err)
-		return
 	}
-	writeCAP(w, warning.CAP)
 }

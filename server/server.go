@@ -154,7 +154,7 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 	s.API = httpapi.New(httpapi.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, MaxUploadBytes: cfg.MaxUploadBytes,
 		RequestsPerSecond: cfg.RequestsPerSecond, Burst: int(4 * cfg.RequestsPerSecond), Version: cfg.Version, TempDir: tmp, Ping: db.Ping,
 		Registry: s.Registry, Accounts: s.Accounts, Policy: s.Policy, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
-		ReceiptSecret: cfg.ReceiptSecret})
+		Calendar: s.Calendar, Clocks: s.Clocks, ReceiptSecret: cfg.ReceiptSecret})
 	ui, err := web.New(web.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, TempDir: tmp, MaxUploadBytes: cfg.MaxUploadBytes, Version: cfg.Version,
 		Registry: s.Registry, Accounts: s.Accounts, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch})
 	if err != nil {
