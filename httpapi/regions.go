@@ -100,3 +100,20 @@ func (s *Server) getRegion(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, v)
 	return nil
 }
+
+// regionRoutes are the routes of this file.
+func (s *Server) regionRoutes() []*route {
+	return []*route{
+		{method: "GET", path: "/api/v1/regions", summary: "List regions", tag: "regions", response: "RegionList",
+			params: append([]param{
+				{name: "parent", in: "query", typ: "string", desc: "direct children of this code"},
+				{name: "within", in: "query", typ: "string", desc: "everything inside this code"},
+				{name: "level", in: "query", typ: "string", desc: "province, city, county, township or village"},
+				{name: "q", in: "query", typ: "string", desc: "part of the name"},
+				{name: "counts", in: "query", typ: "boolean", desc: "add household and key-group counts (in your scope)"},
+			}, pageParams...), handle: s.listRegions},
+		{method: "GET", path: "/api/v1/regions/{code}", summary: "One region, optionally with its GeoJSON boundary", tag: "regions", response: "Region",
+			params: []param{{name: "code", in: "path", typ: "string", required: true, desc: "region code"}, {name: "boundary", in: "query", typ: "boolean", desc: "include the boundary"}},
+			handle: s.getRegion},
+	}
+}

@@ -372,3 +372,38 @@ func (s *Server) testChannel(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, res)
 	return nil
 }
+
+// releaseRoutes are the routes of this file.
+func (s *Server) releaseRoutes() []*route {
+	return []*route{
+		{method: "POST", path: "/api/v1/warnings/{id}/releases/preview", summary: "Preview a targeted release: messages per audience and channel, SMS segments, confirmation tasks and deadline", tag: "releases",
+			params: []param{warningParam}, body: "ReleaseRequest", response: "ReleasePreview", handle: s.previewRelease},
+		{method: "POST", path: "/api/v1/warnings/{id}/releases", summary: "Make a targeted release (精准发布): the outbox and confirmation tasks are written at once and sent by workers", tag: "releases",
+			params: []param{warningParam}, body: "ReleaseRequest", response: "Release", status: http.StatusCreated, handle: s.createRelease},
+		{method: "GET", path: "/api/v1/warnings/{id}/releases", summary: "A warning's releases, newest first", tag: "releases", params: []param{warningParam}, response: "ReleaseList", handle: s.listReleases},
+		{method: "GET", path: "/api/v1/releases/{id}", summary: "A release with its dashboard: messages by channel, audience and status; delivery times; confirmations (in your region)", tag: "releases",
+			params: []param{releaseParam}, response: "Release", handle: s.getRelease},
+		{method: "GET", path: "/api/v1/releases/{id}/tasks", summary: "Last-mile confirmation tasks of a release in your region (phones masked)", tag: "releases",
+			params: append([]param{releaseParam, {name: "open", in: "query", typ: "boolean", desc: "only unconfirmed"}, {name: "outcome", in: "query", typ: "string", desc: "phone, in_person, neighbour, unreachable"},
+				{name: "village", in: "query", typ: "string", desc: "12-digit village code"}}, pageParams...), response: "TaskList", handle: s.listTasks},
+		{method: "POST", path: "/api/v1/tasks/{id}/confirm", summary: "Confirm that a key-group person was reached (or not)", tag: "releases",
+			params: []param{{name: "id", in: "path", typ: "integer", required: true, desc: "task id"}}, body: "Confirmation", response: "Task", handle: s.confirmTask},
+		{method: "POST", path: "/api/v1/receipts/{channel}", summary: "Delivery receipts from a gateway: signed (X-Backstop-Signature: sha256=HMAC of the body) or with ?token=; backstop's form or Alibaba Cloud's SmsReport", tag: "releases", public: true,
+			params: []param{{name: "channel", in: "path", typ: "string", required: true, desc: "sms, wecom, broadcast or email"}, {name: "token", in: "query", typ: "string", desc: "the receipt secret, for gateways that cannot sign"}},
+			body:   "Receipt", response: "ReceiptAnswer", handle: s.postReceipts},
+		{method: "GET", path: "/api/v1/templates", summary: "Message templates by hazard and level", tag: "releases", response: "TemplateList", handle: s.listTemplates},
+		{method: "POST", path: "/api/v1/templates", summary: "Add a message template (unknown placeholders are refused)", tag: "releases", body: "Template", response: "Template", status: http.StatusCreated, handle: s.saveTemplate},
+		{method: "PUT", path: "/api/v1/templates/{id}", summary: "Change a message template", tag: "releases", params: []param{{name: "id", in: "path", typ: "integer", required: true, desc: "template id"}},
+			body: "Template", response: "Template", handle: s.saveTemplate},
+		{method: "POST", path: "/api/v1/templates/preview", summary: "Render a template (with a warning's values when warning_id is given) and count its SMS segments", tag: "releases",
+			body: "TemplateText", response: "TemplatePreview", handle: s.previewTemplate},
+		{method: "GET", path: "/api/v1/contacts", summary: "Contacts in your region: village cadres, duty officers, departments, information officers, duty groups, loudspeakers", tag: "releases",
+			params: []param{{name: "kind", in: "query", typ: "string", desc: "one kind"}}, response: "ContactList", handle: s.listContacts},
+		{method: "POST", path: "/api/v1/contacts", summary: "Add a contact", tag: "releases", body: "Contact", response: "Contact", status: http.StatusCreated, handle: s.createContact},
+		{method: "DELETE", path: "/api/v1/contacts/{id}", summary: "Remove a contact", tag: "releases", params: []param{{name: "id", in: "path", typ: "integer", required: true, desc: "contact id"}},
+			status: http.StatusNoContent, handle: s.deleteContact},
+		{method: "GET", path: "/api/v1/channels", summary: "Which channels are configured and where they send", tag: "releases", response: "ChannelList", handle: s.listChannels},
+		{method: "POST", path: "/api/v1/channels/{channel}/test", summary: "Send one test message on a channel (admins; audited)", tag: "releases",
+			params: []param{{name: "channel", in: "path", typ: "string", required: true, desc: "sms, wecom, broadcast or email"}}, body: "TestMessage", response: "TestResult", handle: s.testChannel},
+	}
+}

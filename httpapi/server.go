@@ -88,7 +88,37 @@ type route struct {
 	response     string // response schema name; "file" for downloads
 	status       int    // success status
 	handle       handlerFunc
+	// access is who may call it, declared beside the route for the
+	// authorization matrix test (TestAuthorizationMatrix): every route
+	// has its row there.
+	access access
 }
+
+// access says who may call a route: the permission it needs ("" for any
+// signed-in user; public routes need none) and how the region scope
+// applies to what it names.
+type access struct {
+	perm  backstop.Permission
+	scope scopeRule
+}
+
+// scopeRule is how a route answers for an object outside the caller's
+// region.
+type scopeRule int
+
+const (
+	// scopeNone: the route names no region's object; lists and figures
+	// are limited to the caller's region.
+	scopeNone scopeRule = iota
+	// scopeRead: it reads an object; outside the caller's region the
+	// object is not found (404), as if it did not exist.
+	scopeRead
+	// scopeWrite: it changes an object or makes one in a region; outside
+	// the caller's region it is forbidden (403), decided from the region
+	// the request names, so that no answer tells whether something
+	// exists there.
+	scopeWrite
+)
 
 // New builds the API server.
 func New(cfg Config) *Server {

@@ -294,3 +294,26 @@ func (s *Server) capAlert(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.logger, err)
 	}
 }
+
+// warningRoutes are the routes of this file.
+func (s *Server) warningRoutes() []*route {
+	return []*route{
+		{method: "POST", path: "/api/v1/warnings", summary: "Push a warning: CAP 1.2/1.1 (application/cap+xml or application/xml) or JSON; 201 with the stored warning and its exposure totals, 200 for a duplicate, 400 with every element path and rule broken", tag: "warnings",
+			body: "WarningInput", response: "Warning", status: http.StatusCreated, handle: s.createWarning},
+		{method: "GET", path: "/api/v1/warnings", summary: "List warnings, newest first", tag: "warnings",
+			params:   append([]param{{name: "state", in: "query", typ: "string", desc: "active, updated, cancelled, expired"}, {name: "hazard", in: "query", typ: "string", desc: "hazard code"}}, pageParams...),
+			response: "WarningList", handle: s.listWarnings},
+		{method: "GET", path: "/api/v1/warnings/{id}", summary: "One warning", tag: "warnings", params: []param{warningParam}, response: "Warning", handle: s.getWarning},
+		{method: "GET", path: "/api/v1/warnings/{id}/cap", summary: "The warning's CAP document", tag: "warnings", params: []param{warningParam}, response: "file", handle: s.getWarningCAP},
+		{method: "GET", path: "/api/v1/warnings/{id}/exposure", summary: "Who the warning reaches, within your region: totals (households, people), breakdowns, and a page of the ranked households", tag: "warnings",
+			params: append([]param{warningParam}, pageParams...), response: "Exposure", handle: s.getExposure},
+		{method: "POST", path: "/api/v1/warnings/{id}/exposure", summary: "Compute the exposure again against the registry as it is now", tag: "warnings", params: []param{warningParam}, response: "Exposure", handle: s.recomputeExposure},
+		{method: "GET", path: "/api/v1/warnings/{id}/exposure.xlsx", summary: "The exposure as a spreadsheet (phones masked; audited)", tag: "warnings", params: []param{warningParam}, response: "file", handle: s.exportExposure},
+		{method: "GET", path: "/api/v1/warnings/{id}/consultations", summary: "Consultations (会商研判) on a warning", tag: "warnings", params: []param{warningParam}, response: "ConsultationList", handle: s.listConsultations},
+		{method: "POST", path: "/api/v1/warnings/{id}/consultations", summary: "Record a consultation", tag: "warnings", params: []param{warningParam}, body: "Consultation", response: "Consultation", status: http.StatusCreated, handle: s.createConsultation},
+		{method: "POST", path: "/api/v1/consultations/{id}/approve", summary: "Approve a consultation (you are recorded as approver)", tag: "warnings",
+			params: []param{{name: "id", in: "path", typ: "integer", required: true, desc: "consultation id"}}, response: "Consultation", handle: s.approveConsultation},
+		{method: "GET", path: "/api/v1/feeds", summary: "CAP feeds polled for warnings", tag: "warnings", response: "FeedList", handle: s.listFeeds},
+		{method: "POST", path: "/api/v1/feeds", summary: "Add a CAP index feed (Atom or RSS) to poll", tag: "warnings", body: "Feed", response: "Feed", status: http.StatusCreated, handle: s.createFeed},
+	}
+}
