@@ -1,6 +1,7 @@
 package backstop
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -106,6 +107,11 @@ func ValidateAssistance(v string) error {
 // ValidateLocation checks a dwelling position: inside China, and not
 // latitude and longitude swapped.
 func ValidateLocation(p Point) error {
+	if math.Abs(p.Lon) > 180 || math.Abs(p.Lat) > 180 {
+		// Not degrees at all (a number typed into the wrong column, which
+		// may be a phone or ID number): not quoted.
+		return Localized(EINVALID, "经纬度不是有效的度数（经度在-180到180之间，纬度在-90到90之间）", "longitude and latitude are not degrees (longitude -180 to 180, latitude -90 to 90)")
+	}
 	if !p.InChina() {
 		if (Point{Lon: p.Lat, Lat: p.Lon}).InChina() {
 			return Localized(EINVALID, "经度%.6f与纬度%.6f似乎填反了", "longitude %.6f and latitude %.6f look swapped", p.Lon, p.Lat)

@@ -148,8 +148,8 @@ func (l *csvLimiter) Read(p []byte) (int, error) {
 	l.sinceRow += n
 	switch {
 	case l.lineBytes > l.maxLine:
-		l.err = fatal(backstop.ETOOLARGE, l.row, -1, "文件第%d行超过%d KiB仍没有换行：这不像CSV文件（若是用“CSV（Macintosh）”保存的，请改存为“CSV UTF-8”）",
-			"line %d of the file runs past %d KiB without a line break: this does not look like a CSV file (if it was saved as \"CSV (Macintosh)\", save it as \"CSV UTF-8\")",
+		l.err = fatal(backstop.ETOOLARGE, l.row, -1, "文件第%d行超过%d KiB（一行的上限）：有单元格过长，或这不是CSV文件（若是用“CSV（Macintosh）”保存的，请改存为“CSV UTF-8”）",
+			"line %d of the file is longer than %d KiB (the limit of one line): a cell is far too long, or this is not a CSV file (if it was saved as \"CSV (Macintosh)\", save it as \"CSV UTF-8\")",
 			l.lines+1, l.maxLine>>10)
 	case l.sinceRow > l.maxPending:
 		l.err = rowTooLarge(l.row)
