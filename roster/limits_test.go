@@ -183,13 +183,13 @@ func TestProblemsMaskPersonalData(t *testing.T) {
 	c := strings.ReplaceAll(storetest.TemplateRoster(t), "\r\n", "\n")
 	c = storetest.ReplaceCell(t, c, 2, "人联系电话", "1389365218")              // a digit short
 	c = storetest.ReplaceCell(t, c, 2, "户联系电话", "13893652186/13912345678") // two numbers
-	c = storetest.ReplaceCell(t, c, 3, "证件号码", "620723196113054054")        // no such birth date
-	c = storetest.ReplaceCell(t, c, 3, "人编号", "62072319610605405X")          // an ID in the wrong column
+	c = storetest.ReplaceCell(t, c, 3, "证件号码", "620723196113054054")       // no such birth date
+	c = storetest.ReplaceCell(t, c, 3, "人编号", "62072319610605405X")        // an ID in the wrong column
 	c = storetest.ReplaceCell(t, c, 4, "是否参加大病保险", "13893658104")          // a phone in a yes/no column
-	c = storetest.ReplaceCell(t, c, 4, "人数", "13893652013")                  // a phone as the size
-	c = storetest.ReplaceCell(t, c, 5, "证件号码", "6.20722197509140E+17")      // Excel's E notation
-	c = storetest.ReplaceCell(t, c, 5, "数据日期", "620725195207032477")        // an ID in a date column
-	c = storetest.ReplaceCell(t, c, 5, "经度", "620722197804216434")          // an ID as a longitude
+	c = storetest.ReplaceCell(t, c, 4, "人数", "13893652013")                // a phone as the size
+	c = storetest.ReplaceCell(t, c, 5, "证件号码", "6.20722197509140E+17")     // Excel's E notation
+	c = storetest.ReplaceCell(t, c, 5, "数据日期", "620725195207032477")       // an ID in a date column
+	c = storetest.ReplaceCell(t, c, 5, "经度", "620722197804216434")         // an ID as a longitude
 	// Row 6 starts household 3; rows 7 and 8 disagree with it.
 	c = storetest.ReplaceCell(t, c, 7, "帮扶责任人电话", "13993621235")
 	c = storetest.ReplaceCell(t, c, 8, "证件号码", "62072220101019407") // a digit short
