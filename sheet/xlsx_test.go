@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -210,5 +212,49 @@ func TestXLSXStructureErrors(t *testing.T) {
 				t.Errorf("err = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// The scanner reads the same whether a tag lies in its buffer (the fast
+// path) or straddles a refill (the careful one): fed one byte at a time,
+// every tag takes the careful path.
+func TestXLSXScannerAcrossRefills(t *testing.T) {
+	sheetXML := `<?xml version="1.0"?><x:worksheet xmlns:x="urn:main"><x:sheetData>` +
+		`<x:row r="1" ><x:c r = "A1" t='inlineStr'><x:is><x:t>姓名 &amp; 号码</x:t></x:is></x:c><c r="B1" t="s"><v> 1 </v></c></x:row>` +
+		`<row r="2"><c r="A2" t="str" foo="a&gt;b&#x4E00;"><v>x<!-- c --><![CDATA[<y>]]>&#20108;</v></c><c r="C2" t="inlineStr"><is><r><t>富</t></r><rPh><t>fu</t></rPh><r><t>文本</t></r></is></c></row>` +
+		`<row r="3"/><row r="4"><c r="A4" t="s"/><c r="D4"><f>SUM(A1:A3)</f><v>6</v></c ></row >` +
+		`</x:sheetData></x:worksheet>`
+	sstXML := `<sst><si><t>张建国</t></si><si><r><t>证件</t></r><r><t xml:space="preserve"> 号码 </t></r></si></sst>`
+	read := func(one bool) [][]string {
+		var sheet, sst io.Reader = strings.NewReader(sheetXML), strings.NewReader(sstXML)
+		if one {
+			sheet, sst = iotest.OneByteReader(sheet), iotest.OneByteReader(sst)
+		}
+		table, err := readSharedStrings(sst, &defaultXLSXLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := &xlsxReader{lim: defaultXLSXLimits, sst: table, sc: newXMLScanner(sheet)}
+		var rows [][]string
+		for {
+			cells, row, err := x.readRow()
+			if err == io.EOF {
+				return rows
+			} else if err != nil {
+				t.Fatalf("one byte at a time %v: row %d: %v", one, row, err)
+			}
+			rows = append(rows, append([]string{strconv.Itoa(row)}, cells...))
+		}
+	}
+	want := [][]string{
+		{"1", "姓名 & 号码", "证件 号码"},
+		{"2", "x<y>二", "", "富文本"},
+		{"3"},
+		{"4", "", "", "", "6"},
+	}
+	for _, one := range []bool{false, true} {
+		if got := read(one); !slices.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("one byte at a time %v: %q, want %q", one, got, want)
+		}
 	}
 }

@@ -87,6 +87,10 @@ func (s *xmlScanner) fill() bool {
 
 // ensure makes n bytes available at pos, unless the input ends first.
 func (s *xmlScanner) ensure(n int) bool {
+	return s.end-s.pos >= n || s.ensureMore(n)
+}
+
+func (s *xmlScanner) ensureMore(n int) bool {
 	for s.end-s.pos < n {
 		before := s.end - s.pos
 		if !s.fill() || s.end-s.pos == before {
@@ -165,9 +169,15 @@ func (s *xmlScanner) markup() (bool, error) {
 		return false, &errXML{"a DOCTYPE or other declaration is not allowed in a spreadsheet part"}
 	case '/':
 		s.pos += 2
+		if s.endTagInBuffer() {
+			return true, nil
+		}
 		return true, s.endTag()
 	}
 	s.pos++
+	if s.startTagInBuffer() {
+		return true, nil
+	}
 	return true, s.startTag()
 }
 
@@ -251,6 +261,30 @@ func (s *xmlScanner) endTag() error {
 	}
 	s.pos++
 	return nil
+}
+
+// endTagInBuffer reads the end tag at pos (after its "</") when it lies
+// wholly in the buffer, as endTag does; it changes nothing and returns
+// false otherwise.
+func (s *xmlScanner) endTagInBuffer() bool {
+	b := s.buf[s.pos:s.end]
+	i, local := 0, 0
+	for i < len(b) && isNameByte(b[i]) {
+		if b[i] == ':' {
+			local = i + 1
+		}
+		i++
+	}
+	nameEnd := i
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	if nameEnd == 0 || i >= len(b) || b[i] != '>' {
+		return false
+	}
+	s.kind, s.selfClosing, s.attrs, s.name = tokEnd, false, s.attrs[:0], b[local:nameEnd]
+	s.pos += i + 1
+	return true
 }
 
 // attrSpan locates an attribute's local name and value in s.tag: slices
@@ -342,6 +376,95 @@ func (s *xmlScanner) startTag() error {
 			spans = append(spans, sp)
 		}
 	}
+}
+
+// startTagInBuffer reads the start tag at pos (after its '<') when it
+// lies wholly in the buffer and has no entity in its attribute values, as
+// nearly every tag of a sheet does, without the refill checks of startTag.
+// It changes nothing and returns false otherwise.
+func (s *xmlScanner) startTagInBuffer() bool {
+	b := s.buf[s.pos:s.end]
+	i := 0
+	name := func() (int, int, bool) { // start, local start, ok
+		start, local := i, i
+		for i < len(b) && isNameByte(b[i]) {
+			if b[i] == ':' {
+				local = i + 1
+			}
+			i++
+		}
+		return start, local, i > start && i < len(b)
+	}
+	_, local, ok := name()
+	if !ok {
+		return false
+	}
+	nameEnd := i
+	s.attrs = s.attrs[:0]
+	self := false
+	for {
+		for i < len(b) && isSpace(b[i]) {
+			i++
+		}
+		if i >= len(b) {
+			return false
+		}
+		if b[i] == '>' {
+			i++
+			break
+		}
+		if b[i] == '/' {
+			if i+1 >= len(b) || b[i+1] != '>' {
+				return false
+			}
+			self, i = true, i+2
+			break
+		}
+		full, n0, ok := name()
+		if !ok {
+			return false
+		}
+		n1 := i
+		for i < len(b) && isSpace(b[i]) {
+			i++
+		}
+		if i >= len(b) || b[i] != '=' {
+			return false
+		}
+		i++
+		for i < len(b) && isSpace(b[i]) {
+			i++
+		}
+		if i >= len(b) || (b[i] != '"' && b[i] != '\'') {
+			return false
+		}
+		q := b[i]
+		i++
+		v0 := i
+		for i < len(b) && b[i] != q {
+			if c := b[i]; c == '&' || c == '<' || c == '\t' || c == '\n' || c == '\r' {
+				return false // entities, normalisation and errors: startTag
+			}
+			i++
+		}
+		if i >= len(b) {
+			return false
+		}
+		fullName := b[full:n1]
+		if !(string(fullName) == "xmlns" || bytes.HasPrefix(fullName, []byte("xmlns:"))) {
+			s.attrs = append(s.attrs, xmlAttr{name: b[n0:n1], value: b[v0:i]})
+		}
+		i++
+	}
+	if i > maxXMLTag {
+		s.attrs = s.attrs[:0]
+		return false
+	}
+	// The name and values point into the buffer, which stays as it is
+	// until the next read: callers use them before reading on.
+	s.kind, s.selfClosing, s.name = tokStart, self, b[local:nameEnd]
+	s.pos += i
+	return true
 }
 
 func (s *xmlScanner) finishTag(local, nameEnd int, spans []attrSpan) {
