@@ -317,9 +317,8 @@ func Import(ctx context.Context, store backstop.RosterStore, path string, opts b
 	res := &backstop.ImportResult{FileName: name, DryRun: opts.DryRun, SkipInvalid: opts.SkipInvalid, Problems: []backstop.Problem{}}
 	r, err := sheet.Open(path)
 	if err != nil {
-		for _, d := range backstop.ErrorDetails(err) {
-			res.AddProblem(d)
-		}
+		// Not on record (the store is not reached); the error names the
+		// row and column when it has one.
 		return res, err
 	}
 	defer r.Close()
@@ -403,11 +402,27 @@ func Import(ctx context.Context, store backstop.RosterStore, path string, opts b
 		return res, err
 	}
 	if res.InvalidRows > 0 && !opts.SkipInvalid {
-		return res, &backstop.Error{Code: backstop.EINVALID,
+		return res, &rowsRefused{err: &backstop.Error{Code: backstop.EINVALID,
 			Message: strconv.Itoa(res.InvalidRows) + " row(s) have problems; nothing was written. First: " + res.Problems[0].String(),
-			ZH:      strconv.Itoa(res.InvalidRows) + "行有错误，未写入任何数据。", Details: res.Problems}
+			ZH:      strconv.Itoa(res.InvalidRows) + "行有错误，未写入任何数据。", Details: res.Problems}}
 	}
 	return res, nil
+}
+
+// rowsRefused is the error of an import refused for problems in its rows
+// (SkipInvalid would write the others), as against a file refused as a
+// whole: one that cannot be read, exceeds a limit or is a masked export.
+type rowsRefused struct{ err *backstop.Error }
+
+func (e *rowsRefused) Error() string { return e.err.Error() }
+func (e *rowsRefused) Unwrap() error { return e.err }
+
+// RowsRefused tells whether err refused an import for problems in its
+// rows, listed in the result, which SkipInvalid would skip; other errors
+// refuse the file as a whole.
+func RowsRefused(err error) bool {
+	var r *rowsRefused
+	return errors.As(err, &r)
 }
 
 // maskedExport refuses a file whose ID numbers are masked, as a masked

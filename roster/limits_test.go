@@ -106,7 +106,7 @@ func TestImportGiantCellRefused(t *testing.T) {
 		if backstop.ErrorCode(err) != backstop.ETOOLARGE || !strings.Contains(backstop.ErrorMessage(err), "Row 5: line 5 of the file is longer than 1024 KiB") {
 			t.Fatalf("skip %v: err = %v", skip, err)
 		}
-		if len(res.Problems) != 1 || res.Problems[0].Row != 5 || res.Problems[0].ReasonZH == "" || res.Written {
+		if len(res.Problems) != 1 || res.Problems[0].Row != 5 || res.Problems[0].ReasonZH == "" || res.Written || roster.RowsRefused(err) {
 			t.Errorf("skip %v: result %+v", skip, res)
 		}
 	}
@@ -137,7 +137,7 @@ func TestImportXLSXBombRefused(t *testing.T) {
 	os.WriteFile(path, buf.Bytes(), 0o600)
 	res, err := roster.Import(storetest.Admin(), db, path, backstop.ImportOptions{})
 	if backstop.ErrorCode(err) != backstop.ETOOLARGE || !strings.Contains(backstop.ErrorMessage(err), "zip bomb") ||
-		len(res.Problems) != 1 || !strings.Contains(res.Problems[0].ReasonZH, "压缩炸弹") {
+		!strings.Contains(backstop.ErrorMessageZH(err), "压缩炸弹") || roster.RowsRefused(err) || res.Written {
 		t.Errorf("err = %v, problems %+v", err, res.Problems)
 	}
 }
@@ -195,7 +195,7 @@ func TestProblemsMaskPersonalData(t *testing.T) {
 	c = storetest.ReplaceCell(t, c, 8, "证件号码", "62072220101019407") // a digit short
 	c = storetest.ReplaceCell(t, c, 8, "行政区划代码", "13893651812")     // a phone as the village code
 	res, err := roster.Import(storetest.Admin(), db, storetest.WriteFile(t, "r.csv", c), backstop.ImportOptions{})
-	if backstop.ErrorCode(err) != backstop.EINVALID || len(res.Problems) < 10 {
+	if backstop.ErrorCode(err) != backstop.EINVALID || len(res.Problems) < 10 || !roster.RowsRefused(err) {
 		t.Fatalf("err = %v, %d problems: %+v", err, len(res.Problems), res.Problems)
 	}
 	secrets := secretsOf(t, c, "62072319610605405X", "13893658104", "13893652013", "620725195207032477", "620722197804216434", "13893651812")
@@ -295,7 +295,7 @@ func TestMaskedExportReimportRefused(t *testing.T) {
 				!strings.Contains(backstop.ErrorMessage(err), "Export again with reveal") || !strings.Contains(backstop.ErrorMessageZH(err), "这是脱敏导出的文件") {
 				t.Fatalf("%s (skip %v): err = %v / %s", format, skip, err, backstop.ErrorMessageZH(err))
 			}
-			if len(res.Problems) != 1 || res.Problems[0].Row != 2 || res.Problems[0].Column != "证件号码" || res.Written {
+			if len(res.Problems) != 1 || res.Problems[0].Row != 2 || res.Problems[0].Column != "证件号码" || res.Written || roster.RowsRefused(err) {
 				t.Errorf("%s (skip %v): %+v", format, skip, res)
 			}
 		}
