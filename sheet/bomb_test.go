@@ -4,10 +4,12 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"errors"
 	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -352,5 +354,31 @@ func TestXLSXRowLimits(t *testing.T) {
 	err = open(`<row r="2"><c r="A2" ` + strings.Repeat("x", maxXMLTag) + `="1"><v>1</v></c></row>`)
 	if !Fatal(err) || !strings.Contains(backstop.ErrorMessage(err), "longer than 64 KiB") {
 		t.Errorf("giant tag: %v", err)
+	}
+}
+
+// A zip of a million entries is refused before archive/zip builds its
+// list of them (some 300 bytes of memory each): it reads no more of the
+// directory than the limit.
+func TestXLSXDirectoryBomb(t *testing.T) {
+	var buf bytes.Buffer
+	z := zip.NewWriter(&buf)
+	for i := range 200_000 {
+		if _, err := z.CreateHeader(&zip.FileHeader{Name: "x/" + strconv.Itoa(i), Method: zip.Store}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	z.Close()
+	path := filepath.Join(t.TempDir(), "many.xlsx")
+	os.WriteFile(path, buf.Bytes(), 0o600)
+	f, _ := os.Open(path)
+	defer f.Close()
+	dir := &directoryBudget{r: f, left: maxXLSXDirectory + 128<<10}
+	if _, err := zip.NewReader(dir, int64(buf.Len())); !errors.Is(err, errDirectoryTooLarge) || dir.left >= 0 {
+		t.Errorf("zip.NewReader = %v, budget left %d", err, dir.left)
+	}
+	_, err := Open(path)
+	if backstop.ErrorCode(err) != backstop.ETOOLARGE || !strings.Contains(backstop.ErrorMessage(err), "zip directory is larger than 4.0 MiB") {
+		t.Errorf("Open = %v", err)
 	}
 }

@@ -41,6 +41,9 @@ const (
 	// maxXLSXMetadata bounds the small parts read to find the first sheet
 	// (package and workbook relationships, the workbook).
 	maxXLSXMetadata = 8 << 20
+	// maxXLSXDirectory bounds an xlsx's zip directory (about 60,000
+	// entries; Excel writes a few dozen).
+	maxXLSXDirectory = 4 << 20
 	// xlsxSlack is what any xlsx may inflate to besides the multiple.
 	xlsxSlack = 1 << 20
 )

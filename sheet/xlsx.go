@@ -38,6 +38,25 @@ var defaultXLSXLimits = xlsxLimits{
 	strings: MaxSharedStrings, stringData: MaxSharedStringBytes,
 }
 
+var errDirectoryTooLarge = errors.New("zip directory too large")
+
+// directoryBudget bounds what zip.NewReader reads, the end record and the
+// central directory, until done; reads of the parts pass through.
+type directoryBudget struct {
+	r    io.ReaderAt
+	left int64
+	done bool
+}
+
+func (d *directoryBudget) ReadAt(p []byte, off int64) (int, error) {
+	if !d.done {
+		if d.left -= int64(len(p)); d.left < 0 {
+			return 0, errDirectoryTooLarge
+		}
+	}
+	return d.r.ReadAt(p, off)
+}
+
 // zipBudget counts what the parts read inflate to, against a limit.
 type zipBudget struct {
 	limit    int64
@@ -159,8 +178,16 @@ func openXLSX(path string, lim xlsxLimits, budget *zipBudget) (_ *xlsxReader, er
 	if err != nil {
 		return nil, err
 	}
-	zr, err := zip.NewReader(f, st.Size())
-	if err != nil {
+	// archive/zip reads the whole central directory into memory, some 300
+	// bytes an entry, however many a file holds; a directory of millions
+	// of entries is a bomb of its own.
+	dir := &directoryBudget{r: f, left: maxXLSXDirectory + 128<<10}
+	zr, err := zip.NewReader(dir, st.Size())
+	dir.done = true
+	switch {
+	case errors.Is(err, errDirectoryTooLarge):
+		return nil, backstop.Localized(backstop.ETOOLARGE, "xlsx文件的目录超过%s（条目过多）：可能是“压缩炸弹”", "the xlsx's zip directory is larger than %s (too many entries): it may be a zip bomb", byteSize(maxXLSXDirectory))
+	case err != nil:
 		return nil, backstop.Localized(backstop.EINVALID, "%s不是可读取的xlsx文件（zip结构损坏）", "%s is not a readable xlsx file (its zip structure is damaged)", filepath.Base(path))
 	}
 	budget.limit = min(st.Size()*lim.expansion+xlsxSlack, lim.absolute)
