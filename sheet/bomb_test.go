@@ -382,3 +382,23 @@ func TestXLSXDirectoryBomb(t *testing.T) {
 		t.Errorf("Open = %v", err)
 	}
 }
+
+// A row is checked as it grows: a row of 16,000 cells of 100 KB each (1.6
+// GB, declared as 8 MB) stops after about the row limit.
+func TestXLSXRowBombStopsAtTheRowLimit(t *testing.T) {
+	cell := `<c t="inlineStr"><is><t>` + strings.Repeat("a", 100_000) + `</t></is></c>`
+	raw, _ := deflateBomb(t, sheetHead+`<row r="1"><c t="inlineStr"><is><t>姓名</t></is></c></row><row r="2">`, cell, 16_000, `</row>`+sheetTail)
+	path := craftXLSX(t, map[string]part{"xl/worksheets/sheet1.xml": {raw: raw, declared: 8 << 20}})
+	x, budget, err := openBudgeted(t, path, defaultXLSXLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	_, _, err = x.Next()
+	if backstop.ErrorCode(err) != backstop.ETOOLARGE || !strings.Contains(backstop.ErrorMessage(err), "Row 2: the row is larger than 1024 KiB") {
+		t.Errorf("err = %v", err)
+	}
+	if budget.inflated > 2<<20 {
+		t.Errorf("inflated %d bytes", budget.inflated)
+	}
+}

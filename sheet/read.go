@@ -29,7 +29,9 @@ import (
 type Reader interface {
 	// Header returns the first row.
 	Header() []string
-	// Next returns the next row and its number, or io.EOF.
+	// Next returns the next row and its number, or io.EOF. The slice is
+	// reused by the next call; its strings stay valid. After an error for
+	// which Fatal is true, Next returns that error again.
 	Next() (cells []string, row int, err error)
 	// Format is "csv" or "xlsx"; Encoding the text encoding found.
 	Format() string
@@ -185,7 +187,7 @@ func newCSV(f *os.File) (*csvReader, error) {
 	// the caller stay valid.
 	r.ReuseRecord = true
 	c := &csvReader{f: f, counter: counter, limiter: limiter, r: r, encoding: encoding}
-	header, row, err := c.Next()
+	header, _, err := c.Next()
 	if err == io.EOF {
 		return nil, backstop.Errorf(backstop.EINVALID, "the file is empty")
 	} else if err != nil {
@@ -193,9 +195,6 @@ func newCSV(f *os.File) (*csvReader, error) {
 			return nil, err
 		}
 		return nil, backstop.Errorf(backstop.EINVALID, "row 1: cannot read the CSV header: %v", backstop.ErrorMessage(err))
-	}
-	if row != 1 {
-		return nil, backstop.Errorf(backstop.EINVALID, "row 1: cannot read the CSV header")
 	}
 	if encoding == "gb18030" && !utf8.ValidString(strings.Join(header, "")) {
 		return nil, backstop.Errorf(backstop.EINVALID, "the CSV is neither UTF-8 nor GBK/GB18030 text")

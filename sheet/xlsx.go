@@ -169,8 +169,12 @@ func openXLSX(path string, lim xlsxLimits, budget *zipBudget) (_ *xlsxReader, er
 	if err != nil {
 		return nil, backstop.Errorf(backstop.EINVALID, "cannot open %s: %v", filepath.Base(path), errors.Unwrap(err))
 	}
+	var x *xlsxReader
 	defer func() {
 		if err != nil {
+			if x != nil && x.part != nil {
+				x.part.Close()
+			}
 			f.Close()
 		}
 	}()
@@ -191,7 +195,7 @@ func openXLSX(path string, lim xlsxLimits, budget *zipBudget) (_ *xlsxReader, er
 		return nil, backstop.Localized(backstop.EINVALID, "%s不是可读取的xlsx文件（zip结构损坏）", "%s is not a readable xlsx file (its zip structure is damaged)", filepath.Base(path))
 	}
 	budget.limit = min(st.Size()*lim.expansion+xlsxSlack, lim.absolute)
-	x := &xlsxReader{file: f, size: st.Size(), lim: lim, budget: budget}
+	x = &xlsxReader{file: f, size: st.Size(), lim: lim, budget: budget}
 	parts := map[string]*zip.File{}
 	for _, zf := range zr.File {
 		name := strings.ToLower(strings.ReplaceAll(zf.Name, `\`, "/"))
@@ -697,9 +701,6 @@ func (x *xlsxReader) rowBody() ([]string, int, error) {
 			return nil, num, err
 		}
 	}
-	if len(x.text)+sharedBytes > x.lim.row {
-		return nil, num, rowTooLarge(num)
-	}
 	if !utf8.Valid(x.text) {
 		return nil, num, fatal(backstop.EINVALID, num, -1, "该行的内容不是UTF-8文本", "the row's text is not UTF-8")
 	}
@@ -759,6 +760,9 @@ func (x *xlsxReader) keep(row, col, kind int, inline bool, sharedBytes *int) err
 			return nil
 		}
 		*sharedBytes += len(s)
+		if len(x.text)+*sharedBytes > x.lim.row {
+			return rowTooLarge(row)
+		}
 		x.spans = append(x.spans, cellSpan{col: col, shared: i})
 		return nil
 	case inline || kind == cellInline:
@@ -771,6 +775,10 @@ func (x *xlsxReader) keep(row, col, kind int, inline bool, sharedBytes *int) err
 	}
 	if len(v) == 0 {
 		return nil
+	}
+	// Checked as the row grows: a row is held in memory.
+	if len(x.text)+len(v)+*sharedBytes > x.lim.row {
+		return rowTooLarge(row)
 	}
 	from := len(x.text)
 	x.text = append(x.text, v...)
