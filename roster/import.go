@@ -249,6 +249,7 @@ func (im *importer) produce(ctx context.Context, r sheet.Reader, out chan<- back
 				// an import of the rows before it would pass for the
 				// whole file.
 				for _, d := range be.Details {
+					d.Column = im.columnName(r.Header(), d.Column)
 					res.AddProblem(d)
 				}
 				return err
@@ -423,6 +424,22 @@ func (e *rowsRefused) Unwrap() error { return e.err }
 func RowsRefused(err error) bool {
 	var r *rowsRefused
 	return errors.As(err, &r)
+}
+
+// columnName names a column the sheet gave by its letter by the file's
+// header, as the other problems name columns.
+func (im *importer) columnName(header []string, letter string) string {
+	i := 0
+	for _, c := range []byte(letter) {
+		if c < 'A' || c > 'Z' {
+			return letter
+		}
+		i = i*26 + int(c-'A') + 1
+	}
+	if i == 0 || i > len(header) || header[i-1] == "" {
+		return letter
+	}
+	return header[i-1]
 }
 
 // maskedExport refuses a file whose ID numbers are masked, as a masked

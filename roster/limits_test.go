@@ -110,6 +110,18 @@ func TestImportGiantCellRefused(t *testing.T) {
 			t.Errorf("skip %v: result %+v", skip, res)
 		}
 	}
+	// A cell over the sheet's limit on a line within it: the problem
+	// names the column by its header.
+	content = storetest.ReplaceCell(t, storetest.TemplateRoster(t), 5, "姓名", `"`+strings.Repeat("张\n", 100_000)+`"`)
+	for _, skip := range []bool{false, true} {
+		res, err := roster.Import(storetest.Admin(), db, storetest.WriteFile(t, "r.csv", content), backstop.ImportOptions{SkipInvalid: skip})
+		if backstop.ErrorCode(err) != backstop.ETOOLARGE || !strings.Contains(backstop.ErrorMessage(err), "Row 5, column I: the cell is larger than 128 KiB") {
+			t.Fatalf("skip %v: err = %v", skip, err)
+		}
+		if len(res.Problems) != 1 || res.Problems[0].Row != 5 || res.Problems[0].Column != "姓名" || res.Written {
+			t.Errorf("skip %v: result %+v", skip, res)
+		}
+	}
 	if n := householdCount(t, db); n != 0 {
 		t.Errorf("%d households written", n)
 	}
