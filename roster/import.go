@@ -249,7 +249,7 @@ func (im *importer) produce(ctx context.Context, r sheet.Reader, out chan<- back
 				// an import of the rows before it would pass for the
 				// whole file.
 				for _, d := range be.Details {
-					d.Column = im.columnName(r.Header(), d.Column)
+					d.Column = columnName(r.Header(), d.Column)
 					res.AddProblem(d)
 				}
 				return err
@@ -428,7 +428,7 @@ func RowsRefused(err error) bool {
 
 // columnName names a column the sheet gave by its letter by the file's
 // header, as the other problems name columns.
-func (im *importer) columnName(header []string, letter string) string {
+func columnName(header []string, letter string) string {
 	i := 0
 	for _, c := range []byte(letter) {
 		if c < 'A' || c > 'Z' {
@@ -448,8 +448,8 @@ func (im *importer) columnName(header []string, letter string) string {
 func (im *importer) maskedExport(p *rowParser) error {
 	col := im.l.name(ColIDNumber)
 	e := backstop.Localized(backstop.EINVALID,
-		"这是脱敏导出的文件：证件号码含“*”（自第%d行起），不能导入。请用“显示完整信息”（需要查看个人信息的权限）重新导出，再导入该文件。",
-		"This file is a masked export: its ID numbers contain * (from row %d on) and cannot be imported. Export again with reveal (which needs the permission to see personal data) and import that file.",
+		"这是脱敏导出的文件：证件号码含“*”（自第%d行起），不能导入。请重新导出含完整证件号码和电话的名单（需要查看个人信息的权限；接口用reveal=1，命令行用--reveal），再导入该文件。",
+		"This file is a masked export: its ID numbers contain * (from row %d on) and cannot be imported. Export again with full ID numbers and phones (reveal=1 in the API, --reveal on the command line; it needs the permission to see personal data) and import that file.",
 		p.row)
 	pr := backstop.Problem{Row: p.row, Column: col, Reason: e.Message, ReasonZH: e.ZH}
 	im.res.AddProblem(pr)

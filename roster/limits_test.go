@@ -304,7 +304,7 @@ func TestMaskedExportReimportRefused(t *testing.T) {
 		for _, skip := range []bool{false, true} {
 			res, err := roster.Import(ctx, db, path, backstop.ImportOptions{SkipInvalid: skip})
 			if backstop.ErrorCode(err) != backstop.EINVALID || !strings.Contains(backstop.ErrorMessage(err), "This file is a masked export") ||
-				!strings.Contains(backstop.ErrorMessage(err), "Export again with reveal") || !strings.Contains(backstop.ErrorMessageZH(err), "这是脱敏导出的文件") {
+				!strings.Contains(backstop.ErrorMessage(err), "Export again with full ID numbers and phones") || !strings.Contains(backstop.ErrorMessageZH(err), "这是脱敏导出的文件") {
 				t.Fatalf("%s (skip %v): err = %v / %s", format, skip, err, backstop.ErrorMessageZH(err))
 			}
 			if len(res.Problems) != 1 || res.Problems[0].Row != 2 || res.Problems[0].Column != "证件号码" || res.Written || roster.RowsRefused(err) {

@@ -172,7 +172,7 @@ func (p *rowParser) phone(c Column) string {
 	ph, err := backstop.ValidatePhone(strings.TrimSuffix(v, ".0"))
 	if err != nil {
 		if strings.Contains(v, "*") {
-			p.fail(c, "电话号码已脱敏（含*），不能导入：请用“显示完整信息”导出后再导入", "the phone number is masked (has *) and cannot be imported: import an export made with reveal")
+			p.fail(c, "电话号码已脱敏（含*），不能导入：请导入含完整电话的名单", "the phone number is masked (has *) and cannot be imported: import a list with full phone numbers")
 		} else {
 			p.failErr(c, err)
 		}
