@@ -199,6 +199,7 @@ func TestProblemsMaskPersonalData(t *testing.T) {
 	c = storetest.ReplaceCell(t, c, 3, "人编号", "62072319610605405X")        // an ID in the wrong column
 	c = storetest.ReplaceCell(t, c, 4, "是否参加大病保险", "13893658104")          // a phone in a yes/no column
 	c = storetest.ReplaceCell(t, c, 4, "人数", "13893652013")                // a phone as the size
+	c = storetest.ReplaceCell(t, c, 4, "人联系电话", "138****8104")             // a masked phone
 	c = storetest.ReplaceCell(t, c, 5, "证件号码", "6.20722197509140E+17")     // Excel's E notation
 	c = storetest.ReplaceCell(t, c, 5, "数据日期", "620725195207032477")       // an ID in a date column
 	c = storetest.ReplaceCell(t, c, 5, "经度", "620722197804216434")         // an ID as a longitude
@@ -209,6 +210,13 @@ func TestProblemsMaskPersonalData(t *testing.T) {
 	res, err := roster.Import(storetest.Admin(), db, storetest.WriteFile(t, "r.csv", c), backstop.ImportOptions{})
 	if backstop.ErrorCode(err) != backstop.EINVALID || len(res.Problems) < 10 || !roster.RowsRefused(err) {
 		t.Fatalf("err = %v, %d problems: %+v", err, len(res.Problems), res.Problems)
+	}
+	masked := false
+	for _, p := range res.Problems {
+		masked = masked || p.Row == 4 && p.Column == "人联系电话" && strings.Contains(p.Reason, "is masked") && strings.Contains(p.ReasonZH, "已脱敏")
+	}
+	if !masked {
+		t.Errorf("no problem says the phone of row 4 is masked: %+v", res.Problems)
 	}
 	secrets := secretsOf(t, c, "62072319610605405X", "13893658104", "13893652013", "620725195207032477", "620722197804216434", "13893651812")
 	if len(secrets) < 30 {
