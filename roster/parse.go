@@ -91,8 +91,11 @@ func (p *rowParser) number(c Column) *float64 {
 	if v == "" {
 		return nil
 	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || len(v) > 64 {
+	f, err := 0.0, strconv.ErrRange // no amount or coordinate is longer
+	if len(v) <= 64 {
+		f, err = strconv.ParseFloat(v, 64)
+	}
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		p.fail(c, "应为数字，不是“%s”", "must be a number, not %q", shown(p.text(c)))
 		return nil
 	}
