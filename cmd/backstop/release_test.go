@@ -347,4 +347,9 @@ func TestKill9MidRelease(t *testing.T) {
 	if s := r.byStatus(); s["sms/sent"] != total || unique != total {
 		t.Fatalf("after the restart: database %v, gateway %d unique keys (%d requests), %d planned", s, unique, calls, total)
 	}
+	// Resent are at most the messages the killed process had leased and
+	// not yet recorded: its batches in flight, not the release again.
+	if resent := calls - unique; resent > 4*100 {
+		t.Errorf("%d messages were sent twice (the killed process held at most 4 batches of 100)", resent)
+	}
 }
