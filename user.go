@@ -111,10 +111,13 @@ func (u *User) InScope(code string) bool {
 // Require returns EFORBIDDEN unless the user has p.
 func (u *User) Require(p Permission) error {
 	if u == nil {
-		return Errorf(EUNAUTHORIZED, "Sign in first.")
+		return E(EUNAUTHORIZED, "unauthorized")
+	}
+	if u.Disabled {
+		return E(EFORBIDDEN, "forbidden.disabled")
 	}
 	if !u.Can(p) {
-		return Errorf(EFORBIDDEN, "Your role (%s) does not allow this (%s).", u.Role, p)
+		return E(EFORBIDDEN, "forbidden.role", RoleName(u.Role), PermissionName(p))
 	}
 	return nil
 }
@@ -137,7 +140,7 @@ func UserFromContext(ctx context.Context) *User {
 func RequireUser(ctx context.Context) (*User, error) {
 	u := UserFromContext(ctx)
 	if u == nil {
-		return nil, Errorf(EUNAUTHORIZED, "Sign in first.")
+		return nil, E(EUNAUTHORIZED, "unauthorized")
 	}
 	return u, nil
 }
