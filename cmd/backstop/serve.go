@@ -13,6 +13,7 @@ import (
 
 	"github.com/zhangye-backstop/backstop/demo"
 	"github.com/zhangye-backstop/backstop/egress"
+	"github.com/zhangye-backstop/backstop/httpx"
 	"github.com/zhangye-backstop/backstop/server"
 )
 
@@ -98,17 +99,11 @@ func init() {
 						return err
 					}
 					defer mln.Close()
-					msrv := &http.Server{Handler: app.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+					msrv := httpx.NewServer(app.MetricsHandler(), httpx.DefaultTimeouts)
 					go msrv.Serve(mln)
 					logger.Info("metrics serving", "url", "http://"+mln.Addr().String()+"/metrics")
 				}
-				srv := &http.Server{
-					Handler:           app.Handler(),
-					ReadHeaderTimeout: 10 * time.Second,
-					IdleTimeout:       2 * time.Minute,
-					MaxHeaderBytes:    1 << 20,
-					ErrorLog:          nil,
-				}
+				srv := httpx.NewServer(app.Handler(), httpx.DefaultTimeouts)
 				logger.Info("backstop serving", "url", "http://"+ln.Addr().String(), "version", version)
 				errc := make(chan error, 1)
 				go func() { errc <- srv.Serve(ln) }()
