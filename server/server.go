@@ -58,6 +58,9 @@ type Config struct {
 	// Outbound checks and guards the URLs users give (feeds, robots of
 	// contacts); nil allows no internal host.
 	Outbound *egress.Policy
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Real-IP name the client (sign-in limits, audit); nil trusts none.
+	TrustedProxies *httpx.TrustedProxies
 }
 
 // Server is an assembled backstop.
@@ -150,7 +153,7 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 	s.Registry = registry.New(db, logger, cfg.MaxImports)
 	s.Accounts = &accounts.Service{Store: db}
 	s.Policy = &policy.Service{Store: db}
-	s.Auth = &httpx.Auth{Users: db, Secure: cfg.SecureCookies, SessionTTL: cfg.SessionTTL, Logins: httpx.NewRateLimiter(0.2, 10)}
+	s.Auth = &httpx.Auth{Users: db, Secure: cfg.SecureCookies, SessionTTL: cfg.SessionTTL, Logins: httpx.NewLoginGuard()}
 	s.API = httpapi.New(httpapi.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, MaxUploadBytes: cfg.MaxUploadBytes,
 		RequestsPerSecond: cfg.RequestsPerSecond, Burst: int(4 * cfg.RequestsPerSecond), Version: cfg.Version, TempDir: tmp, Ping: db.Ping,
 		Registry: s.Registry, Accounts: s.Accounts, Policy: s.Policy, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
@@ -178,7 +181,7 @@ func (s *Server) root() http.Handler {
 	mux.Handle("GET /cap/", s.API)
 	mux.Handle("GET /metrics", s.metricsWithToken())
 	mux.Handle("/", s.UI)
-	return http.NewCrossOriginProtection().Handler(mux)
+	return s.cfg.TrustedProxies.Handler(http.NewCrossOriginProtection().Handler(mux))
 }
 
 // metricsWithToken serves /metrics on the main listener only to a caller
