@@ -211,7 +211,7 @@ func (a *Auth) Login(w http.ResponseWriter, r *http.Request, name, password stri
 	case err == nil:
 		attempt.Succeeded()
 	case backstop.ErrorCode(err) == backstop.EUNAUTHORIZED:
-		// A failed check: the attempt's tokens stay spent.
+		attempt.Failed()
 	default:
 		attempt.NotChecked()
 		if backstop.ErrorCode(err) == backstop.EUNAVAILABLE {

@@ -23,8 +23,12 @@ func guardAt(c *clock) *LoginGuard {
 // fail runs an attempt that the password check refuses; it reports
 // whether the guard let the attempt be checked.
 func fail(g *LoginGuard, addr, name string) bool {
-	_, _, err := g.Begin(addr, name)
-	return err == nil
+	a, _, err := g.Begin(addr, name)
+	if err != nil {
+		return false
+	}
+	a.Failed()
+	return true
 }
 
 func TestLoginGuardPerAddressAndName(t *testing.T) {
@@ -85,13 +89,55 @@ func TestLoginGuardSuccessCostsNothing(t *testing.T) {
 		}
 		a.Succeeded()
 	}
-	// A busy server did not check the password: nothing spent either.
-	for i := range 50 {
+	// A busy server did not check the password: the name's limits are
+	// not spent (five real failures still get checked after ten busy
+	// answers), but the address's are, so that one address cannot keep
+	// the server busy for everyone.
+	for i := range 10 {
 		a, _, err := g.Begin("203.0.113.10", "town")
 		if err != nil {
 			t.Fatalf("attempt %d after busy answers refused: %v", i+1, err)
 		}
 		a.NotChecked()
+	}
+	for i := range 5 {
+		if !fail(g, "203.0.113.10", "town") {
+			t.Fatalf("failure %d after busy answers refused", i+1)
+		}
+	}
+	if fail(g, "203.0.113.10", "town") {
+		t.Error("sixth failure checked")
+	}
+	for i := 0; ; i++ {
+		a, _, err := g.Begin("203.0.113.10", fmt.Sprintf("n%d", i))
+		if err != nil {
+			if i != 30-10-5 {
+				t.Errorf("address refused after %d more busy answers, want 15", i)
+			}
+			break
+		}
+		a.NotChecked()
+	}
+}
+
+func TestLoginGuardInflight(t *testing.T) {
+	g := NewLoginGuard()
+	a1, _, err1 := g.Begin("192.0.2.1", "a")
+	_, _, err2 := g.Begin("192.0.2.1", "b")
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if _, _, err := g.Begin("192.0.2.1", "c"); err == nil {
+		t.Error("a third sign-in of one address at once was let through")
+	}
+	if a, _, err := g.Begin("192.0.2.2", "c"); err != nil {
+		t.Error("another address waited for the first")
+	} else {
+		a.Failed()
+	}
+	a1.Succeeded()
+	if _, _, err := g.Begin("192.0.2.1", "c"); err != nil {
+		t.Errorf("after one ended: %v", err)
 	}
 }
 
