@@ -76,8 +76,15 @@ func TestUsersAPI(t *testing.T) {
 					t.Errorf("county admin %s %s: %d, want 404", c.method, c.path, resp.StatusCode)
 				}
 			}
-			if resp, _ := f.do(t, "GET", "/api/v1/users/me", minleTown, nil, ""); resp.StatusCode != 404 {
-				t.Errorf("no user me: %d", resp.StatusCode)
+			// Without users:manage another user is forbidden, whether it
+			// exists or not; oneself is readable.
+			for _, name := range []string{"linze-admin", "nobody"} {
+				if resp, _ := f.do(t, "GET", "/api/v1/users/"+name, minleTown, nil, ""); resp.StatusCode != 403 {
+					t.Errorf("township reads user %s: %d, want 403", name, resp.StatusCode)
+				}
+			}
+			if resp, body := f.do(t, "GET", "/api/v1/users/minle-town", minleTown, nil, ""); resp.StatusCode != 200 || decode[backstop.User](t, body).Region != "620722107000" {
+				t.Errorf("township reads itself: %d %s", resp.StatusCode, body)
 			}
 			// Out-of-scope user untouched; the minle user still works.
 			if resp, _ := f.do(t, "GET", "/api/v1/me", minleTown, nil, ""); resp.StatusCode != 200 {

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/accounts"
 	"github.com/zhangye-backstop/backstop/alerting"
@@ -106,6 +108,11 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 	}
 	logger := cfg.Logger
 	s := &Server{DB: db, cfg: cfg, Metrics: httpx.NewMetrics()}
+	s.Metrics.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "backstop_password_hashes_running", Help: "argon2id computations running now (at most one per core)."},
+			func() float64 { return float64(sqlstore.PasswordHashes().Running) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "backstop_password_hashes_refused_total", Help: "Password checks answered busy because every slot was taken."},
+			func() float64 { return float64(sqlstore.PasswordHashes().Refused) }))
 	// Policy is data: a required key without any version stops the
 	// server, rather than a decision falling back to a constant.
 	all, err := db.FindPolicies(ctx, "")

@@ -202,7 +202,8 @@ func errUserNotFound(name string) error {
 	return backstop.Localized(backstop.ENOTFOUND, "没有用户“%s”，或该用户不在您的管辖范围内", "User %s not found in your scope.", name)
 }
 
-// FindUser returns a user by name: oneself, or one the actor manages.
+// FindUser returns a user by name: oneself, or one the actor manages
+// (another is not found); without users:manage, only oneself.
 func (db *DB) FindUser(ctx context.Context, name string) (*backstop.User, error) {
 	actor, err := backstop.RequireUser(ctx)
 	if err != nil {
@@ -210,6 +211,9 @@ func (db *DB) FindUser(ctx context.Context, name string) (*backstop.User, error)
 	}
 	if actor.Name == name {
 		return db.userByName(ctx, db.read, name)
+	}
+	if !actor.Can(backstop.PermManageUsers) {
+		return nil, backstop.Localized(backstop.EFORBIDDEN, "只能查看自己的账号", "You may see only your own account.")
 	}
 	return db.managedUser(ctx, db.read, actor, name)
 }

@@ -223,7 +223,7 @@ func testScopedAdmins(t *testing.T, db *sqlstore.DB) {
 	_, _, err = db.FindUsers(signedIn(t, db, "city-officer"), backstop.UserFilter{})
 	wantCode(t, "a city officer lists users", err, backstop.EFORBIDDEN)
 	_, err = db.FindUser(signedIn(t, db, "city-officer"), "xizhai")
-	wantCode(t, "a city officer reads a user", err, backstop.ENOTFOUND)
+	wantCode(t, "a city officer reads a user", err, backstop.EFORBIDDEN)
 }
 
 func secretHash(secret string) string {

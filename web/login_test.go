@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -31,7 +32,7 @@ func loginServer(t *testing.T, trusted string) (*sqlstore.DB, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, srv := servertest.New(t, db, server.Config{TrustedProxies: proxies})
+	_, srv := servertest.New(t, db, server.Config{TrustedProxies: proxies, MetricsToken: "metrics-secret"})
 	return db, srv.URL
 }
 
@@ -135,6 +136,17 @@ func TestLoginFlood(t *testing.T) {
 		}
 		if a.status == 503 && (a.retryAfter == "" || !strings.Contains(a.body, "服务器正忙")) {
 			t.Errorf("busy answer without Retry-After or Chinese text: %q", a.retryAfter)
+		}
+	}
+	req, _ := http.NewRequest("GET", base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer metrics-secret")
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Error(err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !regexp.MustCompile(`(?m)^backstop_password_hashes_refused_total [1-9]`).Match(b) || !strings.Contains(string(b), "backstop_password_hashes_running 0") {
+			t.Errorf("metrics lack the password gate:\n%s", b)
 		}
 	}
 	rows := failedRows(t, db)

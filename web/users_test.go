@@ -211,7 +211,7 @@ func TestUsersPages(t *testing.T) {
 	if status, _ := get(t, cadre, s.srv.URL+"/users"); status != 403 {
 		t.Errorf("cadre lists users: %d", status)
 	}
-	if status, _ := get(t, cadre, s.srv.URL+"/users/xizhai"); status != 404 {
+	if status, _ := get(t, cadre, s.srv.URL+"/users/xizhai"); status != 403 {
 		t.Errorf("cadre opens another user's page: %d", status)
 	}
 	status, body = get(t, cadre, s.srv.URL+"/users/cadre")
