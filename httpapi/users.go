@@ -256,9 +256,13 @@ func (s *Server) metaRoutes() []*route {
 
 // userRoutes are the routes of this file. Users and tokens: an admin
 // manages the users inside its scope (others are not found); everyone may
-// read itself and list, make and revoke its own tokens and change its own
-// password, so those routes need no permission for oneself (access perm
-// is what acting on someone else needs).
+// read itself, list, make and revoke its own tokens and change its own
+// password, so those routes declare no permission: every signed-in user
+// may call them for itself, and for another user they need users:manage
+// (else 403) and the user inside the caller's scope (else 404). A user
+// outside the scope is not found whatever the method (scopeRead), so that
+// no answer tells which names exist elsewhere; a region named in the body
+// outside the scope is forbidden (403).
 func (s *Server) userRoutes() []*route {
 	nameParam := param{name: "name", in: "path", typ: "string", required: true, desc: "user name"}
 	return []*route{
@@ -273,22 +277,22 @@ func (s *Server) userRoutes() []*route {
 			access: access{perm: backstop.PermManageUsers, scope: scopeWrite}},
 		{method: "GET", path: "/api/v1/users/{name}", summary: "A user: oneself, or one in the admin's scope", tag: "users",
 			params: []param{nameParam}, response: "User", handle: s.getUser,
-			access: access{perm: backstop.PermManageUsers, scope: scopeRead}},
+			access: access{scope: scopeRead}},
 		{method: "PUT", path: "/api/v1/users/{name}", summary: "Change a user's display name, role, region or disabled flag (admins, in scope; fields left out stay)", tag: "users",
 			params: []param{nameParam}, body: "UserUpdate", response: "User", handle: s.updateUser,
-			access: access{perm: backstop.PermManageUsers, scope: scopeWrite}},
+			access: access{perm: backstop.PermManageUsers, scope: scopeRead}},
 		{method: "PUT", path: "/api/v1/users/{name}/password", summary: "Change one's own password (with the current one) or reset a user's (admins, in scope); sessions end and tokens are revoked", tag: "users",
 			params: []param{nameParam}, body: "PasswordChange", status: http.StatusNoContent, handle: s.setPassword,
-			access: access{perm: backstop.PermManageUsers, scope: scopeWrite}},
+			access: access{scope: scopeRead}},
 		{method: "POST", path: "/api/v1/users/{name}/tokens", summary: "Create an API token; the secret is shown once", tag: "users",
 			params: []param{nameParam}, body: "NewToken", response: "TokenSecret", status: http.StatusCreated, handle: s.createToken,
-			access: access{perm: backstop.PermManageUsers, scope: scopeWrite}},
+			access: access{scope: scopeRead}},
 		{method: "GET", path: "/api/v1/users/{name}/tokens", summary: "A user's API tokens, newest first (never their secrets)", tag: "users",
 			params: append([]param{nameParam}, pageParams...), response: "TokenList", handle: s.listTokens,
-			access: access{perm: backstop.PermManageUsers, scope: scopeRead}},
+			access: access{scope: scopeRead}},
 		{method: "DELETE", path: "/api/v1/users/{name}/tokens/{id}", summary: "Revoke one API token", tag: "users",
 			params: []param{nameParam, {name: "id", in: "path", typ: "integer", required: true, desc: "token id"}}, status: http.StatusNoContent, handle: s.revokeToken,
-			access: access{perm: backstop.PermManageUsers, scope: scopeWrite}},
+			access: access{scope: scopeRead}},
 		{method: "GET", path: "/api/v1/audit", summary: "The audit trail (auditors, admins)", tag: "audit",
 			params: append([]param{
 				{name: "actor", in: "query", typ: "string", desc: "user name"},
