@@ -232,9 +232,16 @@ func (db *DB) managedUser(ctx context.Context, q execer, actor *backstop.User, n
 	if !actor.Can(backstop.PermManageUsers) {
 		return nil, errUserNotFound(name)
 	}
-	u, err := db.userByName(ctx, q, name)
-	if err != nil {
-		return nil, err
+	query, args := `SELECT `+userColumns+` FROM users WHERE name = ?`, []any{name}
+	if actor.Region != backstop.NationalScope {
+		lo, hi := backstop.CodeRange(actor.Region)
+		query, args = query+` AND region_code BETWEEN ? AND ?`, append(args, lo, hi)
+	}
+	u, err := scanUser(q.QueryRowContext(ctx, db.q(query), args...))
+	if err == sql.ErrNoRows {
+		return nil, errUserNotFound(name)
+	} else if err != nil {
+		return nil, db.translate(err)
 	}
 	if !actor.Manages(u.Role, u.Region) {
 		return nil, errUserNotFound(name)
