@@ -115,7 +115,7 @@ func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, status int
 	if name := q.Get("created"); name != "" {
 		notice = h.cats[lang].translate("users.created", name)
 	}
-	data := map[string]any{"Users": rows, "Total": total, "Page": p, "Pages": max((total+size-1)/size, 1), "Offset": f.Offset, "Filter": f,
+	data := map[string]any{"Users": rows, "Total": total, "Page": p, "Pages": max((total+size-1)/size, 1), "Offset": f.Offset, "Filter": f, "Size": size,
 		"Roles": grantable(me), "AllRoles": rolesLowestFirst, "Regions": regions, "RegionsListed": listed, "Form": form,
 		"RegionSelected": form.Get("region")}
 	h.render(w, r, status, "users.html", &page{Title: h.cats[lang].translate("menu.users"), Menu: "users", Error: errMsg, Notice: notice, Data: data})

@@ -80,6 +80,9 @@ func TestUsersPages(t *testing.T) {
 	if i, j := strings.Index(body, `value="village"`), strings.Index(body, `value="admin"`); i < 0 || j < i {
 		t.Error("roles not listed lowest first")
 	}
+	if _, body := get(t, admin, s.srv.URL+"/users?size=50"); !strings.Contains(body, `<option value="50" selected>`) {
+		t.Error("page size 50 not kept")
+	}
 	status, body = get(t, admin, s.srv.URL+"/users?q=xizhai")
 	if status != 200 || !strings.Contains(body, `data-user="xizhai"`) || strings.Contains(body, `data-user="cadre"`) || !strings.Contains(body, "共 1 条") {
 		t.Errorf("search by name: %d", status)
