@@ -60,7 +60,7 @@ func checkDate(v string) error {
 // education …) are stored as given.
 var (
 	MonitorTypes      = []string{MonitorUnstable, MonitorMarginal, MonitorSuddenHardship}
-	AssistanceValues  = []string{AssistanceDibao, AssistanceTekunDispersed, AssistanceTekunConcentrated}
+	AssistanceValues  = []string{string(SocialDibao), string(SocialTekunDispersed), string(SocialTekunConcentrated)}
 	HousingGrades     = []string{"A", "B", "C", "D"}
 	HousingStructures = []string{"钢混", "砖混", "砖木", "土木", "其他"}
 	Livelihoods       = []string{"种植业", "养殖业", "设施农业", "务工", "个体经营", "其他"}
@@ -97,7 +97,8 @@ func ValidateMonitorType(v string) error {
 }
 
 // ValidateAssistance accepts 低保, 分散供养特困, 集中供养特困 or "".
-func ValidateAssistance(v string) error {
+func ValidateAssistance(a SocialAssistance) error {
+	v := string(a)
 	if v == "" || oneOf(v, AssistanceValues) {
 		return nil
 	}
@@ -160,7 +161,7 @@ func (h *Household) Validate() error {
 		add("village_code", Errorf(EINVALID, "village code must be a 12-digit village code"))
 	}
 	add("monitor_type", ValidateMonitorType(h.MonitorType))
-	add("assistance", ValidateAssistance(h.Assistance))
+	add("assistance", ValidateAssistance(h.SocialAssistance))
 	if g, err := NormalizeHousingGrade(h.HousingGrade); err != nil {
 		add("housing_grade", err)
 	} else {

@@ -157,7 +157,7 @@ func Row(seq int, h *backstop.Household, m *backstop.Member) []any {
 	row[ColRelocation] = yesNo(h.RelocationHighRise)
 	row[ColLivelihood] = h.Livelihood
 	row[ColWaterSource] = h.WaterSource
-	row[ColAssistance] = h.Assistance
+	row[ColAssistance] = string(h.SocialAssistance)
 	row[ColHelper] = h.HelperName
 	row[ColHelperPhone] = h.HelperPhone
 	return row

@@ -218,7 +218,7 @@ func (p *rowParser) household(number string) *backstop.Household {
 		RelocationHighRise: p.yesNo(ColRelocation),
 		Livelihood:         p.field(ColLivelihood),
 		WaterSource:        p.field(ColWaterSource),
-		Assistance:         p.text(ColAssistance),
+		SocialAssistance:   backstop.SocialAssistance(p.text(ColAssistance)),
 		HelperName:         p.field(ColHelper),
 		HelperPhone:        p.phone(ColHelperPhone),
 		DataDate:           p.date(ColDataDate),
@@ -234,7 +234,7 @@ func (p *rowParser) household(number string) *backstop.Household {
 	if err := backstop.ValidateMonitorType(h.MonitorType); err != nil {
 		p.failErr(ColMonitorType, err)
 	}
-	if err := backstop.ValidateAssistance(h.Assistance); err != nil {
+	if err := backstop.ValidateAssistance(h.SocialAssistance); err != nil {
 		p.failErr(ColAssistance, err)
 	}
 	if g, err := backstop.NormalizeHousingGrade(p.text(ColHousingGrade)); err != nil {

@@ -45,7 +45,7 @@ func scanHousehold(sc interface{ Scan(...any) error }) (*backstop.Household, err
 	var groups int64
 	err := sc.Scan(&h.ID, &h.Number, &h.VillageCode, &h.NaturalVillage, &h.HeadName, &h.Size, &h.People, &h.Type, &h.MonitorType,
 		&riskCleared, &h.RiskIdentifiedOn, &h.RiskClearedOn, &income, &dangerous, &safeWater, &h.Phone,
-		&h.HousingStructure, &h.HousingGrade, &relocation, &h.Livelihood, &h.WaterSource, &h.Assistance, &h.HelperName,
+		&h.HousingStructure, &h.HousingGrade, &relocation, &h.Livelihood, &h.WaterSource, &h.SocialAssistance, &h.HelperName,
 		&h.HelperPhone, &lon, &lat, &h.DataDate, &groups, &h.YoungestBirth, &h.Version, &h.UpdatedAt,
 		&h.VillageName, &h.TownshipName, &h.CountyName)
 	if err != nil {

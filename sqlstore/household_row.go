@@ -46,7 +46,7 @@ func householdValues(h *backstop.Household, groups backstop.Group, rev int64, no
 	return []any{
 		h.Number, h.VillageCode, h.NaturalVillage, h.HeadName, int64(h.Size), int64(h.People), h.YoungestBirth, h.Type, h.MonitorType, nullBool(h.RiskCleared),
 		h.RiskIdentifiedOn, h.RiskClearedOn, nullFloat(h.IncomePerCapita), nullBool(h.DangerousHouse), nullBool(h.SafeWater), h.Phone,
-		h.HousingStructure, h.HousingGrade, nullBool(h.RelocationHighRise), h.Livelihood, h.WaterSource, h.Assistance,
+		h.HousingStructure, h.HousingGrade, nullBool(h.RelocationHighRise), h.Livelihood, h.WaterSource, string(h.SocialAssistance),
 		h.HelperName, h.HelperPhone, lon, lat, h.DataDate, int64(groups), householdHash(h, groups&^backstop.GroupDisability), rev, now, now,
 	}
 }
@@ -218,7 +218,7 @@ func (h *hasher) sum() int64 { return int64(h.h) }
 func householdHash(h *backstop.Household, groups backstop.Group) int64 {
 	x := newHasher()
 	for _, s := range [...]string{h.Number, h.VillageCode, h.NaturalVillage, h.Type, h.MonitorType, h.RiskIdentifiedOn, h.RiskClearedOn,
-		h.Phone, h.HousingStructure, h.HousingGrade, h.Livelihood, h.WaterSource, h.Assistance, h.HelperName, h.HelperPhone, h.DataDate} {
+		h.Phone, h.HousingStructure, h.HousingGrade, h.Livelihood, h.WaterSource, string(h.SocialAssistance), h.HelperName, h.HelperPhone, h.DataDate} {
 		x.s(s)
 	}
 	x.i(int64(h.Size))

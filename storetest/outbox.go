@@ -32,7 +32,7 @@ func newReleaseFixture(t *testing.T, db *sqlstore.DB, now time.Time) *releaseFix
 	ctx := Admin()
 	f := &releaseFixture{}
 	f.warning = &backstop.Warning{Sender: "test", Identifier: "w1", Sent: now, Status: "Actual", MsgType: "Alert", Scope: "Public", Source: "json", Hazard: "rainstorm",
-		Level: backstop.LevelRed, Event: "暴雨", Areas: []backstop.WarningArea{{Desc: "张掖市", Regions: []string{"620700000000"}}}}
+		Level: backstop.WarningRed, Event: "暴雨", Areas: []backstop.WarningArea{{Desc: "张掖市", Regions: []string{"620700000000"}}}}
 	if err := db.CreateWarning(ctx, f.warning, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func newReleaseFixture(t *testing.T, db *sqlstore.DB, now time.Time) *releaseFix
 func testWarningsStore(t *testing.T, db *sqlstore.DB) {
 	ctx := Admin()
 	now := time.Now().UTC().Truncate(time.Second)
-	w := &backstop.Warning{Sender: "s", Identifier: "a", Sent: now, Status: "Actual", MsgType: "Alert", Scope: "Public", Source: "cap", Hazard: "gale", Level: backstop.LevelBlue, Event: "大风",
+	w := &backstop.Warning{Sender: "s", Identifier: "a", Sent: now, Status: "Actual", MsgType: "Alert", Scope: "Public", Source: "cap", Hazard: "gale", Level: backstop.WarningBlue, Event: "大风",
 		Areas: []backstop.WarningArea{{Desc: "x", Regions: []string{"620702000000"}}}}
 	if err := db.CreateWarning(ctx, w, nil); err != nil {
 		t.Fatal(err)
@@ -92,7 +92,7 @@ func testWarningsStore(t *testing.T, db *sqlstore.DB) {
 		t.Fatalf("duplicate warning: %v (id %d, want %d)", err, dup.ID, w.ID)
 	}
 	up := &backstop.Warning{Sender: "s", Identifier: "b", Sent: now.Add(time.Minute), Status: "Actual", MsgType: "Update", Scope: "Public", Source: "cap", Hazard: "gale",
-		Level: backstop.LevelYellow, Event: "大风", Areas: w.Areas}
+		Level: backstop.WarningYellow, Event: "大风", Areas: w.Areas}
 	if err := db.CreateWarning(ctx, up, []backstop.WarningRef{{Sender: "s", Identifier: "a"}}); err != nil {
 		t.Fatal(err)
 	}
