@@ -573,7 +573,7 @@ func testUsers(t *testing.T, db *sqlstore.DB) {
 	if _, _, err := db.CreateToken(uctx, "admin", "steal", 0); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
 		t.Errorf("token for someone else: %v", err)
 	}
-	if _, err := db.FindUsers(uctx); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
+	if _, _, err := db.FindUsers(uctx, backstop.UserFilter{}); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
 		t.Errorf("township lists users: %v", err)
 	}
 	u.Disabled = true

@@ -32,9 +32,14 @@ func init() {
 			metricsToken := fs.String("metrics-token", envOr("BACKSTOP_METRICS_TOKEN", ""), "bearer token that may read /metrics on the main listener (env BACKSTOP_METRICS_TOKEN); without it /metrics is not served there")
 			metricsAddr := fs.String("metrics-addr", envOr("BACKSTOP_METRICS_ADDR", ""), "serve /metrics without a token on this separate address, e.g. 127.0.0.1:9090 (env BACKSTOP_METRICS_ADDR)")
 			outboundAllow := fs.String("outbound-allow", envOr("BACKSTOP_OUTBOUND_ALLOW", ""), "hosts or host:port, comma-separated, that feeds and 企业微信 robot URLs of contacts may reach although internal (loopback, private, link-local); http only to these (env BACKSTOP_OUTBOUND_ALLOW)")
+			trusted := fs.String("trusted-proxies", envOr("BACKSTOP_TRUSTED_PROXIES", ""), "reverse proxies, comma-separated CIDRs or addresses (e.g. 127.0.0.1,10.0.0.0/8), whose X-Forwarded-For / X-Real-IP name the client address for sign-in limits and the audit trail; from any other peer those headers are ignored (env BACKSTOP_TRUSTED_PROXIES)")
 			rel := releaseFlags(fs)
 			return func(ctx context.Context, env *environment, args []string) error {
 				outbound, err := egress.ParseAllow(*outboundAllow)
+				if err != nil {
+					return err
+				}
+				proxies, err := httpx.ParseTrustedProxies(*trusted)
 				if err != nil {
 					return err
 				}
@@ -70,13 +75,16 @@ func init() {
 				if *outboundAllow != "" {
 					logger.Info("outbound allow-list", "hosts", outbound.String())
 				}
+				if *trusted != "" {
+					logger.Info("trusted reverse proxies", "networks", proxies.String())
+				}
 				disp, err := rel.service(logger, "http://"+ln.Addr().String(), outbound)
 				if err != nil {
 					return err
 				}
 				app, err := server.New(ctx, db, server.Config{Logger: logger, Version: version, DataDir: env.dataDir, MaxUploadBytes: *maxUpload << 20,
 					RequestsPerSecond: *rate, SessionTTL: *sessionTTL, SecureCookies: *secure, CAPSender: *capSender, CAPRegion: *capRegion,
-					Dispatch: disp, ReceiptSecret: *rel.receiptSecret, MetricsToken: *metricsToken, Outbound: outbound})
+					Dispatch: disp, ReceiptSecret: *rel.receiptSecret, MetricsToken: *metricsToken, Outbound: outbound, TrustedProxies: proxies})
 				if err != nil {
 					return err
 				}
