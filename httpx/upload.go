@@ -130,10 +130,9 @@ func (d *Download) Started() bool { return d.started }
 // ahead, so a client must send uploadStep bytes per uploadWindow (about
 // 1 KiB/s) or be cut off. A large roster on a slow line passes; a
 // trickle does not hold the connection.
-const (
-	uploadStep   = 32 << 10
-	uploadWindow = 30 * time.Second
-)
+const uploadStep = 32 << 10
+
+var uploadWindow = 30 * time.Second // a variable for tests
 
 type steadyReader struct {
 	r    io.Reader
