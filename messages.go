@@ -77,6 +77,7 @@ func localArgs(args []any) []any {
 var roleNames = map[Role]Named{
 	RoleAdmin: {"系统管理员", "admin"}, RoleCity: {"市级", "city"}, RoleCounty: {"县级", "county"}, RoleTownship: {"乡镇", "township"},
 	RoleVillage: {"村级", "village"}, RoleDepartment: {"部门", "department"}, RoleAuditor: {"审计", "auditor"},
+	RoleInfoOfficer: {"灾害信息员", "disaster information officer"},
 }
 
 var permissionNames = map[Permission]Named{
@@ -98,6 +99,18 @@ var permissionNames = map[Permission]Named{
 	PermManageChannel:     {"管理发布渠道", "manage channels"},
 	PermManagePolicy:      {"修改政策参数和节假日安排", "change policy parameters and the calendar"},
 	PermResolveQuarantine: {"处理被拒收的预警", "accept or dismiss refused alerts"},
+	PermReadPrepared:      {"查看预案与协同信息", "read plans, officers, projects, assets, insurance and publicity"},
+	PermWritePlans:        {"编制预案", "draft contingency plans"},
+	PermApprovePlans:      {"审批预案", "approve contingency plans"},
+	PermManageOfficers:    {"管理灾害信息员和培训", "manage disaster information officers and their training"},
+	PermManageOrgs:        {"管理部门和成员", "manage departments and their members"},
+	PermSubscribe:         {"管理信息共享订阅", "manage information-sharing subscriptions"},
+	PermPush:              {"推送部门灾情信息", "push department disaster information"},
+	PermWriteProjects:     {"申报和审核项目", "propose and review projects"},
+	PermManageAssets:      {"管理扶贫项目资产", "manage project assets"},
+	PermApproveAssets:     {"审批资产处置", "approve what becomes of damaged assets"},
+	PermManageInsurance:   {"管理保险信息", "manage insurance"},
+	PermManagePublicity:   {"管理宣传教育活动", "manage publicity events"},
 }
 
 // RoleName is a role's name in both languages.

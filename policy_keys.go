@@ -242,3 +242,59 @@ func MissingPolicies(have []*Policy) []string {
 	}
 	return out
 }
+
+// Policy keys of preparedness (issue 13).
+const (
+	// PolicyPlanSchedule: when a county's plan for a year is due (month
+	// and day of that year) and when reminders start (month and day of the
+	// year before) and how often they repeat.
+	PolicyPlanSchedule = "plan.schedule"
+	// PolicyPlanChecklist: what a plan must contain.
+	PolicyPlanChecklist = "plan.checklist"
+	// PolicyOfficerTraining: months after an officer's last training that
+	// the next is due.
+	PolicyOfficerTraining = "officer.training_every_months"
+	// PolicyProjectTypes and PolicyFundSources: the project library's
+	// types and fund sources.
+	PolicyProjectTypes = "project.types"
+	PolicyFundSources  = "project.fund_sources"
+	// PolicyProjectSteps and PolicyProjectFastSteps: the procedures after
+	// a village's proposal, normal and fast track, with their clocks.
+	PolicyProjectSteps     = "project.steps"
+	PolicyProjectFastSteps = "project.fast_steps"
+	// PolicyWebhookAttempts and PolicyWebhookBackoff: how often a webhook
+	// delivery is tried, and the longest wait between tries.
+	PolicyWebhookAttempts = "sharing.webhook_attempts"
+	PolicyWebhookBackoff  = "sharing.webhook_backoff_max_minutes"
+	// PolicyPublicityThemes: the fixed days of publicity (code, zh, month,
+	// day) the yearly calendar proposes to each county.
+	PolicyPublicityThemes = "publicity.themes"
+)
+
+func init() {
+	for _, k := range []PolicyKey{
+		{Key: PolicyPlanSchedule, Type: PolicyTable, Unit: "month/day", Required: true, Min: 1, Max: 31,
+			Rows: []string{"due_month", "due_day", "remind_month", "remind_day", "remind_every_days"},
+			ZH:   "防范因灾返贫预案的报送截止日（当年月、日）与提醒起始日（上年月、日）及提醒间隔天数", EN: "when a county's plan for a year is due (month, day of the year), when reminders start (month, day of the year before) and how often they repeat"},
+		{Key: PolicyPlanChecklist, Type: PolicyChecklist, Unit: "items", Required: true,
+			ZH: "防范因灾返贫预案应包含的内容", EN: "what a county's contingency plan must contain"},
+		{Key: PolicyOfficerTraining, Type: PolicyNumber, Unit: "months", Required: true, Min: 1, Max: 60,
+			ZH: "灾害信息员两次培训的最长间隔（月）", EN: "months after an officer's last training that the next is due"},
+		{Key: PolicyProjectTypes, Type: PolicyList, Unit: "items", Required: true,
+			ZH: "项目库项目类型", EN: "types of projects in the library"},
+		{Key: PolicyFundSources, Type: PolicyList, Unit: "items", Required: true,
+			ZH: "项目资金来源", EN: "sources of project funds"},
+		{Key: PolicyProjectSteps, Type: PolicySteps, Unit: "steps", Required: true,
+			ZH: "项目入库程序（村申报之后）", EN: "the project procedure after a village's proposal"},
+		{Key: PolicyProjectFastSteps, Type: PolicySteps, Unit: "steps", Required: true,
+			ZH: "应对灾情新增项目快速入库程序", EN: "the fast procedure of disaster-response projects"},
+		{Key: PolicyWebhookAttempts, Type: PolicyNumber, Unit: "attempts", Required: true, Min: 1, Max: 50,
+			ZH: "信息共享推送（webhook）最多尝试次数", EN: "how often a webhook delivery is tried before it fails"},
+		{Key: PolicyWebhookBackoff, Type: PolicyNumber, Unit: "minutes", Required: true, Min: 1, Max: 24 * 60,
+			ZH: "信息共享推送重试的最长间隔（分钟）", EN: "the longest wait between tries of a webhook delivery"},
+		{Key: PolicyPublicityThemes, Type: PolicyList, Unit: "items", Required: true,
+			ZH: "防灾减灾宣传教育固定节点（每年向各县区提出）", EN: "the fixed days of publicity proposed to each county every year"},
+	} {
+		RegisterPolicyKey(k)
+	}
+}

@@ -17,10 +17,14 @@ const (
 	RoleVillage    Role = "village"    // village cadres and helpers
 	RoleDepartment Role = "department" // meteorology, water, emergency …: warnings, no personal data
 	RoleAuditor    Role = "auditor"    // reads the audit trail and the registry, writes nothing
+	// RoleInfoOfficer is a disaster information officer (灾害信息员) of a
+	// village or township: reports losses from the area of the account's
+	// region and reads it, changes nothing else.
+	RoleInfoOfficer Role = "info_officer"
 )
 
 // Roles lists every role.
-var Roles = []Role{RoleAdmin, RoleCity, RoleCounty, RoleTownship, RoleVillage, RoleDepartment, RoleAuditor}
+var Roles = []Role{RoleAdmin, RoleCity, RoleCounty, RoleTownship, RoleVillage, RoleDepartment, RoleAuditor, RoleInfoOfficer}
 
 // ParseRole checks a role name.
 func ParseRole(s string) (Role, error) {
@@ -29,8 +33,8 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	return "", Localized(EINVALID, "没有“%s”这个角色（可选：admin 系统管理员、city 市级、county 县级、township 乡镇、village 村级、department 部门、auditor 审计）",
-		"unknown role %q (known: admin, city, county, township, village, department, auditor)", s)
+	return "", Localized(EINVALID, "没有“%s”这个角色（可选：admin 系统管理员、city 市级、county 县级、township 乡镇、village 村级、department 部门、auditor 审计、info_officer 灾害信息员）",
+		"unknown role %q (known: admin, city, county, township, village, department, auditor, info_officer)", s)
 }
 
 // Permission is one thing a role may do.
@@ -59,20 +63,46 @@ const (
 	// PermManageFeeds is held by department users too, and accepting puts
 	// an alert the checks refused before every duty officer.
 	PermResolveQuarantine Permission = "quarantine:resolve"
+	// Preparedness (issue 13): reading plans, officers, projects, assets,
+	// insurance and publicity; writing plans (counties) and approving them
+	// (the city); the officer roster and training; organisations and
+	// their members (admins and the city), subscriptions (departments for
+	// their organisation), inbound pushes (departments); projects (each
+	// step's role decides who does it); assets and the approval of what
+	// becomes of a damaged one; insurance; publicity.
+	PermReadPrepared    Permission = "prepare:read"
+	PermWritePlans      Permission = "plans:write"
+	PermApprovePlans    Permission = "plans:approve"
+	PermManageOfficers  Permission = "officers:manage"
+	PermManageOrgs      Permission = "organisations:manage"
+	PermSubscribe       Permission = "sharing:subscribe"
+	PermPush            Permission = "sharing:push"
+	PermWriteProjects   Permission = "projects:write"
+	PermManageAssets    Permission = "assets:manage"
+	PermApproveAssets   Permission = "assets:approve"
+	PermManageInsurance Permission = "insurance:manage"
+	PermManagePublicity Permission = "publicity:manage"
 )
 
 var rolePermissions = map[Role][]Permission{
 	RoleAdmin: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermManageUsers, PermManageRegions, PermReadAudit,
 		PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove, PermManageFeeds, PermRelease, PermConfirm, PermManageReach, PermManageChannel, PermManagePolicy,
-		PermResolveQuarantine},
+		PermResolveQuarantine,
+		PermReadPrepared, PermWritePlans, PermApprovePlans, PermManageOfficers, PermManageOrgs, PermSubscribe, PermWriteProjects, PermManageAssets, PermApproveAssets,
+		PermManageInsurance, PermManagePublicity},
 	RoleCity: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,
-		PermRelease, PermConfirm, PermManageReach},
+		PermRelease, PermConfirm, PermManageReach,
+		PermReadPrepared, PermWritePlans, PermApprovePlans, PermManageOfficers, PermManageOrgs, PermSubscribe, PermWriteProjects, PermManageAssets, PermApproveAssets,
+		PermManageInsurance, PermManagePublicity},
 	RoleCounty: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,
-		PermRelease, PermConfirm, PermManageReach},
-	RoleTownship:   {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermConfirm},
-	RoleVillage:    {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermReadWarnings, PermConfirm},
-	RoleDepartment: {PermReadRegistry, PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds},
-	RoleAuditor:    {PermReadRegistry, PermReadAudit, PermReadWarnings},
+		PermRelease, PermConfirm, PermManageReach,
+		PermReadPrepared, PermWritePlans, PermManageOfficers, PermWriteProjects, PermManageAssets, PermApproveAssets, PermManageInsurance, PermManagePublicity},
+	RoleTownship: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermConfirm,
+		PermReadPrepared, PermManageOfficers, PermWriteProjects, PermManageAssets, PermManageInsurance, PermManagePublicity},
+	RoleVillage:     {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermReadWarnings, PermConfirm, PermReadPrepared, PermWriteProjects},
+	RoleDepartment:  {PermReadRegistry, PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds, PermSubscribe, PermPush},
+	RoleAuditor:     {PermReadRegistry, PermReadAudit, PermReadWarnings, PermReadPrepared},
+	RoleInfoOfficer: {PermReadRegistry, PermReadWarnings},
 }
 
 // User is a person (or a system process) acting in backstop.
@@ -255,7 +285,7 @@ type UserService interface {
 // every non-admin role is tied to the level of its region, the line is
 // also the order of regions: a scoped admin's region limits what it
 // grants more than its role does.
-var roleRank = map[Role]int{RoleAdmin: 5, RoleCity: 4, RoleCounty: 3, RoleTownship: 2, RoleVillage: 1}
+var roleRank = map[Role]int{RoleAdmin: 5, RoleCity: 4, RoleCounty: 3, RoleTownship: 2, RoleVillage: 1, RoleInfoOfficer: 1}
 
 // AtMost reports whether r is no higher than other: every role is at
 // most admin; on the line, by rank; beside it, only itself.
@@ -280,7 +310,7 @@ func (u *User) Manages(role Role, region string) bool {
 
 // roleNamesZH are the roles as the UI names them, for messages.
 var roleNamesZH = map[Role]string{RoleAdmin: "系统管理员", RoleCity: "市级", RoleCounty: "县级", RoleTownship: "乡镇",
-	RoleVillage: "村级", RoleDepartment: "部门", RoleAuditor: "审计"}
+	RoleVillage: "村级", RoleDepartment: "部门", RoleAuditor: "审计", RoleInfoOfficer: "灾害信息员"}
 
 // NameZH is the role's Chinese name.
 func (r Role) NameZH() string {

@@ -27,7 +27,7 @@ func (h *Handler) userRoutes() {
 
 // rolesLowestFirst is the order of the role choice: the lowest first, so
 // that a new user gets the least unless the admin picks more.
-var rolesLowestFirst = []backstop.Role{backstop.RoleVillage, backstop.RoleTownship, backstop.RoleCounty, backstop.RoleCity,
+var rolesLowestFirst = []backstop.Role{backstop.RoleInfoOfficer, backstop.RoleVillage, backstop.RoleTownship, backstop.RoleCounty, backstop.RoleCity,
 	backstop.RoleDepartment, backstop.RoleAuditor, backstop.RoleAdmin}
 
 // regionOption is one region an admin may give, indented by its level
