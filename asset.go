@@ -57,11 +57,11 @@ type Asset struct {
 	Location string     `json:"location,omitempty"`
 	Value    float64    `json:"value"` // yuan, as registered
 	// ProjectID is the project it came from, if it is in the library.
-	ProjectID int64        `json:"project_id,omitempty"`
-	State     AssetState   `json:"state"`
+	ProjectID int64          `json:"project_id,omitempty"`
+	State     AssetState     `json:"state"`
 	Damages   []*AssetDamage `json:"damages,omitempty"`
-	CreatedAt time.Time    `json:"created_at"`
-	CreatedBy string       `json:"created_by"`
+	CreatedAt time.Time      `json:"created_at"`
+	CreatedBy string         `json:"created_by"`
 }
 
 // Asset limits.
@@ -90,14 +90,14 @@ type AssetDamage struct {
 	Event   string `json:"event"` // the disaster: an event id or its name
 	Date    string `json:"date"`  // YYYY-MM-DD
 	// Loss is the estimated loss in yuan; Description what happened.
-	Loss        float64       `json:"loss"`
-	Description string        `json:"description"`
-	Decision    AssetDecision `json:"decision,omitempty"`
-	DecisionNote string       `json:"decision_note,omitempty"`
-	State       DecisionState `json:"decision_state"`
-	ProposedBy  string        `json:"proposed_by,omitempty"`
-	ApprovedBy  string        `json:"approved_by,omitempty"`
-	DecidedAt   *time.Time    `json:"decided_at,omitempty"`
+	Loss         float64       `json:"loss"`
+	Description  string        `json:"description"`
+	Decision     AssetDecision `json:"decision,omitempty"`
+	DecisionNote string        `json:"decision_note,omitempty"`
+	State        DecisionState `json:"decision_state"`
+	ProposedBy   string        `json:"proposed_by,omitempty"`
+	ApprovedBy   string        `json:"approved_by,omitempty"`
+	DecidedAt    *time.Time    `json:"decided_at,omitempty"`
 	// Record is what was done (the restoration, the new use, the disposal
 	// and its proceeds), written on approval.
 	Record    string    `json:"record,omitempty"`

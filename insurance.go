@@ -109,9 +109,9 @@ const (
 
 // InsuranceGap is a key-group household without house insurance in force.
 type InsuranceGap struct {
-	Household string `json:"household"`
-	HeadName  string `json:"head_name"`
-	Village   string `json:"village"`
+	Household string   `json:"household"`
+	HeadName  string   `json:"head_name"`
+	Village   string   `json:"village"`
 	Groups    []string `json:"groups"`
 }
 

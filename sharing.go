@@ -172,7 +172,7 @@ func ValidateEvents(events []string) error {
 	for i, e := range events {
 		if !slices.Contains(EventTypes, e) {
 			return &Error{Code: EINVALID, Message: "Unknown event type " + e + " (known: " + strings.Join(EventTypes, ", ") + ").",
-				ZH: "未知的事件类型“" + e + "”（可选：" + strings.Join(EventTypes, "、") + "）",
+				ZH:      "未知的事件类型“" + e + "”（可选：" + strings.Join(EventTypes, "、") + "）",
 				Details: []Problem{{Path: "events[" + strconv.Itoa(i) + "]", Reason: "unknown event type", ReasonZH: "未知的事件类型"}}}
 		}
 		if seen[e] {
