@@ -104,6 +104,7 @@ var permissionNames = map[Permission]Named{
 	PermApprovePlans:      {"审批预案", "approve contingency plans"},
 	PermManageOfficers:    {"管理灾害信息员和培训", "manage disaster information officers and their training"},
 	PermManageOrgs:        {"管理部门和成员", "manage departments and their members"},
+	PermReadSharing:       {"查看部门信息共享", "read departments' information sharing"},
 	PermSubscribe:         {"管理信息共享订阅", "manage information-sharing subscriptions"},
 	PermPush:              {"推送部门灾情信息", "push department disaster information"},
 	PermWriteProjects:     {"申报和审核项目", "propose and review projects"},

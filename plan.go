@@ -105,11 +105,14 @@ const (
 
 // PlanReadiness is one county's standing for a year, for the city.
 type PlanReadiness struct {
-	Code    string    `json:"code"`
-	Name    string    `json:"name"`
-	State   PlanState `json:"state"`
-	PlanID  int64     `json:"plan_id,omitempty"`
-	Version int       `json:"version,omitempty"`
+	Code string `json:"code"`
+	Name string `json:"name"`
+	// State is approved, draft (written, submitted or not) or missing;
+	// PlanState the plan's own state.
+	State     PlanState `json:"state"`
+	PlanState PlanState `json:"plan_state"`
+	PlanID    int64     `json:"plan_id,omitempty"`
+	Version   int       `json:"version,omitempty"`
 	// Late: not approved and the due time has passed.
 	Late    bool      `json:"late"`
 	Missing []string  `json:"missing"`

@@ -75,6 +75,7 @@ const (
 	PermApprovePlans    Permission = "plans:approve"
 	PermManageOfficers  Permission = "officers:manage"
 	PermManageOrgs      Permission = "organisations:manage"
+	PermReadSharing     Permission = "sharing:read"
 	PermSubscribe       Permission = "sharing:subscribe"
 	PermPush            Permission = "sharing:push"
 	PermWriteProjects   Permission = "projects:write"
@@ -88,20 +89,20 @@ var rolePermissions = map[Role][]Permission{
 	RoleAdmin: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermManageUsers, PermManageRegions, PermReadAudit,
 		PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove, PermManageFeeds, PermRelease, PermConfirm, PermManageReach, PermManageChannel, PermManagePolicy,
 		PermResolveQuarantine,
-		PermReadPrepared, PermWritePlans, PermApprovePlans, PermManageOfficers, PermManageOrgs, PermSubscribe, PermWriteProjects, PermManageAssets, PermApproveAssets,
+		PermReadPrepared, PermWritePlans, PermApprovePlans, PermManageOfficers, PermManageOrgs, PermReadSharing, PermSubscribe, PermWriteProjects, PermManageAssets, PermApproveAssets,
 		PermManageInsurance, PermManagePublicity},
 	RoleCity: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,
 		PermRelease, PermConfirm, PermManageReach,
-		PermReadPrepared, PermWritePlans, PermApprovePlans, PermManageOfficers, PermManageOrgs, PermSubscribe, PermWriteProjects, PermManageAssets, PermApproveAssets,
+		PermReadPrepared, PermWritePlans, PermApprovePlans, PermManageOfficers, PermManageOrgs, PermReadSharing, PermSubscribe, PermWriteProjects, PermManageAssets, PermApproveAssets,
 		PermManageInsurance, PermManagePublicity},
 	RoleCounty: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,
 		PermRelease, PermConfirm, PermManageReach,
-		PermReadPrepared, PermWritePlans, PermManageOfficers, PermWriteProjects, PermManageAssets, PermApproveAssets, PermManageInsurance, PermManagePublicity},
+		PermReadPrepared, PermWritePlans, PermManageOfficers, PermReadSharing, PermWriteProjects, PermManageAssets, PermApproveAssets, PermManageInsurance, PermManagePublicity},
 	RoleTownship: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermConfirm,
 		PermReadPrepared, PermManageOfficers, PermWriteProjects, PermManageAssets, PermManageInsurance, PermManagePublicity},
 	RoleVillage:     {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermReadWarnings, PermConfirm, PermReadPrepared, PermWriteProjects},
-	RoleDepartment:  {PermReadRegistry, PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds, PermSubscribe, PermPush},
-	RoleAuditor:     {PermReadRegistry, PermReadAudit, PermReadWarnings, PermReadPrepared},
+	RoleDepartment:  {PermReadRegistry, PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds, PermReadSharing, PermSubscribe, PermPush},
+	RoleAuditor:     {PermReadRegistry, PermReadAudit, PermReadWarnings, PermReadPrepared, PermReadSharing},
 	RoleInfoOfficer: {PermReadRegistry, PermReadWarnings},
 }
 

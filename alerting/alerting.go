@@ -37,6 +37,9 @@ type Service struct {
 	// Superseded, when set, hears of every stored Update or Cancel with
 	// the warning it supersedes (targeted releases tell their duty groups).
 	Superseded func(ctx context.Context, old int64, w *backstop.Warning)
+	// Stored, when set, hears of every warning stored (departments'
+	// subscriptions: warning.ingested, warning.updated).
+	Stored func(ctx context.Context, w *backstop.Warning)
 	// Outbound guards polled feeds: users add them, so every request and
 	// connection is checked (egress). nil allows no internal host. Set it
 	// before the first poll, which makes the client.
@@ -102,6 +105,9 @@ func (s *Service) store(ctx context.Context, w *backstop.Warning, refs []backsto
 			// The warning is stored; its exposure can be computed again.
 			s.logger().Error("exposure", "warning", w.ID, "err", err)
 		}
+	}
+	if s.Stored != nil {
+		s.Stored(ctx, w)
 	}
 	return w, nil
 }

@@ -68,6 +68,9 @@ type Service struct {
 	// Enqueue hands due batches to the job queue; nil sends them in the
 	// caller (tests, the CLI).
 	Enqueue func(ctx context.Context, batches []backstop.OutboxBatch) error
+	// Released, when set, hears of every release made (departments'
+	// subscriptions: release.created).
+	Released func(ctx context.Context, r *backstop.Release)
 
 	setup sync.Once
 }
@@ -120,7 +123,3 @@ func (s *Service) fill() {
 	}
 }
 
-// backoff is the wait before attempt n+1: 2 s, 4 s, 8 s … up to 5 minutes.
-func backoff(attempts int) time.Duration {
-	return min(5*time.Minute, time.Duration(1<<min(attempts, 10))*time.Second)
-}

@@ -705,6 +705,9 @@ func (s *Service) Create(ctx context.Context, warningID int64, req Request) (*ba
 	if !req.Test {
 		s.kick(ctx, r.StreamID, p.seq)
 	}
+	if s.Released != nil {
+		s.Released(ctx, r)
+	}
 	return r, nil
 }
 

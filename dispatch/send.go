@@ -132,13 +132,14 @@ func (s *Service) send(ctx context.Context, m *backstop.Message) backstop.Messag
 	}
 	out, err := sender.Send(ctx, m)
 	res.At = s.now()
+	attempts, longest := s.retryRule(ctx, m.Channel)
 	switch {
 	case err == nil && out.Delivered:
 		res.Status, res.GatewayID = backstop.MessageDelivered, out.GatewayID
 	case err == nil:
 		res.Status, res.GatewayID = backstop.MessageSent, out.GatewayID
-	case channel.IsTemporary(err) && m.Attempts+1 < s.MaxAttempts:
-		res.Status, res.Error, res.NextAt = backstop.MessagePending, err.Error(), res.At.Add(backoff(m.Attempts+1))
+	case channel.IsTemporary(err) && m.Attempts+1 < attempts:
+		res.Status, res.Error, res.NextAt = backstop.MessagePending, err.Error(), res.At.Add(wait(m.Attempts+1, longest))
 	default:
 		res.Status, res.Error = backstop.MessageFailed, err.Error()
 		if channel.IsTemporary(err) {

@@ -21,8 +21,10 @@ import (
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpx"
+	"github.com/zhangye-backstop/backstop/plans"
 	"github.com/zhangye-backstop/backstop/policy"
 	"github.com/zhangye-backstop/backstop/registry"
+	"github.com/zhangye-backstop/backstop/sharing"
 	"github.com/zhangye-backstop/backstop/workday"
 )
 
@@ -53,6 +55,9 @@ type Config struct {
 	Clocks   *clock.Engine
 	// ReceiptSecret signs delivery receipts from gateways.
 	ReceiptSecret string
+
+	Plans   *plans.Service
+	Sharing *sharing.Service
 }
 
 // Server is the JSON API.

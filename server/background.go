@@ -52,6 +52,7 @@ func (s *Server) Start(ctx context.Context, bg Background) (stop func(), err err
 		_, err := s.Clocks.RunDue(backstop.NewContextWithUser(ctx, backstop.SystemUser("clocks")))
 		return err
 	})
+	go s.poll(ctx, "plan years", time.Hour, s.openPlanYears)
 	go s.poll(ctx, "calendar", time.Minute, func(ctx context.Context) error {
 		// A calendar imported by the CLI, or by another process.
 		_, err := s.Calendar.Reload(ctx)

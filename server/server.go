@@ -25,8 +25,10 @@ import (
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpapi"
 	"github.com/zhangye-backstop/backstop/httpx"
+	"github.com/zhangye-backstop/backstop/plans"
 	"github.com/zhangye-backstop/backstop/policy"
 	"github.com/zhangye-backstop/backstop/registry"
+	"github.com/zhangye-backstop/backstop/sharing"
 	"github.com/zhangye-backstop/backstop/sqlstore"
 	"github.com/zhangye-backstop/backstop/web"
 	"github.com/zhangye-backstop/backstop/workday"
@@ -63,6 +65,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
 	// X-Real-IP name the client (sign-in limits, audit); nil trusts none.
 	TrustedProxies *httpx.TrustedProxies
+	// WebhookTimeout bounds one delivery to a department's subscription
+	// (10 s when zero).
+	WebhookTimeout time.Duration
 }
 
 // Server is an assembled backstop.
@@ -78,6 +83,8 @@ type Server struct {
 	Dispatch *dispatch.Service
 	Calendar *workday.Service
 	Clocks   *clock.Engine
+	Plans    *plans.Service
+	Sharing  *sharing.Service
 	API      *httpapi.Server
 	UI       *web.Handler
 
@@ -157,6 +164,9 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 			logger.Error("outbox sweep after clocks", "err", err)
 		}
 	}
+	if err := s.prepare(ctx, db, cfg); err != nil {
+		return nil, err
+	}
 	s.Registry = registry.New(db, logger, cfg.MaxImports)
 	s.Accounts = &accounts.Service{Store: db}
 	s.Policy = &policy.Service{Store: db}
@@ -164,7 +174,8 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 	s.API = httpapi.New(httpapi.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, MaxUploadBytes: cfg.MaxUploadBytes,
 		RequestsPerSecond: cfg.RequestsPerSecond, Burst: int(4 * cfg.RequestsPerSecond), Version: cfg.Version, TempDir: tmp, Ping: db.Ping,
 		Registry: s.Registry, Accounts: s.Accounts, Policy: s.Policy, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
-		Calendar: s.Calendar, Clocks: s.Clocks, ReceiptSecret: cfg.ReceiptSecret})
+		Calendar: s.Calendar, Clocks: s.Clocks, ReceiptSecret: cfg.ReceiptSecret,
+		Plans: s.Plans, Sharing: s.Sharing})
 	ui, err := web.New(web.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, TempDir: tmp, MaxUploadBytes: cfg.MaxUploadBytes, Version: cfg.Version,
 		Registry: s.Registry, Accounts: s.Accounts, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch})
 	if err != nil {

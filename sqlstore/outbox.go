@@ -232,10 +232,18 @@ func (db *DB) createStream(ctx context.Context, tx *sql.Tx, id int64, kind strin
 	return err
 }
 
+// inTurn holds back a batch of a stream whose messages go in order (a
+// subscription's webhooks, backstop.StreamSubscription) while an earlier
+// batch of the stream is still due, retrying or leased: a receiver gets
+// its events one after another, in the order they were written, and a
+// delivery that keeps failing holds the later ones until it is final.
+const inTurn = `((SELECT s.kind FROM streams s WHERE s.id = outbox_batches.stream_id) <> '` + backstop.StreamSubscription + `'
+ OR NOT EXISTS (SELECT 1 FROM outbox_batches e WHERE e.stream_id = outbox_batches.stream_id AND e.batch < outbox_batches.batch AND e.due_at IS NOT NULL))`
+
 // DueBatches lists batches with due messages and no live lease.
 func (db *DB) DueBatches(ctx context.Context, now time.Time, limit int) ([]backstop.OutboxBatch, error) {
 	rows, err := db.read.QueryContext(ctx, db.q(`SELECT stream_id, batch FROM outbox_batches WHERE due_at IS NOT NULL AND due_at <= ? AND (lease_until IS NULL OR lease_until < ?)
- ORDER BY due_at, stream_id, batch LIMIT ?`), now.UTC(), now.UTC(), limit)
+ AND `+inTurn+` ORDER BY due_at, stream_id, batch LIMIT ?`), now.UTC(), now.UTC(), limit)
 	if err != nil {
 		return nil, db.translate(err)
 	}
@@ -260,7 +268,7 @@ func (db *DB) LeaseBatch(ctx context.Context, b backstop.OutboxBatch, owner stri
 		// one batch (the sweep's and the release's own) in one process must
 		// not both send it.
 		err := tx.QueryRowContext(ctx, db.q(`UPDATE outbox_batches SET lease_owner = ?, lease_until = ? WHERE stream_id = ? AND batch = ? AND due_at IS NOT NULL
- AND (lease_until IS NULL OR lease_until < ?) RETURNING first_id, last_id`), owner, until.UTC(), b.StreamID, b.Batch, now.UTC()).Scan(&lo, &hi)
+ AND (lease_until IS NULL OR lease_until < ?) AND `+inTurn+` RETURNING first_id, last_id`), owner, until.UTC(), b.StreamID, b.Batch, now.UTC()).Scan(&lo, &hi)
 		if err == sql.ErrNoRows {
 			return backstop.Errorf(backstop.ECONFLICT, "Batch %d of stream %d is taken or done.", b.Batch, b.StreamID)
 		} else if err != nil {

@@ -400,10 +400,14 @@ func (db *DB) PlanReadiness(ctx context.Context, year int) ([]*backstop.PlanRead
 	for rows.Next() {
 		var r backstop.PlanReadiness
 		var missing string
-		if err := rows.Scan(&r.Code, &r.Name, &r.PlanID, &r.State, &r.Version, &missing); err != nil {
+		if err := rows.Scan(&r.Code, &r.Name, &r.PlanID, &r.PlanState, &r.Version, &missing); err != nil {
 			return nil, err
 		}
 		json.Unmarshal([]byte(missing), &r.Missing)
+		r.State = r.PlanState
+		if r.State == backstop.PlanSubmitted {
+			r.State = backstop.PlanDraft
+		}
 		if r.Missing == nil {
 			r.Missing = []string{}
 		}

@@ -1,0 +1,70 @@
+package server
+
+import (
+	"context"
+	"path/filepath"
+	"time"
+
+	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/channel"
+	"github.com/zhangye-backstop/backstop/plans"
+	"github.com/zhangye-backstop/backstop/sharing"
+	"github.com/zhangye-backstop/backstop/sqlstore"
+)
+
+// homeRegion is the region backstop serves (the CAP region, a city): the
+// counties whose plans it opens every year, the region of events that
+// name none.
+func (s *Server) homeRegion() string {
+	if code, err := backstop.NormalizeRegionCode(s.cfg.CAPRegion); err == nil {
+		return code
+	}
+	return backstop.NationalScope
+}
+
+// prepare assembles the use cases of preparedness (issue 13): plans and
+// their reminder clocks, departments' subscriptions (the webhook sender
+// of the outbox, and the sources that publish to it).
+func (s *Server) prepare(ctx context.Context, db *sqlstore.DB, cfg Config) error {
+	logger := cfg.Logger
+	docs := filepath.Join(cfg.DataDir, "documents")
+	s.Plans = &plans.Service{Store: db, Clocks: s.Clocks, DocDir: docs, Logger: logger}
+	s.Clocks.Register(backstop.ClockPlanDue, s.Plans.Remind)
+
+	home := s.homeRegion()
+	if home == backstop.NationalScope {
+		home = ""
+	}
+	s.Sharing = &sharing.Service{Store: db, Logger: logger, Home: home, Kick: func(ctx context.Context, batches []backstop.OutboxBatch) error {
+		if s.Dispatch.Enqueue == nil {
+			return nil // no queue (tests, the CLI): the sweep sends them
+		}
+		return s.Dispatch.Enqueue(ctx, batches)
+	}}
+	timeout := cfg.WebhookTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	if s.Dispatch.Senders == nil {
+		s.Dispatch.Senders = map[string]channel.Sender{}
+	}
+	if _, ok := s.Dispatch.Senders[backstop.ChannelWebhook]; !ok {
+		s.Dispatch.Senders[backstop.ChannelWebhook] = &channel.Subscriptions{HTTP: cfg.Outbound.Client(timeout), Endpoint: db.SubscriptionEndpoint, Now: s.Dispatch.Now}
+	}
+	s.Alerting.Stored = s.Sharing.WarningStored
+	s.Dispatch.Released = s.Sharing.ReleaseCreated
+	return nil
+}
+
+// openPlanYears makes the plan rows and reminder clocks of this year and
+// the next for the home region's counties (kept when they exist).
+func (s *Server) openPlanYears(ctx context.Context) error {
+	ctx = backstop.NewContextWithUser(ctx, backstop.SystemUser("plans"))
+	y := time.Now().In(backstop.Beijing).Year()
+	for _, year := range []int{y, y + 1} {
+		if _, err := s.Plans.EnsureYear(ctx, s.homeRegion(), year); err != nil {
+			return err
+		}
+	}
+	return nil
+}
