@@ -122,4 +122,3 @@ func (s *Service) fill() {
 		s.Hotline = "12345"
 	}
 }
-

@@ -263,7 +263,7 @@ func (s *Server) planRoutes() []*route {
 		{method: "GET", path: "/api/v1/plans/checklist", summary: "The content checklist in force (policy data) that plans are checked against", tag: "plans",
 			params: []param{{name: "county", in: "query", typ: "string", desc: "county code (its own checklist, when it has one)"}}, response: "PlanChecklist", handle: s.planChecklist, access: access{perm: backstop.PermReadPrepared}},
 		{method: "GET", path: "/api/v1/plans", summary: "Counties' contingency plans (预案) in your region", tag: "plans",
-			params: append([]param{yearParam, {name: "county", in: "query", typ: "string", desc: "county code"}, {name: "state", in: "query", typ: "string", desc: "missing, draft, submitted or approved"}}, pageParams...),
+			params:   append([]param{yearParam, {name: "county", in: "query", typ: "string", desc: "county code"}, {name: "state", in: "query", typ: "string", desc: "missing, draft, submitted or approved"}}, pageParams...),
 			response: "PlanList", handle: s.listPlans, access: access{perm: backstop.PermReadPrepared}},
 		{method: "POST", path: "/api/v1/plans", summary: "Open a county's plan for a year (kept when it exists), with its reminder clock", tag: "plans",
 			body: "PlanOpen", response: "Plan", handle: s.openPlan, access: write},
@@ -275,9 +275,13 @@ func (s *Server) planRoutes() []*route {
 			params: []param{planParam, {name: "filename", in: "query", typ: "string", desc: "file name when the body is the raw file"}}, body: "file", response: "Plan", handle: s.uploadPlanDocument, access: write},
 		{method: "GET", path: "/api/v1/plans/{id}/document", summary: "Download the plan's current document", tag: "plans", params: []param{planParam}, response: "file", handle: s.planDocument, access: read},
 		{method: "POST", path: "/api/v1/plans/{id}/submit", summary: "Submit a complete draft to the city", tag: "plans", params: []param{planParam}, response: "Plan", access: write,
-			handle: s.movePlan(func(s *Server, r *http.Request, id int64) (*backstop.Plan, error) { return s.cfg.Plans.Submit(r.Context(), id) })},
+			handle: s.movePlan(func(s *Server, r *http.Request, id int64) (*backstop.Plan, error) {
+				return s.cfg.Plans.Submit(r.Context(), id)
+			})},
 		{method: "POST", path: "/api/v1/plans/{id}/approve", summary: "Approve a submitted plan (the city); of two approvals at once one wins, the other is 409", tag: "plans", params: []param{planParam},
-			response: "Plan", access: approve, handle: s.movePlan(func(s *Server, r *http.Request, id int64) (*backstop.Plan, error) { return s.cfg.Plans.Approve(r.Context(), id) })},
+			response: "Plan", access: approve, handle: s.movePlan(func(s *Server, r *http.Request, id int64) (*backstop.Plan, error) {
+				return s.cfg.Plans.Approve(r.Context(), id)
+			})},
 		{method: "POST", path: "/api/v1/plans/{id}/return", summary: "Return a submitted plan to the county with the reason", tag: "plans", params: []param{planParam},
 			body: "PlanReturn", response: "Plan", access: approve, handle: func(w http.ResponseWriter, r *http.Request) error {
 				id, err := httpx.PathID(r, "Plan")
@@ -296,7 +300,7 @@ func (s *Server) planRoutes() []*route {
 				return nil
 			}},
 		{method: "GET", path: "/api/v1/department-plans", summary: "Departments' special disaster-prevention plans (专项防灾减灾预案) in your region", tag: "plans",
-			params: []param{{name: "year", in: "query", typ: "integer", desc: "year"}, {name: "region", in: "query", typ: "string", desc: "region code"}},
+			params:   []param{{name: "year", in: "query", typ: "integer", desc: "year"}, {name: "region", in: "query", typ: "string", desc: "region code"}},
 			response: "DepartmentPlanList", handle: s.listDepartmentPlans, access: access{perm: backstop.PermReadPrepared}},
 		{method: "POST", path: "/api/v1/department-plans", summary: "Record a department's special plan", tag: "plans", body: "DepartmentPlanIn", response: "DepartmentPlan",
 			status: http.StatusCreated, handle: s.createDepartmentPlan, access: write},

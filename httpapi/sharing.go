@@ -223,7 +223,7 @@ func (s *Server) sharingRoutes() []*route {
 			params: []param{{name: "Idempotency-Key", in: "header", typ: "string", desc: "the push's idempotency key"}}, body: "PushIn", response: "Push", status: http.StatusCreated,
 			handle: s.createPush, access: access{perm: backstop.PermPush, scope: scopeWrite}},
 		{method: "GET", path: "/api/v1/pushes", summary: "Pushes received: a department's own, or those of your region (ID numbers and phones masked)", tag: "sharing",
-			params: append([]param{{name: "organisation", in: "query", typ: "integer", desc: "organisation id"}, {name: "kind", in: "query", typ: "string", desc: "push kind"}}, pageParams...),
+			params:   append([]param{{name: "organisation", in: "query", typ: "integer", desc: "organisation id"}, {name: "kind", in: "query", typ: "string", desc: "push kind"}}, pageParams...),
 			response: "PushList", handle: s.listPushes, access: access{perm: backstop.PermReadSharing}},
 	}
 }

@@ -103,7 +103,7 @@ type fakeTime struct {
 	t  time.Time
 }
 
-func (f *fakeTime) now() time.Time       { f.mu.Lock(); defer f.mu.Unlock(); return f.t }
+func (f *fakeTime) now() time.Time      { f.mu.Lock(); defer f.mu.Unlock(); return f.t }
 func (f *fakeTime) add(d time.Duration) { f.mu.Lock(); f.t = f.t.Add(d); f.mu.Unlock() }
 
 // sweep sends everything due now, batch after batch, as the background
