@@ -19,10 +19,10 @@ const (
 // Progress is one release with its figures in the user's region: what
 // the release list, the home page and the dashboard show.
 type Progress struct {
-	Release *backstop.Release       `json:"release"`
-	Warning *backstop.Warning       `json:"warning"`
-	Stats   *backstop.ReleaseStats  `json:"stats"`
-	Phase   string                  `json:"phase"`
+	Release *backstop.Release      `json:"release"`
+	Warning *backstop.Warning      `json:"warning"`
+	Stats   *backstop.ReleaseStats `json:"stats"`
+	Phase   string                 `json:"phase"`
 	// Messages sums the release's messages by status (test messages are
 	// "simulated").
 	Messages map[string]int `json:"messages"`

@@ -525,8 +525,8 @@ func (c *countSink) message(m *backstop.Message, text string) error {
 	}
 	return nil
 }
-func (c *countSink) task(*backstop.FieldTask) error          { c.tasks++; return nil }
-func (c *countSink) flush() error                            { return nil }
+func (c *countSink) task(*backstop.FieldTask) error { c.tasks++; return nil }
+func (c *countSink) flush() error                   { return nil }
 
 func sortedCounts(m map[[2]string]int) []backstop.Count {
 	out := []backstop.Count{}

@@ -331,7 +331,7 @@ func (h *Handler) releasePage(w http.ResponseWriter, r *http.Request) error {
 	h.render(w, r, http.StatusOK, "release.html", &page{Title: h.cats[langOf(r)].translate("release.title"), Menu: "releases", Crumbs: crumbs, ComputedAt: st.ComputedAt,
 		Data: map[string]any{"P": prog, "Release": rel, "Stats": st, "Rows": messageRows(st.Messages), "Warning": row, "Tasks": tasks, "Pager": pg, "Map": mapData,
 			"Statuses": []string{backstop.MessagePending, backstop.MessageSent, backstop.MessageDelivered, backstop.MessageFailed, backstop.MessageSimulated},
-			"Show": show, "Shows": taskShows, "Village": f.Village, "Townships": h.townships(r, st.Villages), "Deadline": deadline, "Provisional": provisional,
+			"Show":     show, "Shows": taskShows, "Village": f.Village, "Townships": h.townships(r, st.Villages), "Deadline": deadline, "Provisional": provisional,
 			"Refresh": prog.Phase != dispatch.PhaseDone, "Export": exportQuery(r.URL.Query())}})
 	return nil
 }

@@ -209,7 +209,7 @@ func (h *Handler) funcs(lang string, cat catalog) template.FuncMap {
 		"pager": func(total, page, pages int, q url.Values) map[string]any {
 			return map[string]any{"Total": total, "Page": page, "Pages": pages, "Query": q}
 		},
-		"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"rfc3339":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"countdown": func(due, now time.Time) string { return countdownText(cat, due, now) },
 		"seconds": func(f *float64) string {
 			if f == nil {
