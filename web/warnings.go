@@ -58,6 +58,9 @@ type warningRow struct {
 	// Releases counts them.
 	Latest   *dispatch.Progress
 	Releases int
+	// Local: entered in backstop (the form, a department's push), not
+	// carried from a publisher.
+	Local bool
 	// Far: the warning's area lies far from the user's region (a
 	// publisher's warning for another province, carried by a feed).
 	Far bool
@@ -70,6 +73,7 @@ func (h *Handler) warningRow(r *http.Request, w *backstop.Warning) warningRow {
 		row.Exposure = v.Exposure
 	}
 	row.Source = h.sourceText(r, w.Source, nil)
+	row.Local = w.Source == "form" || w.Source == "json"
 	return row
 }
 

@@ -2,6 +2,8 @@ package web
 
 import (
 	"fmt"
+	"net/url"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -37,6 +39,10 @@ func countdownText(cat catalog, due, now time.Time) string {
 // actorText names who did something in words: a person by name, the
 // command line, a background job, a helper's link.
 func actorText(cat catalog, name string) string {
+	// Rows a migration seeded (policies, the calendar, templates).
+	if name == "migration" || strings.HasPrefix(name, "migration ") {
+		return cat.translate("actor.migration")
+	}
 	kind, rest, ok := strings.Cut(name, ":")
 	if !ok {
 		return name
@@ -85,4 +91,36 @@ func joinInts(ns []int) string {
 		parts[i] = fmt.Sprint(n)
 	}
 	return strings.Join(parts, "、")
+}
+
+// addrText is where a request came from: an address, or how it came
+// when it came from no network (the command line, a job).
+func addrText(cat catalog, addr string) string {
+	switch addr {
+	case "cli", "job", "link":
+		return cat.translate("via." + addr)
+	}
+	return addr
+}
+
+var firstURL = regexp.MustCompile(`https?://[^\s）)]+`)
+
+// sourceParts splits a text that ends with the web address of its source
+// (a calendar year's notice) into the text and the address.
+func sourceParts(s string) (string, string) {
+	loc := firstURL.FindStringIndex(s)
+	if loc == nil {
+		return s, ""
+	}
+	return strings.TrimSpace(s[:loc[0]] + s[loc[1]:]), s[loc[0]:loc[1]]
+}
+
+// targetHost is the host a channel sends to, read from its description.
+func targetHost(target string) string {
+	if m := firstURL.FindString(target); m != "" {
+		if u, err := url.Parse(m); err == nil {
+			return u.Host
+		}
+	}
+	return ""
 }
