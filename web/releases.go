@@ -322,6 +322,19 @@ func (h *Handler) releasePage(w http.ResponseWriter, r *http.Request) error {
 		}
 		mapData["villages"] = villages
 		mapData["mode"] = "confirmation"
+		// A township's or village's user sees its villages, not the whole
+		// warning area around a speck.
+		if u.Region != backstop.NationalScope && len(backstop.CodePrefix(u.Region)) >= 9 {
+			var near []mapFeature
+			for _, f := range mapData["features"].([]mapFeature) {
+				if k := f.Properties["kind"]; k == "village" || k == "township" {
+					near = append(near, f)
+				}
+			}
+			if len(near) > 0 {
+				mapData["features"], mapData["areas"] = near, []string{}
+			}
+		}
 	}
 	deadline, provisional := rel.Deadline, false
 	if c := h.clockOf(r, backstop.ClockReleaseConfirm, fmt.Sprintf("release:%d", id)); c != nil {

@@ -32,7 +32,12 @@ type browser struct {
 
 func (us *uiSite) browser(t *testing.T, w, h int) *browser {
 	// A browser in China asks for Chinese.
-	return &browser{t: t, ctx: newBrowser(t, chromedp.WindowSize(w, h), chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh")), us: us}
+	b := &browser{t: t, ctx: newBrowser(t, chromedp.WindowSize(max(w, 500), h), chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh")), us: us}
+	// A window is at least 500 wide: a phone's screen is emulated.
+	if w < 500 {
+		b.do("phone screen", chromedp.EmulateViewport(int64(w), int64(h), chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	}
+	return b
 }
 
 func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
@@ -55,7 +60,8 @@ func (b *browser) signIn(name string) {
 		chromedp.SendKeys(chromedp.CSS(`#name`), name),
 		chromedp.SendKeys(chromedp.CSS(`#password`), password),
 		chromedp.Click(chromedp.CSS(`#login`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="who"]`)),
+		// Hidden at phone size, but there once signed in.
+		chromedp.WaitReady(chromedp.CSS(`[data-testid="who"]`)),
 	)
 }
 
@@ -110,13 +116,22 @@ func (b *browser) count(sel string) int {
 	return n
 }
 
+// shot writes the page's first screen (name.png) and the whole page
+// (name-full.png).
 func (b *browser) shot(dir, name string) {
 	b.t.Helper()
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	png, err = chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+"-full.png"), png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
 }
@@ -128,10 +143,10 @@ var (
 	englishSentence = regexp.MustCompile(`\b[A-Za-z]{2,}(?:[ ,'’-]+[A-Za-z]{2,}){2,}\b`)
 	rawCodes        = []*regexp.Regexp{
 		regexp.MustCompile(`%!`), regexp.MustCompile(`⟦`),
-		regexp.MustCompile(`\b[a-z]+(?:\.[a-z_]+)+\b`),   // warning.create, pii.reveal
-		regexp.MustCompile(`\b[a-z]+_[a-z_]+\b`),         // key_groups, not_found
+		regexp.MustCompile(`\b[a-z]+(?:\.[a-z_]+)+\b`),    // warning.create, pii.reveal
+		regexp.MustCompile(`\b[a-z]+_[a-z_]+\b`),          // key_groups, not_found
 		regexp.MustCompile(`\b(?:cli|job|link|feed|tg):`), // actor and source prefixes
-		regexp.MustCompile(`\b\d{12}\b`),                 // region codes
+		regexp.MustCompile(`\b\d{12}\b`),                  // region codes
 		regexp.MustCompile(`MiB|BACKSTOP_|\bmigration\b|tg-\d`),
 		regexp.MustCompile(`[+~=]\d+ [+~=]\d+`),
 	}
@@ -428,4 +443,85 @@ func groupDigits(n int) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// TestScreenshots writes screenshots of the main pages, as each of their
+// users sees them, at desk (1440×900) and phone (390×844) size, to the
+// directory -screenshots names (kept out of the repository):
+//
+//	go test ./web/ -run Screenshots -screenshots /tmp/shots
+func TestScreenshots(t *testing.T) {
+	dir := *screenshots
+	if dir == "" {
+		t.Skip("no -screenshots DIR")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	us := newUISite(t, 3000)
+	// A confirmation or two, so that the dashboard and the phone page show
+	// both states.
+	tasks, _, err := us.db.FindTasks(storetest.Admin(), backstop.TaskFilter{ReleaseID: us.release.ID, Village: us.village, Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tk := range tasks[:min(2, len(tasks))] {
+		outcome := backstop.ReachedPhone
+		if i == 1 {
+			outcome = backstop.NotReachable
+		}
+		if _, err := us.d.Confirm(storetest.Admin(), tk.ID, outcome, "外出务工，电话未接通", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hs, _, err := us.db.FindHouseholds(storetest.Admin(), backstop.HouseholdFilter{Region: us.village, Limit: 1})
+	if err != nil || len(hs) == 0 {
+		t.Fatal("no household")
+	}
+	pages := []struct{ user, name, path string }{
+		{"boss", "home-city", "/"},
+		{"town", "home-township", "/"},
+		{"cadre", "home-village", "/"},
+		{"guanli", "home-admin", "/"},
+		{"boss", "warnings", "/warnings"},
+		{"boss", "warning-red", fmt.Sprintf("/warnings/%d", us.red.ID)},
+		{"boss", "warning-expired", fmt.Sprintf("/warnings/%d", us.expired.ID)},
+		{"boss", "releases", "/releases"},
+		{"boss", "release-dashboard", us.releasePath()},
+		{"town", "release-dashboard-township", us.releasePath()},
+		{"cadre", "tasks-cadre", us.releasePath() + "/tasks"},
+		{"boss", "households", "/households"},
+		{"town", "household", "/households/" + hs[0].Number},
+		{"boss", "import", "/import"},
+		{"boss", "contacts", "/contacts"},
+		{"guanli", "quarantine", "/quarantine"},
+		{"guanli", "calendar", "/calendar"},
+		{"audit", "audit", "/audit"},
+		{"boss", "not-found", "/no/such/page"},
+	}
+	for _, size := range []struct {
+		name string
+		w, h int
+	}{{"desk", 1440, 900}, {"phone", 390, 844}} {
+		// A browser for each user: each has its own time budget.
+		var b *browser
+		who := ""
+		for _, p := range pages {
+			if p.user != who {
+				b = us.browser(t, size.w, size.h)
+				b.signIn(p.user)
+				who = p.user
+			}
+			b.open(p.path)
+			b.do("let the charts draw", chromedp.Sleep(400*time.Millisecond))
+			b.shot(dir, size.name+"-"+p.name)
+		}
+		// The helper's page needs no account.
+		b = us.browser(t, size.w, size.h)
+		b.open(us.helperLink(t))
+		b.shot(dir, size.name+"-helper")
+		b.open("/c/00000000000000000000000000000000")
+		b.shot(dir, size.name+"-helper-bad-link")
+	}
+	t.Logf("screenshots in %s", dir)
 }

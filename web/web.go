@@ -280,11 +280,11 @@ func (h *Handler) funcs(lang string, cat catalog) template.FuncMap {
 			}
 			return strings.Join(parts, "、")
 		},
-		"addrText": func(a string) string { return addrText(cat, a) },
+		"addrText":   func(a string) string { return addrText(cat, a) },
 		"sourceText": func(s string) string { t, _ := sourceParts(s); return t },
-		"sourceURL": func(s string) string { _, u := sourceParts(s); return u },
+		"sourceURL":  func(s string) string { _, u := sourceParts(s); return u },
 		"targetHost": targetHost,
-		"noteText": func(p backstop.Problem) string { return problemIn(cat, lang, p) },
+		"noteText":   func(p backstop.Problem) string { return problemIn(cat, lang, p) },
 		"joinYears": func(ys []int) string {
 			parts := make([]string, len(ys))
 			for i, y := range ys {
