@@ -56,7 +56,7 @@ func (h *Handler) releaseSection(r *http.Request, w *backstop.Warning) (*release
 	for _, c := range backstop.Channels {
 		f.Picked[c] = true
 	}
-	if t, err := h.cfg.Dispatch.TemplateFor(r.Context(), w.Hazard, w.Level); err == nil {
+	if t, err := h.cfg.Dispatch.TemplateFor(r.Context(), w); err == nil {
 		f.Template = t.Text
 	}
 	var err error
