@@ -16,6 +16,9 @@ type rowParser struct {
 	row      int
 	cells    []string
 	problems []backstop.Problem
+	// outside: the row names a village or a number outside the user's
+	// region, which makes the import a write outside it (403).
+	outside bool
 }
 
 func (p *rowParser) fail(c Column, zh, en string, args ...any) {
