@@ -165,26 +165,26 @@ func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) metaRoutes() []*route {
 	return []*route{
 		{method: "GET", path: "/api/v1/openapi.json", summary: "This OpenAPI document", tag: "meta", public: true, response: "object", handle: s.openAPI},
-		{method: "GET", path: "/api/v1/me", summary: "The signed-in user", tag: "users", response: "User", handle: s.me},
+		{method: "GET", path: "/api/v1/me", summary: "The signed-in user", tag: "users", response: "User", access: access{scope: scopeNone}, handle: s.me},
 	}
 }
 
 // userRoutes are the routes of this file.
 func (s *Server) userRoutes() []*route {
 	return []*route{
-		{method: "GET", path: "/api/v1/users", summary: "List users (admins)", tag: "users", response: "UserList", handle: s.listUsers},
-		{method: "POST", path: "/api/v1/users", summary: "Create a user (admins)", tag: "users", body: "NewUser", response: "User", status: http.StatusCreated, handle: s.createUser},
+		{method: "GET", path: "/api/v1/users", summary: "List users (admins)", tag: "users", response: "UserList", access: access{perm: backstop.PermManageUsers, scope: scopeNone}, handle: s.listUsers},
+		{method: "POST", path: "/api/v1/users", summary: "Create a user (admins)", tag: "users", body: "NewUser", response: "User", status: http.StatusCreated, access: access{perm: backstop.PermManageUsers, scope: scopeWrite}, handle: s.createUser},
 		{method: "PUT", path: "/api/v1/users/{name}", summary: "Change a user's role, region or disabled flag (admins)", tag: "users",
-			params: []param{{name: "name", in: "path", typ: "string", required: true, desc: "user name"}}, body: "User", response: "User", handle: s.updateUser},
+			params: []param{{name: "name", in: "path", typ: "string", required: true, desc: "user name"}}, body: "User", response: "User", access: access{perm: backstop.PermManageUsers, scope: scopeWrite}, handle: s.updateUser},
 		{method: "POST", path: "/api/v1/users/{name}/tokens", summary: "Create an API token; the secret is shown once", tag: "users",
-			params: []param{{name: "name", in: "path", typ: "string", required: true, desc: "user name"}}, body: "NewToken", response: "TokenSecret", status: http.StatusCreated, handle: s.createToken},
+			params: []param{{name: "name", in: "path", typ: "string", required: true, desc: "user name"}}, body: "NewToken", response: "TokenSecret", status: http.StatusCreated, access: access{scope: scopeWrite}, handle: s.createToken},
 		{method: "GET", path: "/api/v1/audit", summary: "The audit trail (auditors, admins)", tag: "audit",
 			params: append([]param{
 				{name: "actor", in: "query", typ: "string", desc: "user name"},
 				{name: "action", in: "query", typ: "string", desc: "e.g. household.update, pii.reveal, roster.export"},
 				{name: "entity", in: "query", typ: "string", desc: "e.g. household, user, import"},
 				{name: "record", in: "query", typ: "string", desc: "record key"},
-			}, pageParams...), response: "AuditList", handle: s.listAudit},
+			}, pageParams...), response: "AuditList", access: access{perm: backstop.PermReadAudit, scope: scopeNone}, handle: s.listAudit},
 	}
 }
 
@@ -192,7 +192,7 @@ func (s *Server) userRoutes() []*route {
 func (s *Server) policyRoutes() []*route {
 	return []*route{
 		{method: "GET", path: "/api/v1/policies", summary: "Policy parameters and their versions", tag: "policy",
-			params: []param{{name: "key", in: "query", typ: "string", desc: "one key"}}, response: "PolicyList", handle: s.listPolicies},
-		{method: "POST", path: "/api/v1/policies", summary: "Add a policy version (admins): \"value\" for a number, \"data\" for a structured key (checked against the key's type)", tag: "policy", body: "NewPolicy", response: "Policy", status: http.StatusCreated, handle: s.createPolicy},
+			params: []param{{name: "key", in: "query", typ: "string", desc: "one key"}}, response: "PolicyList", access: access{scope: scopeNone}, handle: s.listPolicies},
+		{method: "POST", path: "/api/v1/policies", summary: "Add a policy version (admins): \"value\" for a number, \"data\" for a structured key (checked against the key's type)", tag: "policy", body: "NewPolicy", response: "Policy", status: http.StatusCreated, access: access{perm: backstop.PermManagePolicy, scope: scopeWrite}, handle: s.createPolicy},
 	}
 }
