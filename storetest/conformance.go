@@ -36,6 +36,11 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		{"Policy", testPolicy},
 		{"RegionCounts", testRegionCounts},
 		{"ExportPaging", testExportPaging},
+		{"TemplatesByRegion", testTemplatesByRegion},
+		{"ConsultationScope", testConsultationScope},
+		{"AuditByRegion", testAuditByRegion},
+		{"DepartmentReadsNoHousehold", testDepartmentReadsNoHousehold},
+		{"NoExistenceOracle", testNoExistenceOracle},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
