@@ -15,13 +15,13 @@ import (
 // has one (a county's own before the city's, the city's before the
 // national defaults), and among those the most specific hazard and level.
 type MessageTemplate struct {
-	ID        int64     `json:"id"`
-	Region    string    `json:"region"` // 12-digit code; NationalScope for the defaults
-	Hazard    Hazard    `json:"hazard"` // "" for any hazard
-	Level     string    `json:"level"`  // "" for any level
-	Text      string    `json:"text"`
-	UpdatedBy string    `json:"updated_by"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID        int64        `json:"id"`
+	Region    string       `json:"region"` // 12-digit code; NationalScope for the defaults
+	Hazard    Hazard       `json:"hazard"` // "" for any hazard
+	Level     WarningLevel `json:"level"`  // "" for any level
+	Text      string       `json:"text"`
+	UpdatedBy string       `json:"updated_by"`
+	UpdatedAt time.Time    `json:"updated_at"`
 }
 
 // Placeholder is a name a template may use in braces, with what it
@@ -83,15 +83,15 @@ func RenderTemplate(text string, f TemplateFields) string {
 
 // LevelText is a level as warnings name it: colour and grade in words, so
 // that colour is never alone.
-func LevelText(level string) string {
+func LevelText(level WarningLevel) string {
 	switch level {
-	case LevelRed:
+	case WarningRed:
 		return "红色（Ⅰ级/特别严重）"
-	case LevelOrange:
+	case WarningOrange:
 		return "橙色（Ⅱ级/严重）"
-	case LevelYellow:
+	case WarningYellow:
 		return "黄色（Ⅲ级/较重）"
-	case LevelBlue:
+	case WarningBlue:
 		return "蓝色（Ⅳ级/一般）"
 	}
 	return ""
@@ -150,7 +150,7 @@ type TemplateService interface {
 	// hazard and level: of the most specific region holding region that
 	// has a matching template, the most specific one (hazard and level
 	// matching, then hazard, then level, then the general one).
-	TemplateFor(ctx context.Context, region string, hazard Hazard, level string) (*MessageTemplate, error)
+	TemplateFor(ctx context.Context, region string, hazard Hazard, level WarningLevel) (*MessageTemplate, error)
 	// FindTemplate returns one of the templates FindTemplates lists.
 	FindTemplate(ctx context.Context, id int64) (*MessageTemplate, error)
 	// SaveTemplate creates (ID 0) or replaces a template after

@@ -45,7 +45,7 @@ func (s *Service) PreviewTemplate(ctx context.Context, text string, warningID in
 	if err := backstop.ValidateTemplate(text); err != nil {
 		return nil, err
 	}
-	fields := backstop.TemplateFields{"hazard": "暴雨", "level": backstop.LevelText(backstop.LevelOrange), "area": "甘州区、临泽县", "time": "07-15 08:00至07-16 08:00",
+	fields := backstop.TemplateFields{"hazard": "暴雨", "level": backstop.LevelText(backstop.WarningOrange), "area": "甘州区、临泽县", "time": "07-15 08:00至07-16 08:00",
 		"action": "请远离河道和低洼地。", "hotline": s.Hotline, "sender": s.SenderName}
 	if warningID != 0 {
 		f, err := s.Fields(ctx, warningID)

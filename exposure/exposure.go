@@ -240,7 +240,9 @@ func (s *Service) weights(ctx context.Context) ([]float64, []int64, error) {
 	for i, f := range Factors {
 		p, err := s.Store.PolicyAt(ctx, f.Key, backstop.NationalScope, s.now())
 		if backstop.ErrorCode(err) == backstop.ENOTFOUND {
-			continue
+			// Never a silent zero: a ranking without a weight would put
+			// that group last without saying so.
+			return nil, nil, backstop.Localized(backstop.EUNAVAILABLE, "缺少政策参数“%s”：请管理员设置", "The policy %s is not set: an admin must add a version.", f.Key)
 		} else if err != nil {
 			return nil, nil, err
 		}

@@ -137,8 +137,10 @@ type matrixReq struct {
 	// when the caller may see it (its region holds markerRegion, the
 	// object's region by default).
 	marker, markerRegion string
-	// check, when set, tests a successful answer further.
+	// check, when set, tests a successful answer further; after runs then
+	// (e.g. to give the caller a token again after its password changed).
 	check func(t *testing.T, c *caller, body string)
+	after func(t *testing.T, c *caller)
 }
 
 // matrixRow builds a route's request on the objects of one region. region
@@ -147,7 +149,10 @@ type matrixReq struct {
 // route gets an object of its own.
 type matrixRow struct {
 	region func(o *objects) string
-	req    func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq
+	// namesCaller: the route names a user, and inside the caller's region
+	// the request names the caller itself (outside, another region's user).
+	namesCaller bool
+	req         func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq
 }
 
 // outside returns the objects outside the caller's region.
@@ -158,14 +163,17 @@ func (m *matrix) outside(c *caller) *objects {
 	return m.outCounty
 }
 
-// expect derives a route's answer from its declared access.
-func expect(ra httpapi.RouteAccess, c *caller, region string) int {
+// expect derives a route's answer from its declared access; self tells a
+// request that names the caller itself.
+func expect(ra httpapi.RouteAccess, c *caller, region string, self bool) int {
 	switch {
 	case ra.Public:
 		return ra.Status
 	case c.user == nil:
 		return http.StatusUnauthorized
 	case !c.can(ra.Perm):
+		return http.StatusForbidden
+	case ra.Others != "" && !self && !c.can(ra.Others):
 		return http.StatusForbidden
 	case ra.Scope == "read" && !c.user.Holds(region):
 		return http.StatusNotFound
@@ -186,7 +194,11 @@ func (m *matrix) check(t *testing.T, ra httpapi.RouteAccess, row matrixRow, c *c
 	if row.region != nil {
 		region = row.region(o)
 	}
-	want := expect(ra, c, region)
+	self := row.namesCaller && inside && c.user != nil
+	if self {
+		region = c.user.Region
+	}
+	want := expect(ra, c, region, self)
 	rq := row.req(t, m, c, o, want < 300)
 	ctype := rq.ctype
 	if ctype == "" && rq.body != "" {
@@ -244,9 +256,12 @@ func (m *matrix) check(t *testing.T, ra httpapi.RouteAccess, row matrixRow, c *c
 	if rq.check != nil {
 		rq.check(t, c, got)
 	}
+	if rq.after != nil {
+		rq.after(t, c)
+	}
 }
 
-func jsonBody(v any) string {
+func toJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err)
@@ -261,6 +276,29 @@ func idNumber(county string, n int) string {
 }
 
 func (m *matrix) next() int { m.ids++; return m.ids }
+
+// named is the user a request names: the caller inside its region (the
+// region's fixture user for nobody), another region's user outside.
+func (m *matrix) named(c *caller, o *objects) string {
+	if o == m.in && c.user != nil {
+		return c.user.Name
+	}
+	return o.user.Name
+}
+
+// reissue gives a caller its password and a token again after it changed
+// its own password (which ends its tokens).
+func (m *matrix) reissue(t *testing.T, c *caller) {
+	t.Helper()
+	if err := m.db.SetPassword(m.admin, c.user.Name, "", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := m.db.CreateToken(m.admin, c.user.Name, "matrix", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.token = secret
+}
 
 // freshHousehold creates a household of one key-group member in the
 // region's village and returns its number.
@@ -460,7 +498,7 @@ func newMatrix(t *testing.T, open func(testing.TB) *sqlstore.DB) *matrix {
 	if err != nil || id == 0 {
 		t.Fatalf("a message of release %d: %d, %v", real.ID, id, err)
 	}
-	m.receiptBody = jsonBody(map[string]string{"key": backstop.MessageKey(real.StreamID, id), "status": backstop.MessageDelivered})
+	m.receiptBody = toJSON(map[string]string{"key": backstop.MessageKey(real.StreamID, id), "status": backstop.MessageDelivered})
 	return m
 }
 
@@ -485,20 +523,43 @@ func init() {
 		"GET /api/v1/me":           {req: get(func(*matrix, *objects) string { return "/api/v1/me" })},
 		"GET /api/v1/users":        {req: get(func(*matrix, *objects) string { return "/api/v1/users" })},
 		"POST /api/v1/users": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
-			return matrixReq{path: "/api/v1/users", body: jsonBody(map[string]string{"name": fmt.Sprintf("m-new-%d", m.next()), "role": "village", "region": o.village, "password": "correct horse battery"})}
+			return matrixReq{path: "/api/v1/users", body: toJSON(map[string]string{"name": fmt.Sprintf("m-new-%d", m.next()), "role": "village", "region": o.village, "password": "correct horse battery"})}
 		}},
 		"PUT /api/v1/users/{name}": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
-			return matrixReq{path: "/api/v1/users/" + o.user.Name, body: jsonBody(map[string]any{"display_name": "矩阵", "role": o.user.Role, "region": o.user.Region})}
+			return matrixReq{path: "/api/v1/users/" + o.user.Name, body: toJSON(map[string]any{"display_name": "矩阵"})}
 		}},
-		// Inside: the caller's own token; outside: another region's user's.
-		"POST /api/v1/users/{name}/tokens": {
-			req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
-				name := o.user.Name
-				if o == m.in && c.user != nil {
-					name = c.user.Name
-				}
-				return matrixReq{path: "/api/v1/users/" + name + "/tokens", body: `{"name":"matrix"}`}
-			}},
+		// Routes naming a user: inside, the caller itself; outside, the
+		// user of another region (for another user users:manage is needed).
+		"GET /api/v1/users/{name}": {namesCaller: true, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			return matrixReq{path: "/api/v1/users/" + m.named(c, o)}
+		}},
+		"PUT /api/v1/users/{name}/password": {namesCaller: true, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			name := m.named(c, o)
+			rq := matrixReq{path: "/api/v1/users/" + name + "/password", body: `{"password":"another horse battery"}`}
+			if c.user != nil && name == c.user.Name {
+				// One's own, with the current password: it ends one's
+				// tokens, so the caller gets the old password and a token
+				// again.
+				rq.body = `{"current":"correct horse battery","password":"another horse battery"}`
+				rq.after = func(t *testing.T, c *caller) { m.reissue(t, c) }
+			}
+			return rq
+		}},
+		"POST /api/v1/users/{name}/tokens": {namesCaller: true, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			return matrixReq{path: "/api/v1/users/" + m.named(c, o) + "/tokens", body: `{"name":"matrix"}`}
+		}},
+		"GET /api/v1/users/{name}/tokens": {namesCaller: true, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			return matrixReq{path: "/api/v1/users/" + m.named(c, o) + "/tokens"}
+		}},
+		"DELETE /api/v1/users/{name}/tokens/{id}": {namesCaller: true, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			// A token of its own to revoke, never the one the caller uses.
+			name := m.named(c, o)
+			_, tok, err := m.db.CreateToken(m.admin, name, "to revoke", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return matrixReq{path: fmt.Sprintf("/api/v1/users/%s/tokens/%d", name, tok.ID)}
+		}},
 		"GET /api/v1/audit": {req: list(func(m *matrix, o *objects) string { return "/api/v1/audit?record=" + o.put }, func(o *objects) string { return `"record":"` + o.put + `"` })},
 
 		// Regions.
@@ -516,12 +577,12 @@ func init() {
 		"POST /api/v1/households": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
 			o.seq++
 			number := fmt.Sprintf("%s%04d", o.village, 5000+o.seq)
-			return matrixReq{path: "/api/v1/households", body: jsonBody(map[string]any{"number": number, "village_code": o.village, "members": []map[string]string{
+			return matrixReq{path: "/api/v1/households", body: toJSON(map[string]any{"number": number, "village_code": o.village, "members": []map[string]string{
 				{"number": number + "01", "name": "矩阵新户", "id_number": idNumber(o.village, m.next()), "relation": "户主"}}})}
 		}},
 		"GET /api/v1/households/{number}": {req: get(func(m *matrix, o *objects) string { return "/api/v1/households/" + o.household })},
 		"PUT /api/v1/households/{number}": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
-			return matrixReq{path: "/api/v1/households/" + o.put, body: jsonBody(map[string]any{"number": o.put, "village_code": o.village, "natural_village": "一社"})}
+			return matrixReq{path: "/api/v1/households/" + o.put, body: toJSON(map[string]any{"number": o.put, "village_code": o.village, "natural_village": "一社"})}
 		}},
 		"DELETE /api/v1/households/{number}": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
 			number := o.put
@@ -534,7 +595,7 @@ func init() {
 		"PUT /api/v1/households/{number}/members/{member}": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
 			member := o.put + "02"
 			return matrixReq{path: "/api/v1/households/" + o.put + "/members/" + member,
-				body: jsonBody(map[string]string{"number": member, "name": "矩阵成员", "id_number": idNumber(o.village, 900), "relation": "之子"})}
+				body: toJSON(map[string]string{"number": member, "name": "矩阵成员", "id_number": idNumber(o.village, 900), "relation": "之子"})}
 		}},
 		"DELETE /api/v1/households/{number}/members/{member}": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
 			member := o.put + "01"
@@ -563,7 +624,7 @@ func init() {
 
 		// Warnings: public to every signed-in user; writes need them inside.
 		"POST /api/v1/warnings": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
-			return matrixReq{path: "/api/v1/warnings", body: jsonBody(map[string]any{"hazard": "暴雨", "level": "红", "areas": []map[string]any{{"regions": []string{o.village}}}})}
+			return matrixReq{path: "/api/v1/warnings", body: toJSON(map[string]any{"hazard": "暴雨", "level": "红", "areas": []map[string]any{{"regions": []string{o.village}}}})}
 		}},
 		"GET /api/v1/warnings":                    {req: get(func(m *matrix, o *objects) string { return "/api/v1/warnings" })},
 		"GET /api/v1/warnings/{id}":               {req: get(func(m *matrix, o *objects) string { return fmt.Sprintf("/api/v1/warnings/%d", o.warning) })},
@@ -585,7 +646,7 @@ func init() {
 		}},
 		"GET /api/v1/feeds": {req: get(func(m *matrix, o *objects) string { return "/api/v1/feeds" })},
 		"POST /api/v1/feeds": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
-			return matrixReq{path: "/api/v1/feeds", body: jsonBody(map[string]string{"name": "矩阵新订阅源", "url": fmt.Sprintf("https://feeds.example.org/new-%d.atom", m.next())})}
+			return matrixReq{path: "/api/v1/feeds", body: toJSON(map[string]string{"name": "矩阵新订阅源", "url": fmt.Sprintf("https://feeds.example.org/new-%d.atom", m.next())})}
 		}},
 
 		// Releases.
@@ -610,18 +671,18 @@ func init() {
 		"POST /api/v1/templates": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
 			o.templateCombos++
 			i := o.templateCombos
-			return matrixReq{path: "/api/v1/templates", body: jsonBody(map[string]string{"region": o.village, "hazard": string(backstop.Hazards[i%len(backstop.Hazards)].Code),
+			return matrixReq{path: "/api/v1/templates", body: toJSON(map[string]string{"region": o.village, "hazard": string(backstop.Hazards[i%len(backstop.Hazards)].Code),
 				"level": []string{"", "red", "orange", "yellow", "blue"}[i/len(backstop.Hazards)%5], "text": "矩阵新模板{hazard}"})}
 		}},
 		"PUT /api/v1/templates/{id}": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
-			return matrixReq{path: fmt.Sprintf("/api/v1/templates/%d", o.template), body: jsonBody(map[string]string{"region": o.village, "hazard": "hail", "level": "red", "text": o.templateText})}
+			return matrixReq{path: fmt.Sprintf("/api/v1/templates/%d", o.template), body: toJSON(map[string]string{"region": o.village, "hazard": "hail", "level": "red", "text": o.templateText})}
 		}},
 		"POST /api/v1/templates/preview": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
-			return matrixReq{path: "/api/v1/templates/preview", body: jsonBody(map[string]any{"text": "{hazard}{level}预警：{area}", "warning_id": o.warning})}
+			return matrixReq{path: "/api/v1/templates/preview", body: toJSON(map[string]any{"text": "{hazard}{level}预警：{area}", "warning_id": o.warning})}
 		}},
 		"GET /api/v1/contacts": {req: list(func(m *matrix, o *objects) string { return "/api/v1/contacts" }, func(o *objects) string { return o.contactName })},
 		"POST /api/v1/contacts": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
-			return matrixReq{path: "/api/v1/contacts", body: jsonBody(map[string]string{"kind": "village_cadre", "name": "矩阵新联系人", "region": o.village, "phone": "13800138001"})}
+			return matrixReq{path: "/api/v1/contacts", body: toJSON(map[string]string{"kind": "village_cadre", "name": "矩阵新联系人", "region": o.village, "phone": "13800138001"})}
 		}},
 		"DELETE /api/v1/contacts/{id}": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
 			ct := &backstop.Contact{Kind: backstop.ContactVillageCadre, Name: "矩阵待删联系人", Region: o.village, Phone: "13800138002"}
@@ -656,7 +717,7 @@ func init() {
 			if fresh {
 				id, _ = m.freshQuarantined(t, o)
 			}
-			return matrixReq{path: fmt.Sprintf("/api/v1/quarantine/%d/accept", id), body: jsonBody(map[string]any{"regions": []string{o.village}})}
+			return matrixReq{path: fmt.Sprintf("/api/v1/quarantine/%d/accept", id), body: toJSON(map[string]any{"regions": []string{o.village}})}
 		}},
 		"POST /api/v1/quarantine/{id}/dismiss": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
 			id := o.quarantined
@@ -678,7 +739,7 @@ func init() {
 		}},
 		"GET /api/v1/policies": {req: get(func(m *matrix, o *objects) string { return "/api/v1/policies?key=release.confirm_minutes.red" })},
 		"POST /api/v1/policies": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
-			return matrixReq{path: "/api/v1/policies", body: jsonBody(map[string]any{"key": "release.confirm_minutes.red", "region": o.village, "value": 25, "unit": "minutes",
+			return matrixReq{path: "/api/v1/policies", body: toJSON(map[string]any{"key": "release.confirm_minutes.red", "region": o.village, "value": 25, "unit": "minutes",
 				"effective_from": "2031-01-01", "source": "矩阵测试"})}
 		}},
 	}

@@ -37,13 +37,15 @@ var (
 // RouteAccess is what a route declares about who may call it, for the
 // authorization matrix test: its method and path, whether it is public,
 // the permission it needs ("" for any signed-in user) and its scope rule
-// ("none", "read", "write" or "shared"; see scopeRule), and the status of
-// a success.
+// ("none", "read", "write" or "shared"; see scopeRule), what naming
+// another user than oneself needs (Others, on routes that name a user),
+// and the status of a success.
 type RouteAccess struct {
 	Method, Path string
 	Public       bool
 	Perm         backstop.Permission
 	Scope        string
+	Others       backstop.Permission
 	Status       int
 }
 
@@ -55,7 +57,7 @@ func (s *Server) RouteAccess() []RouteAccess {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		out[i] = RouteAccess{Method: rt.method, Path: rt.path, Public: rt.public, Perm: rt.access.perm, Scope: rt.access.scope.String(), Status: status}
+		out[i] = RouteAccess{Method: rt.method, Path: rt.path, Public: rt.public, Perm: rt.access.perm, Scope: rt.access.scope.String(), Others: rt.access.others, Status: status}
 	}
 	return out
 }

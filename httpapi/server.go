@@ -100,6 +100,9 @@ type route struct {
 type access struct {
 	perm  backstop.Permission
 	scope scopeRule
+	// others, on a route that names a user: what calling it for a user
+	// other than oneself needs (for oneself, nothing more than perm).
+	others backstop.Permission
 }
 
 // scopeRule is how a route answers for an object outside the caller's

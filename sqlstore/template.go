@@ -78,7 +78,7 @@ func (db *DB) FindTemplates(ctx context.Context) ([]*backstop.MessageTemplate, e
 // TemplateFor picks the template of a release in region: of the most
 // specific region holding it that has a matching template, the most
 // specific match by hazard and level.
-func (db *DB) TemplateFor(ctx context.Context, region string, hazard backstop.Hazard, level string) (*backstop.MessageTemplate, error) {
+func (db *DB) TemplateFor(ctx context.Context, region string, hazard backstop.Hazard, level backstop.WarningLevel) (*backstop.MessageTemplate, error) {
 	if _, err := backstop.RequireUser(ctx); err != nil {
 		return nil, err
 	}
@@ -166,7 +166,7 @@ func (db *DB) SaveTemplate(ctx context.Context, t *backstop.MessageTemplate) err
 			return backstop.Errorf(backstop.EINVALID, "unknown hazard %q", t.Hazard)
 		}
 	}
-	if t.Level != "" && !slices.Contains(backstop.Levels, t.Level) {
+	if t.Level != "" && !slices.Contains(backstop.WarningLevels, t.Level) {
 		return backstop.Errorf(backstop.EINVALID, "unknown level %q (red, orange, yellow, blue)", t.Level)
 	}
 	if n := len([]rune(t.Text)); n > maxTemplateRunes {
@@ -212,7 +212,7 @@ func (db *DB) SaveTemplate(ctx context.Context, t *backstop.MessageTemplate) err
 				return err
 			}
 		}
-		return db.auditIn(ctx, tx, t.Region, "template.save", "template", fmt.Sprint(t.ID), t.Region+" "+string(t.Hazard)+" "+t.Level)
+		return db.auditIn(ctx, tx, t.Region, "template.save", "template", fmt.Sprint(t.ID), t.Region+" "+string(t.Hazard)+" "+string(t.Level))
 	})
 }
 

@@ -36,6 +36,12 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		{"Policy", testPolicy},
 		{"RegionCounts", testRegionCounts},
 		{"ExportPaging", testExportPaging},
+		{"Warnings", testWarningsStore},
+		{"Exposure", testExposureStore},
+		{"Outbox", testOutboxStore},
+		{"FieldTasks", testFieldTasksStore},
+		{"Clocks", testClocksStore},
+		{"Monitoring", testMonitoringStore},
 		{"TemplatesByRegion", testTemplatesByRegion},
 		{"ConsultationScope", testConsultationScope},
 		{"AuditByRegion", testAuditByRegion},
@@ -573,7 +579,7 @@ func testUsers(t *testing.T, db *sqlstore.DB) {
 	if _, _, err := db.CreateToken(uctx, "admin", "steal", 0); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
 		t.Errorf("token for someone else: %v", err)
 	}
-	if _, err := db.FindUsers(uctx); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
+	if _, _, err := db.FindUsers(uctx, backstop.UserFilter{}); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
 		t.Errorf("township lists users: %v", err)
 	}
 	u.Disabled = true

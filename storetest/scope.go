@@ -15,7 +15,7 @@ import (
 
 // scopedWarning stores a warning whose areas cover region, as alerting
 // would have decided.
-func scopedWarning(t *testing.T, db *sqlstore.DB, id, region, level string) *backstop.Warning {
+func scopedWarning(t *testing.T, db *sqlstore.DB, id, region string, level backstop.WarningLevel) *backstop.Warning {
 	t.Helper()
 	w := &backstop.Warning{Sender: "scope.test", Identifier: id, Sent: time.Now().UTC().Truncate(time.Second), Status: "Actual", MsgType: "Alert", Scope: "Public",
 		Source: "json", Hazard: "rainstorm", Level: level, Region: region, Areas: []backstop.WarningArea{{Desc: region, Regions: []string{region}}}, CAP: []byte("<alert/>")}
@@ -143,7 +143,7 @@ func testConsultationScope(t *testing.T, db *sqlstore.DB) {
 	linze2 := UserContext(t, db, "lz_chief", backstop.RoleCounty, "620723")
 	ganzhou := UserContext(t, db, "gz_duty", backstop.RoleCounty, "620702")
 	city := UserContext(t, db, "zy_duty", backstop.RoleCity, "620700")
-	w := scopedWarning(t, db, "lz-1", "620723000000", backstop.LevelYellow)
+	w := scopedWarning(t, db, "lz-1", "620723000000", backstop.WarningYellow)
 	c := func() *backstop.Consultation {
 		return &backstop.Consultation{WarningID: w.ID, Departments: []string{"气象局"}, Assessment: "降雨集中在沙河镇", Decision: backstop.DecisionRelease}
 	}
@@ -199,7 +199,7 @@ func testAuditByRegion(t *testing.T, db *sqlstore.DB) {
 	if err := db.CreateContacts(admin, &backstop.Contact{Kind: backstop.ContactDutyOfficer, Name: "沙河镇值班", Region: "620723101", Phone: "13800138000"}); err != nil {
 		t.Fatal(err)
 	}
-	w := scopedWarning(t, db, "gz-1", "620702000000", backstop.LevelRed)
+	w := scopedWarning(t, db, "gz-1", "620702000000", backstop.WarningRed)
 	linzeAuditor := UserContext(t, db, "lz_audit", backstop.RoleAuditor, "620723")
 	national := UserContext(t, db, "audit", backstop.RoleAuditor, backstop.NationalScope)
 	all, total, err := db.FindAudit(admin, backstop.AuditFilter{Limit: 1000})
@@ -259,7 +259,7 @@ func testDepartmentReadsNoHousehold(t *testing.T, db *sqlstore.DB) {
 		t.Errorf("department reads a household's history: %v", err)
 	}
 	// Warnings stay theirs.
-	w := scopedWarning(t, db, "zy-1", "620723000000", backstop.LevelRed)
+	w := scopedWarning(t, db, "zy-1", "620723000000", backstop.WarningRed)
 	if _, err := db.FindWarning(dept, w.ID); err != nil {
 		t.Errorf("department reads a warning: %v", err)
 	}

@@ -459,7 +459,7 @@ func (h *Handler) renderTemplates(w http.ResponseWriter, r *http.Request, status
 		}
 	}
 	h.render(w, r, status, "templates.html", &page{Title: h.cats[lang].translate("menu.templates"), Menu: "templates", Error: errMsg,
-		Data: map[string]any{"Rows": rows, "CanEdit": u.Can(backstop.PermManageReach), "Hazards": backstop.Hazards, "Levels": backstop.Levels,
+		Data: map[string]any{"Rows": rows, "CanEdit": u.Can(backstop.PermManageReach), "Hazards": backstop.Hazards, "Levels": backstop.WarningLevels,
 			"Placeholders": backstop.Placeholders, "Form": form, "HazardNames": hazardNames(r), "Regions": regions}})
 	return nil
 }
@@ -470,7 +470,7 @@ func (h *Handler) saveTemplate(w http.ResponseWriter, r *http.Request) error {
 		return backstop.Errorf(backstop.EINVALID, "Bad form.")
 	}
 	id, _ := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
-	t := &backstop.MessageTemplate{ID: id, Hazard: backstop.Hazard(r.PostFormValue("hazard")), Level: r.PostFormValue("level"), Text: strings.TrimSpace(r.PostFormValue("text"))}
+	t := &backstop.MessageTemplate{ID: id, Hazard: backstop.Hazard(r.PostFormValue("hazard")), Level: backstop.WarningLevel(r.PostFormValue("level")), Text: strings.TrimSpace(r.PostFormValue("text"))}
 	if id == 0 {
 		t.Region = r.PostFormValue("region") // an edited template keeps its own
 	}
