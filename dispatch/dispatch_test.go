@@ -434,6 +434,21 @@ func TestReleaseRules(t *testing.T) {
 	if _, err := r.d.Create(ctx, red.ID, everyone); backstop.ErrorCode(err) != backstop.ECONFLICT {
 		t.Fatalf("cancelled warning released: %v", err)
 	}
+	// A channel no chosen audience is reached on is named, not silently
+	// unused; one that an audience uses but nobody has is named too.
+	odd := dispatch.Request{Audiences: []string{backstop.AudienceHouseholds}, Channels: []string{backstop.ChannelSMS, backstop.ChannelWeCom}}
+	if pv, err := r.d.Preview(ctx, yellow.ID, odd); err != nil || len(pv.Unused) != 1 || pv.Unused[0] != backstop.ChannelWeCom {
+		t.Errorf("preview of sms+wecom to households: %v unused %v", err, pv.Unused)
+	}
+	if rel, err := r.d.Create(ctx, yellow.ID, odd); err != nil || len(rel.Unused) != 1 || rel.Unused[0] != backstop.ChannelWeCom {
+		t.Errorf("release of sms+wecom to households: %v", err)
+	} else if got, _ := r.db.FindRelease(ctx, rel.ID); len(got.Unused) != 1 {
+		t.Errorf("stored release unused channels: %v", got.Unused)
+	}
+	mail := dispatch.Request{Audiences: []string{backstop.AudienceHouseholds, backstop.AudienceSubscribers}, Channels: []string{backstop.ChannelEmail}}
+	if pv, err := r.d.Preview(ctx, yellow.ID, mail); err != nil || len(pv.Unused) != 0 {
+		t.Errorf("preview of e-mail to subscribers: %v unused %v empty %v", err, pv.Unused, pv.Empty)
+	}
 	// A county officer's release stays in the county.
 	county := storetest.UserContext(t, r.db, "linze", backstop.RoleCounty, "620723")
 	w := r.warning(t, "Actual", "red", "620700")

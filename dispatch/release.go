@@ -41,6 +41,11 @@ type Preview struct {
 	// Unconfigured lists requested channels with no gateway set up: their
 	// messages would fail.
 	Unconfigured []string `json:"unconfigured,omitempty"`
+	// Unused lists requested channels that no chosen audience is reached
+	// on; Empty those an audience uses but nobody could be reached on
+	// (no address of that kind in the area).
+	Unused []string `json:"unused_channels,omitempty"`
+	Empty  []string `json:"empty_channels,omitempty"`
 }
 
 // plan is a checked request with what building it needs.
@@ -547,9 +552,19 @@ func (s *Service) Preview(ctx context.Context, warningID int64, req Request) (*P
 		signed = "【" + s.SignName + "】" + signed
 	}
 	pv.Segments, pv.Characters = backstop.SMSSegments(signed), len([]rune(signed))
+	pv.Unused = backstop.UnusedChannels(req.Audiences, req.Channels)
 	for _, ch := range req.Channels {
 		if _, ok := s.Senders[ch]; !ok && !req.Test {
 			pv.Unconfigured = append(pv.Unconfigured, ch)
+		}
+		n := 0
+		for k, v := range counts {
+			if k[1] == ch {
+				n += v
+			}
+		}
+		if n == 0 && !slices.Contains(pv.Unused, ch) {
+			pv.Empty = append(pv.Empty, ch)
 		}
 	}
 	return pv, nil
@@ -686,6 +701,7 @@ func (s *Service) Create(ctx context.Context, warningID int64, req Request) (*ba
 			return err
 		}
 		r.Counts, total = sortedCounts(counts), ws.n
+		r.Unused = backstop.UnusedChannels(req.Audiences, req.Channels)
 		return nil
 	})
 	if err != nil {
