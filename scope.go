@@ -55,18 +55,10 @@ func RegionsOverlap(a, b string) bool {
 	return len(a) == 12 && len(b) == 12 && (CodeWithin(a, b) || CodeWithin(b, a))
 }
 
-// Holds reports whether a region (any level, 12 digits) lies inside the
-// user's scope. Unlike InScope it takes codes of every level: a county's
-// warning is inside the city's scope.
-func (u *User) Holds(region string) bool {
-	return u != nil && len(region) == 12 && CodeWithin(region, u.Region)
-}
-
 // OutsideRegion is the answer to a write on something outside the user's
 // region; whatZH and what name the thing ("预警12", "warning 12").
 func OutsideRegion(u *User, whatZH, what string) *Error {
-	return &Error{Code: EFORBIDDEN, ZH: whatZH + "不在您的管辖范围（" + u.Region + "）内",
-		Message: capitalise(what) + " is outside your region " + u.Region + "."}
+	return E(EFORBIDDEN, "forbidden.region", Named{ZH: whatZH, EN: capitalise(what)}, u.Region)
 }
 
 func capitalise(s string) string {
@@ -85,8 +77,5 @@ func NotInRegion(u *User, err error, whatZH, what string) error {
 	if ErrorCode(err) != ENOTFOUND || u == nil || u.Region == NationalScope {
 		return err
 	}
-	e := OutsideRegion(u, whatZH, what)
-	e.ZH = whatZH + "不在您的管辖范围（" + u.Region + "）内或不存在"
-	e.Message = capitalise(what) + " is not in your region " + u.Region + " (or does not exist)."
-	return e
+	return E(EFORBIDDEN, "forbidden.region_or_missing", Named{ZH: whatZH, EN: capitalise(what)}, u.Region)
 }

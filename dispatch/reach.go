@@ -170,7 +170,7 @@ func releaseRegion(u *backstop.User, e *backstop.Exposure) string {
 		codes[i] = v.Code
 	}
 	region := backstop.CommonRegion(codes...)
-	if !u.Holds(region) {
+	if !u.InScope(region) {
 		return u.Region
 	}
 	return region

@@ -157,7 +157,7 @@ type matrixRow struct {
 
 // outside returns the objects outside the caller's region.
 func (m *matrix) outside(c *caller) *objects {
-	if c.user != nil && c.user.Holds(m.outCounty.county) {
+	if c.user != nil && c.user.InScope(m.outCounty.county) {
 		return m.outCity
 	}
 	return m.outCounty
@@ -175,9 +175,9 @@ func expect(ra httpapi.RouteAccess, c *caller, region string, self bool) int {
 		return http.StatusForbidden
 	case ra.Others != "" && !self && !c.can(ra.Others):
 		return http.StatusForbidden
-	case ra.Scope == "read" && !c.user.Holds(region):
+	case ra.Scope == "read" && !c.user.InScope(region):
 		return http.StatusNotFound
-	case ra.Scope == "write" && !c.user.Holds(region):
+	case ra.Scope == "write" && !c.user.InScope(region):
 		return http.StatusForbidden
 	}
 	return ra.Status
@@ -241,7 +241,7 @@ func (m *matrix) check(t *testing.T, ra httpapi.RouteAccess, row matrixRow, c *c
 		if mr == "" {
 			mr = region
 		}
-		visible := c.user.Holds(mr)
+		visible := c.user.InScope(mr)
 		if shown := strings.Contains(got, rq.marker); shown != visible {
 			t.Errorf("%s: the answer shows %q: %v, want %v", what, rq.marker, shown, visible)
 		}

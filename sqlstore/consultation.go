@@ -70,7 +70,7 @@ func (db *DB) CreateConsultation(ctx context.Context, c *backstop.Consultation) 
 		if err != nil {
 			return err
 		}
-		if !u.Holds(region) {
+		if !u.InScope(region) {
 			return backstop.Localized(backstop.EFORBIDDEN, "预警%d的区域（区划%s）不在您的管辖范围（%s）内：不能为它记录会商",
 				"Warning %d covers region %s, outside your region %s: you cannot record a consultation on it.", c.WarningID, region, u.Region)
 		}
@@ -124,7 +124,7 @@ func (db *DB) ApproveConsultation(ctx context.Context, id int64) (*backstop.Cons
 		if err != nil {
 			return err
 		}
-		if !u.Holds(region) {
+		if !u.InScope(region) {
 			return backstop.Localized(backstop.EFORBIDDEN, "会商%d所属预警%d的区域（区划%s）不在您的管辖范围（%s）内：不能批准",
 				"Consultation %d is on warning %d, which covers region %s, outside your region %s: you cannot approve it.", id, c.WarningID, region, u.Region)
 		}

@@ -108,7 +108,7 @@ func (db *DB) CreateContacts(ctx context.Context, cs ...*backstop.Contact) error
 		if err := db.checkRobotURL(c); err != nil {
 			return err
 		}
-		if !u.Holds(c.Region) {
+		if !u.InScope(c.Region) {
 			return backstop.OutsideRegion(u, "联系人所属区划"+c.Region, "the contact's region "+c.Region)
 		}
 	}
@@ -157,7 +157,7 @@ func (db *DB) DeleteContact(ctx context.Context, id int64) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		var region string
 		err := tx.QueryRowContext(ctx, db.q(`SELECT region_code FROM contacts WHERE id = ?`), id).Scan(&region)
-		if err == sql.ErrNoRows || (err == nil && !u.Holds(region)) {
+		if err == sql.ErrNoRows || (err == nil && !u.InScope(region)) {
 			// Looked up inside the user's region: an id elsewhere answers
 			// as one that does not exist.
 			return backstop.NotInRegion(u, backstop.Localized(backstop.ENOTFOUND, "找不到联系人%d", "Contact %d not found.", id),

@@ -97,7 +97,7 @@ func (db *DB) CreatePolicy(ctx context.Context, p *backstop.Policy) error {
 		p.Region = code
 	}
 	// A policy version rules its region and everything inside it.
-	if !u.Holds(p.Region) {
+	if !u.InScope(p.Region) {
 		return backstop.OutsideRegion(u, "政策参数的适用区划"+p.Region, "the policy's region "+p.Region)
 	}
 	if err := p.Validate(); err != nil {

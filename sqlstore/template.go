@@ -155,7 +155,7 @@ func (db *DB) SaveTemplate(ctx context.Context, t *backstop.MessageTemplate) err
 		}
 		named = code
 	}
-	if named != "" && !u.Holds(named) {
+	if named != "" && !u.InScope(named) {
 		return backstop.OutsideRegion(u, "模板所属区划"+named, "the template's region "+named)
 	}
 	if err := backstop.ValidateTemplate(t.Text); err != nil {

@@ -65,7 +65,7 @@ func (db *DB) CreateWarning(ctx context.Context, w *backstop.Warning, refs []bac
 	if err := u.Require(backstop.PermWriteWarnings); err != nil {
 		return err
 	}
-	if w.Region != "" && !u.Holds(w.Region) {
+	if w.Region != "" && !u.InScope(w.Region) {
 		return backstop.OutsideRegion(u, "预警区域（区划"+w.Region+"）", "the warning's area (region "+w.Region+")")
 	}
 	areas, err := json.Marshal(w.Areas)
@@ -107,7 +107,7 @@ func (db *DB) CreateWarning(ctx context.Context, w *backstop.Warning, refs []bac
 			}
 			// Warnings are public: telling that this one is outside the
 			// user's region reveals nothing.
-			if !u.Holds(region) {
+			if !u.InScope(region) {
 				return backstop.Localized(backstop.EFORBIDDEN, "预警%d的区域（区划%s）不在您的管辖范围（%s）内：不能更新或解除它",
 					"Warning %d covers region %s, outside your region %s: you cannot update or cancel it.", id, region, u.Region)
 			}

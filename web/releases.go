@@ -438,7 +438,7 @@ func (h *Handler) renderTemplates(w http.ResponseWriter, r *http.Request, status
 		if _, ok := names[t.Region]; !ok {
 			names[t.Region] = h.regionName(r.Context(), t.Region, lang)
 		}
-		rows[i] = templateRow{MessageTemplate: t, RegionName: names[t.Region], Editable: u.Holds(t.Region)}
+		rows[i] = templateRow{MessageTemplate: t, RegionName: names[t.Region], Editable: u.InScope(t.Region)}
 		if p, err := h.cfg.Dispatch.PreviewTemplate(r.Context(), t.Text, 0); err == nil {
 			rows[i].Sample, rows[i].Segments, rows[i].Chars = p.Text, p.Segments, p.Characters
 		}
