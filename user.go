@@ -15,7 +15,7 @@ const (
 	RoleCounty     Role = "county"     // county bureau officers
 	RoleTownship   Role = "township"   // township staff
 	RoleVillage    Role = "village"    // village cadres and helpers
-	RoleDepartment Role = "department" // meteorology, water, emergency …: warnings, no personal data
+	RoleDepartment Role = "department" // meteorology, water, emergency …: warnings, exposure counts and releases; no household or member
 	RoleAuditor    Role = "auditor"    // reads the audit trail and the registry, writes nothing
 )
 
@@ -61,6 +61,9 @@ const (
 	PermResolveQuarantine Permission = "quarantine:resolve"
 )
 
+// rolePermissions: departments issue and weigh warnings and see what they
+// expose in counts and releases; households and members are not theirs to
+// read (no PermReadRegistry).
 var rolePermissions = map[Role][]Permission{
 	RoleAdmin: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermManageUsers, PermManageRegions, PermReadAudit,
 		PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove, PermManageFeeds, PermRelease, PermConfirm, PermManageReach, PermManageChannel, PermManagePolicy,
@@ -71,7 +74,7 @@ var rolePermissions = map[Role][]Permission{
 		PermRelease, PermConfirm, PermManageReach},
 	RoleTownship:   {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermConfirm},
 	RoleVillage:    {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermReadWarnings, PermConfirm},
-	RoleDepartment: {PermReadRegistry, PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds},
+	RoleDepartment: {PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds},
 	RoleAuditor:    {PermReadRegistry, PermReadAudit, PermReadWarnings},
 }
 

@@ -110,6 +110,12 @@ func (s *Service) prepare(ctx context.Context, warningID int64, req Request) (*p
 	if err != nil {
 		return nil, err
 	}
+	// Warnings are public, a release is not: it speaks to the user's
+	// region, so the warning must cover part of it (or lie inside it).
+	if !backstop.RegionsOverlap(w.Region, u.Region) {
+		return nil, backstop.Localized(backstop.EFORBIDDEN, "预警%d的区域（区划%s）与您的管辖范围（%s）不相交：不能在此发布",
+			"Warning %d covers region %s, which does not meet your region %s: you cannot release it.", w.ID, w.Region, u.Region)
+	}
 	switch st := w.CurrentState(s.now()); {
 	case w.MsgType == "Cancel" || st == backstop.StateCancelled:
 		return nil, backstop.Localized(backstop.ECONFLICT, "预警（%d）已解除，不能发布", "Warning %d is cancelled: nothing to release.", w.ID)
@@ -166,7 +172,7 @@ func (s *Service) prepare(ctx context.Context, warningID int64, req Request) (*p
 		}
 		text, p.template = t.Text, t.ID
 	case text == "":
-		t, err := s.Store.TemplateFor(ctx, w.Hazard, w.Level)
+		t, err := s.Store.TemplateFor(ctx, releaseRegion(u, e), w.Hazard, w.Level)
 		if err != nil {
 			return nil, err
 		}

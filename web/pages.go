@@ -101,6 +101,12 @@ type regionRow struct {
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
 	u := backstop.UserFromContext(r.Context())
+	if !u.Can(backstop.PermReadRegistry) {
+		// The dashboard counts households; departments start at their
+		// warnings.
+		http.Redirect(w, r, "/warnings", http.StatusSeeOther)
+		return nil
+	}
 	code := r.URL.Query().Get("region")
 	if code == "" {
 		// Start where there is a choice: below a scope with one child only
