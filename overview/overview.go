@@ -85,7 +85,7 @@ type Home struct {
 // list for the warning page, which pages them.
 const maxActive = 200
 
-var levelRank = map[string]int{backstop.LevelRed: 0, backstop.LevelOrange: 1, backstop.LevelYellow: 2, backstop.LevelBlue: 3, "": 4}
+var levelRank = map[backstop.WarningLevel]int{backstop.WarningRed: 0, backstop.WarningOrange: 1, backstop.WarningYellow: 2, backstop.WarningBlue: 3, "": 4}
 
 // Home reads the summary for the signed-in user.
 func (s *Service) Home(ctx context.Context) (*Home, error) {

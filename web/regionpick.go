@@ -130,9 +130,9 @@ func collapseRegion(r *http.Request, name string) error {
 	return nil
 }
 
-// regionOptions answers the cascader's script: the children of a region
+// regionChildren answers the cascader's script: the children of a region
 // in the user's scope, as [{code, name}].
-func (h *Handler) regionOptions(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) regionChildren(w http.ResponseWriter, r *http.Request) error {
 	parent, err := backstop.NormalizeRegionCode(r.URL.Query().Get("parent"))
 	if err != nil {
 		return err
