@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		{"AuditByRegion", testAuditByRegion},
 		{"DepartmentReadsNoHousehold", testDepartmentReadsNoHousehold},
 		{"NoExistenceOracle", testNoExistenceOracle},
+		{"ListFilters", testListFilters},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
