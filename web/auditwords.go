@@ -40,6 +40,27 @@ var detailPatterns = []detailPattern{
 	{"template.save", regexp.MustCompile(`^(\w*) (\w*)$`), "audit.detail.template"},
 	{"quarantine.accept", regexp.MustCompile(`^warning (\d+) ?(.*)$`), "audit.detail.quarantine_accept"},
 	{"quarantine.create", regexp.MustCompile(`^feed (\d+) (\w+) ?(.*)$`), "audit.detail.quarantine"},
+	{"token.create", regexp.MustCompile(`^token (\d+) "(.*)", expires (.+)$`), "audit.detail.token"},
+	{"token.revoke", regexp.MustCompile(`^token (\d+) "(.*)"$`), "audit.detail.token_revoke"},
+}
+
+// detailParts are the "; "-separated parts of account details (what a
+// user change changed, a password's reset, a refused sign-in).
+var detailParts = []struct {
+	re  *regexp.Regexp
+	key string
+}{
+	{regexp.MustCompile(`^display name "(.*)" → "(.*)"$`), "audit.part.display"},
+	{regexp.MustCompile(`^role (\w+) → (\w+)$`), "audit.part.role"},
+	{regexp.MustCompile(`^region (\d+) → (\d+)$`), "audit.part.region"},
+	{regexp.MustCompile(`^disabled (true|false) → (true|false)$`), "audit.part.disabled"},
+	{regexp.MustCompile(`^(\d+) token\(s\) revoked$`), "audit.part.tokens"},
+	{regexp.MustCompile(`^no change$`), "audit.part.none"},
+	{regexp.MustCompile(`^reset$`), "audit.part.reset"},
+	{regexp.MustCompile(`^changed by the user$`), "audit.part.self"},
+	{regexp.MustCompile(`^unknown user$`), "audit.part.unknown_user"},
+	{regexp.MustCompile(`^wrong password$`), "audit.part.wrong_password"},
+	{regexp.MustCompile(`^user disabled$`), "audit.part.user_disabled"},
 }
 
 // auditLine is an audit entry in words.
@@ -103,6 +124,28 @@ func (h *Handler) auditDetail(cat catalog, lang string, e *backstop.AuditEntry, 
 			args[i] = h.auditWord(cat, g, regionName)
 		}
 		return cat.translate(p.key, args...), false
+	}
+	if strings.HasPrefix(e.Action, "user.") {
+		parts := strings.Split(e.Detail, "; ")
+		words := make([]string, 0, len(parts))
+		for _, part := range parts {
+			said := ""
+			for _, dp := range detailParts {
+				if m := dp.re.FindStringSubmatch(part); m != nil {
+					args := make([]any, len(m)-1)
+					for i, g := range m[1:] {
+						args[i] = h.auditWord(cat, g, regionName)
+					}
+					said = cat.translate(dp.key, args...)
+					break
+				}
+			}
+			if said == "" {
+				return e.Detail, true
+			}
+			words = append(words, said)
+		}
+		return strings.Join(words, cat.translate("list.sep")), false
 	}
 	// Details without a Latin letter (names, numbers, Chinese notes) read
 	// as they are.

@@ -333,7 +333,7 @@ func (h *Handler) warningPage(w http.ResponseWriter, r *http.Request) error {
 		"CanConsult": u.Can(backstop.PermConsult), "CanApprove": u.Can(backstop.PermApprove), "CanWrite": u.Can(backstop.PermWriteWarnings),
 		"CanExport": u.Can(backstop.PermExport), "Actions": backstop.ConsultationActions, "Now": time.Now().In(backstop.Beijing).Format("2006-01-02T15:04"),
 		"Block": block}
-	crumbs := []crumb{{Label: h.cats[langOf(r)].translate("menu.warnings"), Href: "/warnings"}, {Label: fmt.Sprint(id)}}
+	crumbs := []crumb{{Label: h.cats[langOf(r)].translate("menu.warnings"), Href: "/warnings"}, {Label: h.cats[langOf(r)].translate("warning.crumb")}}
 	title := warning.Headline
 	if title == "" {
 		title = warning.Event
