@@ -30,9 +30,25 @@ type Reacher interface {
 	VillagesReached(ctx context.Context, polygons backstop.MultiPolygon, circles []backstop.CircleArea) ([]string, error)
 }
 
+// Store is what alerting needs of storage.
+type Store interface {
+	backstop.WarningService
+	backstop.ConsultationService
+	backstop.FeedService
+	backstop.QuarantineService
+	FindRegion(ctx context.Context, code string, withBoundary bool) (*backstop.Region, error)
+	FindReleases(ctx context.Context, warningID int64) ([]*backstop.Release, error)
+}
+
+// inputStore is what an input needs to be turned into CAP.
+type inputStore interface {
+	FindRegion(ctx context.Context, code string, withBoundary bool) (*backstop.Region, error)
+	FindWarning(ctx context.Context, id int64) (*backstop.Warning, error)
+}
+
 // Service ingests warnings.
 type Service struct {
-	Store   backstop.Store
+	Store   Store
 	Exposer Exposer
 	Logger  *slog.Logger
 	// Sender is the CAP sender id of warnings made in backstop.
