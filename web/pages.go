@@ -81,7 +81,7 @@ func safeNext(next string) string {
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		h.fail(w, r, backstop.Errorf(backstop.EINVALID, "Bad form."))
+		h.fail(w, r, backstop.Localized(backstop.EINVALID, "表单无法读取，请重新填写后提交", "Bad form."))
 		return
 	}
 	next := safeNext(r.PostFormValue("next"))

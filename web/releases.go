@@ -131,7 +131,7 @@ func (h *Handler) releaseForm(w http.ResponseWriter, r *http.Request) (*dispatch
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		return nil, 0, dispatch.Request{}, backstop.Errorf(backstop.EINVALID, "Bad form.")
+		return nil, 0, dispatch.Request{}, backstop.Localized(backstop.EINVALID, "表单无法读取，请重新填写后提交", "Bad form.")
 	}
 	return d, id, releaseRequest(r), nil
 }
@@ -484,7 +484,7 @@ func (h *Handler) renderTemplates(w http.ResponseWriter, r *http.Request, status
 func (h *Handler) saveTemplate(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		return backstop.Errorf(backstop.EINVALID, "Bad form.")
+		return backstop.Localized(backstop.EINVALID, "表单无法读取，请重新填写后提交", "Bad form.")
 	}
 	id, _ := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
 	t := &backstop.MessageTemplate{ID: id, Hazard: backstop.Hazard(r.PostFormValue("hazard")), Level: backstop.WarningLevel(r.PostFormValue("level")), Text: strings.TrimSpace(r.PostFormValue("text"))}
@@ -550,7 +550,7 @@ func (h *Handler) renderContacts(w http.ResponseWriter, r *http.Request, status 
 func (h *Handler) createContact(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		return backstop.Errorf(backstop.EINVALID, "Bad form.")
+		return backstop.Localized(backstop.EINVALID, "表单无法读取，请重新填写后提交", "Bad form.")
 	}
 	region, err := pickedRegion(r.PostForm["region"])
 	if err != nil {
@@ -602,7 +602,7 @@ func (h *Handler) renderChannels(w http.ResponseWriter, r *http.Request, errMsg 
 func (h *Handler) testChannel(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		return backstop.Errorf(backstop.EINVALID, "Bad form.")
+		return backstop.Localized(backstop.EINVALID, "表单无法读取，请重新填写后提交", "Bad form.")
 	}
 	res, err := h.cfg.Dispatch.TestSend(r.Context(), r.PathValue("channel"), strings.TrimSpace(r.PostFormValue("address")), strings.TrimSpace(r.PostFormValue("text")))
 	if err != nil {

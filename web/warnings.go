@@ -220,7 +220,7 @@ func (h *Handler) renderWarningForm(w http.ResponseWriter, r *http.Request, stat
 func (h *Handler) createWarning(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<20)
 	if err := r.ParseForm(); err != nil {
-		return backstop.Errorf(backstop.EINVALID, "Bad form.")
+		return backstop.Localized(backstop.EINVALID, "表单无法读取，请重新填写后提交", "Bad form.")
 	}
 	form := map[string]string{}
 	for k := range r.PostForm {
@@ -487,7 +487,7 @@ func (h *Handler) createConsultation(w http.ResponseWriter, r *http.Request) err
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
 	if err := r.ParseForm(); err != nil {
-		return backstop.Errorf(backstop.EINVALID, "Bad form.")
+		return backstop.Localized(backstop.EINVALID, "表单无法读取，请重新填写后提交", "Bad form.")
 	}
 	split := func(s string) []string {
 		var out []string
@@ -546,7 +546,7 @@ func (h *Handler) renderFeeds(w http.ResponseWriter, r *http.Request, status int
 func (h *Handler) createFeed(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		return backstop.Errorf(backstop.EINVALID, "Bad form.")
+		return backstop.Localized(backstop.EINVALID, "表单无法读取，请重新填写后提交", "Bad form.")
 	}
 	interval, _ := strconv.Atoi(r.PostFormValue("interval"))
 	f := &backstop.Feed{Name: r.PostFormValue("name"), URL: strings.TrimSpace(r.PostFormValue("url")), IntervalSeconds: interval * 60}

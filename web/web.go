@@ -492,14 +492,14 @@ func (h *Handler) handle(pattern string, fn func(w http.ResponseWriter, r *http.
 			if p := recover(); p != nil {
 				h.logger.Error("panic", "path", r.URL.Path, "panic", p)
 				if rec.Status == 0 {
-					h.fail(rec, r, backstop.Errorf(backstop.EINTERNAL, "Internal error."))
+					h.fail(rec, r, backstop.Localized(backstop.EINTERNAL, "系统内部错误", "Internal error."))
 				}
 			}
 			h.cfg.Metrics.Observe(pattern, rec.Status, time.Since(start))
 		}()
 		u, err := h.cfg.Auth.UserOf(r)
 		if err != nil || u == nil {
-			h.fail(rec, r, backstop.Errorf(backstop.EUNAUTHORIZED, "Sign in first."))
+			h.fail(rec, r, backstop.Localized(backstop.EUNAUTHORIZED, "请先登录", "Sign in first."))
 			return
 		}
 		r = r.WithContext(backstop.NewContextWithUser(r.Context(), u))
