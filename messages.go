@@ -22,6 +22,10 @@ var errorCatalog = map[string]CatalogEntry{
 	"invalid.field":      {"%s有误：%s", "%s is wrong: %s"},
 	"invalid.form":       {"表单无法读取，请重新提交", "The form could not be read; send it again."},
 	"internal":           {"系统内部错误，请稍后再试；如仍不行请联系管理员", "Internal error."},
+
+	// A write naming an id that is not in the user's region: whether it
+	// exists elsewhere is not said (see NotInRegion).
+	"forbidden.region_or_missing": {"%s不在您的管辖范围（%s）内或不存在", "%s is not in your region (%s), or does not exist."},
 }
 
 // codeMessages are what a user reads of an error that has no Chinese text

@@ -15,7 +15,7 @@ const (
 	RoleCounty     Role = "county"     // county bureau officers
 	RoleTownship   Role = "township"   // township staff
 	RoleVillage    Role = "village"    // village cadres and helpers
-	RoleDepartment Role = "department" // meteorology, water, emergency …: warnings, no personal data
+	RoleDepartment Role = "department" // meteorology, water, emergency …: warnings, exposure counts and releases; no household or member
 	RoleAuditor    Role = "auditor"    // reads the audit trail and the registry, writes nothing
 	// RoleInfoOfficer is a disaster information officer (灾害信息员) of a
 	// village or township: reports losses from the area of the account's
@@ -85,6 +85,9 @@ const (
 	PermManagePublicity Permission = "publicity:manage"
 )
 
+// rolePermissions: departments issue and weigh warnings and see what they
+// expose in counts and releases; households and members are not theirs to
+// read (no PermReadRegistry).
 var rolePermissions = map[Role][]Permission{
 	RoleAdmin: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermManageUsers, PermManageRegions, PermReadAudit,
 		PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove, PermManageFeeds, PermRelease, PermConfirm, PermManageReach, PermManageChannel, PermManagePolicy,
@@ -101,7 +104,7 @@ var rolePermissions = map[Role][]Permission{
 	RoleTownship: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermConfirm,
 		PermReadPrepared, PermManageOfficers, PermWriteProjects, PermManageAssets, PermManageInsurance, PermManagePublicity},
 	RoleVillage:     {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermReadWarnings, PermConfirm, PermReadPrepared, PermWriteProjects},
-	RoleDepartment:  {PermReadRegistry, PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds, PermReadSharing, PermSubscribe, PermPush},
+	RoleDepartment:  {PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds, PermReadSharing, PermSubscribe, PermPush},
 	RoleAuditor:     {PermReadRegistry, PermReadAudit, PermReadWarnings, PermReadPrepared, PermReadSharing},
 	RoleInfoOfficer: {PermReadRegistry, PermReadWarnings},
 }

@@ -100,6 +100,12 @@ const (
 // Warning is a hazard warning as backstop holds it: one CAP alert (or a
 // department's push), reduced to what exposure and release need, with the
 // original document kept.
+//
+// Region is the smallest region holding every region its areas cover
+// (alerting decides: a geocoded area covers its regions, a drawn one the
+// villages of the households it reaches); a warning that covers none is
+// its issuer's region's. Issuing, updating and cancelling a warning and
+// its consultations need the region inside the user's.
 type Warning struct {
 	ID           int64         `json:"id"`
 	Sender       string        `json:"sender"`
@@ -127,6 +133,7 @@ type Warning struct {
 	State        string        `json:"state"`
 	Supersedes   int64         `json:"supersedes,omitempty"`
 	SupersededBy int64         `json:"superseded_by,omitempty"`
+	Region       string        `json:"region"` // see above
 	// Notes are what backstop noticed reading it: schema deviations,
 	// unknown region codes resolved to a parent.
 	Notes     []Problem `json:"notes,omitempty"`
@@ -167,6 +174,15 @@ type CircleArea struct {
 type WarningFilter struct {
 	State  string // active, updated, cancelled, expired; "" for all
 	Hazard Hazard
+	Level  string // red, orange, yellow, blue; "none" for unlevelled; "" for all
+	// SentFrom and SentTo bound the sending time (SentTo exclusive).
+	SentFrom, SentTo time.Time
+	// Exposing keeps warnings whose exposure has households in this
+	// region (12-digit code): "only my region's area".
+	Exposing string
+	// Sort orders the list: "sent" (newest first, the default), "level"
+	// (gravest first, then newest) or "state" (active first, then newest).
+	Sort   string
 	Offset int
 	Limit  int
 }

@@ -386,7 +386,11 @@ func TestReleaseRules(t *testing.T) {
 	if _, err := r.d.Preview(ctx, yellow.ID, everyone); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
 		t.Fatalf("before approval: %v", err)
 	}
-	if _, err := r.db.ApproveConsultation(ctx, c.ID); err != nil {
+	// Four eyes: who recorded it does not approve it.
+	if _, err := r.db.ApproveConsultation(ctx, c.ID); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
+		t.Fatalf("approved by its own recorder: %v", err)
+	}
+	if _, err := r.db.ApproveConsultation(backstop.NewContextWithUser(context.Background(), backstop.CommandLineUser("approver")), c.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.d.Preview(ctx, yellow.ID, everyone); err != nil {
@@ -464,11 +468,11 @@ func TestTemplatesAndContactsStore(t *testing.T) {
 			t.Parallel()
 			db := e.Open(t)
 			ctx := storetest.Admin()
-			t1, err := db.TemplateFor(ctx, "rainstorm", "red")
+			t1, err := db.TemplateFor(ctx, backstop.NationalScope, "rainstorm", "red")
 			if err != nil || t1.Hazard != "rainstorm" {
 				t.Fatalf("rainstorm template: %v %+v", err, t1)
 			}
-			if g, err := db.TemplateFor(ctx, "hail", "blue"); err != nil || g.Hazard != "" {
+			if g, err := db.TemplateFor(ctx, backstop.NationalScope, "hail", "blue"); err != nil || g.Hazard != "" {
 				t.Fatalf("general template: %v %+v", err, g)
 			}
 			bad := &backstop.MessageTemplate{Hazard: "hail", Text: "冰雹{levle}预警"}
@@ -479,7 +483,7 @@ func TestTemplatesAndContactsStore(t *testing.T) {
 			if err := db.SaveTemplate(ctx, hail); err != nil {
 				t.Fatal(err)
 			}
-			if got, _ := db.TemplateFor(ctx, "hail", "orange"); got.ID != hail.ID {
+			if got, _ := db.TemplateFor(ctx, backstop.NationalScope, "hail", "orange"); got.ID != hail.ID {
 				t.Errorf("most specific template not chosen: %+v", got)
 			}
 			dup := &backstop.MessageTemplate{Hazard: "hail", Level: "orange", Text: "{hazard}"}

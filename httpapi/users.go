@@ -250,7 +250,7 @@ func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) metaRoutes() []*route {
 	return []*route{
 		{method: "GET", path: "/api/v1/openapi.json", summary: "This OpenAPI document", tag: "meta", public: true, response: "object", handle: s.openAPI},
-		{method: "GET", path: "/api/v1/me", summary: "The signed-in user", tag: "users", response: "User", handle: s.me},
+		{method: "GET", path: "/api/v1/me", summary: "The signed-in user", tag: "users", response: "User", access: access{scope: scopeNone}, handle: s.me},
 	}
 }
 
@@ -277,29 +277,29 @@ func (s *Server) userRoutes() []*route {
 			access: access{perm: backstop.PermManageUsers, scope: scopeWrite}},
 		{method: "GET", path: "/api/v1/users/{name}", summary: "A user: oneself, or one in the admin's scope", tag: "users",
 			params: []param{nameParam}, response: "User", handle: s.getUser,
-			access: access{scope: scopeRead}},
+			access: access{scope: scopeRead, others: backstop.PermManageUsers}},
 		{method: "PUT", path: "/api/v1/users/{name}", summary: "Change a user's display name, role, region or disabled flag (admins, in scope; fields left out stay)", tag: "users",
 			params: []param{nameParam}, body: "UserUpdate", response: "User", handle: s.updateUser,
 			access: access{perm: backstop.PermManageUsers, scope: scopeRead}},
 		{method: "PUT", path: "/api/v1/users/{name}/password", summary: "Change one's own password (with the current one) or reset a user's (admins, in scope); sessions end and tokens are revoked", tag: "users",
 			params: []param{nameParam}, body: "PasswordChange", status: http.StatusNoContent, handle: s.setPassword,
-			access: access{scope: scopeRead}},
+			access: access{scope: scopeRead, others: backstop.PermManageUsers}},
 		{method: "POST", path: "/api/v1/users/{name}/tokens", summary: "Create an API token; the secret is shown once", tag: "users",
 			params: []param{nameParam}, body: "NewToken", response: "TokenSecret", status: http.StatusCreated, handle: s.createToken,
-			access: access{scope: scopeRead}},
+			access: access{scope: scopeRead, others: backstop.PermManageUsers}},
 		{method: "GET", path: "/api/v1/users/{name}/tokens", summary: "A user's API tokens, newest first (never their secrets)", tag: "users",
 			params: append([]param{nameParam}, pageParams...), response: "TokenList", handle: s.listTokens,
-			access: access{scope: scopeRead}},
+			access: access{scope: scopeRead, others: backstop.PermManageUsers}},
 		{method: "DELETE", path: "/api/v1/users/{name}/tokens/{id}", summary: "Revoke one API token", tag: "users",
 			params: []param{nameParam, {name: "id", in: "path", typ: "integer", required: true, desc: "token id"}}, status: http.StatusNoContent, handle: s.revokeToken,
-			access: access{scope: scopeRead}},
+			access: access{scope: scopeRead, others: backstop.PermManageUsers}},
 		{method: "GET", path: "/api/v1/audit", summary: "The audit trail (auditors, admins)", tag: "audit",
 			params: append([]param{
 				{name: "actor", in: "query", typ: "string", desc: "user name"},
 				{name: "action", in: "query", typ: "string", desc: "e.g. household.update, pii.reveal, roster.export"},
 				{name: "entity", in: "query", typ: "string", desc: "e.g. household, user, import"},
 				{name: "record", in: "query", typ: "string", desc: "record key"},
-			}, pageParams...), response: "AuditList", handle: s.listAudit},
+			}, pageParams...), response: "AuditList", access: access{perm: backstop.PermReadAudit, scope: scopeNone}, handle: s.listAudit},
 	}
 }
 
@@ -307,7 +307,7 @@ func (s *Server) userRoutes() []*route {
 func (s *Server) policyRoutes() []*route {
 	return []*route{
 		{method: "GET", path: "/api/v1/policies", summary: "Policy parameters and their versions", tag: "policy",
-			params: []param{{name: "key", in: "query", typ: "string", desc: "one key"}}, response: "PolicyList", handle: s.listPolicies},
-		{method: "POST", path: "/api/v1/policies", summary: "Add a policy version (admins): \"value\" for a number, \"data\" for a structured key (checked against the key's type)", tag: "policy", body: "NewPolicy", response: "Policy", status: http.StatusCreated, handle: s.createPolicy},
+			params: []param{{name: "key", in: "query", typ: "string", desc: "one key"}}, response: "PolicyList", access: access{scope: scopeNone}, handle: s.listPolicies},
+		{method: "POST", path: "/api/v1/policies", summary: "Add a policy version (admins): \"value\" for a number, \"data\" for a structured key (checked against the key's type)", tag: "policy", body: "NewPolicy", response: "Policy", status: http.StatusCreated, access: access{perm: backstop.PermManagePolicy, scope: scopeWrite}, handle: s.createPolicy},
 	}
 }

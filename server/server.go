@@ -25,6 +25,7 @@ import (
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpapi"
 	"github.com/zhangye-backstop/backstop/httpx"
+	"github.com/zhangye-backstop/backstop/overview"
 	"github.com/zhangye-backstop/backstop/plans"
 	"github.com/zhangye-backstop/backstop/policy"
 	"github.com/zhangye-backstop/backstop/registry"
@@ -177,7 +178,9 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 		Calendar: s.Calendar, Clocks: s.Clocks, ReceiptSecret: cfg.ReceiptSecret,
 		Plans: s.Plans, Sharing: s.Sharing})
 	ui, err := web.New(web.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, TempDir: tmp, MaxUploadBytes: cfg.MaxUploadBytes, Version: cfg.Version,
-		Registry: s.Registry, Accounts: s.Accounts, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch})
+		Registry: s.Registry, Accounts: s.Accounts, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
+		Calendar: s.Calendar, Clocks: s.Clocks,
+		Overview: &overview.Service{Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch, Registry: s.Registry, Clocks: s.Clocks, Calendar: s.Calendar}})
 	if err != nil {
 		return nil, err
 	}

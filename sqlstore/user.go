@@ -434,7 +434,7 @@ func (db *DB) CreateUser(ctx context.Context, u *backstop.User, password string)
 			return err
 		}
 		u.CreatedAt = now
-		return db.audit(ctx, tx, "user.create", "user", u.Name, fmt.Sprintf("role %s, region %s", u.Role, u.Region))
+		return db.auditIn(ctx, tx, u.Region, "user.create", "user", u.Name, fmt.Sprintf("role %s, region %s", u.Role, u.Region))
 	})
 }
 
@@ -501,7 +501,7 @@ func (db *DB) UpdateUser(ctx context.Context, u *backstop.User) error {
 		if len(changes) == 0 {
 			changes = append(changes, "no change")
 		}
-		return db.audit(ctx, tx, "user.update", "user", u.Name, strings.Join(changes, "; "))
+		return db.auditIn(ctx, tx, u.Region, "user.update", "user", u.Name, strings.Join(changes, "; "))
 	})
 }
 
@@ -576,7 +576,7 @@ func (db *DB) SetPassword(ctx context.Context, name, current, password string) e
 		if self {
 			how = "changed by the user"
 		}
-		return db.audit(ctx, tx, "user.password", "user", name, fmt.Sprintf("%s; %d token(s) revoked", how, n))
+		return db.auditIn(ctx, tx, target.Region, "user.password", "user", name, fmt.Sprintf("%s; %d token(s) revoked", how, n))
 	})
 }
 
@@ -673,7 +673,7 @@ func (db *DB) SignIn(ctx context.Context, name, password, addr string, ttl time.
 		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO sessions (secret_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`), hash, u.ID, now, now.Add(ttl)); err != nil {
 			return err
 		}
-		return db.audit(backstop.NewContextWithUser(ctx, u), tx, "user.signin", "user", u.Name, "")
+		return db.auditIn(backstop.NewContextWithUser(ctx, u), tx, u.Region, "user.signin", "user", u.Name, "")
 	})
 	if err != nil {
 		return nil, "", err
@@ -797,7 +797,7 @@ func (db *DB) CreateToken(ctx context.Context, userName, name string, ttl time.D
 		if err := tx.QueryRowContext(ctx, db.q(`INSERT INTO tokens (user_id, name, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?) RETURNING id`), u.ID, name, hash, now, expires).Scan(&t.ID); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, "token.create", "user", userName, fmt.Sprintf("token %d %q, expires %s", t.ID, name, expires.In(backstop.Beijing).Format("2006-01-02 15:04")))
+		return db.auditIn(ctx, tx, u.Region, "token.create", "user", userName, fmt.Sprintf("token %d %q, expires %s", t.ID, name, expires.In(backstop.Beijing).Format("2006-01-02 15:04")))
 	})
 	if err != nil {
 		return "", nil, err
@@ -885,7 +885,7 @@ func (db *DB) RevokeToken(ctx context.Context, userName string, id int64) error 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return backstop.Localized(backstop.ENOTFOUND, "用户“%s”没有编号为 %d 的令牌（可能已被吊销）", "User %s has no token %d (it may have been revoked).", userName, id)
 		}
-		return db.audit(ctx, tx, "token.revoke", "user", userName, fmt.Sprintf("token %d %q", id, name))
+		return db.auditIn(ctx, tx, u.Region, "token.revoke", "user", userName, fmt.Sprintf("token %d %q", id, name))
 	})
 }
 
