@@ -297,10 +297,11 @@ func (d *Draft) validate(items []checklistItem) ([]string, error) {
 
 // SaveDraft saves a new version of a plan the county is writing.
 func (s *Service) SaveDraft(ctx context.Context, id int64, d Draft) (*backstop.Plan, error) {
-	if _, err := backstop.Authorize(ctx, backstop.PermWritePlans); err != nil {
+	u, err := backstop.Authorize(ctx, backstop.PermWritePlans)
+	if err != nil {
 		return nil, err
 	}
-	p, err := s.Store.FindPlan(ctx, id)
+	p, err := s.writable(ctx, u, id)
 	if err != nil {
 		return nil, err
 	}
@@ -320,10 +321,11 @@ func (s *Service) SaveDraft(ctx context.Context, id int64, d Draft) (*backstop.P
 // The file is moved under the documents directory or removed.
 func (s *Service) AttachDocument(ctx context.Context, id int64, path, name string) (*backstop.Plan, error) {
 	defer os.Remove(path)
-	if _, err := backstop.Authorize(ctx, backstop.PermWritePlans); err != nil {
+	u, err := backstop.Authorize(ctx, backstop.PermWritePlans)
+	if err != nil {
 		return nil, err
 	}
-	p, err := s.Store.FindPlan(ctx, id)
+	p, err := s.writable(ctx, u, id)
 	if err != nil {
 		return nil, err
 	}
@@ -385,12 +387,20 @@ func (s *Service) Document(ctx context.Context, id int64) (*backstop.PlanDocumen
 	return p.Document, f, nil
 }
 
+// writable reads a plan for a write: outside the user's region it is
+// forbidden (whether or not it exists).
+func (s *Service) writable(ctx context.Context, u *backstop.User, id int64) (*backstop.Plan, error) {
+	p, err := s.Store.FindPlan(ctx, id)
+	return p, backstop.NotInRegion(u, err, "预案", "the plan")
+}
+
 // Submit sends a complete draft to the city.
 func (s *Service) Submit(ctx context.Context, id int64) (*backstop.Plan, error) {
-	if _, err := backstop.Authorize(ctx, backstop.PermWritePlans); err != nil {
+	u, err := backstop.Authorize(ctx, backstop.PermWritePlans)
+	if err != nil {
 		return nil, err
 	}
-	p, err := s.Store.FindPlan(ctx, id)
+	p, err := s.writable(ctx, u, id)
 	if err != nil {
 		return nil, err
 	}

@@ -144,22 +144,13 @@ func (s *Service) own(ctx context.Context, u *backstop.User) (*backstop.Organisa
 	return o, err
 }
 
-// Organisations lists the organisations of the user's region; a
-// department's user sees its own.
+// Organisations lists the organisations of the user's region.
 func (s *Service) Organisations(ctx context.Context) ([]*backstop.Organisation, error) {
-	u, err := backstop.RequireUser(ctx)
+	if _, err := backstop.Authorize(ctx, backstop.PermReadSharing); err != nil {
+		return nil, err
+	}
+	out, err := s.Store.FindOrganisations(ctx)
 	if err != nil {
-		return nil, err
-	}
-	if err := u.Require(backstop.PermReadSharing); err != nil {
-		return nil, err
-	}
-	var out []*backstop.Organisation
-	if own, err := s.own(ctx, u); err != nil {
-		return nil, err
-	} else if own != nil {
-		out = []*backstop.Organisation{own}
-	} else if out, err = s.Store.FindOrganisations(ctx); err != nil {
 		return nil, err
 	}
 	for _, o := range out {
@@ -186,21 +177,6 @@ func (s *Service) Subscribe(ctx context.Context, in SubscriptionInput) (*backsto
 	if err != nil {
 		return nil, err
 	}
-	own, err := s.own(ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	org := in.Organisation
-	if own != nil {
-		if org != 0 && org != own.ID {
-			return nil, backstop.Localized(backstop.EFORBIDDEN, "只能为本部门订阅", "You may subscribe for your own organisation only.")
-		}
-		org = own.ID
-	} else if org == 0 {
-		return nil, backstop.Localized(backstop.EINVALID, "请指明为哪个部门订阅（organisation_id）", "Name the organisation to subscribe for (organisation_id).")
-	} else if _, err := s.Store.FindOrganisation(ctx, org); err != nil {
-		return nil, err
-	}
 	var problems []backstop.Problem
 	if n := len(in.Secret); n < backstop.MinSecretLength || n > backstop.MaxSecretLength {
 		problems = append(problems, backstop.Problem{Path: "secret", Reason: fmt.Sprintf("%d to %d characters, not %d", backstop.MinSecretLength, backstop.MaxSecretLength, n),
@@ -221,7 +197,22 @@ func (s *Service) Subscribe(ctx context.Context, in SubscriptionInput) (*backsto
 			ZH: "订阅有误：" + problems[0].ReasonZH, Details: problems}
 	}
 	if !u.InScope(region) {
-		return nil, backstop.E(backstop.EFORBIDDEN, "forbidden.region", region, u.Region)
+		return nil, backstop.OutsideRegion(u, "订阅区划"+region, "the subscription's region "+region)
+	}
+	own, err := s.own(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	org := in.Organisation
+	if own != nil {
+		if org != 0 && org != own.ID {
+			return nil, backstop.Localized(backstop.EFORBIDDEN, "只能为本部门订阅", "You may subscribe for your own organisation only.")
+		}
+		org = own.ID
+	} else if org == 0 {
+		return nil, backstop.Localized(backstop.EINVALID, "请指明为哪个部门订阅（organisation_id）", "Name the organisation to subscribe for (organisation_id).")
+	} else if _, err := s.Store.FindOrganisation(ctx, org); err != nil {
+		return nil, err
 	}
 	sub := &backstop.Subscription{OrgID: org, URL: strings.TrimSpace(in.URL), Secret: in.Secret, Events: in.Events, Region: region}
 	if err := s.Store.CreateSubscription(ctx, sub); err != nil {
@@ -245,7 +236,7 @@ func (s *Service) Subscriptions(ctx context.Context, org int64) ([]*backstop.Sub
 		return nil, err
 	}
 	if own != nil {
-		return s.Store.FindSubscriptions(backstop.NewContextWithUser(ctx, backstop.SystemUser("sharing")), own.ID)
+		org = own.ID
 	}
 	return s.Store.FindSubscriptions(ctx, org)
 }
@@ -264,11 +255,11 @@ func (s *Service) Subscription(ctx context.Context, id int64) (*backstop.Subscri
 	if err != nil {
 		return nil, err
 	}
-	if own == nil {
-		return s.Store.FindSubscription(ctx, id)
+	sub, err := s.Store.FindSubscription(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	sub, err := s.Store.FindSubscription(backstop.NewContextWithUser(ctx, backstop.SystemUser("sharing")), id)
-	if err != nil || sub.OrgID != own.ID {
+	if own != nil && sub.OrgID != own.ID {
 		return nil, backstop.E(backstop.ENOTFOUND, "notfound.thing", backstop.Named{ZH: "该订阅", EN: "The subscription"})
 	}
 	return sub, nil
@@ -284,11 +275,12 @@ func (s *Service) Deliveries(ctx context.Context, id int64, offset, limit int) (
 
 // SetActive pauses or resumes a subscription the user manages.
 func (s *Service) SetActive(ctx context.Context, id int64, active bool) (*backstop.Subscription, error) {
-	if _, err := backstop.Authorize(ctx, backstop.PermSubscribe); err != nil {
+	u, err := backstop.Authorize(ctx, backstop.PermSubscribe)
+	if err != nil {
 		return nil, err
 	}
 	if _, err := s.Subscription(ctx, id); err != nil {
-		return nil, err
+		return nil, backstop.NotInRegion(u, err, "订阅", "the subscription")
 	}
 	return s.Store.SetSubscriptionActive(backstop.NewContextWithUser(ctx, backstop.SystemUser("sharing")), id, active)
 }

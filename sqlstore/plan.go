@@ -61,14 +61,6 @@ func writableBy(u *backstop.User, code string) error {
 	return nil
 }
 
-// countyOf is the county a region code lies in ("" above the county).
-func countyOf(code string) string {
-	if len(code) != 12 || backstop.LevelOfCode(code) < backstop.LevelCounty {
-		return ""
-	}
-	return code[:6] + "000000"
-}
-
 // pageLimit bounds a page.
 func pageLimit(limit int) int {
 	if limit <= 0 || limit > 1000 {
@@ -85,17 +77,10 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-// planVisible: a plan is read by users inside its county and by those
-// whose scope holds the county.
+// planVisible: a plan is read inside the user's region (a county's plan
+// by the county's officers and those above).
 func planVisible(u *backstop.User) (string, []any) {
-	if u.Region == backstop.NationalScope {
-		return "", nil
-	}
-	lo, hi := backstop.CodeRange(u.Region)
-	if c := countyOf(u.Region); c != "" && c != u.Region {
-		return "(p.county_code BETWEEN ? AND ? OR p.county_code = ?)", []any{lo, hi, c}
-	}
-	return "p.county_code BETWEEN ? AND ?", []any{lo, hi}
+	return scopeWhere(u, "p.county_code")
 }
 
 const planColumns = `p.id, p.county_code, p.year, p.state, p.title, p.stream_id, p.version, p.sections, p.missing, p.doc_name, p.doc_kind, p.doc_size, p.doc_sha256, p.doc_path,
@@ -241,14 +226,11 @@ func (db *DB) SavePlanVersion(ctx context.Context, v *backstop.PlanVersion, miss
 	}
 	now := db.now().UTC()
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		var county string
-		var version int
-		if err := tx.QueryRowContext(ctx, db.q(`SELECT county_code, version FROM plans WHERE id = ?`), v.PlanID).Scan(&county, &version); err == sql.ErrNoRows {
-			return backstop.E(backstop.ENOTFOUND, "notfound.thing", backstop.Named{ZH: "该预案", EN: "The plan"})
-		} else if err != nil {
+		if err := db.planWritable(ctx, tx, u, v.PlanID); err != nil {
 			return err
 		}
-		if err := writableBy(u, county); err != nil {
+		var version int
+		if err := tx.QueryRowContext(ctx, db.q(`SELECT version FROM plans WHERE id = ?`), v.PlanID).Scan(&version); err != nil {
 			return err
 		}
 		doc := v.Document
@@ -286,6 +268,19 @@ func (db *DB) SavePlanVersion(ctx context.Context, v *backstop.PlanVersion, miss
 		return nil, err
 	}
 	return db.FindPlan(ctx, v.PlanID)
+}
+
+// planWritable looks a plan up inside the user's region for a write:
+// what is not there is forbidden for a scoped user (it may exist
+// elsewhere), not found for the national scope.
+func (db *DB) planWritable(ctx context.Context, tx *sql.Tx, u *backstop.User, id int64) error {
+	vis, args := planVisible(u)
+	var one int
+	err := tx.QueryRowContext(ctx, db.q(`SELECT 1 FROM plans p`+where("p.id = ?", vis)), append([]any{id}, args...)...).Scan(&one)
+	if err == sql.ErrNoRows {
+		return backstop.NotInRegion(u, backstop.E(backstop.ENOTFOUND, "notfound.thing", backstop.Named{ZH: "该预案", EN: "The plan"}), "预案", "the plan")
+	}
+	return err
 }
 
 func nullID(id int64) any {
@@ -333,13 +328,7 @@ func (db *DB) MovePlan(ctx context.Context, id int64, from, to backstop.PlanStat
 	}
 	now := db.now().UTC()
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		var county string
-		if err := tx.QueryRowContext(ctx, db.q(`SELECT county_code FROM plans WHERE id = ?`), id).Scan(&county); err == sql.ErrNoRows {
-			return backstop.E(backstop.ENOTFOUND, "notfound.thing", backstop.Named{ZH: "该预案", EN: "The plan"})
-		} else if err != nil {
-			return err
-		}
-		if err := writableBy(u, county); err != nil {
+		if err := db.planWritable(ctx, tx, u, id); err != nil {
 			return err
 		}
 		set := `state = ?, updated_at = ?, updated_by = ?`
@@ -385,10 +374,6 @@ func (db *DB) PlanReadiness(ctx context.Context, year int) ([]*backstop.PlanRead
 		return nil, err
 	}
 	scope, args := scopeWhere(u, "r.code")
-	if c := countyOf(u.Region); c != "" && c != u.Region {
-		// A township's officer sees its own county.
-		scope, args = "r.code = ?", []any{c}
-	}
 	rows, err := db.read.QueryContext(ctx, db.q(`SELECT r.code, r.name, COALESCE(p.id, 0), COALESCE(p.state, 'missing'), COALESCE(p.version, 0), COALESCE(p.missing, '[]')
  FROM regions r LEFT JOIN plans p ON p.county_code = r.code AND p.year = ?`+where("r.level = ?", scope)+` ORDER BY r.code`),
 		append([]any{year, int(backstop.LevelCounty)}, args...)...)
@@ -448,10 +433,6 @@ func (db *DB) FindDepartmentPlans(ctx context.Context, year int, region string) 
 		return nil, err
 	}
 	scope, args := scopeWhere(u, "region_code")
-	if c := countyOf(u.Region); c != "" && c != u.Region {
-		lo, hi := backstop.CodeRange(u.Region)
-		scope, args = "(region_code BETWEEN ? AND ? OR region_code = ?)", []any{lo, hi, c}
-	}
 	within, wargs, err := regionWithin(region, "region_code")
 	if err != nil {
 		return nil, err

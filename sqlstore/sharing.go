@@ -127,7 +127,7 @@ func (db *DB) SetMembers(ctx context.Context, orgID int64, users []string) (*bac
 	}
 	o, err := db.FindOrganisation(ctx, orgID)
 	if err != nil {
-		return nil, err
+		return nil, backstop.NotInRegion(u, err, "该部门", "the organisation")
 	}
 	if err := writableBy(u, o.Region); err != nil {
 		return nil, err
@@ -262,7 +262,7 @@ func (db *DB) FindSubscriptions(ctx context.Context, orgID int64) ([]*backstop.S
 	if err != nil {
 		return nil, err
 	}
-	cond, args := scopeWhere(u, "o.region_code")
+	cond, args := scopeWhere(u, "s.region_code")
 	conds := []string{cond}
 	if orgID != 0 {
 		conds, args = append(conds, "s.org_id = ?"), append(args, orgID)
@@ -310,7 +310,7 @@ func (db *DB) FindSubscription(ctx context.Context, id int64) (*backstop.Subscri
 	if err != nil {
 		return nil, err
 	}
-	cond, args := scopeWhere(u, "o.region_code")
+	cond, args := scopeWhere(u, "s.region_code")
 	s, err := scanSubscription(db.read.QueryRowContext(ctx, db.q(`SELECT `+subscriptionColumns+` FROM subscriptions s JOIN organisations o ON o.id = s.org_id`+where("s.id = ?", cond)),
 		append([]any{id}, args...)...))
 	if err == sql.ErrNoRows {

@@ -1,0 +1,245 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"mime/multipart"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/plans"
+	"github.com/zhangye-backstop/backstop/sharing"
+)
+
+// The authorization matrix rows of preparedness (issue 13): plans,
+// organisations, subscriptions and pushes. Each region's objects are made
+// on first use: a county's plan (a draft with its document) and a
+// department plan; an organisation of the county; a subscription of the
+// region; a push into it. The matrix's department caller (of the city)
+// belongs to the city's emergency bureau, whose subscriptions and pushes
+// in 临泽县 and 甘州区 are its own; 肃州区's belong to 酒泉's bureau.
+
+// prepObjects are one region's preparedness fixtures.
+type prepObjects struct {
+	plan, deptPlan, org, sub int64
+	deptTitle, orgName       string
+	subURL, pushKey          string
+	years, kinds, keys       int
+}
+
+// prepMatrix are one matrix's (one engine's) fixtures.
+type prepMatrix struct {
+	city, jiuquan int64 // organisations of the city and of 酒泉
+	jiuquanUser   context.Context
+	cityDept      context.Context
+	regions       map[*objects]*prepObjects
+}
+
+var (
+	prepMu  sync.Mutex
+	prepAll = map[*matrix]*prepMatrix{}
+)
+
+var prepSections = map[string]string{"risk_analysis": "矩阵", "key_groups": "矩阵", "warning_release": "矩阵", "response": "矩阵", "relief_stock": "矩阵", "responsible": "矩阵"}
+
+func (m *matrix) prep(t *testing.T, o *objects) *prepObjects {
+	t.Helper()
+	prepMu.Lock()
+	defer prepMu.Unlock()
+	pm := prepAll[m]
+	if pm == nil {
+		pm = &prepMatrix{regions: map[*objects]*prepObjects{}}
+		org, err := m.app.Sharing.CreateOrganisation(m.admin, sharing.OrganisationInput{Kind: "emergency", Name: "矩阵市应急管理局", Region: "620700", Contact: "矩阵市负责人", Members: []string{"m-department"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pm.city = org.ID
+		u := &backstop.User{Name: "m-prep-jiuquan", Role: backstop.RoleDepartment, Region: "620900000000"}
+		if err := m.db.CreateUser(m.admin, u, "correct horse battery"); err != nil {
+			t.Fatal(err)
+		}
+		org, err = m.app.Sharing.CreateOrganisation(m.admin, sharing.OrganisationInput{Kind: "emergency", Name: "矩阵酒泉应急管理局", Region: "620900", Contact: "矩阵酒泉负责人", Members: []string{u.Name}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pm.jiuquan, pm.jiuquanUser = org.ID, backstop.NewContextWithUser(context.Background(), u)
+		for _, c := range m.callers {
+			if c.name == "department" {
+				pm.cityDept = backstop.NewContextWithUser(context.Background(), c.user)
+			}
+		}
+		prepAll[m] = pm
+	}
+	if p := pm.regions[o]; p != nil {
+		return p
+	}
+	p := &prepObjects{years: 2031}
+	plan, err := m.app.Plans.Open(m.admin, o.county, 2030)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.app.Plans.SaveDraft(m.admin, plan.ID, plans.Draft{Title: "矩阵预案" + o.county, Sections: prepSections}); err != nil {
+		t.Fatal(err)
+	}
+	pdf := filepath.Join(t.TempDir(), "plan.pdf")
+	os.WriteFile(pdf, []byte("%PDF-1.4\n%%EOF\n"), 0o600)
+	if _, err := m.app.Plans.AttachDocument(m.admin, plan.ID, pdf, "矩阵预案.pdf"); err != nil {
+		t.Fatal(err)
+	}
+	p.plan = plan.ID
+	p.deptTitle = "矩阵专项预案" + o.county
+	dp, err := m.app.Plans.AddDepartmentPlan(m.admin, plans.DepartmentPlanInput{Region: o.county, Year: 2030, Department: "water", Title: p.deptTitle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.deptPlan = dp.ID
+	p.orgName = "矩阵应急管理局" + o.county
+	org, err := m.app.Sharing.CreateOrganisation(m.admin, sharing.OrganisationInput{Kind: "emergency", Name: p.orgName, Region: o.county, Contact: "矩阵负责人"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.org = org.ID
+	owner, pusher := pm.city, pm.cityDept
+	if o == m.outCity {
+		owner, pusher = pm.jiuquan, pm.jiuquanUser
+	}
+	p.subURL = "https://hooks.example.org/matrix/" + o.county
+	sub, err := m.app.Sharing.Subscribe(m.admin, sharing.SubscriptionInput{URL: p.subURL, Secret: "matrix-secret-0123456789", Events: []string{backstop.EventCaseOpened}, Region: o.county, Organisation: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.sub = sub.ID
+	p.pushKey = "matrix-push-" + o.village
+	if _, err := m.app.Sharing.Push(pusher, sharing.PushInput{Key: p.pushKey, Kind: "losses", Region: o.village, Data: []byte(`{"households":2}`)}); err != nil {
+		t.Fatal(err)
+	}
+	pm.regions[o] = p
+	return p
+}
+
+// freshPlan opens a plan of the region for a year of its own, drafted in
+// full, and submitted when asked.
+func (m *matrix) freshPlan(t *testing.T, o *objects, submitted bool) int64 {
+	t.Helper()
+	p := m.prep(t, o)
+	prepMu.Lock()
+	p.years++
+	year := p.years
+	prepMu.Unlock()
+	plan, err := m.app.Plans.Open(m.admin, o.county, year)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.app.Plans.SaveDraft(m.admin, plan.ID, plans.Draft{Title: "矩阵预案", Sections: prepSections}); err != nil {
+		t.Fatal(err)
+	}
+	if submitted {
+		if _, err := m.app.Plans.Submit(m.admin, plan.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return plan.ID
+}
+
+func init() {
+	county := func(o *objects) string { return o.county }
+	type reqFunc = func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq
+	path := func(f func(p *prepObjects, o *objects) string) reqFunc {
+		return func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			return matrixReq{path: f(m.prep(t, o), o)}
+		}
+	}
+	listed := func(p string, marker func(p *prepObjects, o *objects) string) reqFunc {
+		return func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			return matrixReq{path: p, marker: marker(m.prep(t, o), o)}
+		}
+	}
+	planMove := func(action, body string, submitted bool) reqFunc {
+		return func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			id := m.prep(t, o).plan
+			if fresh {
+				id = m.freshPlan(t, o, submitted)
+			}
+			return matrixReq{path: fmt.Sprintf("/api/v1/plans/%d/%s", id, action), body: body}
+		}
+	}
+	rows := map[string]matrixRow{
+		"GET /api/v1/plans/readiness": {region: county, req: listed("/api/v1/plans/readiness?year=2030", func(p *prepObjects, o *objects) string { return `"code":"` + o.county + `"` })},
+		"GET /api/v1/plans/checklist": {req: path(func(*prepObjects, *objects) string { return "/api/v1/plans/checklist" })},
+		"GET /api/v1/plans":           {region: county, req: listed("/api/v1/plans?year=2030", func(p *prepObjects, o *objects) string { return `"county":"` + o.county + `"` })},
+		"POST /api/v1/plans": {region: county, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			m.prep(t, o)
+			return matrixReq{path: "/api/v1/plans", body: toJSON(map[string]any{"county": o.county, "year": 2030})}
+		}},
+		"GET /api/v1/plans/{id}":          {region: county, req: path(func(p *prepObjects, o *objects) string { return fmt.Sprintf("/api/v1/plans/%d", p.plan) })},
+		"GET /api/v1/plans/{id}/versions": {region: county, req: path(func(p *prepObjects, o *objects) string { return fmt.Sprintf("/api/v1/plans/%d/versions", p.plan) })},
+		"GET /api/v1/plans/{id}/document": {region: county, req: path(func(p *prepObjects, o *objects) string { return fmt.Sprintf("/api/v1/plans/%d/document", p.plan) })},
+		"PUT /api/v1/plans/{id}": {region: county, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			return matrixReq{path: fmt.Sprintf("/api/v1/plans/%d", m.prep(t, o).plan), body: toJSON(plans.Draft{Title: "矩阵预案" + o.county, Sections: prepSections})}
+		}},
+		"POST /api/v1/plans/{id}/document": {region: county, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			var buf bytes.Buffer
+			mw := multipart.NewWriter(&buf)
+			fw, _ := mw.CreateFormFile("file", "矩阵预案.pdf")
+			fw.Write([]byte("%PDF-1.4\n%%EOF\n"))
+			mw.Close()
+			return matrixReq{path: fmt.Sprintf("/api/v1/plans/%d/document", m.prep(t, o).plan), body: buf.String(), ctype: mw.FormDataContentType()}
+		}},
+		"POST /api/v1/plans/{id}/submit":  {region: county, req: planMove("submit", "", false)},
+		"POST /api/v1/plans/{id}/approve": {region: county, req: planMove("approve", "", true)},
+		"POST /api/v1/plans/{id}/return":  {region: county, req: planMove("return", `{"note":"矩阵：请补充"}`, true)},
+		"GET /api/v1/department-plans":    {region: county, req: listed("/api/v1/department-plans", func(p *prepObjects, o *objects) string { return p.deptTitle })},
+		"POST /api/v1/department-plans": {region: county, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			m.prep(t, o)
+			return matrixReq{path: "/api/v1/department-plans", body: toJSON(plans.DepartmentPlanInput{Region: o.county, Year: 2030, Department: "housing", Title: "矩阵住建专项预案"})}
+		}},
+
+		"GET /api/v1/organisations": {region: county, req: listed("/api/v1/organisations", func(p *prepObjects, o *objects) string { return p.orgName })},
+		"POST /api/v1/organisations": {region: county, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			p := m.prep(t, o)
+			kinds := []string{"civil_affairs", "finance", "natural_resources", "housing", "water", "meteorology", "rural_revitalisation"}
+			prepMu.Lock()
+			kind := kinds[p.kinds%len(kinds)]
+			if fresh {
+				p.kinds++
+			}
+			prepMu.Unlock()
+			return matrixReq{path: "/api/v1/organisations", body: toJSON(map[string]string{"kind": kind, "region": o.county, "contact": "矩阵负责人"})}
+		}},
+		"PUT /api/v1/organisations/{id}/members": {region: county, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			return matrixReq{path: fmt.Sprintf("/api/v1/organisations/%d/members", m.prep(t, o).org), body: `{"members":[]}`}
+		}},
+		"GET /api/v1/subscriptions": {region: county, req: listed("/api/v1/subscriptions", func(p *prepObjects, o *objects) string { return p.subURL })},
+		"POST /api/v1/subscriptions": {region: county, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			p := m.prep(t, o)
+			in := sharing.SubscriptionInput{URL: "https://hooks.example.org/matrix-new", Secret: "matrix-secret-0123456789", Events: []string{backstop.EventWarningIngested}, Region: o.county}
+			if c.user == nil || c.user.Role != backstop.RoleDepartment {
+				in.Organisation = p.org
+			}
+			return matrixReq{path: "/api/v1/subscriptions", body: toJSON(in)}
+		}},
+		"GET /api/v1/subscriptions/{id}": {region: county, req: path(func(p *prepObjects, o *objects) string { return fmt.Sprintf("/api/v1/subscriptions/%d", p.sub) })},
+		"GET /api/v1/subscriptions/{id}/deliveries": {region: county, req: path(func(p *prepObjects, o *objects) string {
+			return fmt.Sprintf("/api/v1/subscriptions/%d/deliveries", p.sub)
+		})},
+		"PUT /api/v1/subscriptions/{id}/state": {region: county, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			return matrixReq{path: fmt.Sprintf("/api/v1/subscriptions/%d/state", m.prep(t, o).sub), body: `{"active":true}`}
+		}},
+		"POST /api/v1/pushes": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			p := m.prep(t, o)
+			prepMu.Lock()
+			p.keys++
+			key := fmt.Sprintf("matrix-new-%s-%d", o.village, p.keys)
+			prepMu.Unlock()
+			return matrixReq{path: "/api/v1/pushes", body: toJSON(map[string]any{"key": key, "kind": "losses", "region": o.village, "data": map[string]int{"households": 1}})}
+		}},
+		"GET /api/v1/pushes": {req: listed("/api/v1/pushes", func(p *prepObjects, o *objects) string { return p.pushKey })},
+	}
+	for k, v := range rows {
+		matrixRows[k] = v
+	}
+}
