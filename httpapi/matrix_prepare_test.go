@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/plans"
 	"github.com/zhangye-backstop/backstop/sharing"
 )
@@ -29,6 +30,9 @@ type prepObjects struct {
 	deptTitle, orgName       string
 	subURL, pushKey          string
 	years, kinds, keys       int
+	officer                  int64
+	officerName, topic       string
+	phones                   int
 }
 
 // prepMatrix are one matrix's (one engine's) fixtures.
@@ -115,6 +119,16 @@ func (m *matrix) prep(t *testing.T, o *objects) *prepObjects {
 	p.sub = sub.ID
 	p.pushKey = "matrix-push-" + o.village
 	if _, err := m.app.Sharing.Push(pusher, sharing.PushInput{Key: p.pushKey, Kind: "losses", Region: o.village, Data: []byte(`{"households":2}`)}); err != nil {
+		t.Fatal(err)
+	}
+	p.officerName = "矩阵信息员" + o.village
+	off, err := m.app.Officers.Create(m.admin, officers.Input{Name: p.officerName, Phone: "1390000" + o.village[2:6], Region: o.village, Since: "2024-01-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.officer = off.ID
+	p.topic = "矩阵培训" + o.county
+	if _, err := m.app.Officers.RecordTraining(m.admin, officers.TrainingInput{Region: o.county, Level: "county", Date: "2025-03-01", Topic: p.topic, Hours: 2, Attendees: []int64{off.ID}}); err != nil {
 		t.Fatal(err)
 	}
 	pm.regions[o] = p
@@ -238,6 +252,34 @@ func init() {
 			return matrixReq{path: "/api/v1/pushes", body: toJSON(map[string]any{"key": key, "kind": "losses", "region": o.village, "data": map[string]int{"households": 1}})}
 		}},
 		"GET /api/v1/pushes": {req: listed("/api/v1/pushes", func(p *prepObjects, o *objects) string { return p.pushKey })},
+	}
+	village := func(o *objects) string { return o.village }
+	for k, v := range map[string]matrixRow{
+		"GET /api/v1/officers": {req: listed("/api/v1/officers", func(p *prepObjects, o *objects) string { return p.officerName })},
+		"POST /api/v1/officers": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			p := m.prep(t, o)
+			prepMu.Lock()
+			p.phones++
+			phone := fmt.Sprintf("137%04d%04d", p.phones, 7000+len(o.village))
+			prepMu.Unlock()
+			return matrixReq{path: "/api/v1/officers", body: toJSON(officers.Input{Name: "矩阵新信息员", Phone: phone, Region: o.village, Since: "2025-01-01"})}
+		}},
+		"GET /api/v1/officers/coverage": {region: county, req: path(func(p *prepObjects, o *objects) string { return "/api/v1/officers/coverage?region=" + o.county })},
+		"GET /api/v1/officers/{id}":     {region: village, req: path(func(p *prepObjects, o *objects) string { return fmt.Sprintf("/api/v1/officers/%d", p.officer) })},
+		"GET /api/v1/officers/{id}/trainings": {region: village, req: path(func(p *prepObjects, o *objects) string {
+			return fmt.Sprintf("/api/v1/officers/%d/trainings", p.officer)
+		})},
+		"PUT /api/v1/officers/{id}": {region: village, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			p := m.prep(t, o)
+			return matrixReq{path: fmt.Sprintf("/api/v1/officers/%d", p.officer), body: toJSON(officers.Input{Name: p.officerName, Phone: "1390000" + o.village[2:6], Region: o.village, Since: "2024-01-01", Department: "矩阵"})}
+		}},
+		"GET /api/v1/trainings": {region: county, req: listed("/api/v1/trainings", func(p *prepObjects, o *objects) string { return p.topic })},
+		"POST /api/v1/trainings": {region: county, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			p := m.prep(t, o)
+			return matrixReq{path: "/api/v1/trainings", body: toJSON(officers.TrainingInput{Region: o.county, Level: "county", Date: "2025-04-01", Topic: "矩阵新培训", Hours: 1, Attendees: []int64{p.officer}})}
+		}},
+	} {
+		rows[k] = v
 	}
 	for k, v := range rows {
 		matrixRows[k] = v

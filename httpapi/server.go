@@ -21,6 +21,7 @@ import (
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpx"
+	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/plans"
 	"github.com/zhangye-backstop/backstop/policy"
 	"github.com/zhangye-backstop/backstop/registry"
@@ -56,8 +57,9 @@ type Config struct {
 	// ReceiptSecret signs delivery receipts from gateways.
 	ReceiptSecret string
 
-	Plans   *plans.Service
-	Sharing *sharing.Service
+	Plans    *plans.Service
+	Sharing  *sharing.Service
+	Officers *officers.Service
 }
 
 // Server is the JSON API.

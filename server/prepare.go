@@ -7,6 +7,7 @@ import (
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/channel"
+	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/plans"
 	"github.com/zhangye-backstop/backstop/sharing"
 	"github.com/zhangye-backstop/backstop/sqlstore"
@@ -30,6 +31,8 @@ func (s *Server) prepare(ctx context.Context, db *sqlstore.DB, cfg Config) error
 	docs := filepath.Join(cfg.DataDir, "documents")
 	s.Plans = &plans.Service{Store: db, Clocks: s.Clocks, DocDir: docs, Logger: logger}
 	s.Clocks.Register(backstop.ClockPlanDue, s.Plans.Remind)
+
+	s.Officers = &officers.Service{Store: db}
 
 	home := s.homeRegion()
 	if home == backstop.NationalScope {

@@ -25,6 +25,7 @@ import (
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpapi"
 	"github.com/zhangye-backstop/backstop/httpx"
+	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/overview"
 	"github.com/zhangye-backstop/backstop/plans"
 	"github.com/zhangye-backstop/backstop/policy"
@@ -86,6 +87,7 @@ type Server struct {
 	Clocks   *clock.Engine
 	Plans    *plans.Service
 	Sharing  *sharing.Service
+	Officers *officers.Service
 	API      *httpapi.Server
 	UI       *web.Handler
 
@@ -176,7 +178,7 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 		RequestsPerSecond: cfg.RequestsPerSecond, Burst: int(4 * cfg.RequestsPerSecond), Version: cfg.Version, TempDir: tmp, Ping: db.Ping,
 		Registry: s.Registry, Accounts: s.Accounts, Policy: s.Policy, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
 		Calendar: s.Calendar, Clocks: s.Clocks, ReceiptSecret: cfg.ReceiptSecret,
-		Plans: s.Plans, Sharing: s.Sharing})
+		Plans: s.Plans, Sharing: s.Sharing, Officers: s.Officers})
 	ui, err := web.New(web.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, TempDir: tmp, MaxUploadBytes: cfg.MaxUploadBytes, Version: cfg.Version,
 		Registry: s.Registry, Accounts: s.Accounts, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
 		Calendar: s.Calendar, Clocks: s.Clocks,
