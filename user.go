@@ -79,6 +79,7 @@ const (
 	PermSubscribe       Permission = "sharing:subscribe"
 	PermPush            Permission = "sharing:push"
 	PermWriteProjects   Permission = "projects:write"
+	PermReviewProjects  Permission = "projects:review"
 	PermManageAssets    Permission = "assets:manage"
 	PermApproveAssets   Permission = "assets:approve"
 	PermManageInsurance Permission = "insurance:manage"
@@ -92,17 +93,17 @@ var rolePermissions = map[Role][]Permission{
 	RoleAdmin: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermManageUsers, PermManageRegions, PermReadAudit,
 		PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove, PermManageFeeds, PermRelease, PermConfirm, PermManageReach, PermManageChannel, PermManagePolicy,
 		PermResolveQuarantine,
-		PermReadPrepared, PermWritePlans, PermApprovePlans, PermManageOfficers, PermManageOrgs, PermReadSharing, PermSubscribe, PermWriteProjects, PermManageAssets, PermApproveAssets,
+		PermReadPrepared, PermWritePlans, PermApprovePlans, PermManageOfficers, PermManageOrgs, PermReadSharing, PermSubscribe, PermWriteProjects, PermReviewProjects, PermManageAssets, PermApproveAssets,
 		PermManageInsurance, PermManagePublicity},
 	RoleCity: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,
 		PermRelease, PermConfirm, PermManageReach,
-		PermReadPrepared, PermWritePlans, PermApprovePlans, PermManageOfficers, PermManageOrgs, PermReadSharing, PermSubscribe, PermWriteProjects, PermManageAssets, PermApproveAssets,
+		PermReadPrepared, PermWritePlans, PermApprovePlans, PermManageOfficers, PermManageOrgs, PermReadSharing, PermSubscribe, PermWriteProjects, PermReviewProjects, PermManageAssets, PermApproveAssets,
 		PermManageInsurance, PermManagePublicity},
 	RoleCounty: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,
 		PermRelease, PermConfirm, PermManageReach,
-		PermReadPrepared, PermWritePlans, PermManageOfficers, PermReadSharing, PermWriteProjects, PermManageAssets, PermApproveAssets, PermManageInsurance, PermManagePublicity},
+		PermReadPrepared, PermWritePlans, PermManageOfficers, PermReadSharing, PermWriteProjects, PermReviewProjects, PermManageAssets, PermApproveAssets, PermManageInsurance, PermManagePublicity},
 	RoleTownship: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermConfirm,
-		PermReadPrepared, PermManageOfficers, PermWriteProjects, PermManageAssets, PermManageInsurance, PermManagePublicity},
+		PermReadPrepared, PermManageOfficers, PermWriteProjects, PermReviewProjects, PermManageAssets, PermManageInsurance, PermManagePublicity},
 	RoleVillage:     {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermReadWarnings, PermConfirm, PermReadPrepared, PermWriteProjects},
 	RoleDepartment:  {PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds, PermReadSharing, PermSubscribe, PermPush},
 	RoleAuditor:     {PermReadRegistry, PermReadAudit, PermReadWarnings, PermReadPrepared, PermReadSharing},

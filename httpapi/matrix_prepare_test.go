@@ -13,6 +13,7 @@ import (
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/plans"
+	"github.com/zhangye-backstop/backstop/projects"
 	"github.com/zhangye-backstop/backstop/sharing"
 )
 
@@ -33,6 +34,8 @@ type prepObjects struct {
 	officer                  int64
 	officerName, topic       string
 	phones                   int
+	project                  int64
+	projectName              string
 }
 
 // prepMatrix are one matrix's (one engine's) fixtures.
@@ -131,8 +134,34 @@ func (m *matrix) prep(t *testing.T, o *objects) *prepObjects {
 	if _, err := m.app.Officers.RecordTraining(m.admin, officers.TrainingInput{Region: o.county, Level: "county", Date: "2025-03-01", Topic: p.topic, Hours: 2, Attendees: []int64{off.ID}}); err != nil {
 		t.Fatal(err)
 	}
+	p.projectName = "矩阵项目" + o.village
+	pr, err := m.app.Projects.Propose(m.admin, projects.Proposal{Name: p.projectName, Type: "industry", Village: o.village})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.project = pr.ID
 	pm.regions[o] = p
 	return p
+}
+
+// freshProject proposes a project of the region and moves it to step
+// ("" for approved into the library).
+func (m *matrix) freshProject(t *testing.T, o *objects, step string) int64 {
+	t.Helper()
+	m.prep(t, o)
+	p, err := m.app.Projects.Propose(m.admin, projects.Proposal{Name: "矩阵新项目", Type: "industry", Village: o.village})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []string{"township_review", "county_approval"} {
+		if st == step {
+			break
+		}
+		if _, err := m.app.Projects.Decide(m.admin, p.ID, projects.Decision{Step: st, Outcome: "passed"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p.ID
 }
 
 // freshPlan opens a plan of the region for a year of its own, drafted in
@@ -277,6 +306,36 @@ func init() {
 		"POST /api/v1/trainings": {region: county, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
 			p := m.prep(t, o)
 			return matrixReq{path: "/api/v1/trainings", body: toJSON(officers.TrainingInput{Region: o.county, Level: "county", Date: "2025-04-01", Topic: "矩阵新培训", Hours: 1, Attendees: []int64{p.officer}})}
+		}},
+		"GET /api/v1/projects":       {req: listed("/api/v1/projects", func(p *prepObjects, o *objects) string { return p.projectName })},
+		"GET /api/v1/projects/lists": {req: path(func(*prepObjects, *objects) string { return "/api/v1/projects/lists" })},
+		"POST /api/v1/projects": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			m.prep(t, o)
+			return matrixReq{path: "/api/v1/projects", body: toJSON(projects.Proposal{Name: "矩阵申报", Type: "employment", Village: o.village})}
+		}},
+		"GET /api/v1/projects/{id}": {req: path(func(p *prepObjects, o *objects) string { return fmt.Sprintf("/api/v1/projects/%d", p.project) })},
+		"POST /api/v1/projects/{id}/decision": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			id, step := m.prep(t, o).project, "township_review"
+			if fresh {
+				if c.user.Role != backstop.RoleTownship {
+					step = "county_approval"
+				}
+				id = m.freshProject(t, o, step)
+			}
+			return matrixReq{path: fmt.Sprintf("/api/v1/projects/%d/decision", id), body: toJSON(projects.Decision{Step: step, Outcome: "passed"})}
+		}},
+		"PUT /api/v1/projects/{id}/funds": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			return matrixReq{path: fmt.Sprintf("/api/v1/projects/%d/funds", m.prep(t, o).project), body: `{"funds":[{"source":"linkage_subsidy","planned":1000,"allocated":500,"spent":100}]}`}
+		}},
+		"PUT /api/v1/projects/{id}/beneficiaries": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			return matrixReq{path: fmt.Sprintf("/api/v1/projects/%d/beneficiaries", m.prep(t, o).project), body: toJSON(map[string][]string{"households": {o.household}})}
+		}},
+		"POST /api/v1/projects/{id}/progress": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			id := m.prep(t, o).project
+			if fresh {
+				id = m.freshProject(t, o, "")
+			}
+			return matrixReq{path: fmt.Sprintf("/api/v1/projects/%d/progress", id), body: `{"from":"not_started","to":"underway"}`}
 		}},
 	} {
 		rows[k] = v

@@ -24,6 +24,7 @@ import (
 	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/plans"
 	"github.com/zhangye-backstop/backstop/policy"
+	"github.com/zhangye-backstop/backstop/projects"
 	"github.com/zhangye-backstop/backstop/registry"
 	"github.com/zhangye-backstop/backstop/sharing"
 	"github.com/zhangye-backstop/backstop/workday"
@@ -60,6 +61,7 @@ type Config struct {
 	Plans    *plans.Service
 	Sharing  *sharing.Service
 	Officers *officers.Service
+	Projects *projects.Service
 }
 
 // Server is the JSON API.

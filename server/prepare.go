@@ -9,6 +9,7 @@ import (
 	"github.com/zhangye-backstop/backstop/channel"
 	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/plans"
+	"github.com/zhangye-backstop/backstop/projects"
 	"github.com/zhangye-backstop/backstop/sharing"
 	"github.com/zhangye-backstop/backstop/sqlstore"
 )
@@ -33,6 +34,8 @@ func (s *Server) prepare(ctx context.Context, db *sqlstore.DB, cfg Config) error
 	s.Clocks.Register(backstop.ClockPlanDue, s.Plans.Remind)
 
 	s.Officers = &officers.Service{Store: db}
+	s.Projects = &projects.Service{Store: db, Clocks: s.Clocks, Logger: logger}
+	s.Clocks.Register(backstop.ClockProjectStep, s.Projects.StepOverdue)
 
 	home := s.homeRegion()
 	if home == backstop.NationalScope {
