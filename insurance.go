@@ -130,10 +130,10 @@ type InsuranceService interface {
 	CreateProduct(ctx context.Context, p *InsuranceProduct) error
 	FindProducts(ctx context.Context) ([]*InsuranceProduct, error)
 	FindProduct(ctx context.Context, id int64) (*InsuranceProduct, error)
-	// CreatePolicies stores policies, all or none; a household outside the
+	// CreateInsurancePolicies stores policies, all or none; a household outside the
 	// user's region or unknown is an error naming its row.
-	CreatePolicies(ctx context.Context, ps []*InsurancePolicy) error
-	FindPolicies(ctx context.Context, household, region string, offset, limit int) ([]*InsurancePolicy, int, error)
+	CreateInsurancePolicies(ctx context.Context, ps []*InsurancePolicy) error
+	FindInsurancePolicies(ctx context.Context, household, region string, offset, limit int) ([]*InsurancePolicy, int, error)
 	CreateClaim(ctx context.Context, c *InsuranceClaim) error
 	// SettleClaim records a claim's outcome (compare-and-set on filed).
 	SettleClaim(ctx context.Context, id int64, state ClaimState, payout float64, paidOn, note string) (*InsuranceClaim, error)
@@ -142,8 +142,8 @@ type InsuranceService interface {
 	// filed on or after since (the 理赔收入 of an assessment), with the
 	// claims it sums.
 	ClaimIncome(ctx context.Context, householdID int64, since string) (float64, []int64, error)
-	// InsuranceGaps lists the key-group households in region (among
-	// households, when given: an exposure) with no house policy in force
-	// on date, and the coverage per village.
-	InsuranceGaps(ctx context.Context, region, date string, households []int64, offset, limit int) ([]*InsuranceGap, int, []*InsuranceCoverage, error)
+	// InsuranceGaps lists the key-group households in region (of a
+	// warning's exposure snapshot, when not 0) with no house policy in
+	// force on date, and the coverage per village.
+	InsuranceGaps(ctx context.Context, region, date string, snapshot int64, offset, limit int) ([]*InsuranceGap, int, []*InsuranceCoverage, error)
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/insurance"
 	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/plans"
 	"github.com/zhangye-backstop/backstop/projects"
@@ -36,6 +37,10 @@ type prepObjects struct {
 	phones                   int
 	project                  int64
 	projectName              string
+	product, policy, claim   int64
+	productCode, policyNo    string
+	claimEvent               string
+	insurance                int
 }
 
 // prepMatrix are one matrix's (one engine's) fixtures.
@@ -140,8 +145,35 @@ func (m *matrix) prep(t *testing.T, o *objects) *prepObjects {
 		t.Fatal(err)
 	}
 	p.project = pr.ID
+	p.productCode = "M-" + o.county[:6] + "-HOUSE"
+	prod, err := m.app.Insurance.CreateProduct(m.admin, insurance.ProductInput{Code: p.productCode, Name: "矩阵农房保险", Kind: "house", Insurer: "矩阵保险", Region: o.county,
+		Cover: 10000, Premium: 20, Payer: "government", Perils: []string{"flood"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.product = prod.ID
+	p.policyNo = "MP-" + o.village
+	ps, err := m.app.Insurance.AddPolicies(m.admin, []insurance.PolicyInput{{ProductID: prod.ID, Number: p.policyNo, Household: o.household, From: "2025-01-01", To: "2030-12-31", Cover: 10000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.policy = ps[0].ID
+	p.claimEvent = "矩阵灾情" + o.village
+	cl, err := m.app.Insurance.FileClaim(m.admin, insurance.ClaimInput{PolicyID: p.policy, Event: p.claimEvent, FiledOn: "2025-06-01", Claimed: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.claim = cl.ID
 	pm.regions[o] = p
 	return p
+}
+
+// nextInsurance counts fresh insurance objects of a region.
+func (p *prepObjects) nextInsurance() int {
+	prepMu.Lock()
+	defer prepMu.Unlock()
+	p.insurance++
+	return p.insurance
 }
 
 // freshProject proposes a project of the region and moves it to step
@@ -337,6 +369,40 @@ func init() {
 			}
 			return matrixReq{path: fmt.Sprintf("/api/v1/projects/%d/progress", id), body: `{"from":"not_started","to":"underway"}`}
 		}},
+		"GET /api/v1/insurance/products": {req: path(func(*prepObjects, *objects) string { return "/api/v1/insurance/products" })},
+		"POST /api/v1/insurance/products": {region: county, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			p := m.prep(t, o)
+			return matrixReq{path: "/api/v1/insurance/products", body: toJSON(insurance.ProductInput{Code: fmt.Sprintf("M-NEW-%s-%d", o.county[:6], p.nextInsurance()), Name: "矩阵新产品", Kind: "agriculture",
+				Insurer: "矩阵保险", Region: o.county, Cover: 1000, Premium: 10, Payer: "household", Perils: []string{"hail"}})}
+		}},
+		"GET /api/v1/insurance/policies": {req: listed("/api/v1/insurance/policies", func(p *prepObjects, o *objects) string { return p.policyNo })},
+		"POST /api/v1/insurance/policies": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			p := m.prep(t, o)
+			in := insurance.PolicyInput{ProductID: p.product, Number: fmt.Sprintf("MP-NEW-%s-%d", o.village, p.nextInsurance()), Household: o.household, From: "2025-01-01", To: "2025-12-31", Cover: 1}
+			return matrixReq{path: "/api/v1/insurance/policies", body: toJSON(map[string]any{"policies": []insurance.PolicyInput{in}})}
+		}},
+		"POST /api/v1/insurance/policies/import": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			p := m.prep(t, o)
+			csv := fmt.Sprintf("保单号,产品代码,户编号,起保日期,终保日期,保额\nMP-IMP-%s-%d,%s,%s,2025-01-01,2025-12-31,100\n", o.village, p.nextInsurance(), p.productCode, o.household)
+			return matrixReq{path: "/api/v1/insurance/policies/import?filename=matrix.csv", body: csv, ctype: "text/csv"}
+		}},
+		"GET /api/v1/insurance/claims": {req: listed("/api/v1/insurance/claims", func(p *prepObjects, o *objects) string { return p.claimEvent })},
+		"POST /api/v1/insurance/claims": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			return matrixReq{path: "/api/v1/insurance/claims", body: toJSON(insurance.ClaimInput{PolicyID: m.prep(t, o).policy, FiledOn: "2025-07-01", Claimed: 100})}
+		}},
+		"POST /api/v1/insurance/claims/{id}/settle": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			p := m.prep(t, o)
+			id := p.claim
+			if fresh {
+				cl, err := m.app.Insurance.FileClaim(m.admin, insurance.ClaimInput{PolicyID: p.policy, FiledOn: "2025-07-01", Claimed: 100})
+				if err != nil {
+					t.Fatal(err)
+				}
+				id = cl.ID
+			}
+			return matrixReq{path: fmt.Sprintf("/api/v1/insurance/claims/%d/settle", id), body: `{"state":"paid","payout":80,"paid_on":"2025-07-10"}`}
+		}},
+		"GET /api/v1/insurance/gaps": {region: county, req: path(func(p *prepObjects, o *objects) string { return "/api/v1/insurance/gaps?region=" + o.county })},
 	} {
 		rows[k] = v
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpx"
+	"github.com/zhangye-backstop/backstop/insurance"
 	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/plans"
 	"github.com/zhangye-backstop/backstop/policy"
@@ -58,10 +59,11 @@ type Config struct {
 	// ReceiptSecret signs delivery receipts from gateways.
 	ReceiptSecret string
 
-	Plans    *plans.Service
-	Sharing  *sharing.Service
-	Officers *officers.Service
-	Projects *projects.Service
+	Plans     *plans.Service
+	Sharing   *sharing.Service
+	Officers  *officers.Service
+	Projects  *projects.Service
+	Insurance *insurance.Service
 }
 
 // Server is the JSON API.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/channel"
+	"github.com/zhangye-backstop/backstop/insurance"
 	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/plans"
 	"github.com/zhangye-backstop/backstop/projects"
@@ -34,6 +35,7 @@ func (s *Server) prepare(ctx context.Context, db *sqlstore.DB, cfg Config) error
 	s.Clocks.Register(backstop.ClockPlanDue, s.Plans.Remind)
 
 	s.Officers = &officers.Service{Store: db}
+	s.Insurance = &insurance.Service{Store: db}
 	s.Projects = &projects.Service{Store: db, Clocks: s.Clocks, Logger: logger}
 	s.Clocks.Register(backstop.ClockProjectStep, s.Projects.StepOverdue)
 

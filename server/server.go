@@ -25,6 +25,7 @@ import (
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpapi"
 	"github.com/zhangye-backstop/backstop/httpx"
+	"github.com/zhangye-backstop/backstop/insurance"
 	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/overview"
 	"github.com/zhangye-backstop/backstop/plans"
@@ -75,23 +76,24 @@ type Config struct {
 
 // Server is an assembled backstop.
 type Server struct {
-	DB       *sqlstore.DB
-	Metrics  *httpx.Metrics
-	Auth     *httpx.Auth
-	Registry *registry.Service
-	Accounts *accounts.Service
-	Policy   *policy.Service
-	Alerting *alerting.Service
-	Exposure *exposure.Service
-	Dispatch *dispatch.Service
-	Calendar *workday.Service
-	Clocks   *clock.Engine
-	Plans    *plans.Service
-	Sharing  *sharing.Service
-	Officers *officers.Service
-	Projects *projects.Service
-	API      *httpapi.Server
-	UI       *web.Handler
+	DB        *sqlstore.DB
+	Metrics   *httpx.Metrics
+	Auth      *httpx.Auth
+	Registry  *registry.Service
+	Accounts  *accounts.Service
+	Policy    *policy.Service
+	Alerting  *alerting.Service
+	Exposure  *exposure.Service
+	Dispatch  *dispatch.Service
+	Calendar  *workday.Service
+	Clocks    *clock.Engine
+	Plans     *plans.Service
+	Sharing   *sharing.Service
+	Officers  *officers.Service
+	Projects  *projects.Service
+	Insurance *insurance.Service
+	API       *httpapi.Server
+	UI        *web.Handler
 
 	cfg     Config
 	handler http.Handler
@@ -180,7 +182,7 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 		RequestsPerSecond: cfg.RequestsPerSecond, Burst: int(4 * cfg.RequestsPerSecond), Version: cfg.Version, TempDir: tmp, Ping: db.Ping,
 		Registry: s.Registry, Accounts: s.Accounts, Policy: s.Policy, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
 		Calendar: s.Calendar, Clocks: s.Clocks, ReceiptSecret: cfg.ReceiptSecret,
-		Plans: s.Plans, Sharing: s.Sharing, Officers: s.Officers, Projects: s.Projects})
+		Plans: s.Plans, Sharing: s.Sharing, Officers: s.Officers, Projects: s.Projects, Insurance: s.Insurance})
 	ui, err := web.New(web.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, TempDir: tmp, MaxUploadBytes: cfg.MaxUploadBytes, Version: cfg.Version,
 		Registry: s.Registry, Accounts: s.Accounts, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
 		Calendar: s.Calendar, Clocks: s.Clocks,
