@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/assets"
 	"github.com/zhangye-backstop/backstop/insurance"
 	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/plans"
@@ -41,6 +42,8 @@ type prepObjects struct {
 	productCode, policyNo    string
 	claimEvent               string
 	insurance                int
+	asset, damage            int64
+	assetName, damageEvent   string
 }
 
 // prepMatrix are one matrix's (one engine's) fixtures.
@@ -164,8 +167,36 @@ func (m *matrix) prep(t *testing.T, o *objects) *prepObjects {
 		t.Fatal(err)
 	}
 	p.claim = cl.ID
+	p.assetName, p.damageEvent = "矩阵资产"+o.village, "矩阵损毁"+o.village
+	a, err := m.app.Assets.Register(m.admin, assets.Input{Name: p.assetName, Class: "public_welfare", Owner: "矩阵村集体", Village: o.village, Value: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.asset = a.ID
+	d, err := m.app.Assets.RecordDamage(m.admin, a.ID, assets.DamageInput{Event: p.damageEvent, Date: "2025-06-01", Loss: 100, Description: "矩阵"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.damage = d.ID
 	pm.regions[o] = p
 	return p
+}
+
+// freshDamage records a damage of the region's asset, proposed (by the
+// CLI admin) when asked.
+func (m *matrix) freshDamage(t *testing.T, o *objects, proposed bool) int64 {
+	t.Helper()
+	p := m.prep(t, o)
+	d, err := m.app.Assets.RecordDamage(m.admin, p.asset, assets.DamageInput{Event: "矩阵新损毁", Date: "2025-06-02", Loss: 1, Description: "矩阵"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if proposed {
+		if _, err := m.app.Assets.Propose(m.admin, d.ID, assets.Proposal{Decision: "restore", Note: "矩阵"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d.ID
 }
 
 // nextInsurance counts fresh insurance objects of a region.
@@ -403,6 +434,30 @@ func init() {
 			return matrixReq{path: fmt.Sprintf("/api/v1/insurance/claims/%d/settle", id), body: `{"state":"paid","payout":80,"paid_on":"2025-07-10"}`}
 		}},
 		"GET /api/v1/insurance/gaps": {region: county, req: path(func(p *prepObjects, o *objects) string { return "/api/v1/insurance/gaps?region=" + o.county })},
+		"GET /api/v1/assets":         {req: listed("/api/v1/assets", func(p *prepObjects, o *objects) string { return p.assetName })},
+		"POST /api/v1/assets": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			m.prep(t, o)
+			return matrixReq{path: "/api/v1/assets", body: toJSON(assets.Input{Name: "矩阵新资产", Class: "operating", Owner: "矩阵", Village: o.village, Value: 1})}
+		}},
+		"GET /api/v1/assets/{id}": {req: path(func(p *prepObjects, o *objects) string { return fmt.Sprintf("/api/v1/assets/%d", p.asset) })},
+		"POST /api/v1/assets/{id}/damages": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			return matrixReq{path: fmt.Sprintf("/api/v1/assets/%d/damages", m.prep(t, o).asset), body: toJSON(assets.DamageInput{Event: "矩阵", Date: "2025-06-03", Loss: 1, Description: "矩阵"})}
+		}},
+		"GET /api/v1/asset-damages": {req: listed("/api/v1/asset-damages", func(p *prepObjects, o *objects) string { return p.damageEvent })},
+		"POST /api/v1/asset-damages/{id}/proposal": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			id := m.prep(t, o).damage
+			if fresh {
+				id = m.freshDamage(t, o, false)
+			}
+			return matrixReq{path: fmt.Sprintf("/api/v1/asset-damages/%d/proposal", id), body: `{"decision":"repurpose","note":"矩阵"}`}
+		}},
+		"POST /api/v1/asset-damages/{id}/decision": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			id := m.prep(t, o).damage
+			if fresh {
+				id = m.freshDamage(t, o, true)
+			}
+			return matrixReq{path: fmt.Sprintf("/api/v1/asset-damages/%d/decision", id), body: `{"approve":true,"record":"矩阵：已批复"}`}
+		}},
 	} {
 		rows[k] = v
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/accounts"
 	"github.com/zhangye-backstop/backstop/alerting"
+	"github.com/zhangye-backstop/backstop/assets"
 	"github.com/zhangye-backstop/backstop/clock"
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/exposure"
@@ -64,6 +65,7 @@ type Config struct {
 	Officers  *officers.Service
 	Projects  *projects.Service
 	Insurance *insurance.Service
+	Assets    *assets.Service
 }
 
 // Server is the JSON API.

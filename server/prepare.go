@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/assets"
 	"github.com/zhangye-backstop/backstop/channel"
 	"github.com/zhangye-backstop/backstop/insurance"
 	"github.com/zhangye-backstop/backstop/officers"
@@ -36,6 +37,7 @@ func (s *Server) prepare(ctx context.Context, db *sqlstore.DB, cfg Config) error
 
 	s.Officers = &officers.Service{Store: db}
 	s.Insurance = &insurance.Service{Store: db}
+	s.Assets = &assets.Service{Store: db}
 	s.Projects = &projects.Service{Store: db, Clocks: s.Clocks, Logger: logger}
 	s.Clocks.Register(backstop.ClockProjectStep, s.Projects.StepOverdue)
 
