@@ -25,6 +25,13 @@ type Store interface {
 	TemplateService
 	ContactService
 	CalendarService
+	PlanService
+	OfficerService
+	SharingService
+	ProjectService
+	AssetService
+	InsuranceService
+	PublicityService
 	// Ping tells whether the database answers, for health checks.
 	Ping(ctx context.Context) error
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/plans"
 	"github.com/zhangye-backstop/backstop/projects"
+	"github.com/zhangye-backstop/backstop/publicity"
 	"github.com/zhangye-backstop/backstop/sharing"
 )
 
@@ -44,6 +45,8 @@ type prepObjects struct {
 	insurance                int
 	asset, damage            int64
 	assetName, damageEvent   string
+	event                    int64
+	eventTitle               string
 }
 
 // prepMatrix are one matrix's (one engine's) fixtures.
@@ -178,6 +181,12 @@ func (m *matrix) prep(t *testing.T, o *objects) *prepObjects {
 		t.Fatal(err)
 	}
 	p.damage = d.ID
+	p.eventTitle = "矩阵宣传" + o.village
+	ev, err := m.app.Publicity.Create(m.admin, publicity.Input{Theme: "disaster_day", Title: p.eventTitle, County: o.county, Township: o.village[:9], Date: "2025-05-12", State: "planned"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.event = ev.ID
 	pm.regions[o] = p
 	return p
 }
@@ -346,6 +355,7 @@ func init() {
 		"GET /api/v1/pushes": {req: listed("/api/v1/pushes", func(p *prepObjects, o *objects) string { return p.pushKey })},
 	}
 	village := func(o *objects) string { return o.village }
+	township := func(o *objects) string { return o.village[:9] + "000" }
 	for k, v := range map[string]matrixRow{
 		"GET /api/v1/officers": {req: listed("/api/v1/officers", func(p *prepObjects, o *objects) string { return p.officerName })},
 		"POST /api/v1/officers": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
@@ -457,6 +467,23 @@ func init() {
 				id = m.freshDamage(t, o, true)
 			}
 			return matrixReq{path: fmt.Sprintf("/api/v1/asset-damages/%d/decision", id), body: `{"approve":true,"record":"矩阵：已批复"}`}
+		}},
+		"GET /api/v1/publicity": {region: township, req: listed("/api/v1/publicity", func(p *prepObjects, o *objects) string { return p.eventTitle })},
+		"POST /api/v1/publicity": {region: township, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			m.prep(t, o)
+			return matrixReq{path: "/api/v1/publicity", body: toJSON(publicity.Input{Theme: "science_day", Title: "矩阵科普", County: o.county, Township: o.village[:9], Date: "2025-09-15", State: "planned"})}
+		}},
+		"POST /api/v1/publicity/calendar": {region: county, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			m.prep(t, o)
+			return matrixReq{path: "/api/v1/publicity/calendar", body: toJSON(map[string]any{"region": o.county, "year": 2027})}
+		}},
+		"GET /api/v1/publicity/coverage": {region: county, req: path(func(p *prepObjects, o *objects) string {
+			return "/api/v1/publicity/coverage?year=2025&region=" + o.county
+		})},
+		"GET /api/v1/publicity/{id}": {region: township, req: path(func(p *prepObjects, o *objects) string { return fmt.Sprintf("/api/v1/publicity/%d", p.event) })},
+		"PUT /api/v1/publicity/{id}": {region: township, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			p := m.prep(t, o)
+			return matrixReq{path: fmt.Sprintf("/api/v1/publicity/%d", p.event), body: toJSON(publicity.Input{Theme: "disaster_day", Title: p.eventTitle, County: o.county, Township: o.village[:9], Date: "2025-05-12", State: "planned", From: "planned"})}
 		}},
 	} {
 		rows[k] = v

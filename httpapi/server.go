@@ -27,6 +27,7 @@ import (
 	"github.com/zhangye-backstop/backstop/plans"
 	"github.com/zhangye-backstop/backstop/policy"
 	"github.com/zhangye-backstop/backstop/projects"
+	"github.com/zhangye-backstop/backstop/publicity"
 	"github.com/zhangye-backstop/backstop/registry"
 	"github.com/zhangye-backstop/backstop/sharing"
 	"github.com/zhangye-backstop/backstop/workday"
@@ -66,6 +67,7 @@ type Config struct {
 	Projects  *projects.Service
 	Insurance *insurance.Service
 	Assets    *assets.Service
+	Publicity *publicity.Service
 }
 
 // Server is the JSON API.

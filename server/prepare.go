@@ -12,6 +12,7 @@ import (
 	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/plans"
 	"github.com/zhangye-backstop/backstop/projects"
+	"github.com/zhangye-backstop/backstop/publicity"
 	"github.com/zhangye-backstop/backstop/sharing"
 	"github.com/zhangye-backstop/backstop/sqlstore"
 )
@@ -38,6 +39,7 @@ func (s *Server) prepare(ctx context.Context, db *sqlstore.DB, cfg Config) error
 	s.Officers = &officers.Service{Store: db}
 	s.Insurance = &insurance.Service{Store: db}
 	s.Assets = &assets.Service{Store: db}
+	s.Publicity = &publicity.Service{Store: db}
 	s.Projects = &projects.Service{Store: db, Clocks: s.Clocks, Logger: logger}
 	s.Clocks.Register(backstop.ClockProjectStep, s.Projects.StepOverdue)
 

@@ -32,6 +32,7 @@ import (
 	"github.com/zhangye-backstop/backstop/plans"
 	"github.com/zhangye-backstop/backstop/policy"
 	"github.com/zhangye-backstop/backstop/projects"
+	"github.com/zhangye-backstop/backstop/publicity"
 	"github.com/zhangye-backstop/backstop/registry"
 	"github.com/zhangye-backstop/backstop/sharing"
 	"github.com/zhangye-backstop/backstop/sqlstore"
@@ -94,6 +95,7 @@ type Server struct {
 	Projects  *projects.Service
 	Insurance *insurance.Service
 	Assets    *assets.Service
+	Publicity *publicity.Service
 	API       *httpapi.Server
 	UI        *web.Handler
 
@@ -184,7 +186,7 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 		RequestsPerSecond: cfg.RequestsPerSecond, Burst: int(4 * cfg.RequestsPerSecond), Version: cfg.Version, TempDir: tmp, Ping: db.Ping,
 		Registry: s.Registry, Accounts: s.Accounts, Policy: s.Policy, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
 		Calendar: s.Calendar, Clocks: s.Clocks, ReceiptSecret: cfg.ReceiptSecret,
-		Plans: s.Plans, Sharing: s.Sharing, Officers: s.Officers, Projects: s.Projects, Insurance: s.Insurance, Assets: s.Assets})
+		Plans: s.Plans, Sharing: s.Sharing, Officers: s.Officers, Projects: s.Projects, Insurance: s.Insurance, Assets: s.Assets, Publicity: s.Publicity})
 	ui, err := web.New(web.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, TempDir: tmp, MaxUploadBytes: cfg.MaxUploadBytes, Version: cfg.Version,
 		Registry: s.Registry, Accounts: s.Accounts, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
 		Calendar: s.Calendar, Clocks: s.Clocks,
