@@ -42,6 +42,8 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		{"FieldTasks", testFieldTasksStore},
 		{"Clocks", testClocksStore},
 		{"Monitoring", testMonitoringStore},
+		{"SubscriptionStream", testSubscriptionStream},
+		{"PushOnce", testPushOnce},
 		{"TemplatesByRegion", testTemplatesByRegion},
 		{"ConsultationScope", testConsultationScope},
 		{"AuditByRegion", testAuditByRegion},
