@@ -53,6 +53,8 @@ type FieldTask struct {
 	Escalation      int        `json:"escalation"` // 0 none, 1 township, 2 county
 	// CallRequested: an SMS to this person failed; the assignee should call.
 	CallRequested bool `json:"call_requested,omitempty"`
+	// Visit is a visit task's campaign and report (kind visit).
+	Visit *VisitPayload `json:"visit,omitempty"`
 }
 
 // Open tells a task without an outcome.

@@ -25,6 +25,10 @@ type Store interface {
 	TemplateService
 	ContactService
 	CalendarService
+	EventService
+	CampaignService
+	LossReportService
+	IntakeService
 	// Ping tells whether the database answers, for health checks.
 	Ping(ctx context.Context) error
 }
