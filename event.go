@@ -238,5 +238,14 @@ type EventService interface {
 	EventReports(ctx context.Context, eventID int64) ([]*EventReport, error)
 	// EventStatistics sums the current loss reports of an event inside
 	// region (and the user's), per township or county below it.
-	EventStatistics(ctx context.Context, eventID int64, region string, classes CropClasses) (*DisasterStatistics, error)
+	EventStatistics(ctx context.Context, eventID int64, region string, rules StatisticsRules) (*DisasterStatistics, error)
+}
+
+// StatisticsRules are the policy values the statistics count by: the crop
+// loss classes and the water standard (a household whose water fails is
+// in 饮水困难人口).
+type StatisticsRules struct {
+	Crop                                CropClasses
+	WaterLitres, WaterTrip, WaterOutage float64
+	WaterPolicyID                       int64
 }

@@ -102,10 +102,12 @@ type Campaign struct {
 	DueDate     string    `json:"due_date"`
 	Provisional bool      `json:"provisional,omitempty"`
 	// PolicyIDs are the versions used: must-visit, must-check, due days.
-	PolicyIDs []int64   `json:"policy_ids"`
-	Visits    int       `json:"visits"`
-	CreatedBy string    `json:"created_by"`
-	CreatedAt time.Time `json:"created_at"`
+	PolicyIDs []int64 `json:"policy_ids"`
+	Visits    int     `json:"visits"`
+	// LinksExpire is when the helpers' links sent for it stop working.
+	LinksExpire time.Time `json:"-"`
+	CreatedBy   string    `json:"created_by"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // CampaignScope is the set of households a campaign screens before its

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,7 +18,7 @@ import (
 // taskSelect reads tasks with their household's number, head and natural
 // village, their village's name and, for confirmations, their release.
 const taskSelect = `SELECT t.id, t.kind, t.stream_id, COALESCE(r.id, 0), t.household_id, h.number, h.head_name, h.natural_village, COALESCE(t.member_id, 0), t.person_name, t.phone,
- t.groups, t.village_code, COALESCE(v.name, ''), t.assignee, t.assignee_phone, t.outcome, t.note, t.confirmed_by, t.confirmed_at, t.due_at, t.escalation, t.call_requested
+ t.groups, t.village_code, COALESCE(v.name, ''), t.assignee, t.assignee_phone, t.outcome, t.note, t.confirmed_by, t.confirmed_at, t.due_at, t.escalation, t.call_requested, t.payload
  FROM field_tasks t JOIN households h ON h.id = t.household_id LEFT JOIN regions v ON v.code = t.village_code LEFT JOIN releases r ON r.stream_id = t.stream_id`
 
 func scanTask(sc interface{ Scan(...any) error }) (*backstop.FieldTask, error) {
@@ -25,11 +26,16 @@ func scanTask(sc interface{ Scan(...any) error }) (*backstop.FieldTask, error) {
 	var groups int64
 	var kind string
 	var confirmed sql.NullTime
+	var payload string
 	if err := sc.Scan(&t.ID, &kind, &t.StreamID, &t.ReleaseID, &t.HouseholdID, &t.HouseholdNumber, &t.HeadName, &t.NaturalVillage, &t.MemberID, &t.PersonName, &t.Phone,
-		&groups, &t.VillageCode, &t.Village, &t.Assignee, &t.AssigneePhone, &t.Outcome, &t.Note, &t.ConfirmedBy, &confirmed, &t.Due, &t.Escalation, &t.CallRequested); err != nil {
+		&groups, &t.VillageCode, &t.Village, &t.Assignee, &t.AssigneePhone, &t.Outcome, &t.Note, &t.ConfirmedBy, &confirmed, &t.Due, &t.Escalation, &t.CallRequested, &payload); err != nil {
 		return nil, err
 	}
 	t.Kind = backstop.TaskKind(kind)
+	if t.Kind == backstop.TaskVisit && payload != "" {
+		t.Visit = &backstop.VisitPayload{}
+		json.Unmarshal([]byte(payload), t.Visit)
+	}
 	t.Groups = backstop.Group(groups).Names()
 	t.ConfirmedAt = timePtr(confirmed)
 	return &t, nil
@@ -146,6 +152,11 @@ func (db *DB) ConfirmTask(ctx context.Context, id int64, outcome, note, by strin
 			return backstop.Localized(backstop.ENOTFOUND, "找不到确认任务%d", "Task %d not found.", id)
 		} else if err != nil {
 			return err
+		}
+		if t.Kind != backstop.TaskConfirm {
+			// A visit is finished with its checklist (FinishVisit), not
+			// confirmed with a reach outcome.
+			return backstop.Localized(backstop.EINVALID, "任务%d是走访任务，请填写走访结果", "Task %d is a visit: record its visit instead.", id)
 		}
 		res, err := tx.ExecContext(ctx, db.q(`UPDATE field_tasks SET outcome = ?, note = ?, confirmed_by = ?, confirmed_at = ? WHERE id = ? AND (outcome = '' OR confirmed_by = ?)`),
 			outcome, note, by, now, id, by)
