@@ -14,6 +14,9 @@ const (
 	SourceReferral   IntakeSource = "referral"    // a department's referral
 )
 
+// StreamIntake is the stream kind of an intake item's escalations.
+const StreamIntake = "intake"
+
 // Intake states, in order; rejected and approved end an item.
 const (
 	IntakeReceived = "received" // waiting for the village check
@@ -58,8 +61,10 @@ type IntakeItem struct {
 	Note   string    `json:"note,omitempty"`
 	Due    IntakeDue `json:"due"`
 	// Overdue names the steps past due (computed on read).
-	Overdue   []string  `json:"overdue,omitempty"`
-	PolicyIDs []int64   `json:"policy_ids"`
+	Overdue   []string `json:"overdue,omitempty"`
+	PolicyIDs []int64  `json:"policy_ids"`
+	// StreamID is the stream its escalations go to.
+	StreamID  int64     `json:"-"`
 	CreatedBy string    `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`

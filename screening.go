@@ -159,6 +159,13 @@ type VisitPayload struct {
 	LossReport   int64        `json:"loss_report,omitempty"`
 }
 
+// Assignee is a helper or cadre with work in a stream.
+type Assignee struct {
+	Phone, Name string
+	Village     string
+	Tasks       int
+}
+
 // CampaignService stores campaigns and their visits.
 type CampaignService interface {
 	// CreateCampaign stores c with its stream and clock (subject set
@@ -169,6 +176,11 @@ type CampaignService interface {
 	FindCampaign(ctx context.Context, id int64) (*Campaign, error)
 	FindCampaigns(ctx context.Context, f CampaignFilter) ([]*Campaign, int, error)
 	CampaignProgress(ctx context.Context, id int64, now time.Time) (*CampaignProgress, error)
+	// CampaignAssignees lists who has visits in a campaign: phone, name
+	// and how many visits, unscoped (for the campaign's messages).
+	CampaignAssignees(ctx context.Context, id int64) ([]Assignee, error)
+	// FindVisit returns a visit task in the user's region.
+	FindVisit(ctx context.Context, taskID int64) (*FieldTask, error)
 	// FinishVisit records a visit's outcome (and the report it made) by
 	// compare-and-set on an open task in the user's region.
 	FinishVisit(ctx context.Context, taskID int64, outcome, note string, report int64, by string) (*FieldTask, error)

@@ -58,19 +58,30 @@ const (
 	// PermManageFeeds is held by department users too, and accepting puts
 	// an alert the checks refused before every duty officer.
 	PermResolveQuarantine Permission = "quarantine:resolve"
+	// Screening (issue 11): events, campaigns and the statistics' entered
+	// figures (township and above); loss reports and visits (village and
+	// above, disaster information officers among them); verification of
+	// loss reports (township and above); intake handling (village and
+	// above) and its county approval; department referrals.
+	PermScreen        Permission = "screening:manage"
+	PermReportLoss    Permission = "losses:report"
+	PermVerifyLoss    Permission = "losses:verify"
+	PermIntake        Permission = "intake:handle"
+	PermIntakeApprove Permission = "intake:approve"
+	PermRefer         Permission = "intake:refer"
 )
 
 var rolePermissions = map[Role][]Permission{
 	RoleAdmin: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermManageUsers, PermManageRegions, PermReadAudit,
 		PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove, PermManageFeeds, PermRelease, PermConfirm, PermManageReach, PermManageChannel, PermManagePolicy,
-		PermResolveQuarantine},
+		PermResolveQuarantine, PermScreen, PermReportLoss, PermVerifyLoss, PermIntake, PermIntakeApprove, PermRefer},
 	RoleCity: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,
-		PermRelease, PermConfirm, PermManageReach},
+		PermRelease, PermConfirm, PermManageReach, PermScreen, PermReportLoss, PermVerifyLoss, PermIntake, PermIntakeApprove},
 	RoleCounty: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,
-		PermRelease, PermConfirm, PermManageReach},
-	RoleTownship:   {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermConfirm},
-	RoleVillage:    {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermReadWarnings, PermConfirm},
-	RoleDepartment: {PermReadRegistry, PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds},
+		PermRelease, PermConfirm, PermManageReach, PermScreen, PermReportLoss, PermVerifyLoss, PermIntake, PermIntakeApprove},
+	RoleTownship:   {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermConfirm, PermScreen, PermReportLoss, PermVerifyLoss, PermIntake},
+	RoleVillage:    {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermReadWarnings, PermConfirm, PermReportLoss, PermIntake},
+	RoleDepartment: {PermReadRegistry, PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds, PermRefer},
 	RoleAuditor:    {PermReadRegistry, PermReadAudit, PermReadWarnings},
 }
 

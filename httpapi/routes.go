@@ -5,7 +5,7 @@ package httpapi
 func (s *Server) apiRoutes() []*route {
 	var out []*route
 	for _, part := range [][]*route{s.metaRoutes(), s.regionRoutes(), s.householdRoutes(), s.rosterRoutes(), s.userRoutes(), s.warningRoutes(),
-		s.releaseRoutes(), s.quarantineRoutes(), s.calendarRoutes(), s.policyRoutes()} {
+		s.releaseRoutes(), s.quarantineRoutes(), s.calendarRoutes(), s.policyRoutes(), s.screeningRoutes()} {
 		out = append(out, part...)
 	}
 	return out

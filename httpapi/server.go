@@ -23,6 +23,7 @@ import (
 	"github.com/zhangye-backstop/backstop/httpx"
 	"github.com/zhangye-backstop/backstop/policy"
 	"github.com/zhangye-backstop/backstop/registry"
+	"github.com/zhangye-backstop/backstop/screening"
 	"github.com/zhangye-backstop/backstop/workday"
 )
 
@@ -51,6 +52,8 @@ type Config struct {
 	Dispatch *dispatch.Service
 	Calendar *workday.Service
 	Clocks   *clock.Engine
+	// Screening runs events, campaigns, loss reports and intake.
+	Screening *screening.Service
 	// ReceiptSecret signs delivery receipts from gateways.
 	ReceiptSecret string
 }

@@ -16,6 +16,7 @@ import (
 // clocks (by kind and subject), from which due dates and overdue come.
 const intakeSelect = `SELECT i.id, i.code, i.source, i.department, i.reason, i.village_code, COALESCE(v.name, ''), i.name, i.phone, i.id_number, i.difficulty, i.risk_type,
  i.consent, i.matched, COALESCE(h.number, ''), i.state, i.merged, i.note, i.due_check, i.due_answer, i.due_approval, i.policy_ids, i.created_by, i.created_at, i.updated_at,
+ COALESCE((SELECT s.id FROM streams s WHERE s.kind = 'intake' AND s.subject_id = i.id), 0),
  COALESCE(c1.due_date, ''), c1.due_at, COALESCE(c1.state, ''), COALESCE(c2.due_date, ''), c2.due_at, COALESCE(c2.state, ''), COALESCE(c3.due_date, ''), c3.due_at, COALESCE(c3.state, '')
  FROM intake_items i LEFT JOIN regions v ON v.code = i.village_code LEFT JOIN households h ON h.id = i.household_id
  LEFT JOIN clocks c1 ON c1.kind = 'intake.check' AND c1.subject = 'intake:' || CAST(i.id AS TEXT)
@@ -30,7 +31,7 @@ func scanIntake(sc interface{ Scan(...any) error }, now time.Time) (*backstop.In
 	var state [3]string
 	if err := sc.Scan(&it.ID, &it.Code, &source, &it.Department, &it.Reason, &it.VillageCode, &it.Village, &it.Name, &it.Phone, &it.IDNumber, &it.Difficulty, &it.RiskType,
 		&it.Consent, &it.Matched, &it.HouseholdNumber, &it.State, &it.Merged, &it.Note, &it.Due.Check, &it.Due.Answer, &it.Due.Approval, &policies, &it.CreatedBy, &it.CreatedAt, &it.UpdatedAt,
-		&d[0], &due[0], &state[0], &d[1], &due[1], &state[1], &d[2], &due[2], &state[2]); err != nil {
+		&it.StreamID, &d[0], &due[0], &state[0], &d[1], &due[1], &state[1], &d[2], &due[2], &state[2]); err != nil {
 		return nil, err
 	}
 	it.Source = backstop.IntakeSource(source)
@@ -131,6 +132,14 @@ func (db *DB) CreateIntake(ctx context.Context, it *backstop.IntakeItem, clocks 
  household_id, state, due_check, due_answer, due_approval, policy_ids, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 			it.Code, string(it.Source), it.Department, it.Reason, it.VillageCode, it.Name, it.Phone, it.IDNumber, it.Difficulty, it.RiskType, it.Consent, it.Matched,
 			household, it.State, it.Due.Check, it.Due.Answer, it.Due.Approval, string(policies), u.Name, now, now).Scan(&id); err != nil {
+			return err
+		}
+		// A stream of its own carries the escalations of its clocks.
+		stream, err := db.oneID(ctx, tx, "streams")
+		if err != nil {
+			return err
+		}
+		if err := db.createStream(ctx, tx, stream, backstop.StreamIntake, id, backstop.StreamDone, time.Time{}, now); err != nil {
 			return err
 		}
 		for _, c := range []*backstop.Clock{clocks.Check, clocks.Answer, clocks.Approval} {

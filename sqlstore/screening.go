@@ -345,3 +345,40 @@ func (db *DB) FinishVisit(ctx context.Context, taskID int64, outcome, note strin
 	})
 	return t, err
 }
+
+// CampaignAssignees lists the helpers and cadres with visits in a
+// campaign.
+func (db *DB) CampaignAssignees(ctx context.Context, id int64) ([]backstop.Assignee, error) {
+	var stream int64
+	if err := db.read.QueryRowContext(ctx, db.q(`SELECT stream_id FROM campaigns WHERE id = ?`), id).Scan(&stream); err != nil {
+		return nil, db.translate(err)
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT assignee_phone, min(assignee), min(village_code), count(*) FROM field_tasks WHERE stream_id = ? AND assignee_phone <> ''
+ GROUP BY assignee_phone ORDER BY min(village_code), assignee_phone`), stream)
+	if err != nil {
+		return nil, db.translate(err)
+	}
+	defer rows.Close()
+	var out []backstop.Assignee
+	for rows.Next() {
+		var a backstop.Assignee
+		if err := rows.Scan(&a.Phone, &a.Name, &a.Village, &a.Tasks); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// FindVisit returns a visit task in the user's region.
+func (db *DB) FindVisit(ctx context.Context, taskID int64) (*backstop.FieldTask, error) {
+	u, err := backstop.RequireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := scanTask(db.read.QueryRowContext(ctx, db.q(taskSelect+` WHERE t.id = ?`), taskID))
+	if err == sql.ErrNoRows || (err == nil && (!u.InScope(t.VillageCode) || t.Kind != backstop.TaskVisit)) {
+		return nil, backstop.Localized(backstop.ENOTFOUND, "找不到走访任务%d", "Visit %d not found.", taskID)
+	}
+	return t, db.translate(err)
+}

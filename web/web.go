@@ -29,6 +29,7 @@ import (
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpx"
 	"github.com/zhangye-backstop/backstop/registry"
+	"github.com/zhangye-backstop/backstop/screening"
 )
 
 //go:embed templates/*.html
@@ -53,6 +54,8 @@ type Config struct {
 	Alerting *alerting.Service
 	Exposure *exposure.Service
 	Dispatch *dispatch.Service
+	// Screening runs events, campaigns, loss reports and intake.
+	Screening *screening.Service
 }
 
 // Handler is the web UI.
