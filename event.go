@@ -135,14 +135,13 @@ type EventReport struct {
 	ReportedAt time.Time           `json:"reported_at"`
 }
 
-// DisasterStatistics are the national disaster-statistics indicators of a
+// DisasterFigures are the national disaster-statistics indicators of a
 // region for an event, from the current loss reports and the entered
 // figures.
-type DisasterStatistics struct {
-	EventID int64  `json:"event_id"`
-	Region  string `json:"region"`
-	Name    string `json:"name,omitempty"`
-	// Households with a current loss report, and their people.
+type DisasterFigures struct {
+	Region string `json:"region"`
+	Name   string `json:"name,omitempty"`
+	// Households with a current loss report.
 	Reports         int `json:"reports"`
 	AffectedPeople  int `json:"affected_people"`  // 受灾人口
 	Relocated       int `json:"relocated"`        // 紧急转移安置人口
@@ -162,10 +161,17 @@ type DisasterStatistics struct {
 	ModerateHouseholds  int     `json:"moderate_households"`
 	ModerateRooms       int     `json:"moderate_rooms"`
 	DirectLossYuan      float64 `json:"direct_loss_yuan"` // 直接经济损失
-	// PolicyIDs are the crop-class versions used.
-	PolicyIDs  []int64              `json:"policy_ids"`
-	Indicators []Indicator          `json:"indicators"`
-	Rows       []DisasterStatistics `json:"rows,omitempty"` // per township or county below the region
+}
+
+// DisasterStatistics are an event's figures in a region, named as the
+// national forms name them, with a line per region below it.
+type DisasterStatistics struct {
+	EventID int64 `json:"event_id"`
+	DisasterFigures
+	// PolicyIDs are the versions counted by (crop classes, water).
+	PolicyIDs  []int64           `json:"policy_ids"`
+	Indicators []Indicator       `json:"indicators"`
+	Rows       []DisasterFigures `json:"rows"` // per township or county below the region
 }
 
 // Indicator is one named figure of the statistics, as the national forms
@@ -180,10 +186,10 @@ type Indicator struct {
 // MuPerHectare converts 亩 to 公顷.
 const MuPerHectare = 15
 
-// NameIndicators lists the indicators by name: every field once, in the
-// order of the forms.
-func (s *DisasterStatistics) NameIndicators() {
-	s.Indicators = []Indicator{
+// Indicators lists the figures by name: every field once, in the order
+// of the forms.
+func (s *DisasterFigures) Indicators() []Indicator {
+	return []Indicator{
 		{"affected_people", "受灾人口", float64(s.AffectedPeople), "人"},
 		{"relocated", "紧急转移安置人口", float64(s.Relocated), "人"},
 		{"relief_needed", "需紧急生活救助人口", float64(s.ReliefNeeded), "人"},
@@ -204,10 +210,27 @@ func (s *DisasterStatistics) NameIndicators() {
 		{"moderate_rooms", "一般损坏房屋间数", float64(s.ModerateRooms), "间"},
 		{"direct_loss_yuan", "直接经济损失", s.DirectLossYuan, "元"},
 	}
-	for i := range s.Rows {
-		s.Rows[i].NameIndicators()
-		s.Rows[i].Indicators = nil // the rows' figures are their fields
-	}
+}
+
+// Add sums another line into this one.
+func (s *DisasterFigures) Add(o *DisasterFigures) {
+	s.Reports += o.Reports
+	s.AffectedPeople += o.AffectedPeople
+	s.Relocated += o.Relocated
+	s.ReliefNeeded += o.ReliefNeeded
+	s.WaterDifficulty += o.WaterDifficulty
+	s.Deaths += o.Deaths
+	s.Missing += o.Missing
+	s.CropAffectedMu += o.CropAffectedMu
+	s.CropDamagedMu += o.CropDamagedMu
+	s.CropFailedMu += o.CropFailedMu
+	s.CollapsedHouseholds += o.CollapsedHouseholds
+	s.CollapsedRooms += o.CollapsedRooms
+	s.SevereHouseholds += o.SevereHouseholds
+	s.SevereRooms += o.SevereRooms
+	s.ModerateHouseholds += o.ModerateHouseholds
+	s.ModerateRooms += o.ModerateRooms
+	s.DirectLossYuan += o.DirectLossYuan
 }
 
 // EventFilter selects events; the user's region applies too.

@@ -88,6 +88,16 @@ func (s *Service) assess(ctx context.Context, h *backstop.Household, r *backstop
 	return &a, nil
 }
 
+// household reads a household of the user's region (not found outside
+// it, with a Chinese text).
+func (s *Service) household(ctx context.Context, number string) (*backstop.Household, error) {
+	h, err := s.Store.FindHousehold(ctx, number)
+	if backstop.ErrorCode(err) == backstop.ENOTFOUND {
+		return nil, backstop.Localized(backstop.ENOTFOUND, "找不到户编号为%s的农户（或不在您的管辖范围内）", "Household %s not found.", number)
+	}
+	return h, err
+}
+
 // LossAnswer is a stored report with the assessment made of it.
 type LossAnswer struct {
 	*backstop.LossReport
@@ -112,7 +122,7 @@ func (s *Service) FileLossReport(ctx context.Context, household string, in LossI
 	if _, err := backstop.Authorize(ctx, backstop.PermReportLoss); err != nil {
 		return nil, err
 	}
-	h, err := s.Store.FindHousehold(ctx, household)
+	h, err := s.household(ctx, household)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +181,7 @@ func (s *Service) CorrectLossReport(ctx context.Context, id int64, in LossInput)
 	if !old.Current {
 		return nil, backstop.Localized(backstop.ECONFLICT, "灾损报告%d不是最新版本，请更正最新版本", "Loss report %d is not the current version: correct that one.", id)
 	}
-	h, err := s.Store.FindHousehold(ctx, old.HouseholdNumber)
+	h, err := s.household(ctx, old.HouseholdNumber)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +208,7 @@ func (s *Service) VerifyLossReport(ctx context.Context, id int64) (*LossAnswer, 
 	if err != nil {
 		return nil, err
 	}
-	h, err := s.Store.FindHousehold(ctx, r.HouseholdNumber)
+	h, err := s.household(ctx, r.HouseholdNumber)
 	if err != nil {
 		return nil, err
 	}
@@ -234,6 +244,9 @@ func (s *Service) LossReports(ctx context.Context, f backstop.LossReportFilter) 
 	return s.Store.FindLossReports(ctx, f)
 }
 
+// MaxPhotoPixels bounds the pixels of a photo (a decode holds them all).
+const MaxPhotoPixels = 64_000_000
+
 // DefaultMaxPhotoBytes is a photo's size limit unless configured.
 const DefaultMaxPhotoBytes = 8 << 20
 
@@ -265,14 +278,22 @@ func (s *Service) AddPhoto(ctx context.Context, reportID int64, body io.Reader) 
 		return nil, &backstop.Error{Code: backstop.ETOOLARGE, Message: fmt.Sprintf("photo: a photo is limited to %d MiB.", limit>>20),
 			ZH: fmt.Sprintf("照片不能超过%d MB（photo）", limit>>20), Details: []backstop.Problem{{Path: "photo", Reason: fmt.Sprintf("over %d bytes", limit), ReasonZH: fmt.Sprintf("超过%d MB", limit>>20)}}}
 	}
+	notImage := &backstop.Error{Code: backstop.EUNSUPPORTED, Message: "photo: the file is not an image (JPEG, PNG or GIF).",
+		ZH: "上传的文件不是图片，只接受JPEG、PNG或GIF照片（photo）", Details: []backstop.Problem{{Path: "photo", Reason: "not a JPEG, PNG or GIF image", ReasonZH: "不是JPEG、PNG或GIF图片"}}}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	ct, ok := photoTypes[format]
 	if err != nil || !ok || cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, &backstop.Error{Code: backstop.EUNSUPPORTED, Message: "photo: the file is not an image (JPEG, PNG or GIF).",
-			ZH: "上传的文件不是图片，只接受JPEG、PNG或GIF照片（photo）", Details: []backstop.Problem{{Path: "photo", Reason: "not a JPEG, PNG or GIF image", ReasonZH: "不是JPEG、PNG或GIF图片"}}}
+		return nil, notImage
 	}
-	if cfg.Width > 20000 || cfg.Height > 20000 {
-		return nil, invalid("photo", "照片尺寸过大（超过20000像素）", "over 20000 pixels a side")
+	// The header is not enough (a few bytes pass for a GIF): the whole
+	// image must decode, within a pixel budget that bounds the memory a
+	// decode takes.
+	if int64(cfg.Width)*int64(cfg.Height) > MaxPhotoPixels {
+		return nil, &backstop.Error{Code: backstop.ETOOLARGE, Message: fmt.Sprintf("photo: %d×%d pixels is over the limit of %d megapixels.", cfg.Width, cfg.Height, MaxPhotoPixels/1_000_000),
+			ZH: fmt.Sprintf("照片像素过大（%d×%d，上限%d百万像素）（photo）", cfg.Width, cfg.Height, MaxPhotoPixels/1_000_000), Details: []backstop.Problem{{Path: "photo", Reason: "too many pixels", ReasonZH: "像素过大"}}}
+	}
+	if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
+		return nil, notImage
 	}
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])
@@ -346,7 +367,7 @@ func (s *Service) Reevaluate(ctx context.Context, household string) (*backstop.A
 	if err != nil {
 		return nil, err
 	}
-	h, err := s.Store.FindHousehold(ctx, household)
+	h, err := s.household(ctx, household)
 	if err != nil {
 		return nil, err
 	}

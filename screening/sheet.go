@@ -34,10 +34,9 @@ func (s *Service) WriteStatistics(ctx context.Context, w io.Writer, format strin
 	if err := out.Write(head); err != nil {
 		return err
 	}
-	line := func(code, name string, s *backstop.DisasterStatistics) error {
-		s.NameIndicators()
+	line := func(code, name string, s *backstop.DisasterFigures) error {
 		row := []any{code, name}
-		for _, in := range s.Indicators {
+		for _, in := range s.Indicators() {
 			row = append(row, in.Value)
 		}
 		return out.Write(row)
@@ -48,9 +47,7 @@ func (s *Service) WriteStatistics(ctx context.Context, w io.Writer, format strin
 			return err
 		}
 	}
-	total := *st
-	total.Rows = nil
-	if err := line(st.Region, st.Name+"合计", &total); err != nil {
+	if err := line(st.Region, st.Name+"合计", &st.DisasterFigures); err != nil {
 		return err
 	}
 	return out.Close()

@@ -353,16 +353,16 @@ func (db *DB) EventStatistics(ctx context.Context, eventID int64, region string,
 		return nil, db.translate(err)
 	}
 	defer rows.Close()
-	total := &backstop.DisasterStatistics{EventID: eventID, Region: region, Rows: []backstop.DisasterStatistics{}}
+	total := &backstop.DisasterStatistics{EventID: eventID, DisasterFigures: backstop.DisasterFigures{Region: region}, Rows: []backstop.DisasterFigures{}}
 	for rows.Next() {
-		var s backstop.DisasterStatistics
+		var s backstop.DisasterFigures
 		var prefix string
 		var affected, relocated, relief, water, cr, crr, sv, svr, md, mdr sql.NullInt64
 		var cropA, cropD, cropF, loss sql.NullFloat64
 		if err := rows.Scan(&prefix, &s.Reports, &affected, &relocated, &relief, &water, &cropA, &cropD, &cropF, &cr, &crr, &sv, &svr, &md, &mdr, &loss); err != nil {
 			return nil, err
 		}
-		s.EventID, s.Region = eventID, prefix+pad
+		s.Region = prefix + pad
 		s.AffectedPeople, s.Relocated, s.ReliefNeeded, s.WaterDifficulty = int(affected.Int64), int(relocated.Int64), int(relief.Int64), int(water.Int64)
 		s.CropAffectedMu, s.CropDamagedMu, s.CropFailedMu = cropA.Float64, cropD.Float64, cropF.Float64
 		s.CollapsedHouseholds, s.CollapsedRooms = int(cr.Int64), int(crr.Int64)
@@ -375,22 +375,8 @@ func (db *DB) EventStatistics(ctx context.Context, eventID int64, region string,
 		return nil, err
 	}
 	rows.Close()
-	for _, r := range total.Rows {
-		total.Reports += r.Reports
-		total.AffectedPeople += r.AffectedPeople
-		total.Relocated += r.Relocated
-		total.ReliefNeeded += r.ReliefNeeded
-		total.WaterDifficulty += r.WaterDifficulty
-		total.CropAffectedMu += r.CropAffectedMu
-		total.CropDamagedMu += r.CropDamagedMu
-		total.CropFailedMu += r.CropFailedMu
-		total.CollapsedHouseholds += r.CollapsedHouseholds
-		total.CollapsedRooms += r.CollapsedRooms
-		total.SevereHouseholds += r.SevereHouseholds
-		total.SevereRooms += r.SevereRooms
-		total.ModerateHouseholds += r.ModerateHouseholds
-		total.ModerateRooms += r.ModerateRooms
-		total.DirectLossYuan += r.DirectLossYuan
+	for i := range total.Rows {
+		total.Add(&total.Rows[i])
 	}
 	// Entered figures: each once in the total, and in the line below the
 	// region that holds it (a figure entered for the region itself has no
@@ -407,14 +393,14 @@ func (db *DB) EventStatistics(ctx context.Context, eventID int64, region string,
 		if !backstop.CodeWithin(f.Region, region) {
 			continue
 		}
-		addFigures(total, f)
+		addFigures(&total.DisasterFigures, f)
 		if f.Region == region || n == 12 {
 			continue
 		}
 		child := f.Region[:n] + pad
 		i, ok := rowOf[child]
 		if !ok {
-			total.Rows = append(total.Rows, backstop.DisasterStatistics{EventID: eventID, Region: child})
+			total.Rows = append(total.Rows, backstop.DisasterFigures{Region: child})
 			i = len(total.Rows) - 1
 			rowOf[child] = i
 		}
@@ -439,12 +425,12 @@ func (db *DB) EventStatistics(ctx context.Context, eventID int64, region string,
 			total.PolicyIDs = append(total.PolicyIDs, id)
 		}
 	}
-	total.NameIndicators()
+	total.Indicators = total.DisasterFigures.Indicators()
 	return total, nil
 }
 
 // addFigures adds entered figures to a line.
-func addFigures(s *backstop.DisasterStatistics, f *backstop.EventFigures) {
+func addFigures(s *backstop.DisasterFigures, f *backstop.EventFigures) {
 	s.Deaths += f.Deaths
 	s.Missing += f.Missing
 	s.Relocated += f.Relocated

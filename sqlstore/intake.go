@@ -17,8 +17,9 @@ import (
 const intakeSelect = `SELECT i.id, i.code, i.source, i.department, i.reason, i.village_code, COALESCE(v.name, ''), i.name, i.phone, i.id_number, i.difficulty, i.risk_type,
  i.consent, i.matched, COALESCE(h.number, ''), i.state, i.merged, i.note, i.due_check, i.due_answer, i.due_approval, i.policy_ids, i.created_by, i.created_at, i.updated_at,
  COALESCE((SELECT s.id FROM streams s WHERE s.kind = 'intake' AND s.subject_id = i.id), 0),
- COALESCE(c1.due_date, ''), c1.due_at, COALESCE(c1.state, ''), COALESCE(c2.due_date, ''), c2.due_at, COALESCE(c2.state, ''), COALESCE(c3.due_date, ''), c3.due_at, COALESCE(c3.state, '')
- FROM intake_items i LEFT JOIN regions v ON v.code = i.village_code LEFT JOIN households h ON h.id = i.household_id
+ COALESCE(c1.due_date, ''), c1.due_at, COALESCE(c1.state, ''), COALESCE(c2.due_date, ''), c2.due_at, COALESCE(c2.state, ''), COALESCE(c3.due_date, ''), c3.due_at, COALESCE(c3.state, '')` + intakeFrom
+
+const intakeFrom = ` FROM intake_items i LEFT JOIN regions v ON v.code = i.village_code LEFT JOIN households h ON h.id = i.household_id
  LEFT JOIN clocks c1 ON c1.kind = 'intake.check' AND c1.subject = 'intake:' || CAST(i.id AS TEXT)
  LEFT JOIN clocks c2 ON c2.kind = 'intake.answer' AND c2.subject = 'intake:' || CAST(i.id AS TEXT)
  LEFT JOIN clocks c3 ON c3.kind = 'intake.approval' AND c3.subject = 'intake:' || CAST(i.id AS TEXT)`
@@ -218,9 +219,8 @@ func (db *DB) FindIntakes(ctx context.Context, f backstop.IntakeFilter) ([]*back
 		args = append(args, now.UTC(), now.UTC(), now.UTC())
 	}
 	where := strings.Join(conds, " AND ")
-	from := intakeSelect[strings.Index(intakeSelect, " FROM "):]
 	var total int
-	if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*)`+from+` WHERE `+where), args...).Scan(&total); err != nil {
+	if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*)`+intakeFrom+` WHERE `+where), args...).Scan(&total); err != nil {
 		return nil, 0, db.translate(err)
 	}
 	if f.Limit <= 0 || f.Limit > MaxPageSize {
