@@ -570,3 +570,51 @@ func testIntake(t *testing.T, f *fixture, city, dept, village, cadre string) {
 	f.app.Screening.Now = nil
 	_ = codes
 }
+
+// TestAssessmentWithoutLine: a year nobody set a monitoring line for has
+// no line (the template roster, without the demo's lines): the assessment
+// says so and never assumes one; once an admin adds the year's line, the
+// re-evaluation shows what it changes, and nothing is written.
+func TestAssessmentWithoutLine(t *testing.T) {
+	for _, e := range storetest.Engines {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, e.Open)
+			admin := f.token(t, "boss", backstop.RoleCity, "620700")
+			if resp, body := f.upload(t, admin, storetest.SharedData(t, "templates/households.csv"), "households.csv", ""); resp.StatusCode != 201 {
+				t.Fatalf("import: %d %s", resp.StatusCode, body)
+			}
+			// 张建国's household: 9,800 a head, 3 people; 9,000 of crops lost.
+			path := "/api/v1/households/6207231012010001"
+			resp, body := f.json(t, "POST", path+"/loss-reports", admin, `{"house_damage":"none","crop_area_mu":4,"crop_loss_pct":60,"crop_loss_yuan":9000}`)
+			if resp.StatusCode != 201 {
+				t.Fatalf("loss report: %d %s", resp.StatusCode, body)
+			}
+			got := decode[struct{ Assessment backstop.Assessment }](t, body).Assessment
+			if got.MonitoringLine != nil || got.AtRisk || got.ProjectedPerCapitaIncome == nil || *got.ProjectedPerCapitaIncome != 6800 {
+				t.Fatalf("without a line: %s", body)
+			}
+			if len(got.Notes) != 1 || got.Notes[0].Code != backstop.NoteNoLine || !strings.Contains(got.Notes[0].Text, "未设定") {
+				t.Fatalf("the assessment must say no line is set: %+v", got.Notes)
+			}
+			line := storetest.SetLine(t, f.db, "620000000000", 7800)
+			resp, body = f.do(t, "GET", path+"/assessment/reevaluation", admin, nil, "")
+			change := decode[backstop.AssessmentChange](t, body)
+			if resp.StatusCode != 200 || !change.Changed || !change.Now.AtRisk || change.Stored.AtRisk || !strings.Contains(strings.Join(change.Changes, "\n"), "监测范围：未设定 → 7800") {
+				t.Fatalf("re-evaluation: %d %s", resp.StatusCode, body)
+			}
+			found := false
+			for _, id := range change.Now.PolicyIDs {
+				found = found || id == line.ID
+			}
+			if !found {
+				t.Fatalf("the re-evaluation does not name the new line's version %d: %v", line.ID, change.Now.PolicyIDs)
+			}
+			// Nothing was written: the stored assessment is as it was.
+			resp, body = f.do(t, "GET", path+"/assessment", admin, nil, "")
+			if a := decode[backstop.Assessment](t, body); a.AtRisk || a.MonitoringLine != nil || a.ID != change.Stored.ID {
+				t.Fatalf("stored assessment changed: %s", body)
+			}
+		})
+	}
+}
