@@ -45,7 +45,7 @@ const (
 // decided to release, or at once for red and orange warnings, whose record
 // may follow.
 func ReleaseAllowed(w *Warning, cs []*Consultation) (bool, string) {
-	if w.Level == LevelRed || w.Level == LevelOrange {
+	if w.Level == WarningRed || w.Level == WarningOrange {
 		return true, BasisRedOrange
 	}
 	for _, c := range cs {

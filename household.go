@@ -97,11 +97,16 @@ const (
 	HouseholdTypeOrdinary     = "一般农户"
 )
 
+// SocialAssistance is the household's standing in social assistance
+// (社会救助: 低保, 特困供养), as the roster carries it — not to be
+// confused with assistance measures (帮扶措施) that a case plans.
+type SocialAssistance string
+
 // Social assistance values (低保特困).
 const (
-	AssistanceDibao             = "低保"
-	AssistanceTekunDispersed    = "分散供养特困"
-	AssistanceTekunConcentrated = "集中供养特困"
+	SocialDibao             SocialAssistance = "低保"
+	SocialTekunDispersed    SocialAssistance = "分散供养特困"
+	SocialTekunConcentrated SocialAssistance = "集中供养特困"
 )
 
 // Household is one registered rural household. Fields follow the national
@@ -117,30 +122,30 @@ type Household struct {
 	HeadName       string `json:"head_name"`
 	// Size is the declared number of people (人数); People counts the member
 	// rows backstop holds.
-	Size               int       `json:"size"`
-	People             int       `json:"people"`
-	Type               string    `json:"type,omitempty"`         // 户类型
-	MonitorType        string    `json:"monitor_type,omitempty"` // 监测类型
-	RiskCleared        *bool     `json:"risk_cleared,omitempty"`
-	RiskIdentifiedOn   string    `json:"risk_identified_on,omitempty"` // YYYY-MM-DD
-	RiskClearedOn      string    `json:"risk_cleared_on,omitempty"`
-	IncomePerCapita    *float64  `json:"income_per_capita,omitempty"` // yuan per year
-	DangerousHouse     *bool     `json:"dangerous_house,omitempty"`   // 危房户
-	SafeWater          *bool     `json:"safe_water,omitempty"`        // 是否解决安全饮用水
-	Phone              string    `json:"phone,omitempty"`
-	HousingStructure   string    `json:"housing_structure,omitempty"` // 钢混 砖混 砖木 土木 其他
-	HousingGrade       string    `json:"housing_grade,omitempty"`     // A B C D
-	RelocationHighRise *bool     `json:"relocation_high_rise,omitempty"`
-	Livelihood         string    `json:"livelihood,omitempty"`
-	WaterSource        string    `json:"water_source,omitempty"`
-	Assistance         string    `json:"assistance,omitempty"` // 低保 / 分散供养特困 / 集中供养特困
-	HelperName         string    `json:"helper_name,omitempty"`
-	HelperPhone        string    `json:"helper_phone,omitempty"`
-	Location           *Point    `json:"location,omitempty"`
-	DataDate           string    `json:"data_date,omitempty"`
-	Groups             Group     `json:"-"`
-	YoungestBirth      string    `json:"-"` // YYYY-MM-DD of the youngest member, for the elderly-alone group
-	Members            []*Member `json:"members,omitempty"`
+	Size               int              `json:"size"`
+	People             int              `json:"people"`
+	Type               string           `json:"type,omitempty"`         // 户类型
+	MonitorType        string           `json:"monitor_type,omitempty"` // 监测类型
+	RiskCleared        *bool            `json:"risk_cleared,omitempty"`
+	RiskIdentifiedOn   string           `json:"risk_identified_on,omitempty"` // YYYY-MM-DD
+	RiskClearedOn      string           `json:"risk_cleared_on,omitempty"`
+	IncomePerCapita    *float64         `json:"income_per_capita,omitempty"` // yuan per year
+	DangerousHouse     *bool            `json:"dangerous_house,omitempty"`   // 危房户
+	SafeWater          *bool            `json:"safe_water,omitempty"`        // 是否解决安全饮用水
+	Phone              string           `json:"phone,omitempty"`
+	HousingStructure   string           `json:"housing_structure,omitempty"` // 钢混 砖混 砖木 土木 其他
+	HousingGrade       string           `json:"housing_grade,omitempty"`     // A B C D
+	RelocationHighRise *bool            `json:"relocation_high_rise,omitempty"`
+	Livelihood         string           `json:"livelihood,omitempty"`
+	WaterSource        string           `json:"water_source,omitempty"`
+	SocialAssistance   SocialAssistance `json:"social_assistance,omitempty"` // 低保 / 分散供养特困 / 集中供养特困
+	HelperName         string           `json:"helper_name,omitempty"`
+	HelperPhone        string           `json:"helper_phone,omitempty"`
+	Location           *Point           `json:"location,omitempty"`
+	DataDate           string           `json:"data_date,omitempty"`
+	Groups             Group            `json:"-"`
+	YoungestBirth      string           `json:"-"` // YYYY-MM-DD of the youngest member, for the elderly-alone group
+	Members            []*Member        `json:"members,omitempty"`
 	// LocalDecision is the current local monitoring decision, if any; it
 	// outweighs the national view above for the monitored group.
 	LocalDecision *MonitoringDecision `json:"local_decision,omitempty"`
@@ -189,10 +194,10 @@ func (h *Household) DeriveGroups(lowIncomeLine float64) Group {
 	if monitored {
 		g |= GroupMonitored
 	}
-	switch h.Assistance {
-	case AssistanceDibao:
+	switch h.SocialAssistance {
+	case SocialDibao:
 		g |= GroupDibao
-	case AssistanceTekunDispersed, AssistanceTekunConcentrated:
+	case SocialTekunDispersed, SocialTekunConcentrated:
 		g |= GroupTekun
 	}
 	switch h.Type {

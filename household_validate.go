@@ -1,15 +1,66 @@
 package backstop
 
 import (
+	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
+
+// Longest text accepted in a household's or a member's fields, in
+// characters. The roster import and the API's writes check the same
+// limits; codes and numbers have exact forms instead (12-digit village
+// codes, 18-character ID numbers, dates as YYYY-MM-DD, numbers of at most
+// 30 digits).
+const (
+	// MaxNameLength bounds a person's name (姓名, 帮扶责任人): Chinese names
+	// have 2–4 characters, transliterated minority names about 20.
+	MaxNameLength = 50
+	// MaxPlaceNameLength bounds a place name (自然村; county, township and
+	// village names as a roster gives them).
+	MaxPlaceNameLength = 50
+	// MaxShortTextLength bounds the free-text columns that hold one short
+	// value (与户主关系, 民族, 文化程度, 在校生状况, 劳动技能, 户类型, 房屋结构,
+	// 主要生计, 饮水水源).
+	MaxShortTextLength = 30
+	// MaxDescriptionLength bounds the columns that may list several
+	// values (健康状况, 致贫原因).
+	MaxDescriptionLength = 200
+	// MaxPhoneInputLength bounds a phone number as typed, before spaces,
+	// dashes and +86 are removed.
+	MaxPhoneInputLength = 32
+	// MaxNumberLength bounds household and person numbers (digits).
+	MaxNumberLength = 30
+)
+
+// CheckLength refuses text longer than max characters. It costs one
+// comparison for text whose bytes are within max, as almost all is.
+func CheckLength(v string, max int) error {
+	if len(v) <= max {
+		return nil
+	}
+	if n := utf8.RuneCountInString(v); n > max {
+		return Localized(ETOOLARGE, "过长：有%d个字符，上限为%d个", "is too long: %d characters, the limit is %d", n, max)
+	}
+	return nil
+}
+
+// checkDate accepts an empty date or YYYY-MM-DD.
+func checkDate(v string) error {
+	if v == "" {
+		return nil
+	}
+	if _, ok := ParseISODate(v); !ok {
+		return Localized(EINVALID, "应为YYYY-MM-DD格式的日期，不是“%s”", "must be a date as YYYY-MM-DD, not %q", MaskCell(v))
+	}
+	return nil
+}
 
 // Value lists of the roster's coded columns. Free-text columns (ethnicity,
 // education …) are stored as given.
 var (
 	MonitorTypes      = []string{MonitorUnstable, MonitorMarginal, MonitorSuddenHardship}
-	AssistanceValues  = []string{AssistanceDibao, AssistanceTekunDispersed, AssistanceTekunConcentrated}
+	AssistanceValues  = []string{string(SocialDibao), string(SocialTekunDispersed), string(SocialTekunConcentrated)}
 	HousingGrades     = []string{"A", "B", "C", "D"}
 	HousingStructures = []string{"钢混", "砖混", "砖木", "土木", "其他"}
 	Livelihoods       = []string{"种植业", "养殖业", "设施农业", "务工", "个体经营", "其他"}
@@ -34,7 +85,7 @@ func NormalizeHousingGrade(v string) (string, error) {
 	if g == "" || oneOf(g, HousingGrades) {
 		return g, nil
 	}
-	return "", Localized(EINVALID, "住房安全等级应为A、B、C或D，不是“%s”", "housing safety grade must be A, B, C or D, not %q", v)
+	return "", Localized(EINVALID, "住房安全等级应为A、B、C或D，不是“%s”", "housing safety grade must be A, B, C or D, not %q", MaskCell(v))
 }
 
 // ValidateMonitorType accepts the three monitored-household types or "".
@@ -42,20 +93,26 @@ func ValidateMonitorType(v string) error {
 	if v == "" || oneOf(v, MonitorTypes) {
 		return nil
 	}
-	return Localized(EINVALID, "监测对象类型应为%s之一，不是“%s”", "monitoring type must be one of %s, not %q", strings.Join(MonitorTypes, "、"), v)
+	return Localized(EINVALID, "监测对象类型应为%s之一，不是“%s”", "monitoring type must be one of %s, not %q", strings.Join(MonitorTypes, "、"), MaskCell(v))
 }
 
 // ValidateAssistance accepts 低保, 分散供养特困, 集中供养特困 or "".
-func ValidateAssistance(v string) error {
+func ValidateAssistance(a SocialAssistance) error {
+	v := string(a)
 	if v == "" || oneOf(v, AssistanceValues) {
 		return nil
 	}
-	return Localized(EINVALID, "低保特困应为%s之一或留空，不是“%s”", "social assistance must be one of %s or empty, not %q", strings.Join(AssistanceValues, "、"), v)
+	return Localized(EINVALID, "低保特困应为%s之一或留空，不是“%s”", "social assistance must be one of %s or empty, not %q", strings.Join(AssistanceValues, "、"), MaskCell(v))
 }
 
 // ValidateLocation checks a dwelling position: inside China, and not
 // latitude and longitude swapped.
 func ValidateLocation(p Point) error {
+	if math.Abs(p.Lon) > 180 || math.Abs(p.Lat) > 180 {
+		// Not degrees at all (a number typed into the wrong column, which
+		// may be a phone or ID number): not quoted.
+		return Localized(EINVALID, "经纬度不是有效的度数（经度在-180到180之间，纬度在-90到90之间）", "longitude and latitude are not degrees (longitude -180 to 180, latitude -90 to 90)")
+	}
 	if !p.InChina() {
 		if (Point{Lon: p.Lat, Lat: p.Lon}).InChina() {
 			return Localized(EINVALID, "经度%.6f与纬度%.6f似乎填反了", "longitude %.6f and latitude %.6f look swapped", p.Lon, p.Lat)
@@ -76,14 +133,35 @@ func (h *Household) Validate() error {
 			probs = append(probs, p)
 		}
 	}
-	if !isDigits(h.Number) || len(h.Number) > 30 {
-		add("number", Errorf(EINVALID, "household number must be 1 to 30 digits"))
+	if !isDigits(h.Number) || len(h.Number) > MaxNumberLength {
+		add("number", Localized(EINVALID, "户编号应为1到30位数字", "household number must be 1 to 30 digits"))
 	}
+	for _, f := range []struct {
+		path string
+		v    string
+		max  int
+	}{
+		{"natural_village", h.NaturalVillage, MaxPlaceNameLength},
+		{"county", h.CountyName, MaxPlaceNameLength},
+		{"township", h.TownshipName, MaxPlaceNameLength},
+		{"village", h.VillageName, MaxPlaceNameLength},
+		{"head_name", h.HeadName, MaxNameLength},
+		{"type", h.Type, MaxShortTextLength},
+		{"housing_structure", h.HousingStructure, MaxShortTextLength},
+		{"livelihood", h.Livelihood, MaxShortTextLength},
+		{"water_source", h.WaterSource, MaxShortTextLength},
+		{"helper_name", h.HelperName, MaxNameLength},
+	} {
+		add(f.path, CheckLength(f.v, f.max))
+	}
+	add("data_date", checkDate(h.DataDate))
+	add("risk_identified_on", checkDate(h.RiskIdentifiedOn))
+	add("risk_cleared_on", checkDate(h.RiskClearedOn))
 	if len(h.VillageCode) != 12 || LevelOfCode(h.VillageCode) != LevelVillage || !isDigits(h.VillageCode) {
 		add("village_code", Errorf(EINVALID, "village code must be a 12-digit village code"))
 	}
 	add("monitor_type", ValidateMonitorType(h.MonitorType))
-	add("assistance", ValidateAssistance(h.Assistance))
+	add("assistance", ValidateAssistance(h.SocialAssistance))
 	if g, err := NormalizeHousingGrade(h.HousingGrade); err != nil {
 		add("housing_grade", err)
 	} else {
@@ -128,12 +206,33 @@ func (m *Member) Validate() error {
 			probs = append(probs, p)
 		}
 	}
-	if !isDigits(m.Number) || len(m.Number) > 30 {
-		add("number", Errorf(EINVALID, "person number must be 1 to 30 digits"))
+	if !isDigits(m.Number) || len(m.Number) > MaxNumberLength {
+		add("number", Localized(EINVALID, "人编号应为1到30位数字", "person number must be 1 to 30 digits"))
 	}
 	if strings.TrimSpace(m.Name) == "" {
-		add("name", Errorf(EINVALID, "name is required"))
+		add("name", Localized(EINVALID, "姓名不能为空", "name is required"))
 	}
+	for _, f := range []struct {
+		path string
+		v    string
+		max  int
+	}{
+		{"name", m.Name, MaxNameLength},
+		{"relation", m.Relation, MaxShortTextLength},
+		{"ethnicity", m.Ethnicity, MaxShortTextLength},
+		{"education", m.Education, MaxShortTextLength},
+		{"school_status", m.SchoolStatus, MaxShortTextLength},
+		{"health", m.Health, MaxDescriptionLength},
+		{"labour", m.Labour, MaxShortTextLength},
+		{"poverty_cause", m.PovertyCause, MaxDescriptionLength},
+	} {
+		add(f.path, CheckLength(f.v, f.max))
+	}
+	if m.HouseholdNumber != "" && (!isDigits(m.HouseholdNumber) || len(m.HouseholdNumber) > MaxNumberLength) {
+		add("household_number", Localized(EINVALID, "户编号应为1到30位数字", "household number must be 1 to 30 digits"))
+	}
+	add("first_identified_on", checkDate(m.FirstIdentified))
+	add("identified_on", checkDate(m.Identified))
 	if id, birth, err := ValidateIDNumber(m.IDNumber); err != nil {
 		add("id_number", err)
 	} else {
@@ -156,7 +255,16 @@ func problemsError(what string, probs []Problem) error {
 		return nil
 	}
 	msg := "The " + what + " has " + itoa(len(probs)) + " problem(s): " + probs[0].String()
-	return &Error{Code: EINVALID, Message: msg, Details: probs}
+	whatZH := "户信息"
+	if what == "member" {
+		whatZH = "人员信息"
+	}
+	first := probs[0].ReasonZH
+	if first == "" {
+		first = probs[0].Reason
+	}
+	zh := whatZH + "有" + itoa(len(probs)) + "处错误：" + probs[0].Path + " " + first
+	return &Error{Code: EINVALID, Message: msg, ZH: zh, Details: probs}
 }
 
 func isDigits(s string) bool {

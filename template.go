@@ -12,12 +12,12 @@ import (
 // MessageTemplate is the zh-CN text of warning messages for a hazard and
 // level ("" matches any), with placeholders in braces.
 type MessageTemplate struct {
-	ID        int64     `json:"id"`
-	Hazard    Hazard    `json:"hazard"` // "" for any hazard
-	Level     string    `json:"level"`  // "" for any level
-	Text      string    `json:"text"`
-	UpdatedBy string    `json:"updated_by"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID        int64        `json:"id"`
+	Hazard    Hazard       `json:"hazard"` // "" for any hazard
+	Level     WarningLevel `json:"level"`  // "" for any level
+	Text      string       `json:"text"`
+	UpdatedBy string       `json:"updated_by"`
+	UpdatedAt time.Time    `json:"updated_at"`
 }
 
 // Placeholder is a name a template may use in braces, with what it
@@ -79,15 +79,15 @@ func RenderTemplate(text string, f TemplateFields) string {
 
 // LevelText is a level as warnings name it: colour and grade in words, so
 // that colour is never alone.
-func LevelText(level string) string {
+func LevelText(level WarningLevel) string {
 	switch level {
-	case LevelRed:
+	case WarningRed:
 		return "红色（Ⅰ级/特别严重）"
-	case LevelOrange:
+	case WarningOrange:
 		return "橙色（Ⅱ级/严重）"
-	case LevelYellow:
+	case WarningYellow:
 		return "黄色（Ⅲ级/较重）"
-	case LevelBlue:
+	case WarningBlue:
 		return "蓝色（Ⅳ级/一般）"
 	}
 	return ""
@@ -141,7 +141,7 @@ type TemplateService interface {
 	FindTemplates(ctx context.Context) ([]*MessageTemplate, error)
 	// TemplateFor returns the most specific template for a hazard and
 	// level: both matching, then hazard, then level, then the general one.
-	TemplateFor(ctx context.Context, hazard Hazard, level string) (*MessageTemplate, error)
+	TemplateFor(ctx context.Context, hazard Hazard, level WarningLevel) (*MessageTemplate, error)
 	FindTemplate(ctx context.Context, id int64) (*MessageTemplate, error)
 	// SaveTemplate creates (ID 0) or replaces a template after
 	// ValidateTemplate; admins only.

@@ -66,7 +66,7 @@ func TestTemplates(t *testing.T) {
 	if !strings.Contains(ErrorMessage(err), "{weather}") || !strings.Contains(ErrorMessageZH(err), "{weather}") {
 		t.Errorf("the refusal does not name the placeholder: %v / %s", err, ErrorMessageZH(err))
 	}
-	got := RenderTemplate("{hazard}{level}预警：{area}", TemplateFields{"hazard": "暴雨", "level": LevelText(LevelRed), "area": "甘州区"})
+	got := RenderTemplate("{hazard}{level}预警：{area}", TemplateFields{"hazard": "暴雨", "level": LevelText(WarningRed), "area": "甘州区"})
 	if got != "暴雨红色（Ⅰ级/特别严重）预警：甘州区" {
 		t.Errorf("rendered %q", got)
 	}

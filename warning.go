@@ -74,16 +74,20 @@ func ClassifyHazard(texts ...string) Hazard {
 	return HazardOther
 }
 
-// Warning levels: the colours of China's warning signals.
+// WarningLevel is a warning's level: the colours of China's warning
+// signals (not to be confused with RegionLevel, the level of a division).
+type WarningLevel string
+
+// Warning levels.
 const (
-	LevelRed    = "red"    // 红色 Ⅰ级 特别严重 ≈ Extreme
-	LevelOrange = "orange" // 橙色 Ⅱ级 严重 ≈ Severe
-	LevelYellow = "yellow" // 黄色 Ⅲ级 较重 ≈ Moderate
-	LevelBlue   = "blue"   // 蓝色 Ⅳ级 一般 ≈ Minor
+	WarningRed    WarningLevel = "red"    // 红色 Ⅰ级 特别严重 ≈ Extreme
+	WarningOrange WarningLevel = "orange" // 橙色 Ⅱ级 严重 ≈ Severe
+	WarningYellow WarningLevel = "yellow" // 黄色 Ⅲ级 较重 ≈ Moderate
+	WarningBlue   WarningLevel = "blue"   // 蓝色 Ⅳ级 一般 ≈ Minor
 )
 
-// Levels in order of gravity.
-var Levels = []string{LevelRed, LevelOrange, LevelYellow, LevelBlue}
+// WarningLevels in order of gravity.
+var WarningLevels = []WarningLevel{WarningRed, WarningOrange, WarningYellow, WarningBlue}
 
 // Warning states.
 const (
@@ -106,7 +110,7 @@ type Warning struct {
 	Scope        string        `json:"scope"`
 	Source       string        `json:"source"` // cap, json, form, feed:<id>
 	Hazard       Hazard        `json:"hazard"`
-	Level        string        `json:"level,omitempty"`
+	Level        WarningLevel  `json:"level,omitempty"`
 	Severity     string        `json:"severity"`
 	Urgency      string        `json:"urgency"`
 	Certainty    string        `json:"certainty"`

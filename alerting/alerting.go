@@ -139,9 +139,9 @@ func FromCAP(a *capalert.Alert) (*backstop.Warning, []backstop.WarningRef) {
 		texts = append(texts, ec.Value)
 	}
 	w.Hazard = backstop.ClassifyHazard(texts...)
-	w.Level = capalert.ColourLevel(in.Headline + in.Event)
+	w.Level = backstop.WarningLevel(capalert.ColourLevel(in.Headline + in.Event))
 	if w.Level == "" {
-		w.Level = capalert.LevelOfSeverity[in.Severity]
+		w.Level = backstop.WarningLevel(capalert.LevelOfSeverity[in.Severity])
 	}
 	for _, ar := range in.Areas {
 		wa := backstop.WarningArea{Desc: ar.Desc}

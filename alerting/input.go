@@ -45,10 +45,10 @@ type InputArea struct {
 	} `json:"circle,omitempty"`
 }
 
-var levelWords = map[string]string{"红": backstop.LevelRed, "红色": backstop.LevelRed, "橙": backstop.LevelOrange, "橙色": backstop.LevelOrange,
-	"黄": backstop.LevelYellow, "黄色": backstop.LevelYellow, "蓝": backstop.LevelBlue, "蓝色": backstop.LevelBlue}
+var levelWords = map[string]backstop.WarningLevel{"红": backstop.WarningRed, "红色": backstop.WarningRed, "橙": backstop.WarningOrange, "橙色": backstop.WarningOrange,
+	"黄": backstop.WarningYellow, "黄色": backstop.WarningYellow, "蓝": backstop.WarningBlue, "蓝色": backstop.WarningBlue}
 
-var levelZH = map[string]string{backstop.LevelRed: "红色预警[Ⅰ级/特别严重]", backstop.LevelOrange: "橙色预警[Ⅱ级/严重]", backstop.LevelYellow: "黄色预警[Ⅲ级/较重]", backstop.LevelBlue: "蓝色预警[Ⅳ级/一般]"}
+var levelZH = map[backstop.WarningLevel]string{backstop.WarningRed: "红色预警[Ⅰ级/特别严重]", backstop.WarningOrange: "橙色预警[Ⅱ级/严重]", backstop.WarningYellow: "黄色预警[Ⅲ级/较重]", backstop.WarningBlue: "蓝色预警[Ⅳ级/一般]"}
 
 // categoryOf maps a hazard to its CAP category.
 func categoryOf(h backstop.Hazard) string {
@@ -81,11 +81,11 @@ func (in *Input) ToAlert(ctx context.Context, store backstop.Store, sender, regi
 	if !ok {
 		fail("hazard", fmt.Sprintf("unknown hazard %q", in.Hazard), fmt.Sprintf("未知灾种“%s”", in.Hazard))
 	}
-	level := in.Level
-	if l, ok := levelWords[level]; ok {
+	level := backstop.WarningLevel(in.Level)
+	if l, ok := levelWords[in.Level]; ok {
 		level = l
 	}
-	if capalert.SeverityOfLevel[level] == "" {
+	if capalert.SeverityOfLevel[string(level)] == "" {
 		fail("level", "level must be red, orange, yellow or blue", "预警级别须为红、橙、黄、蓝之一")
 	}
 	status := in.Status
@@ -120,7 +120,7 @@ func (in *Input) ToAlert(ctx context.Context, store backstop.Store, sender, regi
 		headline = info.ZH + levelZH[level]
 	}
 	ci := capalert.Info{Language: "zh-CN", Categories: []string{categoryOf(hazard)}, Event: event, Urgency: "Expected",
-		Severity: capalert.SeverityOfLevel[level], Certainty: "Likely", SenderName: in.SenderName, Headline: headline,
+		Severity: capalert.SeverityOfLevel[string(level)], Certainty: "Likely", SenderName: in.SenderName, Headline: headline,
 		Description: in.Description, Instruction: in.Instruction, Onset: in.Onset, Expires: in.Expires}
 	if ci.Urgency == "" {
 		ci.Urgency = "Unknown"

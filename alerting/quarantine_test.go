@@ -233,7 +233,7 @@ func testFeedQuarantine(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 	if err != nil {
 		t.Fatalf("accept: %v %v", err, backstop.ErrorDetails(err))
 	}
-	if w.ID == 0 || w.Identifier != "zy-bad-polygon" || w.Hazard != "rainstorm" || w.Level != backstop.LevelOrange || w.Source != fmt.Sprintf("feed:%d", feed.ID) ||
+	if w.ID == 0 || w.Identifier != "zy-bad-polygon" || w.Hazard != "rainstorm" || w.Level != backstop.WarningOrange || w.Source != fmt.Sprintf("feed:%d", feed.ID) ||
 		len(w.Areas) != 1 || len(w.Areas[0].Polygons) != 1 || w.Areas[0].Desc != drawn.Desc || !hasNote(w, fmt.Sprintf("accepted from quarantine %d by cli:test", bad)) {
 		t.Errorf("accepted warning %+v", w)
 	}

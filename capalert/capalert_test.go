@@ -41,11 +41,16 @@ func TestValidFilesAccepted(t *testing.T) {
 			if err != nil {
 				t.Fatalf("refused: %v\n%v", err, backstop.ErrorDetails(err))
 			}
-			if len(res.Alert.Infos) == 0 && res.Alert.MsgType != "Cancel" {
-				t.Logf("no info blocks")
+			// An alert without an info block is only an acknowledgement, an
+			// error report or a cancel.
+			if a := res.Alert; len(a.Infos) == 0 && a.MsgType != "Cancel" && a.MsgType != "Ack" && a.MsgType != "Error" {
+				t.Errorf("accepted a %s alert with no info block", a.MsgType)
 			}
+			// What the parser noticed is located and said in Chinese too.
 			for _, w := range res.Warnings {
-				t.Logf("warning: %s", w)
+				if w.Path == "" || w.ReasonZH == "" {
+					t.Errorf("note without a path or a Chinese reason: %+v", w)
+				}
 			}
 		})
 	}

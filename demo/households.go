@@ -289,9 +289,9 @@ func (gen *Generator) NextIn(vi int) *backstop.Household {
 	monitored := h.MonitorType != "" && !*h.RiskCleared
 	switch {
 	case tekun:
-		h.Assistance = backstop.AssistanceTekunDispersed
+		h.SocialAssistance = backstop.SocialTekunDispersed
 		if gen.chance(.2) {
-			h.Assistance = backstop.AssistanceTekunConcentrated
+			h.SocialAssistance = backstop.SocialTekunConcentrated
 		}
 	default:
 		p := .01
@@ -308,14 +308,14 @@ func (gen *Generator) NextIn(vi int) *backstop.Household {
 			p += .08
 		}
 		if gen.chance(p) {
-			h.Assistance = backstop.AssistanceDibao
+			h.SocialAssistance = backstop.SocialDibao
 		}
 	}
 	gen.income(h, st, f, poor, monitored, tekun)
 	gen.housing(h, st, f, poor)
 	gen.identification(h, f, poor)
 	gen.phonesOf(h, st, f)
-	if poor || h.MonitorType != "" || h.Assistance != "" {
+	if poor || h.MonitorType != "" || h.SocialAssistance != "" {
 		// Formerly poor and monitored households have an assigned helper
 		// (结对帮扶), and so do those on 低保 or 特困 here; a helper takes
 		// 2 to 5 households of one village.
@@ -381,7 +381,7 @@ func (gen *Generator) income(h *backstop.Household, st *villageState, f *family,
 		pc = gen.logNormal(7400, .14)
 	case h.MonitorType != "": // risk cleared
 		pc = gen.logNormal(10500, .18)
-	case h.Assistance == backstop.AssistanceDibao:
+	case h.SocialAssistance == backstop.SocialDibao:
 		pc = gen.logNormal(9400, .16)
 	case poor:
 		pc = gen.logNormal(st.profile.income*.74, .25)

@@ -444,10 +444,10 @@ func TestIncomesAndHousing(t *testing.T) {
 		if (h.Type == backstop.HouseholdTypeFormerlyPoor || h.MonitorType != "") != (h.Members[0].PovertyCause != "") {
 			t.Fatalf("%s: %s %s with poverty cause %q", h.Number, h.Type, h.MonitorType, h.Members[0].PovertyCause)
 		}
-		if (h.Type == backstop.HouseholdTypeFormerlyPoor || h.MonitorType != "") != (h.HelperName != "") && h.Assistance == "" {
+		if (h.Type == backstop.HouseholdTypeFormerlyPoor || h.MonitorType != "") != (h.HelperName != "") && h.SocialAssistance == "" {
 			t.Fatalf("%s: %s %s with helper %q", h.Number, h.Type, h.MonitorType, h.HelperName)
 		}
-		if h.Assistance == backstop.AssistanceTekunDispersed || h.Assistance == backstop.AssistanceTekunConcentrated {
+		if h.SocialAssistance == backstop.SocialTekunDispersed || h.SocialAssistance == backstop.SocialTekunConcentrated {
 			m := h.Members[0]
 			if len(h.Members) != 1 || ageOn(m.BirthDate, h.DataDate) < 60 && !m.Disabled {
 				t.Fatalf("%s: 特困 household of %d, head %s %s", h.Number, len(h.Members), m.BirthDate, m.Health)

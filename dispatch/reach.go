@@ -45,7 +45,7 @@ func (s *Service) PreviewTemplate(ctx context.Context, text string, warningID in
 	if err := backstop.ValidateTemplate(text); err != nil {
 		return nil, err
 	}
-	fields := backstop.TemplateFields{"hazard": "暴雨", "level": backstop.LevelText(backstop.LevelOrange), "area": "甘州区、临泽县", "time": "07-15 08:00至07-16 08:00",
+	fields := backstop.TemplateFields{"hazard": "暴雨", "level": backstop.LevelText(backstop.WarningOrange), "area": "甘州区、临泽县", "time": "07-15 08:00至07-16 08:00",
 		"action": "请远离河道和低洼地。", "hotline": s.Hotline, "sender": s.SenderName}
 	if warningID != 0 {
 		f, err := s.Fields(ctx, warningID)
@@ -144,7 +144,7 @@ func (s *Service) Channels(ctx context.Context) ([]ChannelView, error) {
 
 // TemplateFor returns the template a release of the hazard and level would
 // use by default.
-func (s *Service) TemplateFor(ctx context.Context, hazard backstop.Hazard, level string) (*backstop.MessageTemplate, error) {
+func (s *Service) TemplateFor(ctx context.Context, hazard backstop.Hazard, level backstop.WarningLevel) (*backstop.MessageTemplate, error) {
 	if _, err := backstop.Authorize(ctx, backstop.PermReadWarnings); err != nil {
 		return nil, err
 	}

@@ -177,11 +177,11 @@ func (s *Service) prepare(ctx context.Context, warningID int64, req Request) (*p
 	now := s.now()
 	level := w.Level
 	if level == "" {
-		level = backstop.LevelBlue // a warning of no stated level gets the longest time
+		level = backstop.WarningBlue // a warning of no stated level gets the longest time
 	}
-	confirm, err := s.Store.PolicyAt(ctx, backstop.PolicyConfirmMinutes+level, u.Region, now)
+	confirm, err := s.Store.PolicyAt(ctx, backstop.PolicyConfirmMinutes+string(level), u.Region, now)
 	if err != nil {
-		return nil, policyMissing(err, backstop.PolicyConfirmMinutes+level)
+		return nil, policyMissing(err, backstop.PolicyConfirmMinutes+string(level))
 	}
 	hours, err := s.Store.PolicyAt(ctx, backstop.PolicyLinkValidHours, u.Region, now)
 	if err != nil {

@@ -71,6 +71,8 @@ func Export(ctx context.Context, store Exporter, w io.Writer, opts ExportOptions
 	n := 0
 	err = store.ExportHouseholds(ctx, opts.Filter, func(h *backstop.Household) error {
 		if !opts.Reveal {
+			// Mask also reduces birth dates to the year; the layout has
+			// no column derived from them.
 			h = h.Mask()
 		}
 		for _, m := range h.Members {
@@ -155,14 +157,16 @@ func Row(seq int, h *backstop.Household, m *backstop.Member) []any {
 	row[ColRelocation] = yesNo(h.RelocationHighRise)
 	row[ColLivelihood] = h.Livelihood
 	row[ColWaterSource] = h.WaterSource
-	row[ColAssistance] = h.Assistance
+	row[ColAssistance] = string(h.SocialAssistance)
 	row[ColHelper] = h.HelperName
 	row[ColHelperPhone] = h.HelperPhone
 	return row
 }
 
 // WriteProblems writes an error sheet: row, column, reason in Chinese and
-// English, for the office to correct its file.
+// English, for the office to correct its file. Phone and ID numbers in the
+// texts are masked (the import masks them already; problems may come from
+// elsewhere too): the sheet is a file that travels.
 func WriteProblems(w io.Writer, format string, problems []backstop.Problem) error {
 	var out sheet.Writer
 	var err error
@@ -182,7 +186,7 @@ func WriteProblems(w io.Writer, format string, problems []backstop.Problem) erro
 		if zh == "" {
 			zh = p.Reason
 		}
-		if err := out.Write([]any{p.Row, p.Column, zh, p.Reason}); err != nil {
+		if err := out.Write([]any{p.Row, backstop.MaskPersonalNumbers(p.Column), backstop.MaskPersonalNumbers(zh), backstop.MaskPersonalNumbers(p.Reason)}); err != nil {
 			return err
 		}
 	}

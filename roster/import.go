@@ -129,20 +129,23 @@ func (im *importer) check(p *rowParser, row *parsed) bool {
 		norm, err := backstop.NormalizeRegionCode(code)
 		switch {
 		case err != nil || len(strings.TrimSpace(code)) != 12:
-			p.fail(ColVillageCode, "应为12位村级行政区划代码，不是“%s”", "must be a 12-digit village code, not %q", code)
+			p.fail(ColVillageCode, "应为12位村级行政区划代码，不是“%s”", "must be a 12-digit village code, not %q", shown(code))
 		case !im.dir.Villages[norm]:
 			p.fail(ColVillageCode, "村“%s”不存在：请先导入行政区划", "village %s does not exist: import the regions first", norm)
 		default:
 			h.VillageCode = norm
 		}
 	} else if h.Number != "" {
-		county, town, village := p.text(ColCounty), p.text(ColTownship), p.text(ColVillage)
+		before := len(p.problems)
+		county, town, village := p.field(ColCounty), p.field(ColTownship), p.field(ColVillage)
 		code, ok := im.dir.VillageByName(county, town, village)
 		switch {
+		case len(p.problems) > before:
+			// A name longer than any region's: reported as such.
 		case !ok:
-			p.fail(ColVillage, "找不到村“%s/%s/%s”：请核对名称或填写行政区划代码", "village %s/%s/%s not found: check the names or give 行政区划代码", county, town, village)
+			p.fail(ColVillage, "找不到村“%s/%s/%s”：请核对名称或填写行政区划代码", "village %s/%s/%s not found: check the names or give 行政区划代码", shown(county), shown(town), shown(village))
 		case code == "":
-			p.fail(ColVillage, "村名“%s/%s/%s”不唯一：请填写行政区划代码", "village name %s/%s/%s is ambiguous: give 行政区划代码", county, town, village)
+			p.fail(ColVillage, "村名“%s/%s/%s”不唯一：请填写行政区划代码", "village name %s/%s/%s is ambiguous: give 行政区划代码", shown(county), shown(town), shown(village))
 		default:
 			h.VillageCode = code
 		}
@@ -169,7 +172,7 @@ func (im *importer) check(p *rowParser, row *parsed) bool {
 			for c := Column(0); c < numColumns; c++ {
 				if columns[c].household && prev[c] != row.householdCells[c] {
 					p.fail(c, "同一户（户编号%s）的各行不一致：第%d行为“%s”，本行为“%s”", "rows of household %s disagree: row %d has %q, this row %q",
-						h.Number, seen.row, prev[c], row.householdCells[c])
+						h.Number, seen.row, shown(prev[c]), shown(row.householdCells[c]))
 				}
 			}
 		} else {
@@ -241,10 +244,20 @@ func (im *importer) produce(ctx context.Context, r sheet.Reader, out chan<- back
 			if !errors.As(err, &be) {
 				return err
 			}
+			if sheet.Fatal(err) {
+				// A limit or a broken file: the rest cannot be read, and
+				// an import of the rows before it would pass for the
+				// whole file.
+				for _, d := range be.Details {
+					d.Column = columnName(r.Header(), d.Column)
+					res.AddProblem(d)
+				}
+				return err
+			}
 			res.Rows++
 			res.InvalidRows++
 			im.invalid.Store(true)
-			res.AddProblem(backstop.Problem{Row: rowNum, Reason: be.Message})
+			res.AddProblem(backstop.Problem{Row: rowNum, Reason: be.Message, ReasonZH: be.ZH})
 			continue
 		}
 		if blank(cells) {
@@ -254,6 +267,9 @@ func (im *importer) produce(ctx context.Context, r sheet.Reader, out chan<- back
 		p := &rowParser{l: im.l, row: rowNum, cells: cells}
 		household, member, starts := im.read(p)
 		if len(p.problems) > 0 {
+			if p.maskedID {
+				return im.maskedExport(p)
+			}
 			res.InvalidRows++
 			im.invalid.Store(true)
 			for _, pr := range p.problems {
@@ -302,6 +318,8 @@ func Import(ctx context.Context, store backstop.RosterStore, path string, opts b
 	res := &backstop.ImportResult{FileName: name, DryRun: opts.DryRun, SkipInvalid: opts.SkipInvalid, Problems: []backstop.Problem{}}
 	r, err := sheet.Open(path)
 	if err != nil {
+		// Not on record (the store is not reached); the error names the
+		// row and column when it has one.
 		return res, err
 	}
 	defer r.Close()
@@ -385,11 +403,61 @@ func Import(ctx context.Context, store backstop.RosterStore, path string, opts b
 		return res, err
 	}
 	if res.InvalidRows > 0 && !opts.SkipInvalid {
-		return res, &backstop.Error{Code: backstop.EINVALID,
+		return res, &rowsRefused{err: &backstop.Error{Code: backstop.EINVALID,
 			Message: strconv.Itoa(res.InvalidRows) + " row(s) have problems; nothing was written. First: " + res.Problems[0].String(),
-			ZH:      strconv.Itoa(res.InvalidRows) + "行有错误，未写入任何数据。", Details: res.Problems}
+			ZH:      strconv.Itoa(res.InvalidRows) + "行有错误，未写入任何数据。", Details: res.Problems}}
 	}
 	return res, nil
+}
+
+// rowsRefused is the error of an import refused for problems in its rows
+// (SkipInvalid would write the others), as against a file refused as a
+// whole: one that cannot be read, exceeds a limit or is a masked export.
+type rowsRefused struct{ err *backstop.Error }
+
+func (e *rowsRefused) Error() string { return e.err.Error() }
+func (e *rowsRefused) Unwrap() error { return e.err }
+
+// RowsRefused tells whether err refused an import for problems in its
+// rows, listed in the result, which SkipInvalid would skip; other errors
+// refuse the file as a whole.
+func RowsRefused(err error) bool {
+	var r *rowsRefused
+	return errors.As(err, &r)
+}
+
+// columnName names a column the sheet gave by its letter by the file's
+// header, as the other problems name columns.
+func columnName(header []string, letter string) string {
+	i := 0
+	for _, c := range []byte(letter) {
+		if c < 'A' || c > 'Z' {
+			return letter
+		}
+		i = i*26 + int(c-'A') + 1
+	}
+	if i == 0 || i > len(header) || header[i-1] == "" {
+		return letter
+	}
+	return header[i-1]
+}
+
+// maskedExport refuses a file whose ID numbers are masked, as a masked
+// export writes them: once for the file, not once per row, for every row
+// of it would fail the same way.
+func (im *importer) maskedExport(p *rowParser) error {
+	col := im.l.name(ColIDNumber)
+	e := backstop.Localized(backstop.EINVALID,
+		"这是脱敏导出的文件：证件号码含“*”（自第%d行起），不能导入。请重新导出含完整证件号码和电话的名单（需要查看个人信息的权限；接口用reveal=1，命令行用--reveal），再导入该文件。",
+		"This file is a masked export: its ID numbers contain * (from row %d on) and cannot be imported. Export again with full ID numbers and phones (reveal=1 in the API, --reveal on the command line; it needs the permission to see personal data) and import that file.",
+		p.row)
+	pr := backstop.Problem{Row: p.row, Column: col, Reason: e.Message, ReasonZH: e.ZH}
+	im.res.AddProblem(pr)
+	im.res.Rows++
+	im.res.InvalidRows++
+	im.invalid.Store(true)
+	e.Details = []backstop.Problem{pr}
+	return e
 }
 
 // locate turns a store refusal naming household or person numbers into
@@ -401,7 +469,7 @@ func (im *importer) locate(err error) error {
 	}
 	for _, d := range be.Details {
 		kind, number, _ := strings.Cut(d.Path, ":")
-		p := backstop.Problem{Reason: d.Reason, ReasonZH: "该编号属于您管辖范围以外的户"}
+		p := backstop.Problem{Reason: backstop.MaskPersonalNumbers(d.Reason), ReasonZH: "该编号属于您管辖范围以外的户"}
 		switch kind {
 		case "household":
 			if seen, ok := im.households.get(number); ok {

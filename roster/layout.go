@@ -3,7 +3,11 @@
 // columns, one row per person, household fields repeated on every row.
 package roster
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/zhangye-backstop/backstop"
+)
 
 // Column identifies a roster column.
 type Column int
@@ -62,29 +66,33 @@ type columnSpec struct {
 	header    string
 	aliases   []string
 	household bool
+	// max is the longest text the column may hold, in characters (0: the
+	// column has a form of its own: numbers, codes, dates, phones, values
+	// from a list).
+	max int
 }
 
 var columns = [numColumns]columnSpec{
 	ColSeq:             {header: "序号"},
 	ColDataDate:        {header: "数据日期"},
-	ColCounty:          {header: "县(市、区、旗)", aliases: []string{"县", "县(市、区)", "县区"}, household: true},
-	ColTownship:        {header: "乡(镇)", aliases: []string{"乡镇", "乡(镇、街道)"}, household: true},
-	ColVillage:         {header: "行政村", aliases: []string{"村"}, household: true},
-	ColNaturalVillage:  {header: "自然村", aliases: []string{"村民小组", "组"}, household: true},
+	ColCounty:          {header: "县(市、区、旗)", aliases: []string{"县", "县(市、区)", "县区"}, household: true, max: backstop.MaxPlaceNameLength},
+	ColTownship:        {header: "乡(镇)", aliases: []string{"乡镇", "乡(镇、街道)"}, household: true, max: backstop.MaxPlaceNameLength},
+	ColVillage:         {header: "行政村", aliases: []string{"村"}, household: true, max: backstop.MaxPlaceNameLength},
+	ColNaturalVillage:  {header: "自然村", aliases: []string{"村民小组", "组"}, household: true, max: backstop.MaxPlaceNameLength},
 	ColHouseholdNumber: {header: "户编号", household: true},
 	ColPersonNumber:    {header: "人编号"},
-	ColName:            {header: "姓名"},
+	ColName:            {header: "姓名", max: backstop.MaxNameLength},
 	ColIDNumber:        {header: "证件号码", aliases: []string{"身份证号", "身份证号码", "公民身份号码"}},
 	ColSize:            {header: "人数", aliases: []string{"家庭人口数", "家庭人数"}, household: true},
-	ColRelation:        {header: "与户主关系"},
-	ColEthnicity:       {header: "民族"},
-	ColEducation:       {header: "文化程度"},
-	ColSchoolStatus:    {header: "在校生状况"},
-	ColHealth:          {header: "健康状况"},
-	ColLabour:          {header: "劳动技能"},
+	ColRelation:        {header: "与户主关系", max: backstop.MaxShortTextLength},
+	ColEthnicity:       {header: "民族", max: backstop.MaxShortTextLength},
+	ColEducation:       {header: "文化程度", max: backstop.MaxShortTextLength},
+	ColSchoolStatus:    {header: "在校生状况", max: backstop.MaxShortTextLength},
+	ColHealth:          {header: "健康状况", max: backstop.MaxDescriptionLength},
+	ColLabour:          {header: "劳动技能", max: backstop.MaxShortTextLength},
 	ColMigrantMonths:   {header: "务工时间（月）", aliases: []string{"务工时间"}},
 	ColIllnessInsured:  {header: "是否参加大病保险"},
-	ColPovertyCause:    {header: "致贫原因1", aliases: []string{"致贫原因", "主要致贫原因"}},
+	ColPovertyCause:    {header: "致贫原因1", aliases: []string{"致贫原因", "主要致贫原因"}, max: backstop.MaxDescriptionLength},
 	ColDangerousHouse:  {header: "危房户", household: true},
 	ColSafeWater:       {header: "是否解决安全饮用水", household: true},
 	ColIncome:          {header: "人均纯收入", aliases: []string{"家庭人均纯收入"}, household: true},
@@ -94,7 +102,7 @@ var columns = [numColumns]columnSpec{
 	ColPersonPhone:      {header: "人联系电话", aliases: []string{"联系电话"}},
 	ColFirstIdentified:  {header: "首次识别时间"},
 	ColIdentified:       {header: "人员识别时间"},
-	ColHouseholdType:    {header: "户类型", household: true},
+	ColHouseholdType:    {header: "户类型", household: true, max: backstop.MaxShortTextLength},
 	ColMonitorType:      {header: "易返贫致贫户(监测对象)类型", aliases: []string{"监测对象类型", "监测类型"}, household: true},
 	ColRiskCleared:      {header: "风险是否消除", household: true},
 	ColRiskIdentified:   {header: "风险识别时间", household: true},
@@ -102,13 +110,13 @@ var columns = [numColumns]columnSpec{
 	ColVillageCode:      {header: "行政区划代码", aliases: []string{"村代码", "区划代码"}, household: true},
 	ColLon:              {header: "经度", household: true},
 	ColLat:              {header: "纬度", household: true},
-	ColHousingStructure: {header: "房屋结构", household: true},
+	ColHousingStructure: {header: "房屋结构", household: true, max: backstop.MaxShortTextLength},
 	ColHousingGrade:     {header: "住房安全等级", aliases: []string{"房屋安全等级"}, household: true},
 	ColRelocation:       {header: "是否易地扶贫搬迁高楼", household: true},
-	ColLivelihood:       {header: "主要生计", household: true},
-	ColWaterSource:      {header: "饮水水源", household: true},
+	ColLivelihood:       {header: "主要生计", household: true, max: backstop.MaxShortTextLength},
+	ColWaterSource:      {header: "饮水水源", household: true, max: backstop.MaxShortTextLength},
 	ColAssistance:       {header: "低保特困", household: true},
-	ColHelper:           {header: "帮扶责任人", household: true},
+	ColHelper:           {header: "帮扶责任人", household: true, max: backstop.MaxNameLength},
 	ColHelperPhone:      {header: "帮扶责任人电话", household: true},
 }
 

@@ -16,17 +16,41 @@ type rowParser struct {
 	row      int
 	cells    []string
 	problems []backstop.Problem
+	// maskedID is set when the row's ID number is masked (has a *): the
+	// file is a masked export.
+	maskedID bool
 }
 
+// fail records a problem of the row. Values quoted in it are masked where
+// the message is built (backstop.MaskCell); MaskPersonalNumbers is the
+// last guard that no phone or ID number shows whole.
 func (p *rowParser) fail(c Column, zh, en string, args ...any) {
-	p.problems = append(p.problems, backstop.ProblemFrom(p.row, p.l.name(c), backstop.Localized(backstop.EINVALID, zh, en, args...)))
+	p.failErr(c, backstop.Localized(backstop.EINVALID, zh, en, args...))
 }
 
 func (p *rowParser) failErr(c Column, err error) {
-	p.problems = append(p.problems, backstop.ProblemFrom(p.row, p.l.name(c), err))
+	pr := backstop.ProblemFrom(p.row, p.l.name(c), err)
+	pr.Reason, pr.ReasonZH = backstop.MaskPersonalNumbers(pr.Reason), backstop.MaskPersonalNumbers(pr.ReasonZH)
+	p.problems = append(p.problems, pr)
 }
 
 func (p *rowParser) text(c Column) string { return p.l.cell(p.cells, c) }
+
+// field reads a text column, refusing text longer than the column's
+// limit: a length comparison for nearly every cell.
+func (p *rowParser) field(c Column) string {
+	v := p.l.cell(p.cells, c)
+	if max := columns[c].max; len(v) > max && max > 0 {
+		if err := backstop.CheckLength(v, max); err != nil {
+			p.failErr(c, err)
+			return ""
+		}
+	}
+	return v
+}
+
+// shown is a cell as a problem quotes it: masked and shortened.
+func shown(v string) string { return backstop.MaskCell(v) }
 
 // scientific reports a number Excel stored in floating point and printed in
 // E notation: its digits are lost.
@@ -44,18 +68,18 @@ func (p *rowParser) digits(c Column, required bool) string {
 		}
 		return ""
 	case scientific(v):
-		p.fail(c, "“%s”被Excel存成了数字，位数已丢失：请将该列设为文本格式后重新填写", "%q was stored by Excel as a number and lost digits: format the column as text and enter it again", v)
+		p.fail(c, "“%s”被Excel存成了数字，位数已丢失：请将该列设为文本格式后重新填写", "%q was stored by Excel as a number and lost digits: format the column as text and enter it again", shown(v))
 		return ""
 	}
 	v = strings.TrimSuffix(v, ".0")
 	for i := 0; i < len(v); i++ {
 		if v[i] < '0' || v[i] > '9' {
-			p.fail(c, "应只包含数字，不是“%s”", "must contain only digits, not %q", v)
+			p.fail(c, "应只包含数字，不是“%s”", "must contain only digits, not %q", shown(v))
 			return ""
 		}
 	}
-	if len(v) > 30 {
-		p.fail(c, "超过30位", "is longer than 30 digits")
+	if len(v) > backstop.MaxNumberLength {
+		p.fail(c, "超过%d位", "is longer than %d digits", backstop.MaxNumberLength)
 		return ""
 	}
 	return v
@@ -67,9 +91,12 @@ func (p *rowParser) number(c Column) *float64 {
 	if v == "" {
 		return nil
 	}
-	f, err := strconv.ParseFloat(v, 64)
+	f, err := 0.0, strconv.ErrRange // no amount or coordinate is longer
+	if len(v) <= 64 {
+		f, err = strconv.ParseFloat(v, 64)
+	}
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		p.fail(c, "应为数字，不是“%s”", "must be a number, not %q", p.text(c))
+		p.fail(c, "应为数字，不是“%s”", "must be a number, not %q", shown(p.text(c)))
 		return nil
 	}
 	return &f
@@ -81,7 +108,7 @@ func (p *rowParser) integer(c Column, lo, hi int) *int {
 		return nil
 	}
 	if *f != math.Trunc(*f) || *f < float64(lo) || *f > float64(hi) {
-		p.fail(c, "应为%d到%d之间的整数，不是“%s”", "must be a whole number from %d to %d, not %q", lo, hi, p.text(c))
+		p.fail(c, "应为%d到%d之间的整数，不是“%s”", "must be a whole number from %d to %d, not %q", lo, hi, shown(p.text(c)))
 		return nil
 	}
 	i := int(*f)
@@ -99,7 +126,7 @@ func (p *rowParser) yesNo(c Column) *bool {
 		f := false
 		return &f
 	default:
-		p.fail(c, "应填“是”或“否”，不是“%s”", "must be 是 or 否, not %q", v)
+		p.fail(c, "应填“是”或“否”，不是“%s”", "must be 是 or 否, not %q", shown(v))
 		return nil
 	}
 }
@@ -119,6 +146,10 @@ func (p *rowParser) date(c Column) string {
 	if _, ok := backstop.ParseISODate(v); ok {
 		return v // already in the form stored
 	}
+	if len(v) > 32 {
+		p.fail(c, "不是可识别的日期“%s”（应为2006-01-02格式）", "%q is not a date (write 2006-01-02)", shown(v))
+		return ""
+	}
 	for _, layout := range dateLayouts {
 		if t, err := time.Parse(layout, v); err == nil && t.Year() >= 1900 && t.Year() <= 2100 {
 			return t.Format("2006-01-02")
@@ -128,7 +159,7 @@ func (p *rowParser) date(c Column) string {
 	if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 61 && f < 80000 && len(v) <= 12 {
 		return excelEpoch.AddDate(0, 0, int(f)).Format("2006-01-02")
 	}
-	p.fail(c, "不是可识别的日期“%s”（应为2006-01-02格式）", "%q is not a date (write 2006-01-02)", v)
+	p.fail(c, "不是可识别的日期“%s”（应为2006-01-02格式）", "%q is not a date (write 2006-01-02)", shown(v))
 	return ""
 }
 
@@ -143,7 +174,11 @@ func (p *rowParser) phone(c Column) string {
 	}
 	ph, err := backstop.ValidatePhone(strings.TrimSuffix(v, ".0"))
 	if err != nil {
-		p.failErr(c, err)
+		if strings.Contains(v, "*") {
+			p.fail(c, "电话号码已脱敏（含*），不能导入：请导入含完整电话的名单", "the phone number is masked (has *) and cannot be imported: import a list with full phone numbers")
+		} else {
+			p.failErr(c, err)
+		}
 		return ""
 	}
 	return ph
@@ -171,20 +206,20 @@ func (p *rowParser) householdCellsOf(out *[numColumns]string) {
 func (p *rowParser) household(number string) *backstop.Household {
 	h := &backstop.Household{
 		Number:             number,
-		NaturalVillage:     p.text(ColNaturalVillage),
-		Type:               p.text(ColHouseholdType),
+		NaturalVillage:     p.field(ColNaturalVillage),
+		Type:               p.field(ColHouseholdType),
 		MonitorType:        p.text(ColMonitorType),
 		RiskCleared:        p.yesNo(ColRiskCleared),
 		IncomePerCapita:    p.number(ColIncome),
 		DangerousHouse:     p.yesNo(ColDangerousHouse),
 		SafeWater:          p.yesNo(ColSafeWater),
 		Phone:              p.phone(ColHouseholdPhone),
-		HousingStructure:   p.text(ColHousingStructure),
+		HousingStructure:   p.field(ColHousingStructure),
 		RelocationHighRise: p.yesNo(ColRelocation),
-		Livelihood:         p.text(ColLivelihood),
-		WaterSource:        p.text(ColWaterSource),
-		Assistance:         p.text(ColAssistance),
-		HelperName:         p.text(ColHelper),
+		Livelihood:         p.field(ColLivelihood),
+		WaterSource:        p.field(ColWaterSource),
+		SocialAssistance:   backstop.SocialAssistance(p.text(ColAssistance)),
+		HelperName:         p.field(ColHelper),
 		HelperPhone:        p.phone(ColHelperPhone),
 		DataDate:           p.date(ColDataDate),
 		RiskIdentifiedOn:   p.date(ColRiskIdentified),
@@ -199,7 +234,7 @@ func (p *rowParser) household(number string) *backstop.Household {
 	if err := backstop.ValidateMonitorType(h.MonitorType); err != nil {
 		p.failErr(ColMonitorType, err)
 	}
-	if err := backstop.ValidateAssistance(h.Assistance); err != nil {
+	if err := backstop.ValidateAssistance(h.SocialAssistance); err != nil {
 		p.failErr(ColAssistance, err)
 	}
 	if g, err := backstop.NormalizeHousingGrade(p.text(ColHousingGrade)); err != nil {
@@ -230,16 +265,16 @@ func (p *rowParser) member(h *backstop.Household) *backstop.Member {
 	m := &backstop.Member{
 		Number:          p.digits(ColPersonNumber, true),
 		HouseholdNumber: h.Number,
-		Name:            p.text(ColName),
-		Relation:        p.text(ColRelation),
-		Ethnicity:       p.text(ColEthnicity),
-		Education:       p.text(ColEducation),
-		SchoolStatus:    p.text(ColSchoolStatus),
-		Health:          p.text(ColHealth),
-		Labour:          p.text(ColLabour),
+		Name:            p.field(ColName),
+		Relation:        p.field(ColRelation),
+		Ethnicity:       p.field(ColEthnicity),
+		Education:       p.field(ColEducation),
+		SchoolStatus:    p.field(ColSchoolStatus),
+		Health:          p.field(ColHealth),
+		Labour:          p.field(ColLabour),
 		MigrantMonths:   p.integer(ColMigrantMonths, 0, 12),
 		IllnessInsured:  p.yesNo(ColIllnessInsured),
-		PovertyCause:    p.text(ColPovertyCause),
+		PovertyCause:    p.field(ColPovertyCause),
 		Phone:           p.phone(ColPersonPhone),
 		FirstIdentified: p.date(ColFirstIdentified),
 		Identified:      p.date(ColIdentified),
@@ -248,7 +283,7 @@ func (p *rowParser) member(h *backstop.Household) *backstop.Member {
 		// The row's 户联系电话 is the person's number when 人联系电话 is empty.
 		m.Phone = h.Phone
 	}
-	if m.Name == "" {
+	if m.Name == "" && p.text(ColName) == "" {
 		p.fail(ColName, "不能为空", "is required")
 	}
 	switch id := p.text(ColIDNumber); {
@@ -259,6 +294,7 @@ func (p *rowParser) member(h *backstop.Household) *backstop.Member {
 	default:
 		norm, birth, err := backstop.ValidateIDNumber(id)
 		if err != nil {
+			p.maskedID = strings.Contains(id, "*")
 			p.failErr(ColIDNumber, err)
 		} else {
 			m.IDNumber, m.BirthDate = norm, birth.Format("2006-01-02")

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -28,7 +29,9 @@ import (
 type Reader interface {
 	// Header returns the first row.
 	Header() []string
-	// Next returns the next row and its number, or io.EOF.
+	// Next returns the next row and its number, or io.EOF. The slice is
+	// reused by the next call; its strings stay valid. After an error for
+	// which Fatal is true, Next returns that error again.
 	Next() (cells []string, row int, err error)
 	// Format is "csv" or "xlsx"; Encoding the text encoding found.
 	Format() string
@@ -61,10 +64,15 @@ func Open(path string) (Reader, error) {
 		return nil, backstop.Errorf(backstop.EINVALID, "the file is empty")
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
 		f.Close()
-		return openXLSX(path)
+		x, err := openXLSX(path, defaultXLSXLimits, &zipBudget{})
+		if err != nil {
+			return nil, err
+		}
+		return x, nil
 	case bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0}):
 		f.Close()
-		return nil, backstop.Errorf(backstop.EUNSUPPORTED, "this is an Excel 97-2003 (.xls) file: save it as .xlsx or CSV and import that")
+		return nil, backstop.Localized(backstop.EUNSUPPORTED, "这是Excel 97-2003（.xls）文件或设了密码的工作簿：请另存为不设密码的.xlsx或CSV后导入",
+			"this is an Excel 97-2003 (.xls) file or a password-protected workbook: save it as .xlsx (without a password) or CSV and import that")
 	case ext == ".xlsx" || ext == ".xlsm":
 		f.Close()
 		return nil, backstop.Errorf(backstop.EINVALID, "%s is not a valid xlsx file (an xlsx is a zip archive; this one is not)", filepath.Base(path))
@@ -92,14 +100,67 @@ func (c *countingReader) Read(p []byte) (int, error) {
 type csvReader struct {
 	f        *os.File
 	counter  *countingReader
+	limiter  *csvLimiter
 	r        *csv.Reader
 	header   []string
 	row      int
 	encoding string
+	err      error // sticky: a fatal error is returned again
 }
 
 // sniffLen is how much of a CSV is checked to tell UTF-8 from GB18030.
 const sniffLen = 256 << 10
+
+// csvReadAhead is how far encoding/csv may read beyond the record it
+// returns (its bufio.Reader's size, with room to spare).
+const csvReadAhead = 64 << 10
+
+// csvLimiter sits under encoding/csv, which holds a whole line and a
+// whole record in memory however long they are: it stops a line longer
+// than MaxLineBytes, and a record that has taken more than MaxRowBytes
+// (plus what encoding/csv reads ahead) since the last one was returned.
+// It sees decoded text, so the limits are in UTF-8 bytes.
+type csvLimiter struct {
+	r          io.Reader
+	lines      int // line breaks passed
+	lineBytes  int // bytes since the last line break
+	sinceRow   int // bytes since the last record was returned
+	row        int // the record being read, as the reader counts rows
+	err        error
+	maxLine    int
+	maxPending int
+}
+
+func (l *csvLimiter) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	n, err := l.r.Read(p)
+	chunk := p[:n]
+	if last := bytes.LastIndexByte(chunk, '\n'); last < 0 {
+		l.lineBytes += n
+	} else {
+		if first := bytes.IndexByte(chunk, '\n'); l.lineBytes+first > l.maxLine {
+			l.lineBytes += first
+		} else {
+			l.lines += bytes.Count(chunk, []byte{'\n'})
+			l.lineBytes = n - last - 1
+		}
+	}
+	l.sinceRow += n
+	switch {
+	case l.lineBytes > l.maxLine:
+		l.err = fatal(backstop.ETOOLARGE, l.row, -1, "文件第%d行超过%d KiB（一行的上限）：有单元格过长，或这不是CSV文件（若是用“CSV（Macintosh）”保存的，请改存为“CSV UTF-8”）",
+			"line %d of the file is longer than %d KiB (the limit of one line): a cell is far too long, or this is not a CSV file (if it was saved as \"CSV (Macintosh)\", save it as \"CSV UTF-8\")",
+			l.lines+1, l.maxLine>>10)
+	case l.sinceRow > l.maxPending:
+		l.err = rowTooLarge(l.row)
+	}
+	if l.err != nil {
+		return 0, l.err
+	}
+	return n, err
+}
 
 func newCSV(f *os.File) (*csvReader, error) {
 	counter := &countingReader{r: f}
@@ -118,22 +179,28 @@ func newCSV(f *os.File) (*csvReader, error) {
 		encoding = "gb18030"
 		src = transform.NewReader(br, simplifiedchinese.GB18030.NewDecoder())
 	}
-	r := csv.NewReader(src)
+	limiter := &csvLimiter{r: src, row: 1, maxLine: MaxLineBytes, maxPending: MaxRowBytes + csvReadAhead}
+	r := csv.NewReader(limiter)
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
 	// The record slice is reused; its strings are not, so cells kept by
 	// the caller stay valid.
 	r.ReuseRecord = true
-	header, err := r.Read()
+	c := &csvReader{f: f, counter: counter, limiter: limiter, r: r, encoding: encoding}
+	header, _, err := c.Next()
 	if err == io.EOF {
 		return nil, backstop.Errorf(backstop.EINVALID, "the file is empty")
 	} else if err != nil {
-		return nil, backstop.Errorf(backstop.EINVALID, "row 1: cannot read the CSV header: %v", err)
+		if Fatal(err) {
+			return nil, err
+		}
+		return nil, backstop.Errorf(backstop.EINVALID, "row 1: cannot read the CSV header: %v", backstop.ErrorMessage(err))
 	}
 	if encoding == "gb18030" && !utf8.ValidString(strings.Join(header, "")) {
 		return nil, backstop.Errorf(backstop.EINVALID, "the CSV is neither UTF-8 nor GBK/GB18030 text")
 	}
-	return &csvReader{f: f, counter: counter, r: r, header: trimCells(header), row: 1, encoding: encoding}, nil
+	c.header = slices.Clone(header)
+	return c, nil
 }
 
 // validUTF8Prefix is utf8.Valid, forgiving a character cut at the end of
@@ -171,94 +238,54 @@ func (c *csvReader) BytesRead() int64 { return c.counter.n }
 func (c *csvReader) Close() error     { return c.f.Close() }
 
 func (c *csvReader) Next() ([]string, int, error) {
+	if c.err != nil {
+		return nil, c.row, c.err
+	}
 	rec, err := c.r.Read()
 	if err == io.EOF {
 		return nil, 0, io.EOF
 	}
-	line, _ := c.r.FieldPos(0)
 	c.row++
+	c.limiter.row, c.limiter.sinceRow = c.row+1, 0
 	if err != nil {
 		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return nil, c.row, backstop.Errorf(backstop.EINVALID, "row %d (line %d): %v", c.row, pe.Line, pe.Err)
+		switch {
+		case Fatal(err):
+			c.err = err
+			return nil, c.row, err
+		case errors.As(err, &pe) && Fatal(pe.Err):
+			c.err = pe.Err
+			return nil, c.row, pe.Err
+		case errors.As(err, &pe):
+			return nil, c.row, backstop.Localized(backstop.EINVALID, "第%d行（文件第%d行）：%v", "row %d (line %d): %v", c.row, pe.Line, pe.Err)
 		}
 		return nil, c.row, err
 	}
-	_ = line
+	if err := checkRow(rec, c.row); err != nil {
+		c.err = err
+		return nil, c.row, err
+	}
 	return trimCells(rec), c.row, nil
 }
 
-// MaxUnzippedXLSX bounds what an xlsx may expand to, against zip bombs.
-const MaxUnzippedXLSX = 4 << 30
-
-type xlsxReader struct {
-	f      *excelize.File
-	rows   *excelize.Rows
-	header []string
-	row    int
-	size   int64
-}
-
-func openXLSX(path string) (*xlsxReader, error) {
-	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: MaxUnzippedXLSX})
-	if err != nil {
-		return nil, backstop.Errorf(backstop.EINVALID, "%s is not a readable xlsx file: %v", filepath.Base(path), err)
+// checkRow applies the cell and row limits to a record read whole: the
+// limiter stops a record only once it has grown past the row limit by
+// encoding/csv's read-ahead.
+func checkRow(cells []string, row int) error {
+	if len(cells) > MaxRowCells {
+		return tooManyCells(row)
 	}
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		f.Close()
-		return nil, backstop.Errorf(backstop.EINVALID, "the xlsx file has no sheet")
-	}
-	rows, err := f.Rows(sheets[0])
-	if err != nil {
-		f.Close()
-		return nil, backstop.Errorf(backstop.EINVALID, "cannot read the first sheet %q: %v", sheets[0], err)
-	}
-	x := &xlsxReader{f: f, rows: rows}
-	if st, err := os.Stat(path); err == nil {
-		x.size = st.Size()
-	}
-	if !rows.Next() {
-		f.Close()
-		return nil, backstop.Errorf(backstop.EINVALID, "the file is empty: the first sheet has no rows")
-	}
-	header, err := rows.Columns(excelize.Options{RawCellValue: true})
-	if err != nil {
-		f.Close()
-		return nil, backstop.Errorf(backstop.EINVALID, "row 1: %v", err)
-	}
-	x.header, x.row = trimCells(header), 1
-	return x, nil
-}
-
-func (x *xlsxReader) Header() []string { return x.header }
-func (x *xlsxReader) Format() string   { return "xlsx" }
-func (x *xlsxReader) Encoding() string { return "" }
-
-// BytesRead estimates progress by rows: an xlsx is compressed and its rows
-// are not byte-addressable; assume ~100 bytes of file per row.
-func (x *xlsxReader) BytesRead() int64 { return min(int64(x.row)*100, x.size) }
-
-func (x *xlsxReader) Close() error {
-	x.rows.Close()
-	return x.f.Close()
-}
-
-func (x *xlsxReader) Next() ([]string, int, error) {
-	for x.rows.Next() {
-		x.row++
-		// Raw values: numbers without the display format (no thousands
-		// separators), dates as serial numbers the roster converts.
-		cells, err := x.rows.Columns(excelize.Options{RawCellValue: true})
-		if err != nil {
-			return nil, x.row, backstop.Errorf(backstop.EINVALID, "row %d: %v", x.row, err)
+	total := 0
+	for i, c := range cells {
+		if len(c) > MaxCellBytes {
+			return cellTooLarge(row, i)
 		}
-		return trimCells(cells), x.row, nil
+		total += len(c)
 	}
-	if err := x.rows.Error(); err != nil {
-		return nil, x.row, backstop.Errorf(backstop.EINVALID, "reading the sheet: %v", err)
+	if total > MaxRowBytes {
+		return rowTooLarge(row)
 	}
-	return nil, 0, io.EOF
+	return nil
 }
 
 // ColumnLetter returns the spreadsheet letter of a 0-based column index.

@@ -16,7 +16,7 @@ func TestRowHashesStable(t *testing.T) {
 		PovertyCause: "因灾", Phone: "13893653028", FirstIdentified: "2016-06-01", Identified: "2016-06-01", BirthDate: "1975-09-14"}
 	h := &backstop.Household{Number: "6207221072060012", VillageCode: "620722107206", NaturalVillage: "三社", HeadName: "马福林", Size: 3, Type: "脱贫户",
 		MonitorType: "脱贫不稳定户", IncomePerCapita: &income, Phone: "13893652013", HousingStructure: "砖混", HousingGrade: "A", Livelihood: "养殖业",
-		WaterSource: "集中供水", Assistance: "低保", HelperName: "陈伟", HelperPhone: "13993621234", Location: &backstop.Point{Lon: 100.812, Lat: 38.321}, DataDate: "2026-10-31"}
+		WaterSource: "集中供水", SocialAssistance: "低保", HelperName: "陈伟", HelperPhone: "13993621234", Location: &backstop.Point{Lon: 100.812, Lat: 38.321}, DataDate: "2026-10-31"}
 	for _, c := range []struct {
 		what      string
 		got, want int64

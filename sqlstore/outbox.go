@@ -256,8 +256,11 @@ func (db *DB) LeaseBatch(ctx context.Context, b backstop.OutboxBatch, owner stri
 	var out []*backstop.Message
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var lo, hi int64
+		// A held lease is taken by nobody, its holder included: two jobs for
+		// one batch (the sweep's and the release's own) in one process must
+		// not both send it.
 		err := tx.QueryRowContext(ctx, db.q(`UPDATE outbox_batches SET lease_owner = ?, lease_until = ? WHERE stream_id = ? AND batch = ? AND due_at IS NOT NULL
- AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?) RETURNING first_id, last_id`), owner, until.UTC(), b.StreamID, b.Batch, now.UTC(), owner).Scan(&lo, &hi)
+ AND (lease_until IS NULL OR lease_until < ?) RETURNING first_id, last_id`), owner, until.UTC(), b.StreamID, b.Batch, now.UTC()).Scan(&lo, &hi)
 		if err == sql.ErrNoRows {
 			return backstop.Errorf(backstop.ECONFLICT, "Batch %d of stream %d is taken or done.", b.Batch, b.StreamID)
 		} else if err != nil {

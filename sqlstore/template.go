@@ -41,7 +41,7 @@ func (db *DB) FindTemplates(ctx context.Context) ([]*backstop.MessageTemplate, e
 }
 
 // TemplateFor picks the most specific template.
-func (db *DB) TemplateFor(ctx context.Context, hazard backstop.Hazard, level string) (*backstop.MessageTemplate, error) {
+func (db *DB) TemplateFor(ctx context.Context, hazard backstop.Hazard, level backstop.WarningLevel) (*backstop.MessageTemplate, error) {
 	all, err := db.FindTemplates(ctx)
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func (db *DB) SaveTemplate(ctx context.Context, t *backstop.MessageTemplate) err
 			return backstop.Errorf(backstop.EINVALID, "unknown hazard %q", t.Hazard)
 		}
 	}
-	if t.Level != "" && !slices.Contains(backstop.Levels, t.Level) {
+	if t.Level != "" && !slices.Contains(backstop.WarningLevels, t.Level) {
 		return backstop.Errorf(backstop.EINVALID, "unknown level %q (red, orange, yellow, blue)", t.Level)
 	}
 	now := db.now().UTC()
@@ -122,6 +122,6 @@ func (db *DB) SaveTemplate(ctx context.Context, t *backstop.MessageTemplate) err
 				return backstop.Errorf(backstop.ENOTFOUND, "Template %d not found.", t.ID)
 			}
 		}
-		return db.audit(ctx, tx, "template.save", "template", fmt.Sprint(t.ID), string(t.Hazard)+" "+t.Level)
+		return db.audit(ctx, tx, "template.save", "template", fmt.Sprint(t.ID), string(t.Hazard)+" "+string(t.Level))
 	})
 }

@@ -36,6 +36,12 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		{"Policy", testPolicy},
 		{"RegionCounts", testRegionCounts},
 		{"ExportPaging", testExportPaging},
+		{"Warnings", testWarningsStore},
+		{"Exposure", testExposureStore},
+		{"Outbox", testOutboxStore},
+		{"FieldTasks", testFieldTasksStore},
+		{"Clocks", testClocksStore},
+		{"Monitoring", testMonitoringStore},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -438,7 +438,7 @@ func (h *Handler) renderTemplates(w http.ResponseWriter, r *http.Request, status
 		form = &backstop.MessageTemplate{}
 	}
 	h.render(w, r, status, "templates.html", &page{Title: h.cats[langOf(r)].translate("menu.templates"), Menu: "templates", Error: errMsg,
-		Data: map[string]any{"Rows": rows, "CanEdit": u.Can(backstop.PermManageReach), "Hazards": backstop.Hazards, "Levels": backstop.Levels,
+		Data: map[string]any{"Rows": rows, "CanEdit": u.Can(backstop.PermManageReach), "Hazards": backstop.Hazards, "Levels": backstop.WarningLevels,
 			"Placeholders": backstop.Placeholders, "Form": form, "HazardNames": hazardNames(r)}})
 	return nil
 }
@@ -449,7 +449,7 @@ func (h *Handler) saveTemplate(w http.ResponseWriter, r *http.Request) error {
 		return backstop.Errorf(backstop.EINVALID, "Bad form.")
 	}
 	id, _ := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
-	t := &backstop.MessageTemplate{ID: id, Hazard: backstop.Hazard(r.PostFormValue("hazard")), Level: r.PostFormValue("level"), Text: strings.TrimSpace(r.PostFormValue("text"))}
+	t := &backstop.MessageTemplate{ID: id, Hazard: backstop.Hazard(r.PostFormValue("hazard")), Level: backstop.WarningLevel(r.PostFormValue("level")), Text: strings.TrimSpace(r.PostFormValue("text"))}
 	if err := h.cfg.Dispatch.SaveTemplate(r.Context(), t); err != nil {
 		if c := backstop.ErrorCode(err); c == backstop.EINVALID || c == backstop.ECONFLICT {
 			return h.renderTemplates(w, r, httpx.ErrorStatus(err), h.localError(r, err), t)

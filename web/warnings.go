@@ -37,11 +37,11 @@ func (h *Handler) warningRoutes() {
 // levelView gives a level its colour class and words (never colour alone).
 type levelView struct{ Code, Class, Key string }
 
-func levelOf(l string) levelView {
+func levelOf(l backstop.WarningLevel) levelView {
 	if l == "" {
 		return levelView{Class: "lvl-none", Key: "level.none"}
 	}
-	return levelView{Code: l, Class: "lvl-" + l, Key: "level." + l}
+	return levelView{Code: string(l), Class: "lvl-" + string(l), Key: "level." + string(l)}
 }
 
 type warningRow struct {
@@ -110,7 +110,7 @@ func (h *Handler) renderWarningForm(w http.ResponseWriter, r *http.Request, stat
 		form = map[string]string{"status": "Actual", "level": "yellow"}
 	}
 	h.render(w, r, status, "warning_new.html", &page{Title: h.cats[langOf(r)].translate("warning.new"), Menu: "warning-new", Error: errMsg,
-		Data: map[string]any{"Hazards": backstop.Hazards, "Levels": backstop.Levels, "Counties": counties, "Towns": towns, "Form": form}})
+		Data: map[string]any{"Hazards": backstop.Hazards, "Levels": backstop.WarningLevels, "Counties": counties, "Towns": towns, "Form": form}})
 	return nil
 }
 

@@ -102,7 +102,9 @@ func init() {
 				if bar != nil {
 					bar.Finish()
 				}
-				if res != nil && len(res.Problems) > 0 {
+				// A file refused as a whole carries its problems in the error,
+				// which is printed with them.
+				if res != nil && len(res.Problems) > 0 && (err == nil || roster.RowsRefused(err)) {
 					w := bufio.NewWriter(env.stderr)
 					for _, p := range res.Problems {
 						fmt.Fprintln(w, p.String())
@@ -113,7 +115,7 @@ func init() {
 					w.Flush()
 				}
 				if err != nil {
-					if res != nil && len(res.Problems) > 0 {
+					if res != nil && len(res.Problems) > 0 && roster.RowsRefused(err) {
 						// Problems are printed above; say the outcome once.
 						return backstop.Errorf(backstop.EINVALID, "%d row(s) have problems; nothing was written (use --skip-invalid to write the good rows)", res.InvalidRows)
 					}

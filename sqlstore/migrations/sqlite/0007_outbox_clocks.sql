@@ -136,7 +136,9 @@ ALTER TABLE policies ADD COLUMN data TEXT NOT NULL DEFAULT '';
 -- local decision while there is one.
 CREATE TABLE monitoring_decisions (
     id            INTEGER PRIMARY KEY,
-    household_id  INTEGER NOT NULL REFERENCES households (id),
+    -- No foreign key: an initial roster load sets the households' keys
+    -- aside and builds them at the end, which a referencing key would block.
+    household_id  INTEGER NOT NULL,
     monitored     INTEGER NOT NULL,
     monitor_type  TEXT NOT NULL DEFAULT '',
     identified_on TEXT NOT NULL DEFAULT '',
