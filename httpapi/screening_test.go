@@ -181,7 +181,7 @@ func testScreening(t *testing.T, f *fixture, gw *smsGateway, d *dispatch.Service
 	keyGroups := backstop.GroupFormerlyPoor | backstop.GroupMonitored | backstop.GroupDibao | backstop.GroupDisability | backstop.GroupLowIncome
 	var want int
 	if err := f.db.WriteDB().QueryRow(f.db.Rebind(`SELECT count(*) FROM households WHERE village_code BETWEEN '620723000000' AND '620723999999' AND NOT deleted AND ((groups & ?) <> 0 OR assistance = ?)`),
-		int64(keyGroups), backstop.AssistanceTekunDispersed).Scan(&want); err != nil {
+		int64(keyGroups), string(backstop.SocialTekunDispersed)).Scan(&want); err != nil {
 		t.Fatal(err)
 	}
 	if camp.Visits != want {

@@ -36,7 +36,7 @@ func (db *DB) cohortCondition(code string, eventID int64, now time.Time) (string
 	}
 	switch code {
 	case backstop.CohortTekunDispersed:
-		return "h.assistance = ?", []any{backstop.AssistanceTekunDispersed}, nil
+		return "h.assistance = ?", []any{string(backstop.SocialTekunDispersed)}, nil
 	case backstop.CohortDibao:
 		return bit(backstop.GroupDibao)
 	case backstop.CohortFormerlyPoor:
