@@ -39,6 +39,7 @@ func (h *Handler) routes() {
 	h.handle("GET /audit", h.auditPage)
 	h.warningRoutes()
 	h.releaseRoutes()
+	h.screeningRoutes()
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {

@@ -258,7 +258,8 @@ func (h *Handler) phonePage(w http.ResponseWriter, r *http.Request, test bool, t
 		}
 	}
 	h.render(w, r, http.StatusOK, "confirm.html", &page{Title: h.cats[langOf(r)].translate("confirm.title"), Notice: notice,
-		Data: map[string]any{"Test": test, "Due": due, "Groups": groupTasks(tasks), "Total": total, "Open": open, "Action": action, "Outcomes": backstop.Outcomes}})
+		Data: map[string]any{"Test": test, "Due": due, "Groups": groupTasks(tasks), "Total": total, "Open": open, "Action": action, "Outcomes": backstop.Outcomes,
+			"Link": strings.TrimSuffix(action, "/tasks")}})
 }
 
 func (h *Handler) tasksPage(w http.ResponseWriter, r *http.Request) error {

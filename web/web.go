@@ -194,6 +194,8 @@ func (h *Handler) funcs(lang string, cat catalog) template.FuncMap {
 		"groupCountMap": func(m map[string]int, g backstop.Group) int { return m[g.String()] },
 		"roleName":      func(r backstop.Role) string { return cat.translate("role." + string(r)) },
 		"add":           func(a, b int) int { return a + b },
+		// pair hands a sub-template two values (.A, .B).
+		"pair": func(a, b any) map[string]any { return map[string]any{"A": a, "B": b} },
 		"json": func(v any) template.JS {
 			b, _ := json.Marshal(v)
 			return template.JS(b)
