@@ -76,7 +76,10 @@ type LossReport struct {
 	CampaignID      int64  `json:"campaign_id,omitempty"`
 	TaskID          int64  `json:"task_id,omitempty"`
 	// Chain is the id of the first version; Version counts from 1.
-	Chain   int64 `json:"chain"`
+	// Corrects, on a correction, is the version it corrects: it must still
+	// be current when the correction is stored.
+	Corrects int64 `json:"corrects,omitempty"`
+	Chain    int64 `json:"chain"`
 	Version int   `json:"version"`
 	Current bool  `json:"current"`
 
@@ -271,8 +274,9 @@ type LedgerRow struct {
 
 // LossReportService stores loss reports and the assessments made of them.
 type LossReportService interface {
-	// CreateLossReport stores a first version (r.Chain 0) or a correction
-	// of the current version r.Chain names, by compare-and-set on it, for
+	// CreateLossReport stores a first version (r.Corrects 0) or a
+	// correction of the version r.Corrects, by compare-and-set on it being
+	// current (ECONFLICT when another correction came first), for
 	// a household in the user's region (ENOTFOUND outside it, as for any
 	// read of it), with its
 	// assessment, in one transaction; a visit task named by r.TaskID is

@@ -189,7 +189,7 @@ func (s *Service) CorrectLossReport(ctx context.Context, id int64, in LossInput)
 	if err != nil {
 		return nil, err
 	}
-	r.Chain, r.EventID, r.CampaignID, r.TaskID = old.Chain, old.EventID, old.CampaignID, 0
+	r.Corrects, r.EventID, r.CampaignID, r.TaskID = old.ID, old.EventID, old.CampaignID, 0
 	return s.store(ctx, h, r)
 }
 

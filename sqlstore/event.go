@@ -324,7 +324,7 @@ func (db *DB) EventStatistics(ctx context.Context, eventID int64, region string,
 	n := childPrefix(region)
 	lo, hi := backstop.CodeRange(region)
 	pad := strings.Repeat("0", 12-n)
-	people := `(CASE WHEN h.size > h.people THEN h.size WHEN h.people > 0 THEN h.people ELSE 1 END)`
+	people := `l.people`
 	waterFails := `(l.water_litres < ? OR l.water_quality_ok = ? OR l.water_trip_min > ? OR l.water_outage_days > ?)`
 	lossy := `(l.house_damage <> 'none' OR l.crop_loss > 0 OR l.crop_loss_pct >= ? OR l.livestock_loss > 0 OR l.livestock_head > 0 OR l.production_loss > 0 OR l.wage_loss > 0
  OR l.house_loss > 0 OR l.relocated > 0 OR l.relief_needed > 0 OR ` + waterFails + `)`
@@ -341,7 +341,7 @@ func (db *DB) EventStatistics(ctx context.Context, eventID int64, region string,
  ` + damage("severe", "1") + `, ` + damage("severe", "l.house_rooms") + `,
  ` + damage("moderate", "1") + `, ` + damage("moderate", "l.house_rooms") + `,
  SUM(l.house_loss + l.crop_loss + l.livestock_loss + l.production_loss)
- FROM loss_reports l JOIN households h ON h.id = l.household_id
+ FROM loss_reports l
  WHERE l.event_id = ? AND l.is_current AND l.village_code BETWEEN ? AND ?
  GROUP BY substr(l.village_code, 1, ` + fmt.Sprint(n) + `) ORDER BY 1`
 	w := []any{rules.WaterLitres, false, rules.WaterTrip, rules.WaterOutage}

@@ -75,7 +75,7 @@ func (db *DB) CreateIntake(ctx context.Context, it *backstop.IntakeItem, clocks 
 	now := db.now().UTC()
 	var id int64
 	merged := false
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
+	create := func(tx *sql.Tx) error {
 		since := now.Add(-lim.Window)
 		for _, l := range []struct {
 			col, key string
@@ -153,7 +153,16 @@ func (db *DB) CreateIntake(ctx context.Context, it *backstop.IntakeItem, clocks 
 			}
 		}
 		return db.audit(ctx, tx, "intake.create", "intake", fmt.Sprint(id), fmt.Sprintf("%s in %s, ID %s, matched %t", it.Source, it.VillageCode, backstop.MaskIDNumber(it.IDNumber), it.Matched))
-	})
+	}
+	// Two reports by one person at once: the second's insert meets the
+	// first's open item (unique index) and, run again, merges into it.
+	for attempt := 0; ; attempt++ {
+		merged = false
+		err = db.inTx(ctx, create)
+		if backstop.ErrorCode(err) != backstop.ECONFLICT || attempt == 2 {
+			break
+		}
+	}
 	if err != nil {
 		return nil, false, err
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -62,13 +63,21 @@ func nullable[T any](p *T) any {
 // householdInScope finds a live household of the user's region by number:
 // outside the region it is not found, as for any read.
 func (db *DB) householdInScope(ctx context.Context, ex execer, u *backstop.User, number string) (int64, string, error) {
+	id, village, _, err := db.householdPeople(ctx, ex, u, number)
+	return id, village, err
+}
+
+// householdPeople also says how many people the household has: its
+// declared size or the members held, at least one.
+func (db *DB) householdPeople(ctx context.Context, ex execer, u *backstop.User, number string) (int64, string, int, error) {
 	var id int64
 	var village string
-	err := ex.QueryRowContext(ctx, db.q(`SELECT id, village_code FROM households WHERE number = ? AND NOT deleted`), number).Scan(&id, &village)
+	var size, people int
+	err := ex.QueryRowContext(ctx, db.q(`SELECT id, village_code, size, people FROM households WHERE number = ? AND NOT deleted`), number).Scan(&id, &village, &size, &people)
 	if err == sql.ErrNoRows || (err == nil && !u.InScope(village)) {
-		return 0, "", backstop.Localized(backstop.ENOTFOUND, "找不到户编号为%s的农户", "Household %s not found.", number)
+		return 0, "", 0, backstop.Localized(backstop.ENOTFOUND, "找不到户编号为%s的农户", "Household %s not found.", number)
 	}
-	return id, village, err
+	return id, village, max(size, people, 1), err
 }
 
 // insertAssessment makes a the household's current assessment in tx.
@@ -93,26 +102,26 @@ func (db *DB) CreateLossReport(ctx context.Context, r *backstop.LossReport, a *b
 	now := db.now().UTC()
 	r.ReportedBy, r.ReportedAt, r.State, r.Current = u.Name, now, backstop.LossSubmitted, true
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		hid, village, err := db.householdInScope(ctx, tx, u, r.HouseholdNumber)
+		hid, village, people, err := db.householdPeople(ctx, tx, u, r.HouseholdNumber)
 		if err != nil {
 			return err
 		}
 		r.HouseholdID, r.VillageCode = hid, village
-		if r.Chain != 0 {
+		if r.Corrects != 0 {
 			var version int
 			var owner int64
-			err := tx.QueryRowContext(ctx, db.q(`SELECT version, household_id FROM loss_reports WHERE chain = ? AND is_current`), r.Chain).Scan(&version, &owner)
+			err := tx.QueryRowContext(ctx, db.q(`SELECT chain, version, household_id FROM loss_reports WHERE id = ?`), r.Corrects).Scan(&r.Chain, &version, &owner)
 			if err == sql.ErrNoRows || (err == nil && owner != hid) {
-				return backstop.Localized(backstop.ENOTFOUND, "该户没有编号为%d的灾损报告", "Loss report %d is not household %s's.", r.Chain, r.HouseholdNumber)
+				return backstop.Localized(backstop.ENOTFOUND, "该户没有编号为%d的灾损报告", "Loss report %d is not household %s's.", r.Corrects, r.HouseholdNumber)
 			} else if err != nil {
 				return err
 			}
-			res, err := tx.ExecContext(ctx, db.q(`UPDATE loss_reports SET is_current = ? WHERE chain = ? AND version = ? AND is_current`), false, r.Chain, version)
+			res, err := tx.ExecContext(ctx, db.q(`UPDATE loss_reports SET is_current = ? WHERE id = ? AND is_current`), false, r.Corrects)
 			if err != nil {
 				return err
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
-				return backstop.Localized(backstop.ECONFLICT, "灾损报告%d已被他人更正，请刷新后再改", "Loss report %d was corrected by someone else meanwhile.", r.Chain)
+				return backstop.Localized(backstop.ECONFLICT, "灾损报告%d已有更正版本，请在最新版本上更正", "Loss report %d was corrected already: correct the newest version.", r.Corrects)
 			}
 			r.Version = version + 1
 		} else {
@@ -130,7 +139,7 @@ func (db *DB) CreateLossReport(ctx context.Context, r *backstop.LossReport, a *b
 		if r.ID, err = db.oneID(ctx, tx, "loss_reports"); err != nil {
 			return err
 		}
-		if r.Chain == 0 {
+		if r.Corrects == 0 {
 			r.Chain = r.ID
 		}
 		checklist, _ := json.Marshal(r.Checklist)
@@ -142,11 +151,11 @@ func (db *DB) CreateLossReport(ctx context.Context, r *backstop.LossReport, a *b
 			lon, lat = r.Location.Lon, r.Location.Lat
 		}
 		w := r.Water
-		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO loss_reports (id, household_id, village_code, event_id, campaign_id, task_id, chain, version, is_current, house_damage, house_rooms,
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO loss_reports (id, household_id, village_code, people, event_id, campaign_id, task_id, chain, version, is_current, house_damage, house_rooms,
  house_loss, water_litres, water_quality_ok, water_trip_min, water_outage_days, production_note, production_loss, crop_area_mu, crop_loss_pct, crop_loss, livestock_head, livestock_loss,
  wage_loss, claims, relief, medical_paid, school_cost, uninsured_members, relocated, relief_needed, food_clothing_ok, checklist, note, lon, lat, state, reported_by, reported_at)
- VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			r.ID, hid, village, r.EventID, r.CampaignID, r.TaskID, r.Chain, r.Version, true, string(r.HouseDamage), r.HouseRooms,
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			r.ID, hid, village, people, r.EventID, r.CampaignID, r.TaskID, r.Chain, r.Version, true, string(r.HouseDamage), r.HouseRooms,
 			r.HouseLoss, nullable(w.LitresPerPersonDay), nullable(w.QualityOK), nullable(w.TripMinutes), nullable(w.OutageDays), r.ProductionNote, r.ProductionLoss, r.CropAreaMu, r.CropLossPct, r.CropLoss,
 			r.LivestockHead, r.LivestockLoss, r.WageLoss, r.Claims, r.Relief, r.MedicalPaid, r.SchoolCost, r.UninsuredMembers, r.Relocated, r.ReliefNeeded, nullable(r.FoodClothingOK),
 			string(checklist), r.Note, lon, lat, r.State, r.ReportedBy, now); err != nil {
@@ -433,43 +442,112 @@ func (db *DB) FindAssessments(ctx context.Context, f backstop.AssessmentFilter) 
 // AtRiskQueue pages households assessed at risk and not monitored, in
 // region and the user's, the oldest report first. (A case, when the cases
 // issue brings them, makes the household monitored or takes it off this
-// queue.)
+// queue.) The queue is two index-only reads merged here: the at-risk
+// assessments of the region (their partial index holds the report date
+// and household), and the region's monitored households (the registry's
+// village index holds the groups); then one page is fetched by id.
+// Joining the two in SQL made a county's queue read every household row.
 func (db *DB) AtRiskQueue(ctx context.Context, region string, offset, limit int) ([]*backstop.AtRiskEntry, int, error) {
 	u, err := backstop.RequireUser(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	conds, args := []string{"a.is_current", "a.at_risk", fmt.Sprintf("(h.groups & %d) = 0", int64(backstop.GroupMonitored)), "NOT h.deleted"}, []any{}
-	for _, r := range []string{u.Region, region} {
-		if r != "" && r != backstop.NationalScope {
-			lo, hi := backstop.CodeRange(r)
-			conds, args = append(conds, "a.village_code BETWEEN ? AND ?"), append(args, lo, hi)
-		}
+	switch {
+	case region == "" || region == backstop.NationalScope:
+		region = u.Region
+	case u.Region == backstop.NationalScope || backstop.CodeWithin(region, u.Region):
+	case backstop.CodeWithin(u.Region, region):
+		region = u.Region
+	default:
+		return []*backstop.AtRiskEntry{}, 0, nil
 	}
-	where := strings.Join(conds, " AND ")
-	from := ` FROM assessments a JOIN households h ON h.id = a.household_id`
-	var total int
-	if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*)`+from+` WHERE `+where), args...).Scan(&total); err != nil {
+	lo, hi := backstop.CodeRange(region)
+	if region == backstop.NationalScope {
+		lo, hi = "000000000000", "999999999999"
+	}
+	type candidate struct {
+		id, household int64
+		date          string
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT a.id, a.household_id, a.report_date FROM assessments a WHERE a.is_current AND a.at_risk AND a.village_code BETWEEN ? AND ?`), lo, hi)
+	if err != nil {
 		return nil, 0, db.translate(err)
 	}
+	var cands []candidate
+	for rows.Next() {
+		var c candidate
+		if err := rows.Scan(&c.id, &c.household, &c.date); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		cands = append(cands, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	out := []*backstop.AtRiskEntry{}
+	if len(cands) == 0 {
+		return out, 0, nil
+	}
+	// Households that are monitored (or deleted) leave the queue.
+	gone := map[int64]bool{}
+	rows, err = db.read.QueryContext(ctx, db.q(fmt.Sprintf(`SELECT h.id FROM households h WHERE h.village_code BETWEEN ? AND ? AND NOT h.deleted AND (h.groups & %d) <> 0`, int64(backstop.GroupMonitored))), lo, hi)
+	if err != nil {
+		return nil, 0, db.translate(err)
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		gone[id] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	kept := cands[:0]
+	for _, c := range cands {
+		if !gone[c.household] {
+			kept = append(kept, c)
+		}
+	}
+	sort.Slice(kept, func(i, j int) bool {
+		if kept[i].date != kept[j].date {
+			return kept[i].date < kept[j].date
+		}
+		return kept[i].id < kept[j].id
+	})
+	total := len(kept)
 	if limit <= 0 || limit > MaxPageSize {
 		limit = 100
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT a.id, a.data, h.head_name, COALESCE(v.name, ''), COALESCE(t.name, '')`+from+`
+	if offset >= total {
+		return out, total, nil
+	}
+	page := kept[offset:min(total, offset+limit)]
+	ids := make([]any, len(page))
+	for i, c := range page {
+		ids[i] = c.id
+	}
+	rows, err = db.read.QueryContext(ctx, db.q(`SELECT a.id, a.data, h.head_name, h.deleted, COALESCE(v.name, ''), COALESCE(t.name, '') FROM assessments a JOIN households h ON h.id = a.household_id
  LEFT JOIN regions v ON v.code = a.village_code LEFT JOIN regions t ON t.code = substr(a.village_code, 1, 9) || '000'
- WHERE `+where+` ORDER BY a.report_date, a.id LIMIT ? OFFSET ?`), append(args, limit, offset)...)
+ WHERE a.id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`), ids...)
 	if err != nil {
 		return nil, 0, db.translate(err)
 	}
 	defer rows.Close()
 	today := time.Now().In(backstop.Beijing)
 	today = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
-	out := []*backstop.AtRiskEntry{}
+	byID := map[int64]*backstop.AtRiskEntry{}
 	for rows.Next() {
 		var e backstop.AtRiskEntry
 		var id int64
 		var data string
-		if err := rows.Scan(&id, &data, &e.HeadName, &e.Village, &e.Township); err != nil {
+		var deleted bool
+		if err := rows.Scan(&id, &data, &e.HeadName, &deleted, &e.Village, &e.Township); err != nil {
 			return nil, 0, err
 		}
 		if e.Assessment, err = scanAssessment(data); err != nil {
@@ -479,7 +557,15 @@ func (db *DB) AtRiskQueue(ctx context.Context, region string, offset, limit int)
 		if d, ok := backstop.ParseISODate(e.Assessment.ReportDate); ok {
 			e.DaysSinceReport = int(today.Sub(d).Hours() / 24)
 		}
-		out = append(out, &e)
+		byID[id] = &e
 	}
-	return out, total, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	for _, c := range page {
+		if e := byID[c.id]; e != nil {
+			out = append(out, e)
+		}
+	}
+	return out, total, nil
 }

@@ -88,26 +88,37 @@ func (db *DB) CreateCampaign(ctx context.Context, c *backstop.Campaign, scope ba
 		return backstop.Localized(backstop.EINVALID, "必访规则为空", "The must-visit list has no rule.")
 	}
 	where := []string{"NOT h.deleted", "(" + strings.Join(conds, " OR ") + ")"}
-	var whereArgs []any
 	from := "households h"
-	var fromArgs []any
+	// The households' part of the statement, once per stretch of village
+	// codes: one indexed range each (OR-ed ranges in one statement made
+	// SQLite scan the whole registry).
+	type part struct {
+		from, where string
+		args        []any
+	}
+	var parts []part
 	switch {
 	case scope.SnapshotID != 0:
-		from, fromArgs = "exposure_households e JOIN households h ON h.id = e.household_id", nil
-		where, whereArgs = append(where, "e.snapshot_id = ?"), append(whereArgs, scope.SnapshotID)
-	case len(scope.Regions) > 0:
-		var ors []string
-		for _, r := range scope.Regions {
-			lo, hi := backstop.CodeRange(r)
-			ors, whereArgs = append(ors, "h.village_code BETWEEN ? AND ?"), append(whereArgs, lo, hi)
+		cond, args := "e.snapshot_id = ?", []any{scope.SnapshotID}
+		if u.Region != backstop.NationalScope {
+			lo, hi := backstop.CodeRange(u.Region)
+			cond, args = cond+" AND e.village_code BETWEEN ? AND ?", append(args, lo, hi)
 		}
-		where = append(where, "("+strings.Join(ors, " OR ")+")")
+		parts = append(parts, part{"exposure_households e JOIN households h ON h.id = e.household_id", cond, args})
+	case len(scope.Regions) > 0:
+		for _, r := range disjointRegions(scope.Regions) {
+			switch {
+			case u.Region == backstop.NationalScope || backstop.CodeWithin(r, u.Region):
+			case backstop.CodeWithin(u.Region, r):
+				r = u.Region
+			default:
+				continue // outside the user's region
+			}
+			lo, hi := backstop.CodeRange(r)
+			parts = append(parts, part{from, "h.village_code BETWEEN ? AND ?", []any{lo, hi}})
+		}
 	default:
 		return backstop.Localized(backstop.EINVALID, "排查没有范围：请给出灾害过程、预警或地区", "A campaign needs an event, a warning or a region.")
-	}
-	if u.Region != backstop.NationalScope {
-		lo, hi := backstop.CodeRange(u.Region)
-		where, whereArgs = append(where, "h.village_code BETWEEN ? AND ?"), append(whereArgs, lo, hi)
 	}
 	cohorts, _ := json.Marshal(c.Cohorts)
 	checklist, _ := json.Marshal(c.Checklist)
@@ -147,27 +158,47 @@ func (db *DB) CreateCampaign(ctx context.Context, c *backstop.Campaign, scope ba
 		// cadre with a phone.
 		cadres := `SELECT c.region_code, c.name, c.phone FROM contacts c WHERE c.kind = ? AND c.phone <> '' AND c.id = (SELECT min(c2.id) FROM contacts c2
  WHERE c2.region_code = c.region_code AND c2.kind = ? AND c2.phone <> '')`
-		q := `INSERT INTO field_tasks (kind, stream_id, household_id, person_name, phone, groups, village_code, assignee, assignee_phone, due_at, payload)
+		c.Visits = 0
+		for _, p := range parts {
+			q := `INSERT INTO field_tasks (kind, stream_id, household_id, person_name, phone, groups, village_code, assignee, assignee_phone, due_at, payload)
  SELECT ?, ?, h.id, h.head_name, h.phone, h.groups, h.village_code,
  CASE WHEN h.helper_phone <> '' THEN h.helper_name ELSE COALESCE(k.name, '') END,
  CASE WHEN h.helper_phone <> '' THEN h.helper_phone ELSE COALESCE(k.phone, '') END, ?, ?
- FROM ` + from + ` LEFT JOIN (` + cadres + `) k ON k.region_code = h.village_code WHERE ` + strings.Join(where, " AND ")
-		args := []any{string(backstop.TaskVisit), c.StreamID, c.Due.UTC(), string(payload)}
-		args = append(args, fromArgs...)
-		args = append(args, backstop.ContactVillageCadre, backstop.ContactVillageCadre)
-		args = append(args, condArgs...)
-		args = append(args, whereArgs...)
-		res, err := tx.ExecContext(ctx, db.q(q), args...)
-		if err != nil {
-			return err
+ FROM ` + p.from + ` LEFT JOIN (` + cadres + `) k ON k.region_code = h.village_code WHERE ` + p.where + ` AND ` + strings.Join(where, " AND ")
+			args := []any{string(backstop.TaskVisit), c.StreamID, c.Due.UTC(), string(payload), backstop.ContactVillageCadre, backstop.ContactVillageCadre}
+			args = append(args, p.args...)
+			args = append(args, condArgs...)
+			res, err := tx.ExecContext(ctx, db.q(q), args...)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			c.Visits += int(n)
 		}
-		n, _ := res.RowsAffected()
-		c.Visits = int(n)
 		if _, err := tx.ExecContext(ctx, db.q(`UPDATE campaigns SET visits = ? WHERE id = ?`), c.Visits, c.ID); err != nil {
 			return err
 		}
 		return db.audit(ctx, tx, "campaign.create", "campaign", fmt.Sprint(c.ID), fmt.Sprintf("%s %q in %s: %d visits due %s", c.Kind, c.Title, c.Region, c.Visits, c.DueDate))
 	})
+}
+
+// disjointRegions drops the regions inside another of the list, so that
+// no household is visited twice.
+func disjointRegions(regions []string) []string {
+	var out []string
+	for i, r := range regions {
+		inside := false
+		for j, o := range regions {
+			if i != j && backstop.CodeWithin(r, o) && (r != o || j < i) {
+				inside = true
+				break
+			}
+		}
+		if !inside {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // visibleRegion tells whether a user's region and an object's overlap.

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		{"FieldTasks", testFieldTasksStore},
 		{"Clocks", testClocksStore},
 		{"Monitoring", testMonitoringStore},
+		{"Screening", testScreeningStore},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -81,6 +81,9 @@ CREATE TABLE loss_reports (
     id                INTEGER PRIMARY KEY,
     household_id      INTEGER NOT NULL REFERENCES households (id),
     village_code      TEXT NOT NULL,
+    -- The household's people when the report was made (counted in 受灾人口
+    -- and the like without reading the registry).
+    people            INTEGER NOT NULL,
     event_id          INTEGER NOT NULL DEFAULT 0,
     campaign_id       INTEGER NOT NULL DEFAULT 0,
     task_id           INTEGER NOT NULL DEFAULT 0,
@@ -122,6 +125,8 @@ CREATE TABLE loss_reports (
     UNIQUE (chain, version)
 );
 CREATE INDEX loss_reports_event ON loss_reports (event_id, village_code) WHERE is_current;
+-- One current report per household and event: a second is a correction.
+CREATE UNIQUE INDEX loss_reports_one ON loss_reports (household_id, event_id) WHERE is_current AND event_id <> 0;
 CREATE INDEX loss_reports_household ON loss_reports (household_id, id);
 
 -- Photos are files under the data directory named by their SHA-256; the
@@ -155,7 +160,9 @@ CREATE TABLE assessments (
     assessed_at    TIMESTAMP NOT NULL
 );
 CREATE INDEX assessments_household ON assessments (household_id) WHERE is_current;
-CREATE INDEX assessments_at_risk ON assessments (village_code, report_date) WHERE is_current AND at_risk;
+-- The at-risk queue reads this index only (and the registry's village
+-- index for the monitored), then fetches a page.
+CREATE INDEX assessments_at_risk ON assessments (village_code, report_date, household_id, id) WHERE is_current AND at_risk;
 CREATE INDEX assessments_rank ON assessments (village_code, score) WHERE is_current;
 
 -- Self-reports and referrals. id_number is kept whole (it matches the
@@ -187,7 +194,9 @@ CREATE TABLE intake_items (
     updated_at   TIMESTAMP NOT NULL
 );
 CREATE INDEX intake_items_village ON intake_items (village_code, id);
-CREATE INDEX intake_items_open ON intake_items (id_number) WHERE state NOT IN ('approved', 'rejected');
+-- One open item per person: a second report by the same ID number merges
+-- into it (two at once: the second's insert fails and merges).
+CREATE UNIQUE INDEX intake_items_open ON intake_items (id_number) WHERE state NOT IN ('approved', 'rejected');
 
 -- Every accepted public report, by hashed address and phone, for the abuse
 -- limits (counted over the last day).
