@@ -80,8 +80,8 @@ type LossReport struct {
 	// be current when the correction is stored.
 	Corrects int64 `json:"corrects,omitempty"`
 	Chain    int64 `json:"chain"`
-	Version int   `json:"version"`
-	Current bool  `json:"current"`
+	Version  int   `json:"version"`
+	Current  bool  `json:"current"`
 
 	HouseDamage HouseDamage `json:"house_damage"`
 	HouseRooms  int         `json:"house_rooms"`
