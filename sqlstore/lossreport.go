@@ -469,7 +469,10 @@ func (db *DB) AtRiskQueue(ctx context.Context, region string, offset, limit int)
 		id, household int64
 		date          string
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT a.id, a.household_id, a.report_date FROM assessments a WHERE a.is_current AND a.at_risk AND a.village_code BETWEEN ? AND ?`), lo, hi)
+	// The order is the index's: without it SQLite took the ranking index
+	// and read every assessment row of the region.
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT a.id, a.household_id, a.report_date FROM assessments a WHERE a.is_current AND a.at_risk AND a.village_code BETWEEN ? AND ?
+ ORDER BY a.village_code, a.report_date`), lo, hi)
 	if err != nil {
 		return nil, 0, db.translate(err)
 	}
