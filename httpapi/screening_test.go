@@ -225,6 +225,21 @@ func testScreening(t *testing.T, f *fixture, gw *smsGateway, d *dispatch.Service
 	if visit == nil {
 		t.Fatalf("no visit of an unmonitored household among %d", len(visits.Items))
 	}
+	// Each visit goes to the household's helper, else its village's cadre.
+	cadres := 0
+	for _, v := range visits.Items {
+		if v.Assignee == "" || v.AssigneePhone == "" {
+			t.Fatalf("visit %d has nobody to do it", v.ID)
+		}
+		var helper string
+		f.db.WriteDB().QueryRow(f.db.Rebind(`SELECT helper_name FROM households WHERE number = ?`), v.HouseholdNumber).Scan(&helper)
+		if helper == "" {
+			cadres++
+		} else if v.Assignee != helper {
+			t.Fatalf("visit %d goes to %s, not the helper %s", v.ID, v.Assignee, helper)
+		}
+	}
+	_ = cadres // households without a helper: the store suite checks they go to the cadre
 	if strings.Count(visit.Phone, "*") == 0 && visit.Phone != "" {
 		t.Errorf("visit phone not masked: %s", visit.Phone)
 	}
@@ -566,6 +581,22 @@ func testIntake(t *testing.T, f *fixture, city, dept, village, cadre string) {
 	resp, body = f.do(t, "GET", "/api/v1/intake?overdue=1&region="+village, city, nil, "")
 	if over := decode[struct{ Total int }](t, body); over.Total != 5 {
 		t.Fatalf("overdue: %s", body)
+	}
+	// The overdue steps go to the township through the items' streams.
+	month := time.Now().AddDate(0, 1, 0)
+	f.app.Clocks.Now = func() time.Time { return month }
+	if _, err := f.app.Clocks.RunDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.app.Clocks.Now = nil
+	var told int
+	f.db.WriteDB().QueryRow(f.db.Rebind(`SELECT count(DISTINCT s.subject_id) FROM messages m JOIN streams s ON s.id = m.stream_id WHERE s.kind = ? AND m.audience = ?`),
+		backstop.StreamIntake, backstop.AudienceOfficers).Scan(&told)
+	if told != 5 {
+		t.Fatalf("%d of 5 overdue items escalated to the township", told)
+	}
+	if c, err := f.db.FindClock(ctx, backstop.ClockIntakeCheck, fmt.Sprintf("intake:%d", item)); err != nil || c.State != backstop.ClockMet || c.Stage != 0 {
+		t.Fatalf("a check done in time is not escalated: %+v %v", c, err)
 	}
 	f.app.Screening.Now = nil
 	_ = codes

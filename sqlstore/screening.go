@@ -95,6 +95,7 @@ func (db *DB) CreateCampaign(ctx context.Context, c *backstop.Campaign, scope ba
 	type part struct {
 		from, where string
 		args        []any
+		region      string // whose villages' cadres the part may need
 	}
 	var parts []part
 	switch {
@@ -104,8 +105,10 @@ func (db *DB) CreateCampaign(ctx context.Context, c *backstop.Campaign, scope ba
 			lo, hi := backstop.CodeRange(u.Region)
 			cond, args = cond+" AND e.village_code BETWEEN ? AND ?", append(args, lo, hi)
 		}
-		parts = append(parts, part{"exposure_households e JOIN households h ON h.id = e.household_id", cond, args})
+		parts = append(parts, part{"exposure_households e JOIN households h ON h.id = e.household_id", cond, args, c.Region})
 	case len(scope.Regions) > 0:
+		var ranges, codes []string
+		var args []any
 		for _, r := range disjointRegions(scope.Regions) {
 			switch {
 			case u.Region == backstop.NationalScope || backstop.CodeWithin(r, u.Region):
@@ -115,7 +118,17 @@ func (db *DB) CreateCampaign(ctx context.Context, c *backstop.Campaign, scope ba
 				continue // outside the user's region
 			}
 			lo, hi := backstop.CodeRange(r)
-			parts = append(parts, part{from, "h.village_code BETWEEN ? AND ?", []any{lo, hi}})
+			ranges, args, codes = append(ranges, "h.village_code BETWEEN ? AND ?"), append(args, lo, hi), append(codes, r)
+		}
+		// PostgreSQL ORs the ranges' index scans (a bitmap); SQLite scanned
+		// the whole registry for OR-ed ranges, so it gets one statement a
+		// range.
+		if db.dialect == Postgres && len(ranges) > 0 {
+			parts = append(parts, part{from, "(" + strings.Join(ranges, " OR ") + ")", args, c.Region})
+		} else {
+			for i := range ranges {
+				parts = append(parts, part{from, ranges[i], args[2*i : 2*i+2], codes[i]})
+			}
 		}
 	default:
 		return backstop.Localized(backstop.EINVALID, "排查没有范围：请给出灾害过程、预警或地区", "A campaign needs an event, a warning or a region.")
@@ -155,17 +168,22 @@ func (db *DB) CreateCampaign(ctx context.Context, c *backstop.Campaign, scope ba
 		}
 		payload, _ := json.Marshal(backstop.VisitPayload{Campaign: c.ID, CampaignKind: c.Kind, EventID: c.EventID})
 		// Whoever visits: the household's helper, else the village's first
-		// cadre with a phone.
-		cadres := `SELECT c.region_code, c.name, c.phone FROM contacts c WHERE c.kind = ? AND c.phone <> '' AND c.id = (SELECT min(c2.id) FROM contacts c2
- WHERE c2.region_code = c.region_code AND c2.kind = ? AND c2.phone <> '')`
+		// cadre with a phone, picked here and joined as a VALUES list (a
+		// correlated subquery over contacts was planned as a nested loop
+		// over every cadre for every household).
 		c.Visits = 0
 		for _, p := range parts {
+			cadres, cadreArgs, err := db.villageCadres(ctx, tx, p.region)
+			if err != nil {
+				return err
+			}
 			q := `INSERT INTO field_tasks (kind, stream_id, household_id, person_name, phone, groups, village_code, assignee, assignee_phone, due_at, payload)
  SELECT ?, ?, h.id, h.head_name, h.phone, h.groups, h.village_code,
  CASE WHEN h.helper_phone <> '' THEN h.helper_name ELSE COALESCE(k.name, '') END,
  CASE WHEN h.helper_phone <> '' THEN h.helper_phone ELSE COALESCE(k.phone, '') END, ?, ?
  FROM ` + p.from + ` LEFT JOIN (` + cadres + `) k ON k.region_code = h.village_code WHERE ` + p.where + ` AND ` + strings.Join(where, " AND ")
-			args := []any{string(backstop.TaskVisit), c.StreamID, c.Due.UTC(), string(payload), backstop.ContactVillageCadre, backstop.ContactVillageCadre}
+			args := []any{string(backstop.TaskVisit), c.StreamID, c.Due.UTC(), string(payload)}
+			args = append(args, cadreArgs...)
 			args = append(args, p.args...)
 			args = append(args, condArgs...)
 			res, err := tx.ExecContext(ctx, db.q(q), args...)
@@ -180,6 +198,47 @@ func (db *DB) CreateCampaign(ctx context.Context, c *backstop.Campaign, scope ba
 		}
 		return db.audit(ctx, tx, "campaign.create", "campaign", fmt.Sprint(c.ID), fmt.Sprintf("%s %q in %s: %d visits due %s", c.Kind, c.Title, c.Region, c.Visits, c.DueDate))
 	})
+}
+
+// villageCadres is the first cadre with a phone of each village in the
+// region, as a derived table (region_code, name, phone) with its
+// arguments: a VALUES list picked here, or past maxCadres villages (a
+// province; the statement's parameters are bounded) the correlated form.
+func (db *DB) villageCadres(ctx context.Context, tx *sql.Tx, region string) (string, []any, error) {
+	lo, hi := backstop.CodeRange(region)
+	if region == backstop.NationalScope {
+		lo, hi = "000000000000", "999999999999"
+	}
+	rows, err := tx.QueryContext(ctx, db.q(`SELECT region_code, name, phone FROM contacts WHERE kind = ? AND phone <> '' AND region_code BETWEEN ? AND ? ORDER BY region_code, id`),
+		backstop.ContactVillageCadre, lo, hi)
+	if err != nil {
+		return "", nil, err
+	}
+	defer rows.Close()
+	var args []any
+	last := ""
+	for rows.Next() {
+		var code, name, phone string
+		if err := rows.Scan(&code, &name, &phone); err != nil {
+			return "", nil, err
+		}
+		if code != last {
+			args, last = append(args, code, name, phone), code
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", nil, err
+	}
+	const maxCadres = 5000
+	switch n := len(args) / 3; {
+	case n == 0:
+		return `SELECT '' AS region_code, '' AS name, '' AS phone WHERE 1 = 0`, nil, nil
+	case n > maxCadres:
+		return `SELECT c.region_code, c.name, c.phone FROM contacts c WHERE c.kind = ? AND c.phone <> '' AND c.id = (SELECT min(c2.id) FROM contacts c2
+ WHERE c2.region_code = c.region_code AND c2.kind = ? AND c2.phone <> '')`, []any{backstop.ContactVillageCadre, backstop.ContactVillageCadre}, nil
+	default:
+		return `SELECT column1 AS region_code, column2 AS name, column3 AS phone FROM (VALUES (?, ?, ?)` + strings.Repeat(", (?, ?, ?)", n-1) + `) AS v`, args, nil
+	}
 }
 
 // disjointRegions drops the regions inside another of the list, so that

@@ -110,6 +110,29 @@ func testScreeningStore(t *testing.T, db *sqlstore.DB) {
 		t.Fatalf("outside the scope: %v", err)
 	}
 
+	// Households without a helper are visited by their village's first
+	// cadre with a phone.
+	var villages []string
+	rows, err := db.WriteDB().Query(`SELECT DISTINCT village_code FROM households ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var v string
+		rows.Scan(&v)
+		villages = append(villages, v)
+	}
+	rows.Close()
+	var contacts []*backstop.Contact
+	for _, v := range villages {
+		contacts = append(contacts, &backstop.Contact{Kind: backstop.ContactVillageCadre, Name: "无电话", Region: v, Email: "cadre@example.org"},
+			&backstop.Contact{Kind: backstop.ContactVillageCadre, Name: "村干部" + v[9:], Region: v, Phone: "1390000" + v[8:]},
+			&backstop.Contact{Kind: backstop.ContactVillageCadre, Name: "第二位", Region: v, Phone: "13911112222"})
+	}
+	if err := db.CreateContacts(ctx, contacts...); err != nil {
+		t.Fatal(err)
+	}
+	db.WriteDB().Exec(db.Rebind(`UPDATE households SET helper_name = '', helper_phone = '' WHERE number = ?`), number)
 	// A campaign's visit finished twice at once: one wins.
 	c := &backstop.Campaign{Kind: backstop.CampaignPostDisaster, Title: "排查", EventID: e.ID, Region: "620700000000", Cohorts: []backstop.ListItem{{Code: backstop.CohortEveryone, ZH: "全部"}},
 		Checklist: []backstop.ListItem{{Code: "housing_safety", ZH: "住房安全"}}, DueWorkdays: 5, Due: time.Now().Add(72 * time.Hour), DueDate: "2026-12-31", LinksExpire: time.Now().Add(96 * time.Hour)}
@@ -123,6 +146,17 @@ func testScreeningStore(t *testing.T, db *sqlstore.DB) {
 	visits, _, err := db.FindTasks(ctx, backstop.TaskFilter{StreamID: c.StreamID})
 	if err != nil || len(visits) != 3 || visits[0].Kind != backstop.TaskVisit || visits[0].Visit == nil || visits[0].Visit.Campaign != c.ID {
 		t.Fatalf("visits %+v %v", visits, err)
+	}
+	for _, v := range visits {
+		var helper, helperPhone string
+		db.WriteDB().QueryRow(db.Rebind(`SELECT helper_name, helper_phone FROM households WHERE number = ?`), v.HouseholdNumber).Scan(&helper, &helperPhone)
+		want := [2]string{helper, helperPhone}
+		if helperPhone == "" {
+			want = [2]string{"村干部" + v.VillageCode[9:], "1390000" + v.VillageCode[8:]}
+		}
+		if [2]string{v.Assignee, v.AssigneePhone} != want {
+			t.Fatalf("visit of %s goes to %s %s, want %v", v.HouseholdNumber, v.Assignee, v.AssigneePhone, want)
+		}
 	}
 	errs = twice(func(int) error {
 		_, err := db.FinishVisit(ctx, visits[0].ID, backstop.VisitDone, "", 0, "")

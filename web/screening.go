@@ -316,6 +316,36 @@ func (h *Handler) areaMap(r *http.Request, regions []string, villages []mapVilla
 	return map[string]any{"features": features, "areas": []string{}, "villages": data, "mode": mode}
 }
 
+// policySource is a policy version a page names, with its source note;
+// Unverified marks the local defaults nobody has confirmed.
+type policySource struct {
+	ID         int64
+	Key, ZH    string
+	Source     string
+	Unverified bool
+}
+
+// policySources finds the versions of ids, with their notes.
+func (h *Handler) policySources(r *http.Request, ids []int64) []policySource {
+	all, err := h.cfg.Screening.Store.FindPolicies(r.Context(), "")
+	if err != nil {
+		return nil
+	}
+	var out []policySource
+	for _, id := range ids {
+		for _, p := range all {
+			if p.ID == id {
+				zh := p.Key
+				if k, ok := backstop.PolicyKeyOf(p.Key); ok {
+					zh = k.ZH
+				}
+				out = append(out, policySource{ID: id, Key: p.Key, ZH: zh, Source: p.Source, Unverified: strings.Contains(p.Source, "未核实") || strings.Contains(p.Source, "演示数据")})
+			}
+		}
+	}
+	return out
+}
+
 // Campaigns.
 
 func (h *Handler) campaignsPage(w http.ResponseWriter, r *http.Request) error {
@@ -393,7 +423,8 @@ func (h *Handler) campaignPage(w http.ResponseWriter, r *http.Request) error {
 	h.render(w, r, http.StatusOK, "screening_campaign.html", &page{Title: c.Title, Menu: "screening-campaigns",
 		Crumbs: h.screeningCrumbs(r, crumb{Label: h.tr(r, "screening.campaigns"), Href: "/screening/campaigns"}, crumb{Label: c.Title}),
 		Data: map[string]any{"Campaign": c, "Progress": prog, "Percent": pct, "Visits": visits, "Total": total, "Page": p, "Pages": pages(total, size), "Offset": (p - 1) * size,
-			"Map": h.areaMap(r, []string{c.Region}, villages, "visits"), "Overdue": time.Now().After(c.Due), "Show": r.URL.Query().Get("show"), "Now": time.Now()}})
+			"Map": h.areaMap(r, []string{c.Region}, villages, "visits"), "Overdue": time.Now().After(c.Due), "Show": r.URL.Query().Get("show"), "Now": time.Now(),
+			"Sources": h.policySources(r, c.PolicyIDs)}})
 	return nil
 }
 
@@ -669,7 +700,7 @@ func (h *Handler) assessmentPage(w http.ResponseWriter, r *http.Request) error {
 	u := backstop.UserFromContext(ctx)
 	h.render(w, r, http.StatusOK, "screening_assessment.html", &page{Title: h.tr(r, "assessment.title"), Menu: "screening-assessments",
 		Crumbs: h.screeningCrumbs(r, crumb{Label: h.tr(r, "screening.assessments"), Href: "/screening/assessments"}, crumb{Label: hh.HeadName}),
-		Data: map[string]any{"Household": hh.Mask(), "A": a, "Report": rep, "Change": change, "CanVerify": u.Can(backstop.PermVerifyLoss) && backstop.LevelOfCode(u.Region) != backstop.LevelVillage,
+		Data: map[string]any{"Household": hh.Mask(), "A": a, "Report": rep, "Change": change, "Sources": h.policySources(r, a.PolicyIDs), "CanVerify": u.Can(backstop.PermVerifyLoss) && backstop.LevelOfCode(u.Region) != backstop.LevelVillage,
 			"Notice": r.URL.Query().Get("done")}})
 	return nil
 }

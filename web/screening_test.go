@@ -97,6 +97,9 @@ func TestScreeningPages(t *testing.T) {
 		t.Fatalf("campaign from the event: %d %s", status, path)
 	}
 	untranslated(t, "campaign page", body)
+	if !strings.Contains(body, "本地默认，未核实") || !strings.Contains(body, `data-testid="policy-sources"`) {
+		t.Errorf("the campaign page does not mark its unverified local lists")
+	}
 	for i := 0; i < 5 && len(texts) == 0; i++ {
 		if err := d.Sweep(storetest.Admin()); err != nil {
 			t.Fatal(err)
