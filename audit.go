@@ -18,6 +18,10 @@ type AuditEntry struct {
 	Entity string    `json:"entity"` // e.g. household, user, import
 	Record string    `json:"record,omitempty"`
 	Detail string    `json:"detail,omitempty"`
+	// Region is where the row belongs, for auditors of a region: the
+	// region of the record acted on (a household's village, a warning's
+	// region, a contact's or template's region), else the actor's region.
+	Region string `json:"region"`
 }
 
 // AuditFilter selects audit entries.
@@ -34,7 +38,11 @@ type AuditFilter struct {
 // AuditService appends to and reads the audit trail. There is no method to
 // change or delete an entry, and the databases refuse it too.
 type AuditService interface {
-	// Audit appends an entry for the user in ctx.
+	// Audit appends an entry for the user in ctx. Its region is that of
+	// the record when the store can tell it (a household's number starts
+	// with its village code; a warning has its region), else the actor's.
 	Audit(ctx context.Context, action, entity, record, detail string) error
+	// FindAudit lists the entries of the user's region (all of them for
+	// the national scope).
 	FindAudit(ctx context.Context, f AuditFilter) ([]*AuditEntry, int, error)
 }

@@ -26,7 +26,11 @@ const (
 // Error is the one error type that crosses package boundaries. Message is
 // safe to show a user; anything else stays in logs.
 type Error struct {
-	Code    string
+	Code string
+	// Key names the catalog entry the messages came from (messages.go),
+	// with its arguments; empty for errors written in place.
+	Key     string
+	Args    []any
 	Message string
 	// ZH is the message in Chinese, for the users who read it; empty when
 	// only the English message exists.
@@ -76,14 +80,35 @@ func Localized(code, zh, en string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(en, args...), ZH: fmt.Sprintf(zh, args...)}
 }
 
-// ErrorMessageZH returns the Chinese message of err when it has one, else
-// the English one.
+// ErrorMessageZH returns the Chinese message of err: its own, else its
+// catalog entry's, else its code's sentence — never English, so that a
+// page in Chinese shows none.
 func ErrorMessageZH(err error) string {
 	var e *Error
-	if errors.As(err, &e) && e.ZH != "" {
+	if err == nil {
+		return ""
+	} else if !errors.As(err, &e) {
+		return codeMessages[EINTERNAL].ZH
+	}
+	if e.ZH != "" {
 		return e.ZH
 	}
-	return ErrorMessage(err)
+	if m, ok := errorCatalog[e.Key]; ok {
+		return fmt.Sprintf(m.ZH, localArgs(e.Args)...)
+	}
+	if m, ok := codeMessages[e.Code]; ok {
+		return m.ZH
+	}
+	return codeMessages[EINTERNAL].ZH
+}
+
+// ErrorKey returns the catalog key of err, or "" when it has none.
+func ErrorKey(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Key
+	}
+	return ""
 }
 
 // ProblemFrom turns an error into a located problem, keeping both languages.

@@ -53,23 +53,6 @@ type DisasterEvent struct {
 	CreatedAt    time.Time  `json:"created_at"`
 }
 
-// CommonRegion returns the smallest region code that holds every code.
-func CommonRegion(codes []string) string {
-	if len(codes) == 0 {
-		return NationalScope
-	}
-	common := codes[0]
-	for _, c := range codes[1:] {
-		for !CodeWithin(c, common) {
-			common = ParentCodeOf(common)
-			if common == "" {
-				return NationalScope
-			}
-		}
-	}
-	return common
-}
-
 // Covers tells whether a 12-digit code lies in one of the event's regions.
 func (e *DisasterEvent) Covers(code string) bool {
 	for _, r := range e.Regions {

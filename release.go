@@ -2,6 +2,7 @@ package backstop
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -31,6 +32,33 @@ const (
 // Channels lists every channel.
 var Channels = []string{ChannelSMS, ChannelWeCom, ChannelBroadcast, ChannelEmail}
 
+// audienceChannels are the channels each audience is reached on.
+var audienceChannels = map[string][]string{
+	AudienceKeyGroups:   {ChannelSMS},
+	AudienceHelpers:     {ChannelSMS},
+	AudienceHouseholds:  {ChannelSMS},
+	AudienceVillages:    {ChannelBroadcast, ChannelSMS},
+	AudienceOfficers:    {ChannelSMS, ChannelEmail, ChannelWeCom},
+	AudienceSubscribers: {ChannelSMS, ChannelEmail},
+}
+
+// UnusedChannels lists the channels of a request that none of its
+// audiences is reached on: choosing 企业微信 without the officers sends
+// nothing on it, and the release must say so rather than stay silent.
+func UnusedChannels(audiences, channels []string) []string {
+	var out []string
+	for _, ch := range channels {
+		used := false
+		for _, a := range audiences {
+			used = used || slices.Contains(audienceChannels[a], ch)
+		}
+		if !used {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
 // KeyGroups are the groups whose people get a last-mile confirmation task
 // and messages first (重点人群).
 const KeyGroups = GroupTekun | GroupDisability | GroupElderlyAlone | GroupMonitored | GroupDibao | GroupFormerlyPoor
@@ -52,8 +80,10 @@ type Release struct {
 	Basis    string    `json:"basis"` // why it was allowed: approved consultation, red/orange first
 	Deadline time.Time `json:"confirm_deadline"`
 	// PolicyIDs are the policy versions it used (confirmation clocks).
-	PolicyIDs []int64   `json:"policy_ids"`
-	Counts    []Count   `json:"counts"` // planned messages per audience and channel
+	PolicyIDs []int64 `json:"policy_ids"`
+	Counts    []Count `json:"counts"` // planned messages per audience and channel
+	// Unused are the channels chosen that no chosen audience is reached on.
+	Unused    []string  `json:"unused_channels,omitempty"`
 	CreatedBy string    `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
 }

@@ -10,9 +10,13 @@ import (
 )
 
 // MessageTemplate is the zh-CN text of warning messages for a hazard and
-// level ("" matches any), with placeholders in braces.
+// level ("" matches any) in a region, with placeholders in braces. A
+// release in a region uses the template of the most specific region that
+// has one (a county's own before the city's, the city's before the
+// national defaults), and among those the most specific hazard and level.
 type MessageTemplate struct {
 	ID        int64        `json:"id"`
+	Region    string       `json:"region"` // 12-digit code; NationalScope for the defaults
 	Hazard    Hazard       `json:"hazard"` // "" for any hazard
 	Level     WarningLevel `json:"level"`  // "" for any level
 	Text      string       `json:"text"`
@@ -138,13 +142,20 @@ func SplitSMS(text string) []string {
 
 // TemplateService stores message templates.
 type TemplateService interface {
+	// FindTemplates lists the templates a user works with: those that
+	// apply to the user's region (its own and its parents', down to the
+	// national defaults) and those of the regions inside it.
 	FindTemplates(ctx context.Context) ([]*MessageTemplate, error)
-	// TemplateFor returns the most specific template for a hazard and
-	// level: both matching, then hazard, then level, then the general one.
-	TemplateFor(ctx context.Context, hazard Hazard, level WarningLevel) (*MessageTemplate, error)
+	// TemplateFor returns the template a release in region uses for a
+	// hazard and level: of the most specific region holding region that
+	// has a matching template, the most specific one (hazard and level
+	// matching, then hazard, then level, then the general one).
+	TemplateFor(ctx context.Context, region string, hazard Hazard, level WarningLevel) (*MessageTemplate, error)
+	// FindTemplate returns one of the templates FindTemplates lists.
 	FindTemplate(ctx context.Context, id int64) (*MessageTemplate, error)
 	// SaveTemplate creates (ID 0) or replaces a template after
-	// ValidateTemplate; admins only.
+	// ValidateTemplate. Its region (the user's when empty) must lie in the
+	// user's region; a template's region does not change.
 	SaveTemplate(ctx context.Context, t *MessageTemplate) error
 }
 

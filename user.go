@@ -15,7 +15,7 @@ const (
 	RoleCounty     Role = "county"     // county bureau officers
 	RoleTownship   Role = "township"   // township staff
 	RoleVillage    Role = "village"    // village cadres and helpers
-	RoleDepartment Role = "department" // meteorology, water, emergency …: warnings, no personal data
+	RoleDepartment Role = "department" // meteorology, water, emergency …: warnings, exposure counts and releases; no household or member
 	RoleAuditor    Role = "auditor"    // reads the audit trail and the registry, writes nothing
 )
 
@@ -29,7 +29,8 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	return "", Errorf(EINVALID, "unknown role %q (known: admin, city, county, township, village, department, auditor)", s)
+	return "", Localized(EINVALID, "没有“%s”这个角色（可选：admin 系统管理员、city 市级、county 县级、township 乡镇、village 村级、department 部门、auditor 审计）",
+		"unknown role %q (known: admin, city, county, township, village, department, auditor)", s)
 }
 
 // Permission is one thing a role may do.
@@ -71,6 +72,9 @@ const (
 	PermRefer         Permission = "intake:refer"
 )
 
+// rolePermissions: departments issue and weigh warnings and see what they
+// expose in counts and releases; households and members are not theirs to
+// read (no PermReadRegistry).
 var rolePermissions = map[Role][]Permission{
 	RoleAdmin: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermManageUsers, PermManageRegions, PermReadAudit,
 		PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove, PermManageFeeds, PermRelease, PermConfirm, PermManageReach, PermManageChannel, PermManagePolicy,
@@ -81,7 +85,7 @@ var rolePermissions = map[Role][]Permission{
 		PermRelease, PermConfirm, PermManageReach, PermScreen, PermReportLoss, PermVerifyLoss, PermIntake, PermIntakeApprove},
 	RoleTownship:   {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermConfirm, PermScreen, PermReportLoss, PermVerifyLoss, PermIntake},
 	RoleVillage:    {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermReadWarnings, PermConfirm, PermReportLoss, PermIntake},
-	RoleDepartment: {PermReadRegistry, PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds, PermRefer},
+	RoleDepartment: {PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds, PermRefer},
 	RoleAuditor:    {PermReadRegistry, PermReadAudit, PermReadWarnings},
 }
 
@@ -122,10 +126,13 @@ func (u *User) InScope(code string) bool {
 // Require returns EFORBIDDEN unless the user has p.
 func (u *User) Require(p Permission) error {
 	if u == nil {
-		return Errorf(EUNAUTHORIZED, "Sign in first.")
+		return E(EUNAUTHORIZED, "unauthorized")
+	}
+	if u.Disabled {
+		return E(EFORBIDDEN, "forbidden.disabled")
 	}
 	if !u.Can(p) {
-		return Errorf(EFORBIDDEN, "Your role (%s) does not allow this (%s).", u.Role, p)
+		return E(EFORBIDDEN, "forbidden.role", RoleName(u.Role), PermissionName(p))
 	}
 	return nil
 }
@@ -148,7 +155,7 @@ func UserFromContext(ctx context.Context) *User {
 func RequireUser(ctx context.Context) (*User, error) {
 	u := UserFromContext(ctx)
 	if u == nil {
-		return nil, Errorf(EUNAUTHORIZED, "Sign in first.")
+		return nil, E(EUNAUTHORIZED, "unauthorized")
 	}
 	return u, nil
 }
@@ -186,26 +193,115 @@ type Token struct {
 	LastUsed  *time.Time `json:"last_used,omitempty"`
 }
 
-// UserService manages users, their passwords, sessions and tokens.
+// Active reports whether the token still authenticates at now.
+func (t *Token) Active(now time.Time) bool {
+	return t.ExpiresAt == nil || t.ExpiresAt.After(now)
+}
+
+// Token limits. Every token expires: a leaked one that never did would
+// work for as long as the user exists, and nobody would notice. A client
+// that runs for years gets a new token once a year.
+const (
+	DefaultTokenTTL    = 90 * 24 * time.Hour
+	MaxTokenTTL        = 365 * 24 * time.Hour
+	MaxTokensPerUser   = 20 // active at once
+	MaxTokenNameLength = 64
+)
+
+// UserFilter selects users: those inside the acting admin's scope, and of
+// those the ones that match.
+type UserFilter struct {
+	Query  string // part of the name or display name
+	Role   Role
+	Region string // users whose scope lies inside this region
+	Offset int
+	Limit  int
+}
+
+// UserService manages users, their passwords, sessions and tokens. Every
+// method that acts on another user checks that the actor manages it
+// (User.Manages): a scoped admin reads and changes only the users inside
+// its scope and grants no wider region and no higher role than its own.
 type UserService interface {
+	// FindUser returns a user: oneself, or one the actor manages; any
+	// other is not found.
 	FindUser(ctx context.Context, name string) (*User, error)
-	FindUsers(ctx context.Context) ([]*User, error)
+	FindUsers(ctx context.Context, f UserFilter) ([]*User, int, error)
 	// CreateUser stores a user with the password (hashed by the service).
 	CreateUser(ctx context.Context, u *User, password string) error
+	// UpdateUser changes a user's display name, role, region and
+	// disabled flag; disabling ends the user's sessions and revokes its
+	// tokens.
 	UpdateUser(ctx context.Context, u *User) error
-	SetPassword(ctx context.Context, name, password string) error
-	// Authenticate checks a password; a wrong name or password is
-	// EUNAUTHORIZED with the same message, so names cannot be probed.
+	// SetPassword sets a password. Changing one's own needs the current
+	// password; an admin resets the password of a user it manages without.
+	// Either way the user's sessions end and its tokens are revoked.
+	SetPassword(ctx context.Context, name, current, password string) error
+	// Authenticate checks a password without recording anything; a wrong
+	// name or password is EUNAUTHORIZED with the same message, so names
+	// cannot be probed. Sign-ins go through SignIn.
 	Authenticate(ctx context.Context, name, password string) (*User, error)
+	// SignIn checks a password given from addr and starts a session of
+	// ttl, writing the audit row of the attempt, success or failure.
+	SignIn(ctx context.Context, name, password, addr string, ttl time.Duration) (*User, string, error)
 	// CreateSession returns a new session secret for the user.
 	CreateSession(ctx context.Context, userID int64, ttl time.Duration) (string, error)
 	// UserBySession returns the user of a live session or EUNAUTHORIZED.
 	UserBySession(ctx context.Context, secret string) (*User, error)
 	DeleteSession(ctx context.Context, secret string) error
-	// CreateToken returns a new bearer token secret; it is shown once.
+	// CreateToken returns a new bearer token secret; it is shown once. A
+	// zero ttl is DefaultTokenTTL; more than MaxTokenTTL is refused.
 	CreateToken(ctx context.Context, userName, name string, ttl time.Duration) (string, *Token, error)
+	// FindTokens pages a user's tokens, newest first, never their secrets.
+	FindTokens(ctx context.Context, userName string, limit, offset int) ([]*Token, int, error)
+	// RevokeToken revokes (deletes) one token of the user; the audit
+	// trail keeps its name and id.
+	RevokeToken(ctx context.Context, userName string, id int64) error
 	// UserByToken returns the user of a valid token or EUNAUTHORIZED.
 	UserByToken(ctx context.Context, secret string) (*User, error)
+}
+
+// The line of command, for managing users: admin > city > county >
+// township > village. Department (warning-issuing bureaus) and auditor
+// users sit beside the line, not in it: their powers are neither more nor
+// less than an officer's, only different, so they rank with nobody but
+// themselves and only an admin (above everyone) grants those roles. Since
+// every non-admin role is tied to the level of its region, the line is
+// also the order of regions: a scoped admin's region limits what it
+// grants more than its role does.
+var roleRank = map[Role]int{RoleAdmin: 5, RoleCity: 4, RoleCounty: 3, RoleTownship: 2, RoleVillage: 1}
+
+// AtMost reports whether r is no higher than other: every role is at
+// most admin; on the line, by rank; beside it, only itself.
+func (r Role) AtMost(other Role) bool {
+	if other == RoleAdmin || r == other {
+		return true
+	}
+	rr, ok1 := roleRank[r]
+	ro, ok2 := roleRank[other]
+	return ok1 && ok2 && rr <= ro
+}
+
+// Manages reports whether u may manage a user of the role in the region:
+// u has PermManageUsers, the region lies inside u's scope (a national
+// scope only inside a national one) and the role is at most u's.
+func (u *User) Manages(role Role, region string) bool {
+	if !u.Can(PermManageUsers) || !role.AtMost(u.Role) {
+		return false
+	}
+	return u.Region == NationalScope || (region != NationalScope && len(region) == 12 && CodeWithin(region, u.Region))
+}
+
+// roleNamesZH are the roles as the UI names them, for messages.
+var roleNamesZH = map[Role]string{RoleAdmin: "系统管理员", RoleCity: "市级", RoleCounty: "县级", RoleTownship: "乡镇",
+	RoleVillage: "村级", RoleDepartment: "部门", RoleAuditor: "审计"}
+
+// NameZH is the role's Chinese name.
+func (r Role) NameZH() string {
+	if n, ok := roleNamesZH[r]; ok {
+		return n
+	}
+	return string(r)
 }
 
 // MinPasswordLength is the shortest password backstop accepts.

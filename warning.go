@@ -100,6 +100,12 @@ const (
 // Warning is a hazard warning as backstop holds it: one CAP alert (or a
 // department's push), reduced to what exposure and release need, with the
 // original document kept.
+//
+// Region is the smallest region holding every region its areas cover
+// (alerting decides: a geocoded area covers its regions, a drawn one the
+// villages of the households it reaches); a warning that covers none is
+// its issuer's region's. Issuing, updating and cancelling a warning and
+// its consultations need the region inside the user's.
 type Warning struct {
 	ID           int64         `json:"id"`
 	Sender       string        `json:"sender"`
@@ -127,6 +133,7 @@ type Warning struct {
 	State        string        `json:"state"`
 	Supersedes   int64         `json:"supersedes,omitempty"`
 	SupersededBy int64         `json:"superseded_by,omitempty"`
+	Region       string        `json:"region"` // see above
 	// Notes are what backstop noticed reading it: schema deviations,
 	// unknown region codes resolved to a parent.
 	Notes     []Problem `json:"notes,omitempty"`

@@ -23,9 +23,32 @@ type Exposer interface {
 	Compute(ctx context.Context, w *backstop.Warning) (*backstop.ExposureSnapshot, error)
 }
 
+// Reacher tells the villages of the households that drawn areas reach
+// (the exposure index): alerting decides with it which regions a polygon
+// or a circle covers. An Exposer that is one is used.
+type Reacher interface {
+	VillagesReached(ctx context.Context, polygons backstop.MultiPolygon, circles []backstop.CircleArea) ([]string, error)
+}
+
+// Store is what alerting needs of storage.
+type Store interface {
+	backstop.WarningService
+	backstop.ConsultationService
+	backstop.FeedService
+	backstop.QuarantineService
+	FindRegion(ctx context.Context, code string, withBoundary bool) (*backstop.Region, error)
+	FindReleases(ctx context.Context, warningID int64) ([]*backstop.Release, error)
+}
+
+// inputStore is what an input needs to be turned into CAP.
+type inputStore interface {
+	FindRegion(ctx context.Context, code string, withBoundary bool) (*backstop.Region, error)
+	FindWarning(ctx context.Context, id int64) (*backstop.Warning, error)
+}
+
 // Service ingests warnings.
 type Service struct {
-	Store   backstop.Store
+	Store   Store
 	Exposer Exposer
 	Logger  *slog.Logger
 	// Sender is the CAP sender id of warnings made in backstop.
@@ -83,6 +106,9 @@ func (s *Service) logger() *slog.Logger {
 
 func (s *Service) store(ctx context.Context, w *backstop.Warning, refs []backstop.WarningRef) (*backstop.Warning, error) {
 	if err := s.resolveRegions(ctx, w); err != nil {
+		return nil, err
+	}
+	if err := s.coverRegion(ctx, w); err != nil {
 		return nil, err
 	}
 	if err := s.Store.CreateWarning(ctx, w, refs); err != nil {
@@ -198,6 +224,53 @@ func (s *Service) resolveRegions(ctx context.Context, w *backstop.Warning) error
 				a.Regions = append(a.Regions, resolved)
 			}
 		}
+	}
+	return nil
+}
+
+// coverRegion sets the warning's region, which writes on it are scoped
+// by: the smallest region holding every region its areas cover.
+//
+//   - An area given by region codes covers those regions: the resolved
+//     ones, and a code unknown here as itself (it is somewhere, and not
+//     inside a region held here).
+//   - A drawn area (polygon or circle) covers the villages of the
+//     households of the registry it reaches, from the exposure index: it
+//     reaches whom it reaches, wherever its lines run. Without an index a
+//     drawn area could be anywhere, and covers the whole country.
+//
+// A warning that covers nothing (a Cancel without areas, drawn areas over
+// no household) is left without a region here; the store gives it that of
+// the warnings it supersedes, else the issuer's.
+func (s *Service) coverRegion(ctx context.Context, w *backstop.Warning) error {
+	var codes []string
+	for _, a := range w.Areas {
+		codes = append(codes, a.Regions...)
+		for _, g := range a.Geocodes {
+			if norm, err := backstop.NormalizeRegionCode(g); err == nil {
+				codes = append(codes, norm)
+			}
+		}
+		if len(a.Polygons) == 0 && len(a.Circles) == 0 {
+			continue
+		}
+		reacher, ok := s.Exposer.(Reacher)
+		if !ok {
+			codes = append(codes, backstop.NationalScope)
+			continue
+		}
+		villages, err := reacher.VillagesReached(ctx, a.Polygons, a.Circles)
+		if backstop.ErrorCode(err) == backstop.EUNAVAILABLE {
+			codes = append(codes, backstop.NationalScope)
+			continue
+		} else if err != nil {
+			return err
+		}
+		codes = append(codes, villages...)
+	}
+	w.Region = ""
+	if len(codes) > 0 {
+		w.Region = backstop.CommonRegion(codes...)
 	}
 	return nil
 }

@@ -64,7 +64,7 @@ func categoryOf(h backstop.Hazard) string {
 }
 
 // ToAlert checks the input and writes it as a CAP alert from sender.
-func (in *Input) ToAlert(ctx context.Context, store backstop.Store, sender, region string, now time.Time) (*capalert.Alert, error) {
+func (in *Input) ToAlert(ctx context.Context, store inputStore, sender, region string, now time.Time) (*capalert.Alert, error) {
 	var probs []backstop.Problem
 	fail := func(path, en, zh string) {
 		probs = append(probs, backstop.Problem{Path: path, Reason: en, ReasonZH: zh})
@@ -152,7 +152,7 @@ func (in *Input) ToAlert(ctx context.Context, store backstop.Store, sender, regi
 // CPEAS geocodes (each must exist), a polygon, a circle. first is the
 // county-level prefix of its first region, for identifiers; problems are
 // located under path.
-func (ar *InputArea) capArea(ctx context.Context, store backstop.Store, path string) (capalert.Area, string, []backstop.Problem) {
+func (ar *InputArea) capArea(ctx context.Context, store inputStore, path string) (capalert.Area, string, []backstop.Problem) {
 	var probs []backstop.Problem
 	fail := func(path, en, zh string) {
 		probs = append(probs, backstop.Problem{Path: path, Reason: en, ReasonZH: zh})

@@ -62,7 +62,9 @@ func (s *Service) AcceptQuarantined(ctx context.Context, id int64, area InputAre
 	}
 	q, err := s.Store.FindQuarantinedAlert(ctx, id)
 	if err != nil {
-		return nil, err
+		// Looked up inside the admin's region: one elsewhere answers as
+		// one that does not exist.
+		return nil, backstop.NotInRegion(u, err, fmt.Sprintf("隔离的预警%d", id), fmt.Sprintf("quarantined alert %d", id))
 	}
 	if q.State != backstop.QuarantineOpen {
 		return nil, backstop.Localized(backstop.ECONFLICT, "隔离的预警 %d 已由 %s 处理（%s）", "Quarantined alert %d was resolved already by %s (%s).", id, q.ResolvedBy, q.State)

@@ -386,7 +386,11 @@ func TestReleaseRules(t *testing.T) {
 	if _, err := r.d.Preview(ctx, yellow.ID, everyone); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
 		t.Fatalf("before approval: %v", err)
 	}
-	if _, err := r.db.ApproveConsultation(ctx, c.ID); err != nil {
+	// Four eyes: who recorded it does not approve it.
+	if _, err := r.db.ApproveConsultation(ctx, c.ID); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
+		t.Fatalf("approved by its own recorder: %v", err)
+	}
+	if _, err := r.db.ApproveConsultation(backstop.NewContextWithUser(context.Background(), backstop.CommandLineUser("approver")), c.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.d.Preview(ctx, yellow.ID, everyone); err != nil {
@@ -430,6 +434,21 @@ func TestReleaseRules(t *testing.T) {
 	if _, err := r.d.Create(ctx, red.ID, everyone); backstop.ErrorCode(err) != backstop.ECONFLICT {
 		t.Fatalf("cancelled warning released: %v", err)
 	}
+	// A channel no chosen audience is reached on is named, not silently
+	// unused; one that an audience uses but nobody has is named too.
+	odd := dispatch.Request{Audiences: []string{backstop.AudienceHouseholds}, Channels: []string{backstop.ChannelSMS, backstop.ChannelWeCom}}
+	if pv, err := r.d.Preview(ctx, yellow.ID, odd); err != nil || len(pv.Unused) != 1 || pv.Unused[0] != backstop.ChannelWeCom {
+		t.Errorf("preview of sms+wecom to households: %v unused %v", err, pv.Unused)
+	}
+	if rel, err := r.d.Create(ctx, yellow.ID, odd); err != nil || len(rel.Unused) != 1 || rel.Unused[0] != backstop.ChannelWeCom {
+		t.Errorf("release of sms+wecom to households: %v", err)
+	} else if got, _ := r.db.FindRelease(ctx, rel.ID); len(got.Unused) != 1 {
+		t.Errorf("stored release unused channels: %v", got.Unused)
+	}
+	mail := dispatch.Request{Audiences: []string{backstop.AudienceHouseholds, backstop.AudienceSubscribers}, Channels: []string{backstop.ChannelEmail}}
+	if pv, err := r.d.Preview(ctx, yellow.ID, mail); err != nil || len(pv.Unused) != 0 {
+		t.Errorf("preview of e-mail to subscribers: %v unused %v empty %v", err, pv.Unused, pv.Empty)
+	}
 	// A county officer's release stays in the county.
 	county := storetest.UserContext(t, r.db, "linze", backstop.RoleCounty, "620723")
 	w := r.warning(t, "Actual", "red", "620700")
@@ -449,11 +468,11 @@ func TestTemplatesAndContactsStore(t *testing.T) {
 			t.Parallel()
 			db := e.Open(t)
 			ctx := storetest.Admin()
-			t1, err := db.TemplateFor(ctx, "rainstorm", "red")
+			t1, err := db.TemplateFor(ctx, backstop.NationalScope, "rainstorm", "red")
 			if err != nil || t1.Hazard != "rainstorm" {
 				t.Fatalf("rainstorm template: %v %+v", err, t1)
 			}
-			if g, err := db.TemplateFor(ctx, "hail", "blue"); err != nil || g.Hazard != "" {
+			if g, err := db.TemplateFor(ctx, backstop.NationalScope, "hail", "blue"); err != nil || g.Hazard != "" {
 				t.Fatalf("general template: %v %+v", err, g)
 			}
 			bad := &backstop.MessageTemplate{Hazard: "hail", Text: "冰雹{levle}预警"}
@@ -464,7 +483,7 @@ func TestTemplatesAndContactsStore(t *testing.T) {
 			if err := db.SaveTemplate(ctx, hail); err != nil {
 				t.Fatal(err)
 			}
-			if got, _ := db.TemplateFor(ctx, "hail", "orange"); got.ID != hail.ID {
+			if got, _ := db.TemplateFor(ctx, backstop.NationalScope, "hail", "orange"); got.ID != hail.ID {
 				t.Errorf("most specific template not chosen: %+v", got)
 			}
 			dup := &backstop.MessageTemplate{Hazard: "hail", Level: "orange", Text: "{hazard}"}

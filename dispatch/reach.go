@@ -142,11 +142,36 @@ func (s *Service) Channels(ctx context.Context) ([]ChannelView, error) {
 	return out, nil
 }
 
-// TemplateFor returns the template a release of the hazard and level would
-// use by default.
-func (s *Service) TemplateFor(ctx context.Context, hazard backstop.Hazard, level backstop.WarningLevel) (*backstop.MessageTemplate, error) {
-	if _, err := backstop.Authorize(ctx, backstop.PermReadWarnings); err != nil {
+// TemplateFor returns the template the user's release of the warning would
+// use by default: that of the release's region (see releaseRegion).
+func (s *Service) TemplateFor(ctx context.Context, w *backstop.Warning) (*backstop.MessageTemplate, error) {
+	u, err := backstop.Authorize(ctx, backstop.PermReadWarnings)
+	if err != nil {
 		return nil, err
 	}
-	return s.Store.TemplateFor(ctx, hazard, level)
+	e, err := s.Store.FindExposure(ctx, w.ID)
+	if err != nil {
+		e = &backstop.Exposure{}
+	}
+	return s.Store.TemplateFor(ctx, releaseRegion(u, e), w.Hazard, w.Level)
+}
+
+// releaseRegion is the region a user's release of a warning speaks to,
+// whose templates it uses: the smallest region holding the villages it
+// reaches (the exposure within the user's region), else the user's region.
+// A city officer's release of a warning over one county uses that
+// county's own template.
+func releaseRegion(u *backstop.User, e *backstop.Exposure) string {
+	if len(e.ByVillage) == 0 {
+		return u.Region
+	}
+	codes := make([]string, len(e.ByVillage))
+	for i, v := range e.ByVillage {
+		codes[i] = v.Code
+	}
+	region := backstop.CommonRegion(codes...)
+	if !u.InScope(region) {
+		return u.Region
+	}
+	return region
 }

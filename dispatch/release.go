@@ -41,6 +41,11 @@ type Preview struct {
 	// Unconfigured lists requested channels with no gateway set up: their
 	// messages would fail.
 	Unconfigured []string `json:"unconfigured,omitempty"`
+	// Unused lists requested channels that no chosen audience is reached
+	// on; Empty those an audience uses but nobody could be reached on
+	// (no address of that kind in the area).
+	Unused []string `json:"unused_channels,omitempty"`
+	Empty  []string `json:"empty_channels,omitempty"`
 }
 
 // plan is a checked request with what building it needs.
@@ -105,6 +110,12 @@ func (s *Service) prepare(ctx context.Context, warningID int64, req Request) (*p
 	if err != nil {
 		return nil, err
 	}
+	// Warnings are public, a release is not: it speaks to the user's
+	// region, so the warning must cover part of it (or lie inside it).
+	if !backstop.RegionsOverlap(w.Region, u.Region) {
+		return nil, backstop.Localized(backstop.EFORBIDDEN, "预警%d的区域（区划%s）与您的管辖范围（%s）不相交：不能在此发布",
+			"Warning %d covers region %s, which does not meet your region %s: you cannot release it.", w.ID, w.Region, u.Region)
+	}
 	switch st := w.CurrentState(s.now()); {
 	case w.MsgType == "Cancel" || st == backstop.StateCancelled:
 		return nil, backstop.Localized(backstop.ECONFLICT, "预警（%d）已解除，不能发布", "Warning %d is cancelled: nothing to release.", w.ID)
@@ -161,7 +172,7 @@ func (s *Service) prepare(ctx context.Context, warningID int64, req Request) (*p
 		}
 		text, p.template = t.Text, t.ID
 	case text == "":
-		t, err := s.Store.TemplateFor(ctx, w.Hazard, w.Level)
+		t, err := s.Store.TemplateFor(ctx, releaseRegion(u, e), w.Hazard, w.Level)
 		if err != nil {
 			return nil, err
 		}
@@ -541,9 +552,19 @@ func (s *Service) Preview(ctx context.Context, warningID int64, req Request) (*P
 		signed = "【" + s.SignName + "】" + signed
 	}
 	pv.Segments, pv.Characters = backstop.SMSSegments(signed), len([]rune(signed))
+	pv.Unused = backstop.UnusedChannels(req.Audiences, req.Channels)
 	for _, ch := range req.Channels {
 		if _, ok := s.Senders[ch]; !ok && !req.Test {
 			pv.Unconfigured = append(pv.Unconfigured, ch)
+		}
+		n := 0
+		for k, v := range counts {
+			if k[1] == ch {
+				n += v
+			}
+		}
+		if n == 0 && !slices.Contains(pv.Unused, ch) {
+			pv.Empty = append(pv.Empty, ch)
 		}
 	}
 	return pv, nil
@@ -680,6 +701,7 @@ func (s *Service) Create(ctx context.Context, warningID int64, req Request) (*ba
 			return err
 		}
 		r.Counts, total = sortedCounts(counts), ws.n
+		r.Unused = backstop.UnusedChannels(req.Audiences, req.Channels)
 		return nil
 	})
 	if err != nil {

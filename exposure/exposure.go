@@ -177,6 +177,34 @@ func AreaOf(w *backstop.Warning) geo.Area {
 	return a
 }
 
+// VillagesReached returns the villages of the households inside drawn
+// areas (polygons, circles), each once: which regions a drawn warning area
+// covers is decided by whom it reaches (alerting.Reacher).
+func (s *Service) VillagesReached(ctx context.Context, polygons backstop.MultiPolygon, circles []backstop.CircleArea) ([]string, error) {
+	ix := s.Index()
+	if ix == nil {
+		return nil, backstop.Errorf(backstop.EUNAVAILABLE, "The exposure index is not built yet.")
+	}
+	if err := s.Sync(ctx); err != nil {
+		return nil, err
+	}
+	a := geo.Area{Polygons: polygons}
+	for _, c := range circles {
+		a.Circles = append(a.Circles, geo.Circle{Centre: c.Centre, RadiusKM: c.RadiusKM})
+	}
+	hits := ix.Query(a)
+	names := ix.Villages()
+	seen := map[uint32]bool{}
+	var out []string
+	for _, at := range hits.Attrs {
+		if !seen[at.Village] {
+			seen[at.Village] = true
+			out = append(out, names[at.Village])
+		}
+	}
+	return out, nil
+}
+
 // Factor is one vulnerability factor: its policy key and how it reads.
 type Factor struct {
 	Key    string
@@ -212,7 +240,9 @@ func (s *Service) weights(ctx context.Context) ([]float64, []int64, error) {
 	for i, f := range Factors {
 		p, err := s.Store.PolicyAt(ctx, f.Key, backstop.NationalScope, s.now())
 		if backstop.ErrorCode(err) == backstop.ENOTFOUND {
-			continue
+			// Never a silent zero: a ranking without a weight would put
+			// that group last without saying so.
+			return nil, nil, backstop.Localized(backstop.EUNAVAILABLE, "缺少政策参数“%s”：请管理员设置", "The policy %s is not set: an admin must add a version.", f.Key)
 		} else if err != nil {
 			return nil, nil, err
 		}

@@ -52,12 +52,19 @@ func (s *Service) Find(ctx context.Context, warningID int64, offset, limit int) 
 // Recompute computes a warning's exposure again against the registry as
 // it is now, on a user's request; audited.
 func (s *Service) Recompute(ctx context.Context, warningID int64) (*backstop.ExposureSnapshot, error) {
-	if _, err := backstop.Authorize(ctx, backstop.PermWriteWarnings); err != nil {
+	u, err := backstop.Authorize(ctx, backstop.PermWriteWarnings)
+	if err != nil {
 		return nil, err
 	}
 	w, err := s.Store.FindWarning(ctx, warningID)
 	if err != nil {
 		return nil, err
+	}
+	// The snapshot is everyone's: only a user whose region the warning
+	// meets computes it again.
+	if !backstop.RegionsOverlap(w.Region, u.Region) {
+		return nil, backstop.Localized(backstop.EFORBIDDEN, "预警%d的区域（区划%s）与您的管辖范围（%s）不相交：不能重新计算其影响",
+			"Warning %d covers region %s, which does not meet your region %s: you cannot compute its exposure again.", w.ID, w.Region, u.Region)
 	}
 	snap, err := s.Compute(ctx, w)
 	if err != nil {

@@ -119,13 +119,13 @@ func (s *Server) calendarRoutes() []*route {
 	return []*route{
 		{method: "GET", path: "/api/v1/workdays", summary: "The date N working days after a date on China's official calendar (the start day not counted); provisional when a year counted is not loaded (Monday to Friday were counted)", tag: "calendar",
 			params:   []param{{name: "from", in: "query", typ: "string", required: true, desc: "start date YYYY-MM-DD"}, {name: "add", in: "query", typ: "integer", required: true, desc: "working days to add (negative: back)"}},
-			response: "Workdays", handle: s.workdays},
-		{method: "GET", path: "/api/v1/calendar", summary: "The loaded years of the working-day calendar, with their sources, and the years still to load", tag: "calendar", response: "Calendar", handle: s.getCalendar},
+			response: "Workdays", access: access{scope: scopeNone}, handle: s.workdays},
+		{method: "GET", path: "/api/v1/calendar", summary: "The loaded years of the working-day calendar, with their sources, and the years still to load", tag: "calendar", response: "Calendar", access: access{scope: scopeNone}, handle: s.getCalendar},
 		{method: "POST", path: "/api/v1/calendar", summary: "Load years of the working-day calendar (admins): a CSV date,kind,name (holiday/workday) as multipart field \"file\" or the raw body; running clocks due in those years are recounted", tag: "calendar",
-			params: []param{{name: "filename", in: "query", typ: "string", desc: "file name when the body is the raw file (recorded as the source)"}}, body: "file", response: "CalendarImport", status: http.StatusCreated, handle: s.importCalendar},
+			params: []param{{name: "filename", in: "query", typ: "string", desc: "file name when the body is the raw file (recorded as the source)"}}, body: "file", response: "CalendarImport", status: http.StatusCreated, access: access{perm: backstop.PermManagePolicy, scope: scopeWrite}, handle: s.importCalendar},
 		{method: "GET", path: "/api/v1/clocks", summary: "Deadlines (clocks) in your region, soonest due first", tag: "calendar",
 			params: append([]param{{name: "state", in: "query", typ: "string", desc: "running, overdue, met or cancelled"}, {name: "region", in: "query", typ: "string", desc: "region code: clocks inside it"},
 				{name: "kind", in: "query", typ: "string", desc: "e.g. release.confirm"}, {name: "subject", in: "query", typ: "string", desc: "e.g. release:12"}}, pageParams...),
-			response: "ClockList", handle: s.listClocks},
+			response: "ClockList", access: access{scope: scopeNone}, handle: s.listClocks},
 	}
 }

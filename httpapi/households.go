@@ -141,16 +141,16 @@ func (s *Server) deleteMember(w http.ResponseWriter, r *http.Request) error {
 // householdRoutes are the routes of this file.
 func (s *Server) householdRoutes() []*route {
 	return []*route{
-		{method: "GET", path: "/api/v1/households", summary: "List households in your scope", tag: "households", params: householdFilterParams, response: "HouseholdList", handle: s.listHouseholds},
-		{method: "POST", path: "/api/v1/households", summary: "Create a household with its members", tag: "households", body: "Household", response: "Household", status: http.StatusCreated, handle: s.createHousehold},
+		{method: "GET", path: "/api/v1/households", summary: "List households in your scope", tag: "households", params: householdFilterParams, response: "HouseholdList", access: access{perm: backstop.PermReadRegistry, scope: scopeNone}, handle: s.listHouseholds},
+		{method: "POST", path: "/api/v1/households", summary: "Create a household with its members", tag: "households", body: "Household", response: "Household", status: http.StatusCreated, access: access{perm: backstop.PermWriteRegistry, scope: scopeWrite}, handle: s.createHousehold},
 		{method: "GET", path: "/api/v1/households/{number}", summary: "One household with members; masked unless reveal=1 (needs the reveal permission, audited)", tag: "households",
-			params: []param{numberParam, {name: "reveal", in: "query", typ: "boolean", desc: "show ID numbers and phones unmasked"}}, response: "Household", handle: s.getHousehold},
-		{method: "PUT", path: "/api/v1/households/{number}", summary: "Replace a household's fields (members given are upserted)", tag: "households", params: []param{numberParam}, body: "Household", response: "Household", handle: s.updateHousehold},
-		{method: "DELETE", path: "/api/v1/households/{number}", summary: "Remove a household from the registry (its history stays)", tag: "households", params: []param{numberParam}, status: http.StatusNoContent, handle: s.deleteHousehold},
-		{method: "GET", path: "/api/v1/households/{number}/history", summary: "Recorded changes of a household", tag: "households", params: []param{numberParam}, response: "HistoryList", handle: s.householdHistory},
+			params: []param{numberParam, {name: "reveal", in: "query", typ: "boolean", desc: "show ID numbers and phones unmasked"}}, response: "Household", access: access{perm: backstop.PermReadRegistry, scope: scopeRead}, handle: s.getHousehold},
+		{method: "PUT", path: "/api/v1/households/{number}", summary: "Replace a household's fields (members given are upserted)", tag: "households", params: []param{numberParam}, body: "Household", response: "Household", access: access{perm: backstop.PermWriteRegistry, scope: scopeWrite}, handle: s.updateHousehold},
+		{method: "DELETE", path: "/api/v1/households/{number}", summary: "Remove a household from the registry (its history stays)", tag: "households", params: []param{numberParam}, status: http.StatusNoContent, access: access{perm: backstop.PermWriteRegistry, scope: scopeWrite}, handle: s.deleteHousehold},
+		{method: "GET", path: "/api/v1/households/{number}/history", summary: "Recorded changes of a household", tag: "households", params: []param{numberParam}, response: "HistoryList", access: access{perm: backstop.PermReadRegistry, scope: scopeRead}, handle: s.householdHistory},
 		{method: "PUT", path: "/api/v1/households/{number}/members/{member}", summary: "Create or update a member", tag: "households",
-			params: []param{numberParam, {name: "member", in: "path", typ: "string", required: true, desc: "person number (人编号)"}}, body: "Member", response: "Household", handle: s.upsertMember},
+			params: []param{numberParam, {name: "member", in: "path", typ: "string", required: true, desc: "person number (人编号)"}}, body: "Member", response: "Household", access: access{perm: backstop.PermWriteRegistry, scope: scopeWrite}, handle: s.upsertMember},
 		{method: "DELETE", path: "/api/v1/households/{number}/members/{member}", summary: "Remove a member", tag: "households",
-			params: []param{numberParam, {name: "member", in: "path", typ: "string", required: true, desc: "person number (人编号)"}}, status: http.StatusNoContent, handle: s.deleteMember},
+			params: []param{numberParam, {name: "member", in: "path", typ: "string", required: true, desc: "person number (人编号)"}}, status: http.StatusNoContent, access: access{perm: backstop.PermWriteRegistry, scope: scopeWrite}, handle: s.deleteMember},
 	}
 }

@@ -95,11 +95,11 @@ func (s *Server) dismissQuarantined(w http.ResponseWriter, r *http.Request) erro
 func (s *Server) quarantineRoutes() []*route {
 	return []*route{
 		{method: "GET", path: "/api/v1/quarantine", summary: "CAP alerts from feeds that were refused, with the reasons (duty officers of the feed's region)", tag: "warnings",
-			params: append([]param{{name: "state", in: "query", typ: "string", desc: "open, accepted or dismissed"}}, pageParams...), response: "QuarantineList", handle: s.listQuarantine},
-		{method: "GET", path: "/api/v1/quarantine/{id}", summary: "One refused alert with its reasons", tag: "warnings", params: []param{quarantineParam}, response: "Quarantined", handle: s.getQuarantined},
-		{method: "GET", path: "/api/v1/quarantine/{id}/document", summary: "The refused alert's document as received (plain text download)", tag: "warnings", params: []param{quarantineParam}, response: "file", handle: s.quarantinedDocument},
+			params: append([]param{{name: "state", in: "query", typ: "string", desc: "open, accepted or dismissed"}}, pageParams...), response: "QuarantineList", access: access{perm: backstop.PermReadWarnings, scope: scopeNone}, handle: s.listQuarantine},
+		{method: "GET", path: "/api/v1/quarantine/{id}", summary: "One refused alert with its reasons", tag: "warnings", params: []param{quarantineParam}, response: "Quarantined", access: access{perm: backstop.PermReadWarnings, scope: scopeRead}, handle: s.getQuarantined},
+		{method: "GET", path: "/api/v1/quarantine/{id}/document", summary: "The refused alert's document as received (plain text download)", tag: "warnings", params: []param{quarantineParam}, response: "file", access: access{perm: backstop.PermReadWarnings, scope: scopeRead}, handle: s.quarantinedDocument},
 		{method: "POST", path: "/api/v1/quarantine/{id}/accept", summary: "Accept a refused alert with an area drawn or chosen by hand (admins): it is ingested as a warning", tag: "warnings",
-			params: []param{quarantineParam}, body: "Area", response: "Warning", status: http.StatusCreated, handle: s.acceptQuarantined},
-		{method: "POST", path: "/api/v1/quarantine/{id}/dismiss", summary: "Dismiss a refused alert (admins)", tag: "warnings", params: []param{quarantineParam}, body: "Dismissal", response: "Quarantined", handle: s.dismissQuarantined},
+			params: []param{quarantineParam}, body: "Area", response: "Warning", status: http.StatusCreated, access: access{perm: backstop.PermResolveQuarantine, scope: scopeWrite}, handle: s.acceptQuarantined},
+		{method: "POST", path: "/api/v1/quarantine/{id}/dismiss", summary: "Dismiss a refused alert (admins)", tag: "warnings", params: []param{quarantineParam}, body: "Dismissal", response: "Quarantined", access: access{perm: backstop.PermResolveQuarantine, scope: scopeWrite}, handle: s.dismissQuarantined},
 	}
 }

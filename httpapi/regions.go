@@ -111,9 +111,9 @@ func (s *Server) regionRoutes() []*route {
 				{name: "level", in: "query", typ: "string", desc: "province, city, county, township or village"},
 				{name: "q", in: "query", typ: "string", desc: "part of the name"},
 				{name: "counts", in: "query", typ: "boolean", desc: "add household and key-group counts (in your scope)"},
-			}, pageParams...), handle: s.listRegions},
+			}, pageParams...), access: access{scope: scopeNone}, handle: s.listRegions},
 		{method: "GET", path: "/api/v1/regions/{code}", summary: "One region, optionally with its GeoJSON boundary", tag: "regions", response: "Region",
 			params: []param{{name: "code", in: "path", typ: "string", required: true, desc: "region code"}, {name: "boundary", in: "query", typ: "boolean", desc: "include the boundary"}},
-			handle: s.getRegion},
+			access: access{scope: scopeShared}, handle: s.getRegion},
 	}
 }

@@ -175,7 +175,7 @@ func TestReleaseAPI(t *testing.T) {
 			break
 		}
 	}
-	if resp, _ := f.do(t, "POST", fmt.Sprintf("/api/v1/tasks/%d/confirm", outside), village, strings.NewReader(`{"outcome":"phone"}`), "application/json"); resp.StatusCode != 404 {
+	if resp, _ := f.do(t, "POST", fmt.Sprintf("/api/v1/tasks/%d/confirm", outside), village, strings.NewReader(`{"outcome":"phone"}`), "application/json"); resp.StatusCode != 403 {
 		t.Errorf("confirming outside the village: %d", resp.StatusCode)
 	}
 	if tasks.Total == 0 {

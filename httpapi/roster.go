@@ -90,18 +90,18 @@ func (s *Server) rosterRoutes() []*route {
 	return []*route{
 		{method: "GET", path: "/api/v1/export/households", summary: "Export the roster (csv or xlsx), masked unless reveal=1; audited", tag: "roster",
 			params:   append([]param{{name: "format", in: "query", typ: "string", desc: "csv (default) or xlsx"}, {name: "reveal", in: "query", typ: "boolean", desc: "unmasked (needs the reveal permission)"}}, householdFilterParams[:3]...),
-			response: "file", handle: s.exportHouseholds},
+			response: "file", access: access{perm: backstop.PermExport, scope: scopeNone}, handle: s.exportHouseholds},
 		{method: "POST", path: "/api/v1/imports", summary: "Import a roster (csv or xlsx): multipart field \"file\" or the raw file as body", tag: "roster",
 			params: []param{
 				{name: "filename", in: "query", typ: "string", desc: "file name when the body is the raw file"},
 				{name: "dry_run", in: "query", typ: "boolean", desc: "check and count, write nothing"},
 				{name: "skip_invalid", in: "query", typ: "boolean", desc: "write the good rows, list the bad"},
-			}, body: "file", response: "ImportResult", status: http.StatusCreated, handle: s.createImport},
-		{method: "GET", path: "/api/v1/imports", summary: "Recent imports", tag: "roster", response: "ImportList", handle: s.listImports},
+			}, body: "file", response: "ImportResult", status: http.StatusCreated, access: access{perm: backstop.PermWriteRegistry, scope: scopeWrite}, handle: s.createImport},
+		{method: "GET", path: "/api/v1/imports", summary: "Recent imports", tag: "roster", response: "ImportList", access: access{perm: backstop.PermWriteRegistry, scope: scopeNone}, handle: s.listImports},
 		{method: "GET", path: "/api/v1/imports/{id}", summary: "One import with its problems", tag: "roster",
-			params: []param{{name: "id", in: "path", typ: "integer", required: true, desc: "import id"}}, response: "ImportResult", handle: s.getImport},
+			params: []param{{name: "id", in: "path", typ: "integer", required: true, desc: "import id"}}, response: "ImportResult", access: access{perm: backstop.PermWriteRegistry, scope: scopeRead}, handle: s.getImport},
 		{method: "GET", path: "/api/v1/imports/{id}/problems", summary: "The error sheet of an import (csv or xlsx)", tag: "roster",
 			params:   []param{{name: "id", in: "path", typ: "integer", required: true, desc: "import id"}, {name: "format", in: "query", typ: "string", desc: "csv (default) or xlsx"}},
-			response: "file", handle: s.importProblems},
+			response: "file", access: access{perm: backstop.PermWriteRegistry, scope: scopeRead}, handle: s.importProblems},
 	}
 }

@@ -1,5 +1,11 @@
 package httpapi
 
+import (
+	"net/http"
+
+	"github.com/zhangye-backstop/backstop"
+)
+
 // apiRoutes is the route table: each capability's routes, from the file
 // of its handlers.
 func (s *Server) apiRoutes() []*route {
@@ -27,3 +33,31 @@ var (
 	releaseParam    = param{name: "id", in: "path", typ: "integer", required: true, desc: "release id"}
 	quarantineParam = param{name: "id", in: "path", typ: "integer", required: true, desc: "quarantined alert id"}
 )
+
+// RouteAccess is what a route declares about who may call it, for the
+// authorization matrix test: its method and path, whether it is public,
+// the permission it needs ("" for any signed-in user) and its scope rule
+// ("none", "read", "write" or "shared"; see scopeRule), what naming
+// another user than oneself needs (Others, on routes that name a user),
+// and the status of a success.
+type RouteAccess struct {
+	Method, Path string
+	Public       bool
+	Perm         backstop.Permission
+	Scope        string
+	Others       backstop.Permission
+	Status       int
+}
+
+// RouteAccess lists every route's declared access, in table order.
+func (s *Server) RouteAccess() []RouteAccess {
+	out := make([]RouteAccess, len(s.routes))
+	for i, rt := range s.routes {
+		status := rt.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		out[i] = RouteAccess{Method: rt.method, Path: rt.path, Public: rt.public, Perm: rt.access.perm, Scope: rt.access.scope.String(), Others: rt.access.others, Status: status}
+	}
+	return out
+}

@@ -548,10 +548,11 @@ func (s *Server) advanceIntake(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// screeningRoutes are the routes of this file. Writes to an existing
-// household, report or item outside the caller's region answer 404 (the
-// object is read in scope first, and the issue asks for 404 there), so
-// they are declared scopeRead.
+// screeningRoutes are the routes of this file. A write naming an object
+// by id answers 403 outside the caller's region, like every write; a
+// loss report for a household outside it answers 404, as issue 11 asks
+// (the household is read in the caller's region first), so that route is
+// declared scopeRead.
 func (s *Server) screeningRoutes() []*route {
 	eventParam := param{name: "id", in: "path", typ: "integer", required: true, desc: "event id"}
 	campaignParam := param{name: "id", in: "path", typ: "integer", required: true, desc: "campaign id"}
@@ -590,18 +591,18 @@ func (s *Server) screeningRoutes() []*route {
 				{name: "village", in: "query", typ: "string", desc: "12-digit village code"}}, pageParams...), response: "TaskList", handle: s.listVisits, access: read},
 		{method: "POST", path: "/api/v1/visits/{id}", summary: "Record a visit's outcome without a loss report: visited (nothing found) or not_home", tag: "screening",
 			params: []param{{name: "id", in: "path", typ: "integer", required: true, desc: "visit (task) id"}}, body: "VisitOutcome", response: "Task", handle: s.finishVisit,
-			access: access{perm: backstop.PermReportLoss, scope: scopeRead}},
+			access: access{perm: backstop.PermReportLoss, scope: scopeWrite}},
 		{method: "POST", path: "/api/v1/households/{number}/loss-reports", summary: "File a household's loss report (with task_id from a visit, or without one) and get its risk assessment", tag: "screening",
 			params: []param{numberParam}, body: "LossInput", response: "LossAnswer", status: http.StatusCreated, handle: s.fileLossReport, access: access{perm: backstop.PermReportLoss, scope: scopeRead}},
 		{method: "GET", path: "/api/v1/households/{number}/loss-reports", summary: "A household's loss reports (current versions; all=1 for every version)", tag: "screening",
 			params: append([]param{numberParam, {name: "all", in: "query", typ: "boolean", desc: "every version"}}, pageParams...), response: "LossReportList", handle: s.listLossReports, access: read},
 		{method: "GET", path: "/api/v1/loss-reports/{id}", summary: "One loss report version with its photos", tag: "screening", params: []param{reportParam}, response: "LossReport", handle: s.getLossReport, access: read},
 		{method: "POST", path: "/api/v1/loss-reports/{id}/corrections", summary: "Correct the current version: a new version (the old one stays) that needs verifying again, assessed again", tag: "screening",
-			params: []param{reportParam}, body: "LossInput", response: "LossAnswer", status: http.StatusCreated, handle: s.correctLossReport, access: access{perm: backstop.PermReportLoss, scope: scopeRead}},
+			params: []param{reportParam}, body: "LossInput", response: "LossAnswer", status: http.StatusCreated, handle: s.correctLossReport, access: access{perm: backstop.PermReportLoss, scope: scopeWrite}},
 		{method: "POST", path: "/api/v1/loss-reports/{id}/verify", summary: "Verify the current version (township or above, in your region); the assessment is made again", tag: "screening",
-			params: []param{reportParam}, response: "LossAnswer", handle: s.verifyLossReport, access: access{perm: backstop.PermVerifyLoss, scope: scopeRead}},
+			params: []param{reportParam}, response: "LossAnswer", handle: s.verifyLossReport, access: access{perm: backstop.PermVerifyLoss, scope: scopeWrite}},
 		{method: "POST", path: "/api/v1/loss-reports/{id}/photos", summary: "Add a photo (JPEG, PNG or GIF, checked by content, 8 MiB at most): the raw image as body or multipart field \"photo\"", tag: "screening",
-			params: []param{reportParam}, body: "file", response: "Photo", status: http.StatusCreated, handle: s.addPhoto, access: access{perm: backstop.PermReportLoss, scope: scopeRead}},
+			params: []param{reportParam}, body: "file", response: "Photo", status: http.StatusCreated, handle: s.addPhoto, access: access{perm: backstop.PermReportLoss, scope: scopeWrite}},
 		{method: "GET", path: "/api/v1/loss-reports/{id}/photos/{hash}", summary: "A report's photo", tag: "screening",
 			params: []param{reportParam, {name: "hash", in: "path", typ: "string", required: true, desc: "the photo's SHA-256"}}, response: "file", handle: s.getPhoto, access: read},
 		{method: "GET", path: "/api/v1/households/{number}/assessment", summary: "A household's current risk assessment: at risk, reasons with figures, projected income and line, policy versions, suggested monitoring and risk types, green channel", tag: "screening",
@@ -625,6 +626,6 @@ func (s *Server) screeningRoutes() []*route {
 			response: "IntakeList", handle: s.listIntake, access: access{perm: backstop.PermIntake, scope: scopeNone}},
 		{method: "POST", path: "/api/v1/intake/{id}/steps", summary: "Record a step: check, answer (village), approve (county), reject; stops the step's clock", tag: "intake",
 			params: []param{{name: "id", in: "path", typ: "integer", required: true, desc: "intake item id"}}, body: "IntakeStep", response: "IntakeItem", handle: s.advanceIntake,
-			access: access{perm: backstop.PermIntake, scope: scopeRead}},
+			access: access{perm: backstop.PermIntake, scope: scopeWrite}},
 	}
 }

@@ -330,7 +330,7 @@ func testScreening(t *testing.T, f *fixture, gw *smsGateway, d *dispatch.Service
 	resp, body = f.do(t, "POST", verify, cadre, nil, "")
 	wantError(t, "a village verifies", resp, body, 403, "")
 	resp, body = f.do(t, "POST", verify, otherTown, nil, "")
-	wantError(t, "another township verifies", resp, body, 404, "")
+	wantError(t, "another township verifies", resp, body, 403, "")
 	resp, body = f.do(t, "POST", verify, township, nil, "")
 	verified := decode[struct {
 		State      string               `json:"state"`

@@ -103,6 +103,9 @@ type route struct {
 type access struct {
 	perm  backstop.Permission
 	scope scopeRule
+	// others, on a route that names a user: what calling it for a user
+	// other than oneself needs (for oneself, nothing more than perm).
+	others backstop.Permission
 }
 
 // scopeRule is how a route answers for an object outside the caller's
@@ -121,7 +124,26 @@ const (
 	// the request names, so that no answer tells whether something
 	// exists there.
 	scopeWrite
+	// scopeShared: it reads an object every signed-in user may read,
+	// whatever its region (warnings are public information: their CAP,
+	// consultations and releases; region names). The answer is the same in
+	// and out of the caller's region; what comes with it (exposure
+	// figures, confirmations) is counted within the caller's region.
+	scopeShared
 )
+
+// String names a scope rule as RouteAccess shows it.
+func (r scopeRule) String() string {
+	switch r {
+	case scopeRead:
+		return "read"
+	case scopeWrite:
+		return "write"
+	case scopeShared:
+		return "shared"
+	}
+	return "none"
+}
 
 // New builds the API server.
 func New(cfg Config) *Server {

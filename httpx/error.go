@@ -37,8 +37,9 @@ func ErrorStatus(err error) int {
 type ErrorBody struct {
 	Error struct {
 		Code      string             `json:"code"`
+		Key       string             `json:"key,omitempty"`
 		Message   string             `json:"message"`
-		MessageZH string             `json:"message_zh,omitempty"`
+		MessageZH string             `json:"message_zh"`
 		Details   []backstop.Problem `json:"details,omitempty"`
 	} `json:"error"`
 }
@@ -53,10 +54,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	}
 	var body ErrorBody
 	body.Error.Code = code
+	body.Error.Key = backstop.ErrorKey(err)
 	body.Error.Message = backstop.ErrorMessage(err)
-	if zh := backstop.ErrorMessageZH(err); zh != body.Error.Message {
-		body.Error.MessageZH = zh
-	}
+	body.Error.MessageZH = backstop.ErrorMessageZH(err)
 	body.Error.Details = backstop.ErrorDetails(err)
 	if len(body.Error.Details) > 200 {
 		body.Error.Details = body.Error.Details[:200]

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/zhangye-backstop/backstop"
 )
@@ -49,7 +50,7 @@ func SaveUpload(w http.ResponseWriter, r *http.Request, dir string, max int64) (
 	if err != nil {
 		return "", "", nil, err
 	}
-	n, err := io.Copy(f, io.LimitReader(src, max+1))
+	n, err := io.Copy(f, &steadyReader{r: io.LimitReader(src, max+1), rc: http.NewResponseController(w)})
 	f.Close()
 	if err == nil && n > max {
 		err = &http.MaxBytesError{Limit: max}
@@ -123,3 +124,31 @@ func (d *Download) Write(b []byte) (int, error) {
 // Started tells whether anything was written: after that an error can
 // only cut the file short.
 func (d *Download) Started() bool { return d.started }
+
+// Uploads may take longer than the server's read timeout, as long as data
+// keeps coming: each uploadStep bytes move the read deadline uploadWindow
+// ahead, so a client must send uploadStep bytes per uploadWindow (about
+// 1 KiB/s) or be cut off. A large roster on a slow line passes; a
+// trickle does not hold the connection.
+const uploadStep = 32 << 10
+
+var uploadWindow = 30 * time.Second // a variable for tests
+
+type steadyReader struct {
+	r    io.Reader
+	rc   *http.ResponseController
+	read int
+}
+
+func (s *steadyReader) Read(p []byte) (int, error) {
+	if s.read == 0 {
+		s.rc.SetReadDeadline(time.Now().Add(uploadWindow))
+	}
+	n, err := s.r.Read(p)
+	before := s.read
+	s.read += n
+	if s.read/uploadStep != before/uploadStep {
+		s.rc.SetReadDeadline(time.Now().Add(uploadWindow))
+	}
+	return n, err
+}

@@ -77,6 +77,9 @@ type importer struct {
 	recentList []string
 	// invalid tells the writing stage that a row was refused.
 	invalid atomic.Bool
+	// outsideRows counts rows refused for naming something outside the
+	// user's region (read by produce only).
+	outsideRows int
 }
 
 // householdSeed keys the in-memory hashes that compare a household's
@@ -112,11 +115,25 @@ func (im *importer) checkPerson(p *rowParser, m *backstop.Member) {
 	if m.Number == "" {
 		return
 	}
+	im.checkNumber(p, ColPersonNumber, m.Number, "人编号", "person number")
 	if first, dup := im.persons.get(m.Number); dup {
 		p.fail(ColPersonNumber, "人编号%s重复（第%d行已出现）", "person number %s appears twice (first in row %d)", m.Number, first)
 	} else if len(p.problems) == 0 {
 		im.persons.set(m.Number, int32(p.row))
 	}
+}
+
+// checkNumber refuses, for a user of a region, a household or person
+// number that does not start with a village code of the region: numbers
+// start with their village's code, so the number names the region, and a
+// number outside it is refused by the row alone, before any is looked up
+// (the answer does not tell whether it exists elsewhere).
+func (im *importer) checkNumber(p *rowParser, c Column, number, zh, en string) {
+	if number == "" || im.user.Region == backstop.NationalScope || (len(number) >= 12 && im.user.InScope(number[:12])) {
+		return
+	}
+	p.fail(c, zh+"%s不在您的管辖范围（%s）内：编号以所在村的12位区划代码开头", en+" %s is outside your region %s: numbers start with their village's 12-digit code", number, im.user.Region)
+	p.outside = true
 }
 
 // check runs the checks that need more than the row itself: the village,
@@ -152,7 +169,9 @@ func (im *importer) check(p *rowParser, row *parsed) bool {
 	}
 	if h.VillageCode != "" && !im.user.InScope(h.VillageCode) {
 		p.fail(ColVillageCode, "村%s不在您的管辖范围（%s）内", "village %s is outside your region %s", h.VillageCode, im.user.Region)
+		p.outside = true
 	}
+	im.checkNumber(p, ColHouseholdNumber, h.Number, "户编号", "household number")
 	im.checkPerson(p, m)
 	if h.Number == "" {
 		return false
@@ -271,6 +290,9 @@ func (im *importer) produce(ctx context.Context, r sheet.Reader, out chan<- back
 				return im.maskedExport(p)
 			}
 			res.InvalidRows++
+			if p.outside {
+				im.outsideRows++
+			}
 			im.invalid.Store(true)
 			for _, pr := range p.problems {
 				res.AddProblem(pr)
@@ -401,6 +423,11 @@ func Import(ctx context.Context, store backstop.RosterStore, path string, opts b
 	})
 	if err != nil {
 		return res, err
+	}
+	if res.InvalidRows > 0 && !opts.SkipInvalid && im.outsideRows > 0 {
+		return res, &backstop.Error{Code: backstop.EFORBIDDEN,
+			Message: strconv.Itoa(im.outsideRows) + " row(s) name villages or numbers outside your region " + im.user.Region + "; nothing was written. First: " + res.Problems[0].String(),
+			ZH:      strconv.Itoa(im.outsideRows) + "行的村或编号不在您的管辖范围（" + im.user.Region + "）内，未写入任何数据。", Details: res.Problems}
 	}
 	if res.InvalidRows > 0 && !opts.SkipInvalid {
 		return res, &rowsRefused{err: &backstop.Error{Code: backstop.EINVALID,

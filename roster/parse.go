@@ -16,6 +16,9 @@ type rowParser struct {
 	row      int
 	cells    []string
 	problems []backstop.Problem
+	// outside: the row names a village or a number outside the user's
+	// region, which makes the import a write outside it (403).
+	outside bool
 	// maskedID is set when the row's ID number is masked (has a *): the
 	// file is a masked export.
 	maskedID bool

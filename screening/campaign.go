@@ -58,7 +58,7 @@ func (s *Service) CreateCampaign(ctx context.Context, in CampaignInput) (*backst
 	case in.EventID != 0:
 		e, err := s.Store.FindEvent(ctx, in.EventID)
 		if err != nil {
-			return nil, err
+			return nil, eventOutside(u, err, in.EventID)
 		}
 		if e.State == backstop.EventClosed {
 			return nil, invalid("event_id", fmt.Sprintf("灾害过程%d已结束", e.ID), fmt.Sprintf("event %d is closed", e.ID))
@@ -87,7 +87,7 @@ func (s *Service) CreateCampaign(ctx context.Context, in CampaignInput) (*backst
 		for _, a := range w.Areas {
 			regions = append(regions, a.Regions...)
 		}
-		c.Region, subject = backstop.CommonRegion(regions), w.Headline
+		c.Region, subject = backstop.CommonRegion(regions...), w.Headline
 		if subject == "" {
 			subject = w.Event
 		}
@@ -233,10 +233,12 @@ func (s *Service) Visits(ctx context.Context, id int64, f backstop.TaskFilter) (
 // FinishVisit records a visit's outcome without a loss report (not at
 // home, or visited and nothing found); by names a link's holder.
 func (s *Service) FinishVisit(ctx context.Context, taskID int64, outcome, note, by string) (*backstop.FieldTask, error) {
-	if _, err := backstop.Authorize(ctx, backstop.PermReportLoss); err != nil {
+	u, err := backstop.Authorize(ctx, backstop.PermReportLoss)
+	if err != nil {
 		return nil, err
 	}
 	t, err := s.Store.FinishVisit(ctx, taskID, outcome, note, 0, by)
+	err = backstop.NotInRegion(u, err, fmt.Sprintf("走访任务%d", taskID), fmt.Sprintf("visit %d", taskID))
 	if err == nil {
 		t.Phone, t.AssigneePhone = backstop.MaskPhone(t.Phone), backstop.MaskPhone(t.AssigneePhone)
 	}

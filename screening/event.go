@@ -102,7 +102,7 @@ func (s *Service) CreateEvent(ctx context.Context, in EventInput) (*backstop.Dis
 	if e.Title, err = runes("title", "灾害过程名称", e.Title, 1, 100); err != nil {
 		return nil, err
 	}
-	region := backstop.CommonRegion(e.Regions)
+	region := backstop.CommonRegion(e.Regions...)
 	p, err := s.policy(ctx, backstop.PolicyInitialReport, region, e.StartedAt)
 	if err != nil {
 		return nil, err
@@ -149,7 +149,8 @@ func (s *Service) EventClocks(ctx context.Context, id int64) ([]*backstop.Clock,
 
 // SetEventState moves an event on; a stabilised event's 核报 is due.
 func (s *Service) SetEventState(ctx context.Context, id int64, state string) (*backstop.DisasterEvent, error) {
-	if _, err := backstop.Authorize(ctx, backstop.PermScreen); err != nil {
+	u, err := backstop.Authorize(ctx, backstop.PermScreen)
+	if err != nil {
 		return nil, err
 	}
 	to, err := backstop.ParseEventState(state)
@@ -158,7 +159,7 @@ func (s *Service) SetEventState(ctx context.Context, id int64, state string) (*b
 	}
 	e, err := s.Store.FindEvent(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, eventOutside(u, err, id)
 	}
 	order := map[backstop.EventState]int{backstop.EventOngoing: 0, backstop.EventStabilised: 1, backstop.EventClosed: 2}
 	if order[to] <= order[e.State] {
@@ -181,14 +182,28 @@ func (s *Service) SetEventState(ctx context.Context, id int64, state string) (*b
 	return s.Store.FindEvent(ctx, id)
 }
 
+// eventOutside is a write's answer for an event not found in the user's
+// region: forbidden for a scoped user (whether it exists elsewhere is not
+// theirs to learn).
+func eventOutside(u *backstop.User, err error, id int64) error {
+	return backstop.NotInRegion(u, err, fmt.Sprintf("灾害过程%d", id), fmt.Sprintf("event %d", id))
+}
+
 // SetFigures stores a region's entered figures of an event.
 func (s *Service) SetFigures(ctx context.Context, id int64, f *backstop.EventFigures) error {
-	if _, err := backstop.Authorize(ctx, backstop.PermScreen); err != nil {
+	u, err := backstop.Authorize(ctx, backstop.PermScreen)
+	if err != nil {
 		return err
+	}
+	if _, err := s.Store.FindEvent(ctx, id); err != nil {
+		return eventOutside(u, err, id)
 	}
 	region, err := backstop.NormalizeRegionCode(f.Region)
 	if err != nil {
 		return invalid("region", "地区代码有误", backstop.ErrorMessage(err))
+	}
+	if !u.InScope(region) {
+		return backstop.OutsideRegion(u, "地区"+region, "region "+region)
 	}
 	f.Region = region
 	for _, v := range []struct {
@@ -246,15 +261,19 @@ func (s *Service) Statistics(ctx context.Context, id int64, region string) (*bac
 
 // AddReport files a 初报, 续报 or 核报 with the statistics as they stand.
 func (s *Service) AddReport(ctx context.Context, id int64, kind, region, note string) (*backstop.EventReport, error) {
-	if _, err := backstop.Authorize(ctx, backstop.PermScreen); err != nil {
+	u, err := backstop.Authorize(ctx, backstop.PermScreen)
+	if err != nil {
 		return nil, err
+	}
+	if _, err := s.Store.FindEvent(ctx, id); err != nil {
+		return nil, eventOutside(u, err, id)
 	}
 	switch kind {
 	case backstop.ReportInitial, backstop.ReportFollowup, backstop.ReportFinal:
 	default:
 		return nil, invalid("kind", "报告类型只能是 initial（初报）、followup（续报）或 final（核报）", "kind must be initial, followup or final")
 	}
-	note, err := runes("note", "报告说明", note, 0, 2000)
+	note, err = runes("note", "报告说明", note, 0, 2000)
 	if err != nil {
 		return nil, err
 	}

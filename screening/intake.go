@@ -284,12 +284,13 @@ func (s *Service) Advance(ctx context.Context, id int64, step, note string) (*ba
 	if step == backstop.StepApprove {
 		perm = backstop.PermIntakeApprove
 	}
-	if _, err := backstop.Authorize(ctx, perm); err != nil {
+	u, err := backstop.Authorize(ctx, perm)
+	if err != nil {
 		return nil, err
 	}
 	it, err := s.Store.AdvanceIntake(ctx, id, step, note)
 	if err != nil {
-		return nil, err
+		return nil, backstop.NotInRegion(u, err, fmt.Sprintf("报告%d", id), fmt.Sprintf("intake item %d", id))
 	}
 	return it.Mask(), nil
 }

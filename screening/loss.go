@@ -171,12 +171,13 @@ func (s *Service) store(ctx context.Context, h *backstop.Household, r *backstop.
 // CorrectLossReport stores a new version of a report (the current one):
 // it needs verifying again.
 func (s *Service) CorrectLossReport(ctx context.Context, id int64, in LossInput) (*LossAnswer, error) {
-	if _, err := backstop.Authorize(ctx, backstop.PermReportLoss); err != nil {
+	u, err := backstop.Authorize(ctx, backstop.PermReportLoss)
+	if err != nil {
 		return nil, err
 	}
 	old, err := s.Store.FindLossReport(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, lossOutside(u, err, id)
 	}
 	if !old.Current {
 		return nil, backstop.Localized(backstop.ECONFLICT, "灾损报告%d不是最新版本，请更正最新版本", "Loss report %d is not the current version: correct that one.", id)
@@ -206,7 +207,7 @@ func (s *Service) VerifyLossReport(ctx context.Context, id int64) (*LossAnswer, 
 	}
 	r, err := s.Store.FindLossReport(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, lossOutside(u, err, id)
 	}
 	h, err := s.household(ctx, r.HouseholdNumber)
 	if err != nil {
@@ -228,6 +229,12 @@ func (s *Service) VerifyLossReport(ctx context.Context, id int64) (*LossAnswer, 
 	return &LossAnswer{LossReport: got, Assessment: a}, nil
 }
 
+// lossOutside is a write's answer for a report not found in the user's
+// region.
+func lossOutside(u *backstop.User, err error, id int64) error {
+	return backstop.NotInRegion(u, err, fmt.Sprintf("灾损报告%d", id), fmt.Sprintf("loss report %d", id))
+}
+
 // LossReport returns one version; LossReports lists a household's.
 func (s *Service) LossReport(ctx context.Context, id int64) (*backstop.LossReport, error) {
 	if _, err := backstop.Authorize(ctx, backstop.PermReadRegistry); err != nil {
@@ -240,6 +247,12 @@ func (s *Service) LossReport(ctx context.Context, id int64) (*backstop.LossRepor
 func (s *Service) LossReports(ctx context.Context, f backstop.LossReportFilter) ([]*backstop.LossReport, int, error) {
 	if _, err := backstop.Authorize(ctx, backstop.PermReadRegistry); err != nil {
 		return nil, 0, err
+	}
+	if f.Household != "" {
+		// A household outside the region is not found, not an empty list.
+		if _, err := s.household(ctx, f.Household); err != nil {
+			return nil, 0, err
+		}
 	}
 	return s.Store.FindLossReports(ctx, f)
 }
@@ -263,11 +276,12 @@ var photoTypes = map[string]string{"jpeg": "image/jpeg", "png": "image/png", "gi
 // GIF that decodes), within the size limit, stores it as a file named by
 // its SHA-256 under the photo directory, and records it on the report.
 func (s *Service) AddPhoto(ctx context.Context, reportID int64, body io.Reader) (*backstop.Photo, error) {
-	if _, err := backstop.Authorize(ctx, backstop.PermReportLoss); err != nil {
+	u, err := backstop.Authorize(ctx, backstop.PermReportLoss)
+	if err != nil {
 		return nil, err
 	}
 	if _, err := s.Store.FindLossReport(ctx, reportID); err != nil {
-		return nil, err
+		return nil, lossOutside(u, err, reportID)
 	}
 	limit := s.maxPhoto()
 	data, err := io.ReadAll(io.LimitReader(body, limit+1))

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/accounts"
 	"github.com/zhangye-backstop/backstop/alerting"
@@ -62,6 +64,9 @@ type Config struct {
 	// Outbound checks and guards the URLs users give (feeds, robots of
 	// contacts); nil allows no internal host.
 	Outbound *egress.Policy
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Real-IP name the client (sign-in limits, audit); nil trusts none.
+	TrustedProxies *httpx.TrustedProxies
 }
 
 // Server is an assembled backstop.
@@ -109,6 +114,11 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 	}
 	logger := cfg.Logger
 	s := &Server{DB: db, cfg: cfg, Metrics: httpx.NewMetrics()}
+	s.Metrics.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "backstop_password_hashes_running", Help: "argon2id computations running now (at most one per core)."},
+			func() float64 { return float64(sqlstore.PasswordHashes().Running) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "backstop_password_hashes_refused_total", Help: "Password checks answered busy because every slot was taken."},
+			func() float64 { return float64(sqlstore.PasswordHashes().Refused) }))
 	// Policy is data: a required key without any version stops the
 	// server, rather than a decision falling back to a constant.
 	all, err := db.FindPolicies(ctx, "")
@@ -167,7 +177,7 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 	s.Registry = registry.New(db, logger, cfg.MaxImports)
 	s.Accounts = &accounts.Service{Store: db}
 	s.Policy = &policy.Service{Store: db}
-	s.Auth = &httpx.Auth{Users: db, Secure: cfg.SecureCookies, SessionTTL: cfg.SessionTTL, Logins: httpx.NewRateLimiter(0.2, 10)}
+	s.Auth = &httpx.Auth{Users: db, Secure: cfg.SecureCookies, SessionTTL: cfg.SessionTTL, Logins: httpx.NewLoginGuard()}
 	s.API = httpapi.New(httpapi.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, MaxUploadBytes: cfg.MaxUploadBytes,
 		RequestsPerSecond: cfg.RequestsPerSecond, Burst: int(4 * cfg.RequestsPerSecond), Version: cfg.Version, TempDir: tmp, Ping: db.Ping,
 		Registry: s.Registry, Accounts: s.Accounts, Policy: s.Policy, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
@@ -195,7 +205,7 @@ func (s *Server) root() http.Handler {
 	mux.Handle("GET /cap/", s.API)
 	mux.Handle("GET /metrics", s.metricsWithToken())
 	mux.Handle("/", s.UI)
-	return http.NewCrossOriginProtection().Handler(mux)
+	return s.cfg.TrustedProxies.Handler(http.NewCrossOriginProtection().Handler(mux))
 }
 
 // metricsWithToken serves /metrics on the main listener only to a caller

@@ -107,8 +107,8 @@ func (db *DB) ReplaceCalendarYears(ctx context.Context, source string, years []i
 	if err != nil {
 		return err
 	}
-	if u.Role != backstop.RoleAdmin || u.Disabled {
-		return backstop.Localized(backstop.EFORBIDDEN, "只有管理员可以导入节假日安排", "Only an admin may load the working-day calendar.")
+	if u.Role != backstop.RoleAdmin || u.Disabled || u.Region != backstop.NationalScope {
+		return backstop.Localized(backstop.EFORBIDDEN, "只有全国范围（%s）的管理员可以导入节假日安排：日历是每个县区共用的基础数据", "Only an admin of the national scope (%s) may load the working-day calendar, which every county's deadlines share.", backstop.NationalScope)
 	}
 	source = strings.TrimSpace(source)
 	if len(years) == 0 || source == "" {

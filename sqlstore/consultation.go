@@ -66,19 +66,32 @@ func (db *DB) CreateConsultation(ctx context.Context, c *backstop.Consultation) 
 	people, _ := json.Marshal(nonNil(c.Participants))
 	actions, _ := json.Marshal(nonNil(c.Actions))
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		var one int
-		if err := tx.QueryRowContext(ctx, db.q(`SELECT 1 FROM warnings WHERE id = ?`), c.WarningID).Scan(&one); err == sql.ErrNoRows {
-			return backstop.Errorf(backstop.ENOTFOUND, "Warning %d not found.", c.WarningID)
-		} else if err != nil {
+		region, err := db.warningRegion(ctx, tx, c.WarningID)
+		if err != nil {
 			return err
 		}
-		err := tx.QueryRowContext(ctx, db.q(`INSERT INTO consultations (warning_id, departments, participants, assessment, decision, actions, held_at, created_by, created_at, updated_at)
+		if !u.InScope(region) {
+			return backstop.Localized(backstop.EFORBIDDEN, "预警%d的区域（区划%s）不在您的管辖范围（%s）内：不能为它记录会商",
+				"Warning %d covers region %s, outside your region %s: you cannot record a consultation on it.", c.WarningID, region, u.Region)
+		}
+		err = tx.QueryRowContext(ctx, db.q(`INSERT INTO consultations (warning_id, departments, participants, assessment, decision, actions, held_at, created_by, created_at, updated_at)
  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), c.WarningID, string(deps), string(people), c.Assessment, c.Decision, string(actions), c.HeldAt.UTC(), u.Name, now, now).Scan(&c.ID)
 		if err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, "consultation.create", "warning", fmt.Sprint(c.WarningID), c.Decision)
+		return db.auditIn(ctx, tx, region, "consultation.create", "warning", fmt.Sprint(c.WarningID), c.Decision)
 	})
+}
+
+// warningRegion returns the region of a warning (warnings are public, so
+// its absence is no secret).
+func (db *DB) warningRegion(ctx context.Context, ex rowQuerier, id int64) (string, error) {
+	var region string
+	err := ex.QueryRowContext(ctx, db.q(`SELECT region_code FROM warnings WHERE id = ?`), id).Scan(&region)
+	if err == sql.ErrNoRows {
+		return "", backstop.Localized(backstop.ENOTFOUND, "找不到预警%d", "Warning %d not found.", id)
+	}
+	return region, err
 }
 
 func nonNil(s []string) []string {
@@ -107,14 +120,27 @@ func (db *DB) ApproveConsultation(ctx context.Context, id int64) (*backstop.Cons
 		} else if err != nil {
 			return err
 		}
+		region, err := db.warningRegion(ctx, tx, c.WarningID)
+		if err != nil {
+			return err
+		}
+		if !u.InScope(region) {
+			return backstop.Localized(backstop.EFORBIDDEN, "会商%d所属预警%d的区域（区划%s）不在您的管辖范围（%s）内：不能批准",
+				"Consultation %d is on warning %d, which covers region %s, outside your region %s: you cannot approve it.", id, c.WarningID, region, u.Region)
+		}
+		// Four eyes: who recorded a consultation does not approve it.
+		if c.CreatedBy == u.Name {
+			return backstop.Localized(backstop.EFORBIDDEN, "会商%d由您本人记录，须由另一位有批准权限的人员批准",
+				"You recorded consultation %d: another person with the approval permission must approve it.", id)
+		}
 		if c.ApprovedAt != nil {
-			return backstop.Errorf(backstop.ECONFLICT, "Consultation %d was approved by %s already.", id, c.Approver)
+			return backstop.Localized(backstop.ECONFLICT, "会商%d已由%s批准", "Consultation %d was approved by %s already.", id, c.Approver)
 		}
 		if _, err := tx.ExecContext(ctx, db.q(`UPDATE consultations SET approver = ?, approved_at = ?, updated_at = ? WHERE id = ?`), u.Name, now, now, id); err != nil {
 			return err
 		}
 		c.Approver, c.ApprovedAt, c.UpdatedAt = u.Name, &now, now
-		return db.audit(ctx, tx, "consultation.approve", "warning", fmt.Sprint(c.WarningID), fmt.Sprint(id))
+		return db.auditIn(ctx, tx, region, "consultation.approve", "warning", fmt.Sprint(c.WarningID), fmt.Sprint(id))
 	})
 	return c, err
 }

@@ -109,7 +109,7 @@ func (db *DB) CreateContacts(ctx context.Context, cs ...*backstop.Contact) error
 			return err
 		}
 		if !u.InScope(c.Region) {
-			return backstop.Errorf(backstop.EFORBIDDEN, "Region %s is outside your region %s.", c.Region, u.Region)
+			return backstop.OutsideRegion(u, "联系人所属区划"+c.Region, "the contact's region "+c.Region)
 		}
 	}
 	now := db.now().UTC()
@@ -123,7 +123,7 @@ func (db *DB) CreateContacts(ctx context.Context, cs ...*backstop.Contact) error
 				c.Kind, c.Name, c.Department, c.Region, c.Phone, c.Email, c.Address, string(hazards), u.Name, now).Scan(&c.ID); err != nil {
 				return err
 			}
-			if err := db.audit(ctx, tx, "contact.create", "contact", fmt.Sprint(c.ID), c.Kind+" "+c.Region); err != nil {
+			if err := db.auditIn(ctx, tx, c.Region, "contact.create", "contact", fmt.Sprint(c.ID), c.Kind+" "+c.Region); err != nil {
 				return err
 			}
 		}
@@ -158,13 +158,16 @@ func (db *DB) DeleteContact(ctx context.Context, id int64) error {
 		var region string
 		err := tx.QueryRowContext(ctx, db.q(`SELECT region_code FROM contacts WHERE id = ?`), id).Scan(&region)
 		if err == sql.ErrNoRows || (err == nil && !u.InScope(region)) {
-			return backstop.Errorf(backstop.ENOTFOUND, "Contact %d not found.", id)
+			// Looked up inside the user's region: an id elsewhere answers
+			// as one that does not exist.
+			return backstop.NotInRegion(u, backstop.Localized(backstop.ENOTFOUND, "找不到联系人%d", "Contact %d not found.", id),
+				fmt.Sprintf("联系人%d", id), fmt.Sprintf("contact %d", id))
 		} else if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM contacts WHERE id = ?`), id); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, "contact.delete", "contact", fmt.Sprint(id), region)
+		return db.auditIn(ctx, tx, region, "contact.delete", "contact", fmt.Sprint(id), region)
 	})
 }

@@ -276,24 +276,24 @@ func (db *DB) translate(err error) error {
 		return err
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		return backstop.Errorf(backstop.ENOTFOUND, "Not found.")
+		return backstop.E(backstop.ENOTFOUND, "notfound.record")
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
 		case "23505":
-			return &backstop.Error{Code: backstop.ECONFLICT, Message: "A record with this key exists already."}
+			return backstop.E(backstop.ECONFLICT, "conflict.exists")
 		case "23503":
-			return &backstop.Error{Code: backstop.EINVALID, Message: "A referenced record does not exist."}
+			return backstop.E(backstop.EINVALID, "invalid.reference")
 		}
 	}
 	var sqErr *sqlite.Error
 	if errors.As(err, &sqErr) {
 		switch sqErr.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return &backstop.Error{Code: backstop.ECONFLICT, Message: "A record with this key exists already."}
+			return backstop.E(backstop.ECONFLICT, "conflict.exists")
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return &backstop.Error{Code: backstop.EINVALID, Message: "A referenced record does not exist."}
+			return backstop.E(backstop.EINVALID, "invalid.reference")
 		}
 	}
 	return err

@@ -51,7 +51,7 @@ func (db *DB) CreateEvent(ctx context.Context, e *backstop.DisasterEvent, initia
 	if err := inScopeAll(u, e.Regions...); err != nil {
 		return err
 	}
-	e.Region = backstop.CommonRegion(e.Regions)
+	e.Region = backstop.CommonRegion(e.Regions...)
 	e.CreatedBy, e.CreatedAt = u.Name, db.now().UTC()
 	if e.State == "" {
 		e.State = backstop.EventOngoing

@@ -149,7 +149,10 @@ func (db *DB) ConfirmTask(ctx context.Context, id int64, outcome, note, by strin
 		var err error
 		t, err = scanTask(tx.QueryRowContext(ctx, db.q(taskSelect+` WHERE t.id = ?`), id))
 		if err == sql.ErrNoRows || (err == nil && !u.InScope(t.VillageCode)) {
-			return backstop.Localized(backstop.ENOTFOUND, "找不到确认任务%d", "Task %d not found.", id)
+			// Looked up inside the user's region: a task elsewhere answers
+			// as one that does not exist.
+			return backstop.NotInRegion(u, backstop.Localized(backstop.ENOTFOUND, "找不到确认任务%d", "Task %d not found.", id),
+				fmt.Sprintf("确认任务%d", id), fmt.Sprintf("task %d", id))
 		} else if err != nil {
 			return err
 		}
@@ -167,7 +170,7 @@ func (db *DB) ConfirmTask(ctx context.Context, id int64, outcome, note, by strin
 			return backstop.Localized(backstop.ECONFLICT, "该任务已由%s确认，不能重复确认", "Task %d was confirmed by %s already.", id, t.ConfirmedBy)
 		}
 		t.Outcome, t.Note, t.ConfirmedBy, t.ConfirmedAt = outcome, note, by, &now
-		return db.audit(ctx, tx, "task.confirm", "task", fmt.Sprint(id), fmt.Sprintf("stream %d, household %s: %s by %s", t.StreamID, t.HouseholdNumber, outcome, by))
+		return db.auditIn(ctx, tx, t.VillageCode, "task.confirm", "task", fmt.Sprint(id), fmt.Sprintf("stream %d, household %s: %s by %s", t.StreamID, t.HouseholdNumber, outcome, by))
 	})
 	return t, err
 }

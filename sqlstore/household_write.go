@@ -37,9 +37,32 @@ func checkWritable(u *backstop.User, village string) error {
 		return err
 	}
 	if !u.InScope(village) {
-		return backstop.Errorf(backstop.EFORBIDDEN, "Village %s is outside your region %s.", village, u.Region)
+		return backstop.OutsideRegion(u, "村"+village, "village "+village)
 	}
 	return nil
+}
+
+// checkNumberWritable: household and person numbers start with their
+// village's 12-digit code, so a write names its region by the number.
+// Outside the user's region it is refused before anything is looked up,
+// and answers the same whether or not the number exists. A number stored
+// under another region's village although it starts with one of the
+// user's (data from before this rule) answers the same too.
+func checkNumberWritable(u *backstop.User, number string, person bool) error {
+	if u.Region == backstop.NationalScope || (len(number) >= 12 && u.InScope(number[:12])) {
+		return nil
+	}
+	return numberOutside(u, number, person)
+}
+
+func numberOutside(u *backstop.User, number string, person bool) error {
+	what, whatZH := "household number", "户编号"
+	if person {
+		what, whatZH = "person number", "人编号"
+	}
+	return &backstop.Error{Code: backstop.EFORBIDDEN,
+		ZH:      fmt.Sprintf("%s%s不在您的管辖范围（%s）内：编号以所在村的12位区划代码开头", whatZH, number, u.Region),
+		Message: fmt.Sprintf("The %s %s is outside your region %s: numbers start with their village's 12-digit code.", what, number, u.Region)}
 }
 
 func (db *DB) requireVillage(ctx context.Context, ex execer, code string) error {
@@ -134,6 +157,14 @@ func (db *DB) saveHousehold(ctx context.Context, h *backstop.Household, create b
 	if err := checkWritable(u, h.VillageCode); err != nil {
 		return err
 	}
+	if err := checkNumberWritable(u, h.Number, false); err != nil {
+		return err
+	}
+	for _, m := range h.Members {
+		if err := checkNumberWritable(u, m.Number, true); err != nil {
+			return err
+		}
+	}
 	line, _, err := db.monitoringLine(ctx, h.VillageCode)
 	if err != nil {
 		return err
@@ -152,13 +183,10 @@ func (db *DB) saveHousehold(ctx context.Context, h *backstop.Household, create b
 		case err == sql.ErrNoRows:
 		case err != nil:
 			return err
-		case create && !deleted:
-			return backstop.Errorf(backstop.ECONFLICT, "Household %s exists already.", h.Number)
 		case !u.InScope(existingVillage):
-			if deleted {
-				return backstop.Errorf(backstop.ECONFLICT, "Household number %s was used before outside your region.", h.Number)
-			}
-			return backstop.Errorf(backstop.EFORBIDDEN, "Household %s is outside your region %s.", h.Number, u.Region)
+			return numberOutside(u, h.Number, false)
+		case create && !deleted:
+			return backstop.Localized(backstop.ECONFLICT, "户编号%s已存在", "Household %s exists already.", h.Number)
 		case !create && deleted:
 			return backstop.Errorf(backstop.ENOTFOUND, "Household %s not found.", h.Number)
 		}
@@ -189,7 +217,7 @@ func (db *DB) saveHousehold(ctx context.Context, h *backstop.Household, create b
 		if err := db.history(ctx, tx, id, action, fmt.Sprintf("%d member(s) given", len(h.Members))); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, action, "household", h.Number, "")
+		return db.auditIn(ctx, tx, h.VillageCode, action, "household", h.Number, "")
 	})
 }
 
@@ -205,26 +233,32 @@ func (db *DB) checkMemberMove(ctx context.Context, tx *sql.Tx, u *backstop.User,
 		return err
 	}
 	if !u.InScope(village) {
-		return backstop.Errorf(backstop.ECONFLICT, "Person number %s belongs to a household outside your region.", memberNumber)
+		return numberOutside(u, memberNumber, true)
 	}
 	return nil
 }
 
 // lockHousehold finds a live household for a write, checking scope: absent
 // is ENOTFOUND, outside the scope EFORBIDDEN.
-func (db *DB) lockHousehold(ctx context.Context, tx *sql.Tx, u *backstop.User, number string) (int64, error) {
+func (db *DB) lockHousehold(ctx context.Context, tx *sql.Tx, u *backstop.User, number string) (int64, string, error) {
+	if err := u.Require(backstop.PermWriteRegistry); err != nil {
+		return 0, "", err
+	}
+	if err := checkNumberWritable(u, number, false); err != nil {
+		return 0, "", err
+	}
 	var id int64
 	var village string
 	err := tx.QueryRowContext(ctx, db.q(`SELECT id, village_code FROM households WHERE number = ? AND NOT deleted`), number).Scan(&id, &village)
 	if err == sql.ErrNoRows {
-		return 0, backstop.Errorf(backstop.ENOTFOUND, "Household %s not found.", number)
+		return 0, "", backstop.Localized(backstop.ENOTFOUND, "找不到户编号为%s的农户", "Household %s not found.", number)
 	} else if err != nil {
-		return 0, err
+		return 0, "", err
 	}
-	if err := checkWritable(u, village); err != nil {
-		return 0, err
+	if !u.InScope(village) {
+		return 0, "", numberOutside(u, number, false)
 	}
-	return id, nil
+	return id, village, nil
 }
 
 // DeleteHousehold marks a household deleted; its rows and history stay.
@@ -235,7 +269,7 @@ func (db *DB) DeleteHousehold(ctx context.Context, number string) error {
 	}
 	defer db.registryChanged()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		id, err := db.lockHousehold(ctx, tx, u, number)
+		id, village, err := db.lockHousehold(ctx, tx, u, number)
 		if err != nil {
 			return err
 		}
@@ -249,7 +283,7 @@ func (db *DB) DeleteHousehold(ctx context.Context, number string) error {
 		if err := db.history(ctx, tx, id, "household.delete", ""); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, "household.delete", "household", number, "")
+		return db.auditIn(ctx, tx, village, "household.delete", "household", number, "")
 	})
 }
 
@@ -262,10 +296,13 @@ func (db *DB) UpsertMember(ctx context.Context, householdNumber string, m *backs
 	if err := m.Validate(); err != nil {
 		return err
 	}
+	if err := checkNumberWritable(u, m.Number, true); err != nil {
+		return err
+	}
 	m.HouseholdNumber = householdNumber
 	defer db.registryChanged()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		id, err := db.lockHousehold(ctx, tx, u, householdNumber)
+		id, village, err := db.lockHousehold(ctx, tx, u, householdNumber)
 		if err != nil {
 			return err
 		}
@@ -285,7 +322,7 @@ func (db *DB) UpsertMember(ctx context.Context, householdNumber string, m *backs
 		if err := db.history(ctx, tx, id, "member.upsert", m.Number); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, "member.upsert", "member", m.Number, "household "+householdNumber)
+		return db.auditIn(ctx, tx, village, "member.upsert", "member", m.Number, "household "+householdNumber)
 	})
 }
 
@@ -297,7 +334,7 @@ func (db *DB) DeleteMember(ctx context.Context, householdNumber, memberNumber st
 	}
 	defer db.registryChanged()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		id, err := db.lockHousehold(ctx, tx, u, householdNumber)
+		id, village, err := db.lockHousehold(ctx, tx, u, householdNumber)
 		if err != nil {
 			return err
 		}
@@ -318,6 +355,6 @@ func (db *DB) DeleteMember(ctx context.Context, householdNumber, memberNumber st
 		if err := db.history(ctx, tx, id, "member.delete", memberNumber); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, "member.delete", "member", memberNumber, "household "+householdNumber)
+		return db.auditIn(ctx, tx, village, "member.delete", "member", memberNumber, "household "+householdNumber)
 	})
 }

@@ -46,7 +46,7 @@ func (db *DB) DecideMonitoring(ctx context.Context, d *backstop.MonitoringDecisi
 	now := db.now().UTC()
 	defer db.registryChanged()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		id, err := db.lockHousehold(ctx, tx, u, d.Household)
+		id, village, err := db.lockHousehold(ctx, tx, u, d.Household)
 		if err != nil {
 			return err
 		}
@@ -73,7 +73,7 @@ func (db *DB) DecideMonitoring(ctx context.Context, d *backstop.MonitoringDecisi
 		if err := db.history(ctx, tx, id, "monitoring.decide", detail); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, "monitoring.decide", "household", d.Household, detail)
+		return db.auditIn(ctx, tx, village, "monitoring.decide", "household", d.Household, detail)
 	})
 }
 

@@ -82,7 +82,8 @@ func (db *DB) FindPolicies(ctx context.Context, key string) ([]*backstop.Policy,
 // CreatePolicy adds a version. Versions are never edited: a change is a
 // new row with a later effective date, so past decisions keep theirs.
 func (db *DB) CreatePolicy(ctx context.Context, p *backstop.Policy) error {
-	if _, err := backstop.RequireUser(ctx); err != nil {
+	u, err := backstop.RequireUser(ctx)
+	if err != nil {
 		return err
 	}
 	if p.Region == "" {
@@ -94,6 +95,10 @@ func (db *DB) CreatePolicy(ctx context.Context, p *backstop.Policy) error {
 			return err
 		}
 		p.Region = code
+	}
+	// A policy version rules its region and everything inside it.
+	if !u.InScope(p.Region) {
+		return backstop.OutsideRegion(u, "政策参数的适用区划"+p.Region, "the policy's region "+p.Region)
 	}
 	if err := p.Validate(); err != nil {
 		return err
@@ -108,6 +113,6 @@ func (db *DB) CreatePolicy(ctx context.Context, p *backstop.Policy) error {
 		if err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, "policy.create", "policy", p.Key, p.Region+" from "+p.EffectiveFrom.Format("2006-01-02"))
+		return db.auditIn(ctx, tx, p.Region, "policy.create", "policy", p.Key, p.Region+" from "+p.EffectiveFrom.Format("2006-01-02"))
 	})
 }

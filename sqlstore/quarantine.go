@@ -90,7 +90,7 @@ func (db *DB) CreateQuarantinedAlert(ctx context.Context, q *backstop.Quarantine
 			return err
 		}
 		detail := fmt.Sprintf("feed %d %s %s %s", q.FeedID, q.Code, q.Sender, q.Identifier)
-		return db.audit(ctx, tx, "quarantine.create", "quarantined_alert", fmt.Sprint(q.ID), detail)
+		return db.auditIn(ctx, tx, q.Region, "quarantine.create", "quarantined_alert", fmt.Sprint(q.ID), detail)
 	}))
 }
 
@@ -220,7 +220,7 @@ func (db *DB) ResolveQuarantinedAlert(ctx context.Context, id int64, r backstop.
 		}
 		q, err := db.findQuarantined(ctx, tx, u, id)
 		if err != nil {
-			return err
+			return backstop.NotInRegion(u, err, fmt.Sprintf("隔离的预警%d", id), fmt.Sprintf("quarantined alert %d", id))
 		}
 		if n == 0 {
 			at := ""
@@ -234,7 +234,7 @@ func (db *DB) ResolveQuarantinedAlert(ctx context.Context, id int64, r backstop.
 		if r.State == backstop.QuarantineAccepted {
 			action, detail = "quarantine.accept", fmt.Sprintf("warning %d %s", r.WarningID, r.Note)
 		}
-		return db.audit(ctx, tx, action, "quarantined_alert", fmt.Sprint(id), truncateRunes(detail, 200))
+		return db.auditIn(ctx, tx, q.Region, action, "quarantined_alert", fmt.Sprint(id), truncateRunes(detail, 200))
 	})
 	if err != nil {
 		return nil, db.translate(err)

@@ -236,6 +236,7 @@ func scanRelease(sc interface{ Scan(...any) error }) (*backstop.Release, error) 
 	json.Unmarshal([]byte(channels), &r.Channels)
 	json.Unmarshal([]byte(policies), &r.PolicyIDs)
 	json.Unmarshal([]byte(counts), &r.Counts)
+	r.Unused = backstop.UnusedChannels(r.Audiences, r.Channels)
 	return &r, nil
 }
 

@@ -46,7 +46,15 @@ func scanImport(sc interface{ Scan(...any) error }) (*backstop.ImportResult, err
 	return &r, nil
 }
 
-// FindImports lists recent imports: all for admins, one's own otherwise.
+// allImports tells a user who reads every import: an admin of the national
+// scope. An import has no region of its own (a file may span several), so
+// everyone else reads their own.
+func allImports(u *backstop.User) bool {
+	return u.Role == backstop.RoleAdmin && u.Region == backstop.NationalScope
+}
+
+// FindImports lists recent imports: all for national admins, one's own
+// otherwise.
 func (db *DB) FindImports(ctx context.Context, limit int) ([]*backstop.ImportResult, error) {
 	u, err := backstop.RequireUser(ctx)
 	if err != nil {
@@ -55,7 +63,7 @@ func (db *DB) FindImports(ctx context.Context, limit int) ([]*backstop.ImportRes
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+importColumns+` FROM imports WHERE actor = ? OR ? ORDER BY id DESC LIMIT ?`), u.Name, u.Role == backstop.RoleAdmin, limit)
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+importColumns+` FROM imports WHERE actor = ? OR ? ORDER BY id DESC LIMIT ?`), u.Name, allImports(u), limit)
 	if err != nil {
 		return nil, db.translate(err)
 	}
@@ -78,7 +86,7 @@ func (db *DB) FindImport(ctx context.Context, id int64) (*backstop.ImportResult,
 	if err != nil {
 		return nil, err
 	}
-	r, err := scanImport(db.read.QueryRowContext(ctx, db.q(`SELECT `+importColumns+` FROM imports WHERE id = ? AND (actor = ? OR ?)`), id, u.Name, u.Role == backstop.RoleAdmin))
+	r, err := scanImport(db.read.QueryRowContext(ctx, db.q(`SELECT `+importColumns+` FROM imports WHERE id = ? AND (actor = ? OR ?)`), id, u.Name, allImports(u)))
 	if err == sql.ErrNoRows {
 		return nil, backstop.Errorf(backstop.ENOTFOUND, "Import %d not found.", id)
 	}

@@ -27,7 +27,19 @@ func TestUpgradeKeepsMemberDetails(t *testing.T) {
 			if v, _ := old.SchemaVersion(ctx); v != 4 {
 				t.Fatalf("schema version %d, want 4", v)
 			}
-			storetest.LoadRegions(t, old)
+			// The village and its parents, written as schema 4 holds
+			// them (the store's own writes are for the current schema).
+			for _, q := range []string{
+				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620000000000', '甘肃省', 1, NULL, ?)`,
+				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620700000000', '张掖市', 2, '620000000000', ?)`,
+				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620723000000', '临泽县', 3, '620700000000', ?)`,
+				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620723101000', '沙河镇', 4, '620723000000', ?)`,
+				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620723101201', '西寨村', 5, '620723101000', ?)`,
+			} {
+				if err := old.ExecForTest(ctx, q, time.Now().UTC()); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
 			for _, q := range []string{
 				`INSERT INTO households (id, number, village_code, size, people, row_hash, rev, created_at, updated_at) VALUES (1, '6207231012017777', '620723101201', 2, 2, 0, 1, ?, ?)`,
 				`INSERT INTO members (household_id, number, name, id_number, relation, ethnicity, education, school_status, health, labour, migrant_months, illness_insured, poverty_cause, phone, first_identified_on, identified_on, birth_date, disabled, row_hash, created_at, updated_at)

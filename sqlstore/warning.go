@@ -13,7 +13,7 @@ import (
 
 const warningColumns = `id, sender, identifier, sent, status, msg_type, scope, source, hazard, level, severity, urgency, certainty,
  event, headline, description, instruction, sender_name, language, effective, onset, expires, areas, state,
- COALESCE(supersedes, 0), COALESCE(superseded_by, 0), notes, cap, created_at, created_by`
+ COALESCE(supersedes, 0), COALESCE(superseded_by, 0), notes, cap, created_at, created_by, region_code`
 
 func nullTime(t *time.Time) any {
 	if t == nil {
@@ -37,7 +37,7 @@ func scanWarning(sc interface{ Scan(...any) error }) (*backstop.Warning, error) 
 	var hazard string
 	err := sc.Scan(&w.ID, &w.Sender, &w.Identifier, &w.Sent, &w.Status, &w.MsgType, &w.Scope, &w.Source, &hazard, &w.Level, &w.Severity,
 		&w.Urgency, &w.Certainty, &w.Event, &w.Headline, &w.Description, &w.Instruction, &w.SenderName, &w.Language,
-		&effective, &onset, &expires, &areas, &w.State, &w.Supersedes, &w.SupersededBy, &notes, &doc, &w.CreatedAt, &w.CreatedBy)
+		&effective, &onset, &expires, &areas, &w.State, &w.Supersedes, &w.SupersededBy, &notes, &doc, &w.CreatedAt, &w.CreatedBy, &w.Region)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,11 @@ func scanWarning(sc interface{ Scan(...any) error }) (*backstop.Warning, error) 
 }
 
 // CreateWarning stores a warning and, for an Update or Cancel, supersedes
-// or ends the warnings it references, in one transaction.
+// or ends the warnings it references, in one transaction. The region the
+// warning's areas cover (w.Region, set by alerting) must lie inside the
+// user's, checked before anything is looked up; so must every warning it
+// supersedes. A warning that covers no region (a Cancel without areas)
+// takes the region of the warnings it supersedes, else the user's.
 func (db *DB) CreateWarning(ctx context.Context, w *backstop.Warning, refs []backstop.WarningRef) error {
 	u, err := backstop.RequireUser(ctx)
 	if err != nil {
@@ -60,6 +64,9 @@ func (db *DB) CreateWarning(ctx context.Context, w *backstop.Warning, refs []bac
 	}
 	if err := u.Require(backstop.PermWriteWarnings); err != nil {
 		return err
+	}
+	if w.Region != "" && !u.InScope(w.Region) {
+		return backstop.OutsideRegion(u, "预警区域（区划"+w.Region+"）", "the warning's area (region "+w.Region+")")
 	}
 	areas, err := json.Marshal(w.Areas)
 	if err != nil {
@@ -87,19 +94,34 @@ func (db *DB) CreateWarning(ctx context.Context, w *backstop.Warning, refs []bac
 		// The warnings this one supersedes: the latest stored version of
 		// each reference.
 		var targets []int64
+		var targetRegions []string
 		for _, r := range refs {
 			var id int64
-			err := tx.QueryRowContext(ctx, db.q(`SELECT id FROM warnings WHERE sender = ? AND identifier = ? ORDER BY sent DESC, id DESC LIMIT 1`), r.Sender, r.Identifier).Scan(&id)
+			var region string
+			err := tx.QueryRowContext(ctx, db.q(`SELECT id, region_code FROM warnings WHERE sender = ? AND identifier = ? ORDER BY sent DESC, id DESC LIMIT 1`), r.Sender, r.Identifier).Scan(&id, &region)
 			if err == sql.ErrNoRows {
 				w.Notes = append(w.Notes, backstop.Problem{Path: "alert/references", Reason: fmt.Sprintf("referenced warning %s from %s is not stored here", r.Identifier, r.Sender)})
 				continue
 			} else if err != nil {
 				return err
 			}
+			// Warnings are public: telling that this one is outside the
+			// user's region reveals nothing.
+			if !u.InScope(region) {
+				return backstop.Localized(backstop.EFORBIDDEN, "预警%d的区域（区划%s）不在您的管辖范围（%s）内：不能更新或解除它",
+					"Warning %d covers region %s, outside your region %s: you cannot update or cancel it.", id, region, u.Region)
+			}
 			targets = append(targets, id)
+			targetRegions = append(targetRegions, region)
 		}
 		if len(targets) > 0 {
 			w.Supersedes = targets[0]
+		}
+		if w.Region == "" {
+			w.Region = u.Region
+			if len(targetRegions) > 0 {
+				w.Region = backstop.CommonRegion(targetRegions...)
+			}
 		}
 		if w.MsgType == "Cancel" {
 			w.State = backstop.StateCancelled
@@ -110,11 +132,11 @@ func (db *DB) CreateWarning(ctx context.Context, w *backstop.Warning, refs []bac
 			supersedes = w.Supersedes
 		}
 		err = tx.QueryRowContext(ctx, db.q(`INSERT INTO warnings (sender, identifier, sent, status, msg_type, scope, source, hazard, level, severity, urgency, certainty,
- event, headline, description, instruction, sender_name, language, effective, onset, expires, areas, state, supersedes, notes, cap, created_at, created_by)
- VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+ event, headline, description, instruction, sender_name, language, effective, onset, expires, areas, state, supersedes, notes, cap, created_at, created_by, region_code)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 			w.Sender, w.Identifier, w.Sent.UTC(), w.Status, w.MsgType, w.Scope, w.Source, string(w.Hazard), w.Level, w.Severity, w.Urgency, w.Certainty,
 			w.Event, w.Headline, w.Description, w.Instruction, w.SenderName, w.Language, nullTime(w.Effective), nullTime(w.Onset), nullTime(w.Expires),
-			string(areas), w.State, supersedes, string(notes), string(w.CAP), w.CreatedAt, w.CreatedBy).Scan(&w.ID)
+			string(areas), w.State, supersedes, string(notes), string(w.CAP), w.CreatedAt, w.CreatedBy, w.Region).Scan(&w.ID)
 		if err != nil {
 			return err
 		}
@@ -128,7 +150,7 @@ func (db *DB) CreateWarning(ctx context.Context, w *backstop.Warning, refs []bac
 			}
 		}
 		detail := fmt.Sprintf("%s %s %s %s", w.MsgType, w.Hazard, w.Level, w.Status)
-		return db.audit(ctx, tx, "warning.create", "warning", fmt.Sprint(w.ID), detail)
+		return db.auditIn(ctx, tx, w.Region, "warning.create", "warning", fmt.Sprint(w.ID), detail)
 	}))
 }
 

@@ -42,6 +42,11 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		{"FieldTasks", testFieldTasksStore},
 		{"Clocks", testClocksStore},
 		{"Monitoring", testMonitoringStore},
+		{"TemplatesByRegion", testTemplatesByRegion},
+		{"ConsultationScope", testConsultationScope},
+		{"AuditByRegion", testAuditByRegion},
+		{"DepartmentReadsNoHousehold", testDepartmentReadsNoHousehold},
+		{"NoExistenceOracle", testNoExistenceOracle},
 		{"Screening", testScreeningStore},
 	}
 	for _, tc := range tests {
@@ -370,9 +375,10 @@ func testScope(t *testing.T, db *sqlstore.DB) {
 	if n != 1 {
 		t.Errorf("export in scope wrote %d households, want 1", n)
 	}
-	// A roster row for a village outside the scope is refused.
+	// A roster row for a village outside the scope is refused: a write
+	// outside the region (403).
 	_, err = ImportRoster(shahe, db, SharedData(t, "templates/households.csv"), backstop.ImportOptions{})
-	if backstop.ErrorCode(err) != backstop.EINVALID || !strings.Contains(backstop.ErrorDetails(err)[0].Reason, "outside your region") {
+	if backstop.ErrorCode(err) != backstop.EFORBIDDEN || !strings.Contains(backstop.ErrorDetails(err)[0].Reason, "outside your region") {
 		t.Errorf("import outside scope: %v", err)
 	}
 	// Department users read but never write; auditors the same.
@@ -574,7 +580,7 @@ func testUsers(t *testing.T, db *sqlstore.DB) {
 	if _, _, err := db.CreateToken(uctx, "admin", "steal", 0); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
 		t.Errorf("token for someone else: %v", err)
 	}
-	if _, err := db.FindUsers(uctx); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
+	if _, _, err := db.FindUsers(uctx, backstop.UserFilter{}); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
 		t.Errorf("township lists users: %v", err)
 	}
 	u.Disabled = true

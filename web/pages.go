@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"net/http"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -34,8 +33,7 @@ func (h *Handler) routes() {
 	h.handle("GET /import/jobs/{key}", h.importJobPage)
 	h.handle("GET /imports/{id}", h.importResultPage)
 	h.handle("GET /imports/{id}/problems", h.importProblems)
-	h.handle("GET /users", h.usersPage)
-	h.handle("POST /users", h.createUser)
+	h.userRoutes()
 	h.handle("GET /audit", h.auditPage)
 	h.warningRoutes()
 	h.releaseRoutes()
@@ -43,7 +41,11 @@ func (h *Handler) routes() {
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "login.html", &page{Title: h.cats[langOf(r)].translate("login.title"), Data: map[string]string{"Next": safeNext(r.URL.Query().Get("next"))}})
+	var notice string
+	if r.URL.Query().Get("changed") == "1" {
+		notice = h.cats[langOf(r)].translate("login.password.changed")
+	}
+	h.render(w, r, http.StatusOK, "login.html", &page{Title: h.cats[langOf(r)].translate("login.title"), Notice: notice, Data: map[string]string{"Next": safeNext(r.URL.Query().Get("next"))}})
 }
 
 // safeNext keeps redirects after login on this site.
@@ -100,6 +102,12 @@ type regionRow struct {
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
 	u := backstop.UserFromContext(r.Context())
+	if !u.Can(backstop.PermReadRegistry) {
+		// The dashboard counts households; departments start at their
+		// warnings.
+		http.Redirect(w, r, "/warnings", http.StatusSeeOther)
+		return nil
+	}
 	code := r.URL.Query().Get("region")
 	if code == "" {
 		// Start where there is a choice: below a scope with one child only
@@ -367,37 +375,6 @@ func (h *Handler) importResultPage(w http.ResponseWriter, r *http.Request) error
 	job := importJob{Done: true, Result: res, FileName: res.FileName}
 	h.render(w, r, http.StatusOK, "import_job.html", &page{Title: h.cats[langOf(r)].translate("menu.import"), Menu: "import", Data: map[string]any{"Job": job, "Percent": 100}})
 	return nil
-}
-
-func (h *Handler) usersPage(w http.ResponseWriter, r *http.Request) error {
-	return h.renderUsers(w, r, http.StatusOK, "", "")
-}
-
-func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, status int, errMsg, notice string) error {
-	users, err := h.cfg.Accounts.Users(r.Context())
-	if err != nil {
-		return err
-	}
-	sort.Slice(users, func(i, j int) bool { return users[i].Name < users[j].Name })
-	h.render(w, r, status, "users.html", &page{Title: h.cats[langOf(r)].translate("menu.users"), Menu: "users", Error: errMsg, Notice: notice,
-		Data: map[string]any{"Users": users, "Roles": backstop.Roles}})
-	return nil
-}
-
-func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		return backstop.Errorf(backstop.EINVALID, "Bad form.")
-	}
-	u := &backstop.User{Name: strings.TrimSpace(r.PostFormValue("name")), DisplayName: r.PostFormValue("display_name"),
-		Role: backstop.Role(r.PostFormValue("role")), Region: strings.TrimSpace(r.PostFormValue("region"))}
-	if err := h.cfg.Accounts.CreateUser(r.Context(), u, r.PostFormValue("password")); err != nil {
-		if code := backstop.ErrorCode(err); code == backstop.EINVALID || code == backstop.ECONFLICT {
-			return h.renderUsers(w, r, httpx.ErrorStatus(err), h.localError(r, err), "")
-		}
-		return err
-	}
-	return h.renderUsers(w, r, http.StatusOK, "", h.cats[langOf(r)].translate("users.created", u.Name))
 }
 
 func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request) error {

@@ -56,7 +56,7 @@ func (h *Handler) releaseSection(r *http.Request, w *backstop.Warning) (*release
 	for _, c := range backstop.Channels {
 		f.Picked[c] = true
 	}
-	if t, err := h.cfg.Dispatch.TemplateFor(r.Context(), w.Hazard, w.Level); err == nil {
+	if t, err := h.cfg.Dispatch.TemplateFor(r.Context(), w); err == nil {
 		f.Template = t.Text
 	}
 	var err error
@@ -416,6 +416,10 @@ type templateRow struct {
 	Sample   string
 	Segments int
 	Chars    int
+	// RegionName names the template's region; Editable: it lies in the
+	// user's region (a parent's template applies but is not the user's).
+	RegionName string
+	Editable   bool
 }
 
 func (h *Handler) templatesPage(w http.ResponseWriter, r *http.Request) error {
@@ -428,19 +432,36 @@ func (h *Handler) renderTemplates(w http.ResponseWriter, r *http.Request, status
 	if err != nil {
 		return err
 	}
+	lang := langOf(r)
+	names := map[string]string{}
 	rows := make([]templateRow, len(ts))
 	for i, t := range ts {
-		rows[i] = templateRow{MessageTemplate: t}
+		if _, ok := names[t.Region]; !ok {
+			names[t.Region] = h.regionName(r.Context(), t.Region, lang)
+		}
+		rows[i] = templateRow{MessageTemplate: t, RegionName: names[t.Region], Editable: u.InScope(t.Region)}
 		if p, err := h.cfg.Dispatch.PreviewTemplate(r.Context(), t.Text, 0); err == nil {
 			rows[i].Sample, rows[i].Segments, rows[i].Chars = p.Text, p.Segments, p.Characters
 		}
 	}
 	if form == nil {
-		form = &backstop.MessageTemplate{}
+		form = &backstop.MessageTemplate{Region: u.Region}
 	}
-	h.render(w, r, status, "templates.html", &page{Title: h.cats[langOf(r)].translate("menu.templates"), Menu: "templates", Error: errMsg,
+	// A new template is for the user's region or one directly inside it.
+	type regionOption struct{ Code, Name string }
+	regions := []regionOption{{u.Region, h.regionName(r.Context(), u.Region, lang)}}
+	f := backstop.RegionFilter{Parent: u.Region}
+	if u.Region == backstop.NationalScope {
+		f = backstop.RegionFilter{Level: backstop.LevelProvince}
+	}
+	if kids, _, err := h.cfg.Registry.Regions(r.Context(), f); err == nil {
+		for _, k := range kids {
+			regions = append(regions, regionOption{k.Code, k.Name})
+		}
+	}
+	h.render(w, r, status, "templates.html", &page{Title: h.cats[lang].translate("menu.templates"), Menu: "templates", Error: errMsg,
 		Data: map[string]any{"Rows": rows, "CanEdit": u.Can(backstop.PermManageReach), "Hazards": backstop.Hazards, "Levels": backstop.WarningLevels,
-			"Placeholders": backstop.Placeholders, "Form": form, "HazardNames": hazardNames(r)}})
+			"Placeholders": backstop.Placeholders, "Form": form, "HazardNames": hazardNames(r), "Regions": regions}})
 	return nil
 }
 
@@ -451,8 +472,11 @@ func (h *Handler) saveTemplate(w http.ResponseWriter, r *http.Request) error {
 	}
 	id, _ := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
 	t := &backstop.MessageTemplate{ID: id, Hazard: backstop.Hazard(r.PostFormValue("hazard")), Level: backstop.WarningLevel(r.PostFormValue("level")), Text: strings.TrimSpace(r.PostFormValue("text"))}
+	if id == 0 {
+		t.Region = r.PostFormValue("region") // an edited template keeps its own
+	}
 	if err := h.cfg.Dispatch.SaveTemplate(r.Context(), t); err != nil {
-		if c := backstop.ErrorCode(err); c == backstop.EINVALID || c == backstop.ECONFLICT {
+		if c := backstop.ErrorCode(err); c == backstop.EINVALID || c == backstop.ECONFLICT || c == backstop.EFORBIDDEN {
 			return h.renderTemplates(w, r, httpx.ErrorStatus(err), h.localError(r, err), t)
 		}
 		return err

@@ -24,7 +24,7 @@ import (
 	"github.com/zhangye-backstop/backstop/web"
 )
 
-func postForm(t *testing.T, c *http.Client, u string, form url.Values, fetch bool) (int, string, string) {
+func screeningPost(t *testing.T, c *http.Client, u string, form url.Values, fetch bool) (int, string, string) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -85,14 +85,14 @@ func TestScreeningPages(t *testing.T) {
 	if status != 200 || !strings.Contains(body, `data-testid="screening-from-warning"`) {
 		t.Fatalf("warning page: %d", status)
 	}
-	status, body, path := postForm(t, c, srv.URL+"/screening/events", url.Values{"warning_id": {fmt.Sprint(w.ID)}}, false)
+	status, body, path := screeningPost(t, c, srv.URL+"/screening/events", url.Values{"warning_id": {fmt.Sprint(w.ID)}}, false)
 	if status != 200 || !strings.HasPrefix(path, "/screening/events/") || !strings.Contains(body, `data-testid="statistics"`) || !strings.Contains(body, "初报时限") {
 		t.Fatalf("event from the warning: %d %s", status, path)
 	}
 	untranslated(t, "event page", body)
 	eventPath := path
 	eventID := strings.TrimPrefix(path, "/screening/events/")
-	status, body, path = postForm(t, c, srv.URL+"/screening/campaigns", url.Values{"event_id": {eventID}, "kind": {"post_disaster"}}, false)
+	status, body, path = screeningPost(t, c, srv.URL+"/screening/campaigns", url.Values{"event_id": {eventID}, "kind": {"post_disaster"}}, false)
 	if status != 200 || !strings.HasPrefix(path, "/screening/campaigns/") || !strings.Contains(body, `data-testid="visit-list"`) || !strings.Contains(body, `id="warning-map-data"`) {
 		t.Fatalf("campaign from the event: %d %s", status, path)
 	}
@@ -129,16 +129,16 @@ func TestScreeningPages(t *testing.T) {
 	loss := url.Values{"house_damage": {"collapsed"}, "house_rooms": {"2"}, "crop_area_mu": {"6"}, "crop_loss_pct": {"150"}, "crop_loss_yuan": {"80000"},
 		"check.income_change": {"problem"}, "check.rigid_costs": {"ok"}, "check.compulsory_education": {"ok"}, "check.basic_medical": {"ok"}, "check.housing_safety": {"problem"},
 		"check.water_safety": {"ok"}, "water.quality_ok": {"yes"}, "food_clothing_ok": {"yes"}}
-	status, body, _ = postForm(t, phone, form, loss, false)
+	status, body, _ = screeningPost(t, phone, form, loss, false)
 	if status != 400 || !strings.Contains(body, "农作物损失比例须在0至100之间") || !strings.Contains(body, `value="80000"`) {
 		t.Fatalf("a bad loss form: %d\n%s", status, body)
 	}
-	status, body, _ = postForm(t, phone, form, loss, true)
+	status, body, _ = screeningPost(t, phone, form, loss, true)
 	if status != 400 || !strings.Contains(body, "农作物损失比例") {
 		t.Fatalf("a bad queued form: %d %s", status, body)
 	}
 	loss.Set("crop_loss_pct", "90")
-	if status, body, _ = postForm(t, phone, form, loss, true); status != http.StatusNoContent {
+	if status, body, _ = screeningPost(t, phone, form, loss, true); status != http.StatusNoContent {
 		t.Fatalf("the queued loss form: %d %s", status, body)
 	}
 	status, body = get(t, phone, link)
@@ -186,12 +186,12 @@ func TestScreeningPages(t *testing.T) {
 	id := "62072319850203" + "011"
 	id += string(backstop.IDCheckDigit(id))
 	report := url.Values{"name": {"张桂兰"}, "phone": {"13812345678"}, "id_number": {id}, "difficulty": {"房子塌了"}, "risk_type": {"100A27006"}}
-	status, body, _ = postForm(t, public, srv.URL+"/r/"+village, report, false)
+	status, body, _ = screeningPost(t, public, srv.URL+"/r/"+village, report, false)
 	if status != 400 || !strings.Contains(body, "须同意") {
 		t.Fatalf("without consent: %d", status)
 	}
 	report.Set("consent", "yes")
-	status, body, _ = postForm(t, public, srv.URL+"/r/"+village, report, false)
+	status, body, _ = screeningPost(t, public, srv.URL+"/r/"+village, report, false)
 	code := regexp.MustCompile(`class="mono code">([A-Z0-9]+)<`).FindStringSubmatch(body)
 	if status != 201 || code == nil {
 		t.Fatalf("self-report: %d\n%s", status, body)

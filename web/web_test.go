@@ -267,8 +267,22 @@ func TestWarningPages(t *testing.T) {
 		t.Fatalf("after the form: %d %s\n%s", resp.StatusCode, resp.Request.URL, page)
 	}
 	// The template roster's households in 沙河镇 and 南丰镇 are exposed.
-	if !strings.Contains(page, `data-testid="exposed-households">2<`) || !strings.Contains(page, `id="warning-map"`) || !strings.Contains(page, "马福林") {
-		t.Errorf("warning page lacks exposure, map or ranked list")
+	if !strings.Contains(page, `data-testid="exposed-households">2<`) || !strings.Contains(page, `id="warning-map"`) {
+		t.Errorf("warning page lacks exposure or map")
+	}
+	// A department sees the counts, never a household.
+	if strings.Contains(page, "马福林") || strings.Contains(page, "张建国") {
+		t.Errorf("the department's warning page names households")
+	}
+	// The city officer sees the ranked households.
+	boss := s.client(t, "boss", web.LangZH)
+	if status, body := get(t, boss, resp.Request.URL.String()); status != 200 || !strings.Contains(body, "马福林") {
+		t.Errorf("city warning page: %d, ranked list shown: %v", status, strings.Contains(body, "马福林"))
+	}
+	for _, path := range []string{"/households", "/households/6207231012010001"} {
+		if status, _ := get(t, dept, s.srv.URL+path); status != 403 {
+			t.Errorf("department %s: %d, want 403", path, status)
+		}
 	}
 	if strings.Contains(page, "⟦") {
 		i := strings.Index(page, "⟦")

@@ -184,8 +184,8 @@ func (s *Service) Import(ctx context.Context, r io.Reader, name string) (*Import
 	if err != nil {
 		return nil, err
 	}
-	if u.Role != backstop.RoleAdmin || u.Disabled {
-		return nil, backstop.Localized(backstop.EFORBIDDEN, "只有管理员可以导入节假日安排", "Only an admin may load the working-day calendar.")
+	if u.Role != backstop.RoleAdmin || u.Disabled || u.Region != backstop.NationalScope {
+		return nil, backstop.Localized(backstop.EFORBIDDEN, "只有全国范围（%s）的管理员可以导入节假日安排：日历是每个县区共用的基础数据", "Only an admin of the national scope (%s) may load the working-day calendar, which every county's deadlines share.", backstop.NationalScope)
 	}
 	name = strings.TrimSpace(name)
 	if name == "" {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/zhangye-backstop/backstop/demo"
 	"github.com/zhangye-backstop/backstop/egress"
+	"github.com/zhangye-backstop/backstop/httpx"
 	"github.com/zhangye-backstop/backstop/server"
 )
 
@@ -31,9 +32,14 @@ func init() {
 			metricsToken := fs.String("metrics-token", envOr("BACKSTOP_METRICS_TOKEN", ""), "bearer token that may read /metrics on the main listener (env BACKSTOP_METRICS_TOKEN); without it /metrics is not served there")
 			metricsAddr := fs.String("metrics-addr", envOr("BACKSTOP_METRICS_ADDR", ""), "serve /metrics without a token on this separate address, e.g. 127.0.0.1:9090 (env BACKSTOP_METRICS_ADDR)")
 			outboundAllow := fs.String("outbound-allow", envOr("BACKSTOP_OUTBOUND_ALLOW", ""), "hosts or host:port, comma-separated, that feeds and 企业微信 robot URLs of contacts may reach although internal (loopback, private, link-local); http only to these (env BACKSTOP_OUTBOUND_ALLOW)")
+			trusted := fs.String("trusted-proxies", envOr("BACKSTOP_TRUSTED_PROXIES", ""), "reverse proxies, comma-separated CIDRs or addresses (e.g. 127.0.0.1,10.0.0.0/8), whose X-Forwarded-For / X-Real-IP name the client address for sign-in limits and the audit trail; from any other peer those headers are ignored (env BACKSTOP_TRUSTED_PROXIES)")
 			rel := releaseFlags(fs)
 			return func(ctx context.Context, env *environment, args []string) error {
 				outbound, err := egress.ParseAllow(*outboundAllow)
+				if err != nil {
+					return err
+				}
+				proxies, err := httpx.ParseTrustedProxies(*trusted)
 				if err != nil {
 					return err
 				}
@@ -69,13 +75,16 @@ func init() {
 				if *outboundAllow != "" {
 					logger.Info("outbound allow-list", "hosts", outbound.String())
 				}
+				if *trusted != "" {
+					logger.Info("trusted reverse proxies", "networks", proxies.String())
+				}
 				disp, err := rel.service(logger, "http://"+ln.Addr().String(), outbound)
 				if err != nil {
 					return err
 				}
 				app, err := server.New(ctx, db, server.Config{Logger: logger, Version: version, DataDir: env.dataDir, MaxUploadBytes: *maxUpload << 20,
 					RequestsPerSecond: *rate, SessionTTL: *sessionTTL, SecureCookies: *secure, CAPSender: *capSender, CAPRegion: *capRegion,
-					Dispatch: disp, ReceiptSecret: *rel.receiptSecret, MetricsToken: *metricsToken, Outbound: outbound})
+					Dispatch: disp, ReceiptSecret: *rel.receiptSecret, MetricsToken: *metricsToken, Outbound: outbound, TrustedProxies: proxies})
 				if err != nil {
 					return err
 				}
@@ -98,17 +107,11 @@ func init() {
 						return err
 					}
 					defer mln.Close()
-					msrv := &http.Server{Handler: app.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+					msrv := httpx.NewServer(app.MetricsHandler(), httpx.DefaultTimeouts)
 					go msrv.Serve(mln)
 					logger.Info("metrics serving", "url", "http://"+mln.Addr().String()+"/metrics")
 				}
-				srv := &http.Server{
-					Handler:           app.Handler(),
-					ReadHeaderTimeout: 10 * time.Second,
-					IdleTimeout:       2 * time.Minute,
-					MaxHeaderBytes:    1 << 20,
-					ErrorLog:          nil,
-				}
+				srv := httpx.NewServer(app.Handler(), httpx.DefaultTimeouts)
 				logger.Info("backstop serving", "url", "http://"+ln.Addr().String(), "version", version)
 				errc := make(chan error, 1)
 				go func() { errc <- srv.Serve(ln) }()
