@@ -661,7 +661,8 @@ func (h *Handler) lossForm(w http.ResponseWriter, r *http.Request) error {
 			here = append(here, e)
 		}
 	}
-	h.renderLossForm(w, r, http.StatusOK, &lossFormData{Household: hh, Events: here, Action: "/screening/households/" + hh.Number + "/loss", Draft: "loss-" + hh.Number}, "")
+	h.renderLossForm(w, r, http.StatusOK, &lossFormData{Household: hh, Events: here, Action: "/screening/households/" + hh.Number + "/loss", Draft: "loss-" + hh.Number,
+		Back: "/screening/households/" + hh.Number + "/assessment"}, "")
 	return nil
 }
 
