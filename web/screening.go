@@ -41,6 +41,14 @@ func (h *Handler) screeningRoutes() {
 	h.handle("GET /screening/intake", h.intakePage)
 	h.handle("POST /screening/intake/{id}/steps", h.intakeStep)
 	h.handle("GET /screening/villages/{code}/poster", h.posterPage)
+	h.handle("GET /screening/poster", func(w http.ResponseWriter, r *http.Request) error {
+		code, err := backstop.NormalizeRegionCode(r.URL.Query().Get("village"))
+		if err != nil {
+			return backstop.Localized(backstop.EINVALID, "请填写12位行政村代码", "Give a 12-digit village code.")
+		}
+		http.Redirect(w, r, "/screening/villages/"+code+"/poster", http.StatusSeeOther)
+		return nil
+	})
 	// The public self-report page (一键报贫): no account.
 	h.mux.HandleFunc("GET /r/lookup", h.publicLookup)
 	h.mux.HandleFunc("GET /r/{village}", h.publicReportForm)

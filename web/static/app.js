@@ -32,7 +32,7 @@
     var el = document.getElementById("warning-map");
     var dataEl = document.getElementById("warning-map-data");
     if (!el || !dataEl) return;
-    if (!window.echarts) { el.textContent = "ECharts is not built into this binary."; return; }
+    if (!window.echarts) { el.textContent = el.getAttribute("data-missing") || "ECharts is not built into this binary."; return; }
     var d = JSON.parse(dataEl.textContent);
     echarts.registerMap("warning", { type: "FeatureCollection", features: d.features });
     var labels = {};
