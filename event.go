@@ -81,13 +81,16 @@ func (e *DisasterEvent) Visible(u *User) bool {
 	return false
 }
 
-// Disaster reports (灾情报告) of the national disaster statistics: the
-// first report within hours of the start, follow-ups while the disaster
-// goes on, the final report once it is stable.
+// ReportKind is a disaster report (灾情报告) of the national disaster
+// statistics: the first report within hours of the start, follow-ups
+// while the disaster goes on, the final report once it is stable.
+type ReportKind string
+
+// Report kinds.
 const (
-	ReportInitial  = "initial"  // 初报
-	ReportFollowup = "followup" // 续报
-	ReportFinal    = "final"    // 核报
+	ReportInitial  ReportKind = "initial"  // 初报
+	ReportFollowup ReportKind = "followup" // 续报
+	ReportFinal    ReportKind = "final"    // 核报
 )
 
 // EventFigures are what the loss reports cannot give and an officer
@@ -110,7 +113,7 @@ type EventFigures struct {
 type EventReport struct {
 	ID         int64               `json:"id"`
 	EventID    int64               `json:"event_id"`
-	Kind       string              `json:"kind"`
+	Kind       ReportKind          `json:"kind"`
 	Region     string              `json:"region"`
 	Note       string              `json:"note,omitempty"`
 	Statistics *DisasterStatistics `json:"statistics"`

@@ -17,13 +17,16 @@ const (
 // StreamIntake is the stream kind of an intake item's escalations.
 const StreamIntake = "intake"
 
+// IntakeState is where an intake item stands.
+type IntakeState string
+
 // Intake states, in order; rejected and approved end an item.
 const (
-	IntakeReceived = "received" // waiting for the village check
-	IntakeChecked  = "checked"  // the village checked (home visit, two staff)
-	IntakeAnswered = "answered" // the reporter was told the result
-	IntakeApproved = "approved" // county approval: into monitoring
-	IntakeRejected = "rejected" // not eligible (the reporter is told why)
+	IntakeReceived IntakeState = "received" // waiting for the village check
+	IntakeChecked  IntakeState = "checked"  // the village checked (home visit, two staff)
+	IntakeAnswered IntakeState = "answered" // the reporter was told the result
+	IntakeApproved IntakeState = "approved" // county approval: into monitoring
+	IntakeRejected IntakeState = "rejected" // not eligible (the reporter is told why)
 )
 
 // Intake steps an officer records.
@@ -53,9 +56,9 @@ type IntakeItem struct {
 	Consent     bool   `json:"consent"`
 	// Matched: the ID number belongs to a registered person; otherwise
 	// the person is 系统外 (not in the registry).
-	Matched         bool   `json:"matched"`
-	HouseholdNumber string `json:"household_number,omitempty"`
-	State           string `json:"state"`
+	Matched         bool        `json:"matched"`
+	HouseholdNumber string      `json:"household_number,omitempty"`
+	State           IntakeState `json:"state"`
 	// Merged counts later reports by the same ID number merged into it.
 	Merged int       `json:"merged"`
 	Note   string    `json:"note,omitempty"`

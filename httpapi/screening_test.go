@@ -482,7 +482,7 @@ func testIntake(t *testing.T, f *fixture, city, dept, village, cadre string) {
 		t.Fatalf("the public answer shows personal data: %s", body)
 	}
 	resp, body = f.do(t, "GET", "/api/v1/self-reports/"+strings.ToLower(first.Code), "", nil, "")
-	if got := decode[struct{ Code, State, Name string }](t, body); resp.StatusCode != 200 || got.State != backstop.IntakeReceived || got.Name != "王**" {
+	if got := decode[struct{ Code, State, Name string }](t, body); resp.StatusCode != 200 || got.State != string(backstop.IntakeReceived) || got.Name != "王**" {
 		t.Fatalf("lookup: %d %s", resp.StatusCode, body)
 	}
 	// The same ID again: merged into the open report, same code.

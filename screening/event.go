@@ -268,7 +268,7 @@ func (s *Service) AddReport(ctx context.Context, id int64, kind, region, note st
 	if _, err := s.Store.FindEvent(ctx, id); err != nil {
 		return nil, eventOutside(u, err, id)
 	}
-	switch kind {
+	switch backstop.ReportKind(kind) {
 	case backstop.ReportInitial, backstop.ReportFollowup, backstop.ReportFinal:
 	default:
 		return nil, invalid("kind", "报告类型只能是 initial（初报）、followup（续报）或 final（核报）", "kind must be initial, followup or final")
@@ -281,7 +281,7 @@ func (s *Service) AddReport(ctx context.Context, id int64, kind, region, note st
 	if err != nil {
 		return nil, err
 	}
-	r := &backstop.EventReport{EventID: id, Kind: kind, Region: st.Region, Note: note, Statistics: st}
+	r := &backstop.EventReport{EventID: id, Kind: backstop.ReportKind(kind), Region: st.Region, Note: note, Statistics: st}
 	if err := s.Store.AddEventReport(ctx, r); err != nil {
 		return nil, err
 	}

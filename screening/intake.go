@@ -35,13 +35,13 @@ type Referral struct {
 // PublicIntake is what the public page shows of an item: its state and
 // clocks, never the reporter's personal data.
 type PublicIntake struct {
-	Code      string             `json:"code"`
-	State     string             `json:"state"`
-	Village   string             `json:"village"`
-	Name      string             `json:"name"` // first character only
-	Due       backstop.IntakeDue `json:"due"`
-	Merged    bool               `json:"merged,omitempty"`
-	CreatedAt time.Time          `json:"created_at"`
+	Code      string               `json:"code"`
+	State     backstop.IntakeState `json:"state"`
+	Village   string               `json:"village"`
+	Name      string               `json:"name"` // first character only
+	Due       backstop.IntakeDue   `json:"due"`
+	Merged    bool                 `json:"merged,omitempty"`
+	CreatedAt time.Time            `json:"created_at"`
 }
 
 func public(it *backstop.IntakeItem, merged bool) *PublicIntake {

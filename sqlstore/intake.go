@@ -254,16 +254,16 @@ func (db *DB) FindIntakes(ctx context.Context, f backstop.IntakeFilter) ([]*back
 // intakeSteps: from which states a step may be taken, the state it
 // leads to, and the clocks it stops.
 var intakeSteps = map[string]struct {
-	from  []string
-	to    string
+	from  []backstop.IntakeState
+	to    backstop.IntakeState
 	stops map[string]backstop.ClockState
 }{
-	backstop.StepCheck:   {[]string{backstop.IntakeReceived}, backstop.IntakeChecked, map[string]backstop.ClockState{backstop.ClockIntakeCheck: backstop.ClockMet}},
-	backstop.StepAnswer:  {[]string{backstop.IntakeChecked}, backstop.IntakeAnswered, map[string]backstop.ClockState{backstop.ClockIntakeAnswer: backstop.ClockMet}},
-	backstop.StepApprove: {[]string{backstop.IntakeChecked, backstop.IntakeAnswered}, backstop.IntakeApproved, map[string]backstop.ClockState{backstop.ClockIntakeReview: backstop.ClockMet}},
+	backstop.StepCheck:   {[]backstop.IntakeState{backstop.IntakeReceived}, backstop.IntakeChecked, map[string]backstop.ClockState{backstop.ClockIntakeCheck: backstop.ClockMet}},
+	backstop.StepAnswer:  {[]backstop.IntakeState{backstop.IntakeChecked}, backstop.IntakeAnswered, map[string]backstop.ClockState{backstop.ClockIntakeAnswer: backstop.ClockMet}},
+	backstop.StepApprove: {[]backstop.IntakeState{backstop.IntakeChecked, backstop.IntakeAnswered}, backstop.IntakeApproved, map[string]backstop.ClockState{backstop.ClockIntakeReview: backstop.ClockMet}},
 	// A rejection ends the procedure; the reporter is still owed an
 	// answer, so that clock keeps running.
-	backstop.StepReject: {[]string{backstop.IntakeReceived, backstop.IntakeChecked, backstop.IntakeAnswered}, backstop.IntakeRejected,
+	backstop.StepReject: {[]backstop.IntakeState{backstop.IntakeReceived, backstop.IntakeChecked, backstop.IntakeAnswered}, backstop.IntakeRejected,
 		map[string]backstop.ClockState{backstop.ClockIntakeCheck: backstop.ClockMet, backstop.ClockIntakeReview: backstop.ClockCancelled}},
 }
 
