@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 VENDOR  := web/static/vendor
 
-.PHONY: all assets build run test test-short bench vet clean
+.PHONY: all assets build run test test-short bench vet clean screenshots
 
 all: build
 
@@ -32,6 +32,12 @@ vet:
 test: assets
 	bash scripts/ensure-test-tools.sh
 	$(GO) test -count=1 -timeout 30m ./...
+
+# Screenshots of the main pages as each role sees them, at desk and phone
+# size, into DIR (default /tmp/backstop-screenshots), outside the repository.
+screenshots: assets
+	bash scripts/ensure-test-tools.sh
+	$(GO) test ./web/ -run Screenshots -count=1 -screenshots $(or $(DIR),/tmp/backstop-screenshots)
 
 test-short:
 	$(GO) test -short ./...

@@ -73,6 +73,10 @@ type TaskFilter struct {
 	Outcome   string // only tasks with this outcome
 	Assignee  string // by assignee phone, across streams (the helper's link)
 	Village   string
+	// Calls keeps open tasks whose SMS failed (the assignee should call);
+	// DueBefore open tasks due before it (overdue at that time).
+	Calls     bool
+	DueBefore time.Time
 	Offset    int
 	Limit     int
 }

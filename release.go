@@ -130,6 +130,16 @@ type VillageConfirmation struct {
 	Confirmed int    `json:"confirmed"`
 }
 
+// ReleaseFilter selects releases for the release list.
+type ReleaseFilter struct {
+	WarningID int64
+	State     string // sending or done; "" for both
+	// Test: "only" for test releases, "none" without them, "" for all.
+	Test   string
+	Offset int
+	Limit  int
+}
+
 // ExposedRecipient is an exposed household as a release reads it: where
 // to reach it, its key people and its helper.
 type ExposedRecipient struct {
@@ -180,5 +190,9 @@ type ReleaseService interface {
 	FindRelease(ctx context.Context, id int64) (*Release, error)
 	FindReleaseByStream(ctx context.Context, streamID int64) (*Release, error)
 	FindReleases(ctx context.Context, warningID int64) ([]*Release, error)
+	// FindReleasePage pages releases across warnings, newest first, with
+	// their total. Outside the national scope only releases with
+	// confirmation tasks in the user's region are listed.
+	FindReleasePage(ctx context.Context, f ReleaseFilter) ([]*Release, int, error)
 	ReleaseStats(ctx context.Context, id int64) (*ReleaseStats, error)
 }

@@ -174,6 +174,15 @@ type CircleArea struct {
 type WarningFilter struct {
 	State  string // active, updated, cancelled, expired; "" for all
 	Hazard Hazard
+	Level  string // red, orange, yellow, blue; "none" for unlevelled; "" for all
+	// SentFrom and SentTo bound the sending time (SentTo exclusive).
+	SentFrom, SentTo time.Time
+	// Exposing keeps warnings whose exposure has households in this
+	// region (12-digit code): "only my region's area".
+	Exposing string
+	// Sort orders the list: "sent" (newest first, the default), "level"
+	// (gravest first, then newest) or "state" (active first, then newest).
+	Sort   string
 	Offset int
 	Limit  int
 }

@@ -39,6 +39,7 @@ type Store interface {
 	backstop.AuditService
 	FindExposure(ctx context.Context, warningID int64) (*backstop.Exposure, error)
 	FindRegion(ctx context.Context, code string, withBoundary bool) (*backstop.Region, error)
+	FindClock(ctx context.Context, kind, subject string) (*backstop.Clock, error)
 }
 
 // Service makes and sends releases.

@@ -85,3 +85,74 @@ func (s *Service) LinkCall(ctx context.Context, l *Link, taskID int64) (string, 
 	}
 	return t.Phone, nil
 }
+
+// LinkRelease is what the helper's page says of a release the link has
+// tasks in: the warning (hazard, level, area, time window, what to do)
+// and the confirmation deadline.
+type LinkRelease struct {
+	ReleaseID int64
+	Test      bool
+	Deadline  time.Time
+	// Provisional: the deadline was counted Monday to Friday through a
+	// year whose official working-day calendar is not loaded.
+	Provisional bool
+	Warning     *backstop.Warning
+}
+
+// LinkReleases describes the releases of the given tasks (tasks of the
+// link, as LinkTasks listed them: what it tells is the warning, which is
+// public); tasks outside a release (visits of a campaign) have none.
+func (s *Service) LinkReleases(ctx context.Context, l *Link, tasks []*backstop.FieldTask) (map[int64]*LinkRelease, error) {
+	ctx = l.Context(ctx)
+	out := map[int64]*LinkRelease{}
+	for _, t := range tasks {
+		if t.ReleaseID == 0 || out[t.ReleaseID] != nil {
+			continue
+		}
+		r, err := s.Store.FindRelease(ctx, t.ReleaseID)
+		if err != nil {
+			return nil, err
+		}
+		w, err := s.Store.FindWarning(ctx, r.WarningID)
+		if err != nil {
+			return nil, err
+		}
+		lr := &LinkRelease{ReleaseID: r.ID, Test: r.Test, Deadline: r.Deadline, Warning: w}
+		if c, err := s.Store.FindClock(ctx, backstop.ClockReleaseConfirm, fmt.Sprintf("release:%d", r.ID)); err == nil {
+			lr.Deadline, lr.Provisional = c.Due, c.Provisional
+		} else if backstop.ErrorCode(err) != backstop.ENOTFOUND {
+			return nil, err
+		}
+		out[r.ID] = lr
+	}
+	return out, nil
+}
+
+// LinkConfirmAll records one outcome for several of the link's tasks at
+// once (a household's persons, told together); tasks with an outcome
+// already are left as they are. It returns the tasks it recorded.
+func (s *Service) LinkConfirmAll(ctx context.Context, l *Link, taskIDs []int64, outcome, note string) ([]*backstop.FieldTask, error) {
+	if len(taskIDs) == 0 {
+		return nil, backstop.Localized(backstop.EINVALID, "没有选择要确认的人员", "No task to confirm was given.")
+	}
+	if len(taskIDs) > 100 {
+		return nil, backstop.Localized(backstop.EINVALID, "一次最多确认100人，收到%d人", "At most 100 tasks are confirmed at once, not %d.", len(taskIDs))
+	}
+	lctx := l.Context(ctx)
+	var out []*backstop.FieldTask
+	for _, id := range taskIDs {
+		t, err := s.linkTask(lctx, l, id)
+		if err != nil {
+			return out, err
+		}
+		if !t.Open() {
+			continue
+		}
+		done, err := s.LinkConfirm(ctx, l, id, outcome, note)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, done)
+	}
+	return out, nil
+}

@@ -46,6 +46,17 @@ type Preview struct {
 	// (no address of that kind in the area).
 	Unused []string `json:"unused_channels,omitempty"`
 	Empty  []string `json:"empty_channels,omitempty"`
+	// Samples are the texts that would go out, one per audience and
+	// channel (the first recipient's: a helper's names the helper's
+	// households, and its link is made when it is sent).
+	Samples []Sample `json:"samples"`
+}
+
+// Sample is a text a release would send to an audience on a channel.
+type Sample struct {
+	Audience string `json:"audience"`
+	Channel  string `json:"channel"`
+	Text     string `json:"text"`
 }
 
 // plan is a checked request with what building it needs.
@@ -505,12 +516,28 @@ func (s *Service) linkURL(token string) string {
 	return strings.TrimRight(s.BaseURL, "/") + "/c/" + token
 }
 
-// countSink counts what a release would write.
-type countSink struct{ messages, tasks int }
+// countSink counts what a release would write, keeping the first text of
+// each audience and channel.
+type countSink struct {
+	messages, tasks int
+	samples         []Sample
+	seen            map[[2]string]bool
+}
 
-func (c *countSink) message(*backstop.Message, string) error { c.messages++; return nil }
-func (c *countSink) task(*backstop.FieldTask) error          { c.tasks++; return nil }
-func (c *countSink) flush() error                            { return nil }
+func (c *countSink) message(m *backstop.Message, text string) error {
+	c.messages++
+	k := [2]string{m.Audience, m.Channel}
+	if !c.seen[k] {
+		if c.seen == nil {
+			c.seen = map[[2]string]bool{}
+		}
+		c.seen[k] = true
+		c.samples = append(c.samples, Sample{Audience: m.Audience, Channel: m.Channel, Text: text})
+	}
+	return nil
+}
+func (c *countSink) task(*backstop.FieldTask) error { c.tasks++; return nil }
+func (c *countSink) flush() error                   { return nil }
 
 func sortedCounts(m map[[2]string]int) []backstop.Count {
 	out := []backstop.Count{}
@@ -546,7 +573,7 @@ func (s *Service) Preview(ctx context.Context, warningID int64, req Request) (*P
 		return nil, err
 	}
 	pv := &Preview{WarningID: warningID, SnapshotID: p.snapshot, Text: p.text, Counts: sortedCounts(counts), Messages: c.messages, Tasks: c.tasks,
-		Deadline: p.deadline, Basis: p.basis, Test: req.Test}
+		Deadline: p.deadline, Basis: p.basis, Test: req.Test, Samples: c.samples}
 	signed := p.text
 	if s.SignName != "" {
 		signed = "【" + s.SignName + "】" + signed

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests drive when they are missing:
 # Chromium for the browser test, xmllint (libxml2-utils) for checking the CAP
-# we write against the OASIS schema. Without root or apt it says so; those
+# we write against the OASIS schema, Noto CJK fonts so that screenshots of
+# the UI (go test ./web/ -run Screenshots -screenshots DIR) show Chinese
+# glyphs instead of boxes. Without root or apt it says so; those
 # tests then skip, except under CI=true, where they fail.
 set -euo pipefail
 need=()
@@ -11,6 +13,7 @@ for b in chromium chromium-browser google-chrome; do
 done
 [ $have_browser = 1 ] || need+=(chromium)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+if ! { command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; }; then need+=(fonts-noto-cjk); fi
 [ ${#need[@]} = 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing ${need[*]} for the tests (apt-get)…" >&2

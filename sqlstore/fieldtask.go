@@ -82,6 +82,12 @@ func (db *DB) FindTasks(ctx context.Context, f backstop.TaskFilter) ([]*backstop
 	if f.Village != "" {
 		conds, args = append(conds, "t.village_code = ?"), append(args, f.Village)
 	}
+	if f.Calls {
+		conds, args = append(conds, "t.outcome = '' AND t.call_requested = ?"), append(args, true)
+	}
+	if !f.DueBefore.IsZero() {
+		conds, args = append(conds, "t.outcome = '' AND t.due_at < ?"), append(args, f.DueBefore.UTC())
+	}
 	where := strings.Join(conds, " AND ")
 	var total int
 	if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*) FROM field_tasks t WHERE `+where), args...).Scan(&total); err != nil {

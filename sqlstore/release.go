@@ -401,6 +401,57 @@ func (db *DB) FindReleases(ctx context.Context, warningID int64) ([]*backstop.Re
 	return out, rows.Err()
 }
 
+// FindReleasePage pages releases across warnings, newest first; outside
+// the national scope, those with tasks in the user's region (the tasks'
+// (stream, village) index answers it).
+func (db *DB) FindReleasePage(ctx context.Context, f backstop.ReleaseFilter) ([]*backstop.Release, int, error) {
+	u, err := backstop.RequireUser(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	where, args := []string{"1 = 1"}, []any{}
+	if f.WarningID != 0 {
+		where, args = append(where, "r.warning_id = ?"), append(args, f.WarningID)
+	}
+	if f.State != "" {
+		where, args = append(where, "s.state = ?"), append(args, f.State)
+	}
+	switch f.Test {
+	case "only":
+		where = append(where, "r.test = ?")
+		args = append(args, true)
+	case "none":
+		where = append(where, "r.test = ?")
+		args = append(args, false)
+	}
+	if u.Region != backstop.NationalScope {
+		lo, hi := backstop.CodeRange(u.Region)
+		where, args = append(where, "EXISTS (SELECT 1 FROM field_tasks t WHERE t.stream_id = r.stream_id AND t.village_code BETWEEN ? AND ?)"), append(args, lo, hi)
+	}
+	cond := " WHERE " + strings.Join(where, " AND ")
+	var total int
+	if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*)`+releaseFrom+cond), args...).Scan(&total); err != nil {
+		return nil, 0, db.translate(err)
+	}
+	if f.Limit <= 0 || f.Limit > MaxPageSize {
+		f.Limit = 50
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+releaseColumns+releaseFrom+cond+` ORDER BY r.id DESC LIMIT ? OFFSET ?`), append(args, f.Limit, max(f.Offset, 0))...)
+	if err != nil {
+		return nil, 0, db.translate(err)
+	}
+	defer rows.Close()
+	out := []*backstop.Release{}
+	for rows.Next() {
+		r, err := scanRelease(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, r)
+	}
+	return out, total, rows.Err()
+}
+
 // ReleaseStats computes a release's dashboard: messages by channel,
 // audience and status (no personal data, so for the whole release),
 // delivery times, and confirmation figures within the user's region.

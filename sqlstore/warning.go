@@ -198,6 +198,31 @@ func (db *DB) FindWarnings(ctx context.Context, f backstop.WarningFilter) ([]*ba
 	if f.Hazard != "" {
 		where, args = append(where, "hazard = ?"), append(args, string(f.Hazard))
 	}
+	switch f.Level {
+	case "":
+	case "none":
+		where = append(where, "level = ''")
+	default:
+		where, args = append(where, "level = ?"), append(args, f.Level)
+	}
+	if !f.SentFrom.IsZero() {
+		where, args = append(where, "sent >= ?"), append(args, f.SentFrom.UTC())
+	}
+	if !f.SentTo.IsZero() {
+		where, args = append(where, "sent < ?"), append(args, f.SentTo.UTC())
+	}
+	if f.Exposing != "" && f.Exposing != backstop.NationalScope {
+		lo, hi := backstop.CodeRange(f.Exposing)
+		where, args = append(where, `EXISTS (SELECT 1 FROM exposure_villages ev WHERE ev.snapshot_id =
+ (SELECT max(es.id) FROM exposure_snapshots es WHERE es.warning_id = warnings.id) AND ev.village_code BETWEEN ? AND ?)`), append(args, lo, hi)
+	}
+	order := "sent DESC, id DESC"
+	switch f.Sort {
+	case "level":
+		order = "CASE level WHEN 'red' THEN 0 WHEN 'orange' THEN 1 WHEN 'yellow' THEN 2 WHEN 'blue' THEN 3 ELSE 4 END, sent DESC, id DESC"
+	case "state":
+		order = "CASE WHEN state = 'active' AND (expires IS NULL OR expires >= ?) THEN 0 WHEN state = 'active' THEN 2 WHEN state = 'updated' THEN 1 ELSE 3 END, sent DESC, id DESC"
+	}
 	cond := ""
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
@@ -210,7 +235,11 @@ func (db *DB) FindWarnings(ctx context.Context, f backstop.WarningFilter) ([]*ba
 	if limit <= 0 || limit > MaxPageSize {
 		limit = 50
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+warningColumns+` FROM warnings`+cond+` ORDER BY sent DESC, id DESC LIMIT ? OFFSET ?`), append(args, limit, f.Offset)...)
+	pageArgs := append([]any(nil), args...)
+	if f.Sort == "state" {
+		pageArgs = append(pageArgs, now)
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+warningColumns+` FROM warnings`+cond+` ORDER BY `+order+` LIMIT ? OFFSET ?`), append(pageArgs, limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, db.translate(err)
 	}

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		{"AuditByRegion", testAuditByRegion},
 		{"DepartmentReadsNoHousehold", testDepartmentReadsNoHousehold},
 		{"NoExistenceOracle", testNoExistenceOracle},
+		{"ListFilters", testListFilters},
 		{"Screening", testScreeningStore},
 	}
 	for _, tc := range tests {

@@ -165,6 +165,9 @@ func TestBrowserConfirmationOffline(t *testing.T) {
 		chromedp.Navigate(link),
 		chromedp.WaitVisible(chromedp.CSS(`form[data-confirm] button[value="phone"]`)),
 	))
+	// The first household's visible 电话已告知: the whole household's, or
+	// its one person's (each person's own form folds when there are more).
+	tap := `[data-testid="household"] > form[data-confirm] button[value="phone"], [data-testid="household"] .person > form[data-confirm] button[value="phone"]`
 	attr, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`.person`), "id"))
 	step("first task", err)
 	firstID := attr.Value
@@ -187,7 +190,7 @@ func TestBrowserConfirmationOffline(t *testing.T) {
 	// The connection drops; the tap is kept.
 	step("go offline", offline(true))
 	step("tap while offline", chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`#`+firstID+` button[value="phone"]`)),
+		chromedp.Click(chromedp.CSS(tap)),
 		chromedp.WaitVisible(chromedp.CSS(`#queue-note`)),
 	))
 	queued, err := chromedp.Run(ctx, chromedp.Evaluate[string](`localStorage.getItem("backstop.confirmations")`))

@@ -85,7 +85,7 @@ func TestMaskedCannotBeRebuilt(t *testing.T) {
 	}
 	// A release, so that tasks, the link and the dashboard exist.
 	boss := s.client(t, "boss", web.LangZH)
-	form := url.Values{"audience": {"key_groups", "helpers", "households"}, "channel": {"sms"}}
+	form := url.Values{"audience": {"key_groups", "helpers", "households"}, "channel": {"sms"}, "checked": {"1"}}
 	resp, _ := post(t, boss, fmt.Sprintf("%s/warnings/%d/releases", srv.URL, rs.warning.ID), form)
 	releasePath := resp.Request.URL.Path
 	for i := 0; i < 3; i++ {

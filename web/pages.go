@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"net/url"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -13,8 +15,10 @@ import (
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/geo"
 	"github.com/zhangye-backstop/backstop/httpx"
+	"github.com/zhangye-backstop/backstop/overview"
 	"github.com/zhangye-backstop/backstop/registry"
 	"github.com/zhangye-backstop/backstop/roster"
+	"github.com/zhangye-backstop/backstop/sheet"
 )
 
 func (h *Handler) routes() {
@@ -23,19 +27,24 @@ func (h *Handler) routes() {
 	h.mux.HandleFunc("POST /login", h.login)
 	h.mux.HandleFunc("POST /logout", h.logout)
 	h.mux.HandleFunc("GET /lang/{lang}", h.setLang)
+	h.mux.HandleFunc("/", h.notFound)
 	h.handle("GET /{$}", h.home)
 	h.handle("GET /households", h.households)
 	h.handle("GET /households/{number}", h.household)
 	h.handle("POST /households/{number}/reveal", h.revealHousehold)
 	h.handle("GET /export/households", h.exportHouseholds)
 	h.handle("GET /import", h.importPage)
+	h.handle("GET /import/template.xlsx", h.importTemplate)
 	h.handle("POST /import", h.startImport)
 	h.handle("GET /import/jobs/{key}", h.importJobPage)
 	h.handle("GET /imports/{id}", h.importResultPage)
 	h.handle("GET /imports/{id}/problems", h.importProblems)
 	h.userRoutes()
 	h.handle("GET /audit", h.auditPage)
+	h.handle("GET /regions/options", h.regionChildren)
 	h.warningRoutes()
+	h.quarantineRoutes()
+	h.calendarRoutes()
 	h.releaseRoutes()
 	h.screeningRoutes()
 }
@@ -48,9 +57,23 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "login.html", &page{Title: h.cats[langOf(r)].translate("login.title"), Notice: notice, Data: map[string]string{"Next": safeNext(r.URL.Query().Get("next"))}})
 }
 
-// safeNext keeps redirects after login on this site.
+// safeNext keeps redirects after login (and the language switch) on this
+// site: only a path of this origin is taken. Browsers drop tabs and line
+// breaks from URLs and read a backslash as a slash, so "/\t/evil.example"
+// or "/\\evil.example" would leave the site; anything with a control
+// character or a backslash, or that does not parse as a bare path, goes
+// home.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || len(next) > 2000 {
+		return "/"
+	}
+	for _, c := range next {
+		if c < 0x20 || c == 0x7f || c == '\\' || c == '\u00a0' || c == '\u3000' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return next
@@ -59,16 +82,13 @@ func safeNext(next string) string {
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		h.fail(w, r, backstop.Errorf(backstop.EINVALID, "Bad form."))
+		h.fail(w, r, backstop.Localized(backstop.EINVALID, "表单无法读取，请重新填写后提交", "Bad form."))
 		return
 	}
 	next := safeNext(r.PostFormValue("next"))
 	_, err := h.cfg.Auth.Login(w, r, r.PostFormValue("name"), r.PostFormValue("password"))
 	if err != nil {
-		msg := backstop.ErrorMessageZH(err)
-		if langOf(r) == LangEN {
-			msg = backstop.ErrorMessage(err)
-		}
+		msg := h.errorText(r, err)
 		if backstop.ErrorCode(err) == backstop.EUNAUTHORIZED {
 			msg = h.cats[langOf(r)].translate("login.failed")
 		}
@@ -167,25 +187,110 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
 			c, _ = h.cfg.Registry.Region(r.Context(), c.ParentCode, false)
 		}
 	}
-	data := map[string]any{"Code": code, "Current": current, "Rows": rows, "Total": counts[code]}
-	h.render(w, r, http.StatusOK, "home.html", &page{Title: h.cats[lang].translate("menu.home"), Menu: "home", Crumbs: crumbs, Data: data})
+	sum, err := h.cfg.Overview.Home(r.Context())
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Code": code, "Current": current, "Rows": rows, "Total": counts[code], "Sum": sum,
+		"CanRelease": u.Can(backstop.PermRelease), "Active": h.activeRows(r, sum)}
+	if len(rows) > 0 {
+		prefix := backstop.CodePrefix(rows[0].Region.Code)
+		exposed := sum.ExposedBy(len(prefix))
+		data["Map"] = h.regionMap(r, rows, exposed)
+		data["Chart"] = groupChart(h.cats[lang], rows)
+	}
+	if current != nil && current.Level == backstop.LevelVillage || len(rows) == 0 {
+		// A village has no sub-regions to list: its households instead.
+		hs, total, err := h.cfg.Registry.FindHouseholds(r.Context(), backstop.HouseholdFilter{Region: code, Limit: 20})
+		if err != nil {
+			return err
+		}
+		data["Households"], data["HouseholdsTotal"] = hs, total
+	}
+	h.render(w, r, http.StatusOK, "home.html", &page{Title: h.cats[lang].translate("menu.home"), Menu: "home", Crumbs: crumbs, Data: data, ComputedAt: sum.ComputedAt})
 	return nil
 }
 
+// activeRow is an active warning on the home page.
+type activeRow struct {
+	*overview.ActiveWarning
+	Level  levelView
+	Hazard string
+}
+
+func (h *Handler) activeRows(r *http.Request, sum *overview.Home) []activeRow {
+	out := make([]activeRow, len(sum.Active))
+	for i, a := range sum.Active {
+		out[i] = activeRow{ActiveWarning: a, Level: levelOf(a.Warning.Level), Hazard: hazardName(r, a.Warning.Hazard)}
+	}
+	return out
+}
+
+// maxMapRegions bounds the sub-regions drawn on the home map.
+const maxMapRegions = 80
+
+// regionMap is the home map: the sub-regions' boundaries, shaded by the
+// households the active warnings expose there.
+func (h *Handler) regionMap(r *http.Request, rows []regionRow, exposed map[string]int) map[string]any {
+	var features []mapFeature
+	var values []map[string]any
+	for i, row := range rows {
+		if i >= maxMapRegions {
+			break
+		}
+		reg, err := h.cfg.Registry.Region(r.Context(), row.Region.Code, true)
+		if err != nil || reg.Boundary == nil {
+			continue
+		}
+		features = append(features, mapFeature{Type: "Feature", Properties: map[string]any{"name": reg.Code, "label": reg.Name, "level": reg.Level.String()}, Geometry: geo.MarshalGeometry(reg.Boundary)})
+		values = append(values, map[string]any{"name": reg.Code, "label": reg.Name, "value": exposed[reg.Code], "village": reg.Level == backstop.LevelVillage})
+	}
+	if len(features) == 0 {
+		return nil
+	}
+	return map[string]any{"features": features, "values": values, "unit": h.cats[langOf(r)].translate("unit.household_times")}
+}
+
+// groupChart is the key groups by sub-region, for a stacked bar chart.
+func groupChart(cat catalog, rows []regionRow) map[string]any {
+	var names []string
+	series := []map[string]any{}
+	for _, g := range backstop.Groups {
+		series = append(series, map[string]any{"name": cat.translate("group." + g.String()), "data": []int{}})
+	}
+	for _, row := range rows {
+		names = append(names, row.Region.Name)
+		for i, g := range backstop.Groups {
+			n := 0
+			if row.Counts != nil {
+				n = row.Counts.Groups[g]
+			}
+			series[i]["data"] = append(series[i]["data"].([]int), n)
+		}
+	}
+	return map[string]any{"regions": names, "series": series, "unit": cat.translate("unit.households")}
+}
+
 func (h *Handler) households(w http.ResponseWriter, r *http.Request) error {
+	if err := collapseRegion(r, "region"); err != nil {
+		return err
+	}
 	f, err := httpx.HouseholdFilter(r)
 	if err != nil {
 		return err
 	}
-	const size = 20
-	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	p = max(p, 1)
-	f.Limit, f.Offset = size, (p-1)*size
-	items, total, err := h.cfg.Registry.FindHouseholds(r.Context(), f)
+	pg := pageOf(r, 20)
+	var items []*backstop.Household
+	err = pg.load(func(limit, offset int) (int, error) {
+		f.Limit, f.Offset = limit, offset
+		var total int
+		var err error
+		items, total, err = h.cfg.Registry.FindHouseholds(r.Context(), f)
+		return total, err
+	})
 	if err != nil {
 		return err
 	}
-	pages := max((total+size-1)/size, 1)
 	var regionName string
 	if f.Region != "" {
 		regionName = h.regionName(r.Context(), f.Region, langOf(r))
@@ -198,29 +303,122 @@ func (h *Handler) households(w http.ResponseWriter, r *http.Request) error {
 	for _, g := range backstop.Groups {
 		checks = append(checks, check{Key: g.String(), Checked: f.Groups&g != 0})
 	}
-	data := map[string]any{"Items": items, "Total": total, "Page": p, "Pages": pages, "Offset": f.Offset, "Filter": f,
-		"RegionName": regionName, "GroupChecks": checks}
+	pick, err := h.regionPicker(r, "region", f.Region)
+	if err != nil {
+		return err
+	}
+	u := backstop.UserFromContext(r.Context())
+	data := map[string]any{"Items": items, "Pager": pg, "Filter": f, "RegionName": regionName, "GroupChecks": checks, "Pick": pick,
+		"CanExport": u.Can(backstop.PermExport), "Export": exportQuery(r.URL.Query())}
 	h.render(w, r, http.StatusOK, "households.html", &page{Title: h.cats[langOf(r)].translate("menu.households"), Menu: "households", Data: data})
 	return nil
 }
 
+// exportQuery is a list's filter without its paging, for the export
+// links beside it.
+func exportQuery(q url.Values) string {
+	c := url.Values{}
+	for k, v := range q {
+		if k != "page" && k != "size" && k != "format" {
+			c[k] = v
+		}
+	}
+	return c.Encode()
+}
+
 func (h *Handler) household(w http.ResponseWriter, r *http.Request) error {
-	hh, err := h.cfg.Registry.FindHousehold(r.Context(), r.PathValue("number"))
+	number := r.PathValue("number")
+	// A reveal shown again on refresh, from the stash: the reveal was
+	// audited once, when it was asked for.
+	if key := r.URL.Query().Get("shown"); key != "" {
+		u := backstop.UserFromContext(r.Context())
+		if hh, ok := h.reveals.get(key, u.Name, number); ok {
+			return h.showHousehold(w, r, hh, true)
+		}
+		return h.showHousehold(w, r, nil, false, h.cats[langOf(r)].translate("reveal.expired"))
+	}
+	hh, err := h.cfg.Registry.FindHousehold(r.Context(), number)
 	if err != nil {
 		return err
 	}
 	return h.showHousehold(w, r, hh, false)
 }
 
+// revealHousehold reveals a household (audited) and sends the browser to
+// the household's page with the revealed copy kept for a few minutes, so
+// that a refresh neither posts again nor writes a second audit row.
 func (h *Handler) revealHousehold(w http.ResponseWriter, r *http.Request) error {
 	hh, err := h.cfg.Registry.RevealHousehold(r.Context(), r.PathValue("number"))
 	if err != nil {
 		return err
 	}
-	return h.showHousehold(w, r, hh, true)
+	u := backstop.UserFromContext(r.Context())
+	key := h.reveals.put(u.Name, hh)
+	http.Redirect(w, r, "/households/"+url.PathEscape(hh.Number)+"?shown="+key, http.StatusSeeOther)
+	return nil
 }
 
-func (h *Handler) showHousehold(w http.ResponseWriter, r *http.Request, hh *backstop.Household, revealed bool) error {
+// memberRow is a member as the household page shows it.
+type memberRow struct {
+	*backstop.Member
+	Gender string
+	Age    int
+	// Birth is the birth date revealed, its year otherwise: with the
+	// masked ID number, a full date would give its hidden digits back.
+	Birth string
+}
+
+func memberRows(cat catalog, ms []*backstop.Member, revealed bool, now time.Time) []memberRow {
+	out := make([]memberRow, len(ms))
+	for i, m := range ms {
+		row := memberRow{Member: m, Age: ageOf(m.BirthDate, now), Birth: m.BirthDate}
+		if !revealed && len(row.Birth) >= 4 {
+			row.Birth = cat.translate("birth.year", row.Birth[:4])
+		}
+		if id := m.IDNumber; len(id) == 18 {
+			if d := id[16]; d >= '0' && d <= '9' {
+				row.Gender = cat.translate("gender.female")
+				if (d-'0')%2 == 1 {
+					row.Gender = cat.translate("gender.male")
+				}
+			}
+		}
+		out[i] = row
+	}
+	return out
+}
+
+// ageOf is the age in whole years on now's day from a birth date
+// (YYYY-MM-DD) or a birth year (YYYY, as a masked member has it); -1
+// when unknown.
+func ageOf(birth string, now time.Time) int {
+	now = now.In(backstop.Beijing)
+	y, m, d := now.Date()
+	if t, ok := backstop.ParseISODate(birth); ok {
+		age := y - t.Year()
+		if m < t.Month() || m == t.Month() && d < t.Day() {
+			age--
+		}
+		if age >= 0 {
+			return age
+		}
+		return -1
+	}
+	if len(birth) == 4 {
+		if by, err := strconv.Atoi(birth); err == nil && by > 1880 && by <= y {
+			return y - by
+		}
+	}
+	return -1
+}
+
+func (h *Handler) showHousehold(w http.ResponseWriter, r *http.Request, hh *backstop.Household, revealed bool, notice ...string) error {
+	if hh == nil {
+		var err error
+		if hh, err = h.cfg.Registry.FindHousehold(r.Context(), r.PathValue("number")); err != nil {
+			return err
+		}
+	}
 	history, err := h.cfg.Registry.History(r.Context(), hh.Number)
 	if err != nil {
 		return err
@@ -243,9 +441,14 @@ func (h *Handler) showHousehold(w http.ResponseWriter, r *http.Request, hh *back
 		code = reg.ParentCode
 	}
 	u := backstop.UserFromContext(r.Context())
-	data := map[string]any{"H": hh, "History": history, "Map": mapData, "Revealed": revealed, "CanReveal": u.Can(backstop.PermRevealPII)}
-	crumbs := []crumb{{Label: h.cats[langOf(r)].translate("menu.households"), Href: "/households"}, {Label: hh.Number}}
-	h.render(w, r, http.StatusOK, "household.html", &page{Title: hh.HeadName + " " + hh.Number, Menu: "households", Crumbs: crumbs, Data: data})
+	cat := h.cats[langOf(r)]
+	data := map[string]any{"H": hh, "Members": memberRows(cat, hh.Members, revealed, time.Now()), "History": history, "Map": mapData, "Revealed": revealed, "CanReveal": u.Can(backstop.PermRevealPII)}
+	crumbs := []crumb{{Label: cat.translate("menu.households"), Href: "/households"}, {Label: hh.HeadName}}
+	p := &page{Title: hh.HeadName + " " + hh.Number, Menu: "households", Crumbs: crumbs, Data: data}
+	if len(notice) > 0 {
+		p.Notice = notice[0]
+	}
+	h.render(w, r, http.StatusOK, "household.html", p)
 	return nil
 }
 
@@ -304,8 +507,90 @@ func (h *Handler) importPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.render(w, r, http.StatusOK, "import.html", &page{Title: h.cats[langOf(r)].translate("menu.import"), Menu: "import",
-		Data: map[string]any{"Recent": recent, "MaxMiB": h.cfg.MaxUploadBytes >> 20}})
+		Data: map[string]any{"Recent": recent, "MaxMB": h.cfg.MaxUploadBytes >> 20}})
 	return nil
+}
+
+// importTemplate is an empty roster with the columns of the national
+// monitoring system's export, for an office to fill in.
+func (h *Handler) importTemplate(w http.ResponseWriter, r *http.Request) error {
+	if err := h.cfg.Registry.AuthorizeImport(r.Context()); err != nil {
+		return err
+	}
+	httpx.SetDownload(w, "xlsx", "户籍人口名单模板.xlsx")
+	out, err := sheet.NewXLSX(w, "名单")
+	if err != nil {
+		return err
+	}
+	head := roster.Header()
+	row := make([]any, len(head))
+	for i, c := range head {
+		row[i] = c
+	}
+	if err := out.Write(row); err != nil {
+		return err
+	}
+	return out.Close()
+}
+
+// problemGroup counts an import's problems of one kind: a column and its
+// reason, with the first rows it was found in.
+type problemGroup struct {
+	Column, Reason string
+	Count          int
+	Rows           []int
+}
+
+// maxGroupRows is how many rows a group names; the error sheet has all.
+const maxGroupRows = 10
+
+func groupProblems(lang string, ps []backstop.Problem) []problemGroup {
+	var out []problemGroup
+	index := map[[2]string]int{}
+	for _, p := range ps {
+		reason := p.ReasonZH
+		if lang == LangEN || reason == "" {
+			reason = p.Reason
+		}
+		// The reason without the cell's value: "证件号码620723…校验位错误" and
+		// the same for another row are one kind.
+		k := [2]string{p.Column, problemKind(reason)}
+		i, ok := index[k]
+		if !ok {
+			i = len(out)
+			index[k] = i
+			out = append(out, problemGroup{Column: p.Column, Reason: reason})
+		}
+		out[i].Count++
+		if p.Row > 0 && len(out[i].Rows) < maxGroupRows {
+			out[i].Rows = append(out[i].Rows, p.Row)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
+	return out
+}
+
+// problemKind strips the values a reason quotes (digits, masked digits,
+// quoted text) so that reasons of one kind compare equal.
+func problemKind(reason string) string {
+	var b strings.Builder
+	quoted := false
+	for _, c := range reason {
+		switch {
+		case c == '“' || c == '"':
+			quoted = !quoted
+			if quoted {
+				b.WriteRune('…')
+			}
+		case c == '”':
+			quoted = false
+		case quoted:
+		case c >= '0' && c <= '9', c == '*', c == 'X':
+		default:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
 }
 
 // startImport saves the upload and runs the import in the background, so
@@ -336,7 +621,7 @@ func (h *Handler) startImport(w http.ResponseWriter, r *http.Request) error {
 		h.imports.update(job.Key, func(j *importJob) {
 			j.Done, j.Result = true, res
 			if err != nil {
-				j.Err, j.ErrZH = backstop.ErrorMessage(err), backstop.ErrorMessageZH(err)
+				j.Err, j.ErrZH = h.errorTextIn(LangEN, err), h.errorTextIn(LangZH, err)
 			}
 		})
 	}()
@@ -355,6 +640,9 @@ func (h *Handler) importJobPage(w http.ResponseWriter, r *http.Request) error {
 		percent = int(100 * job.BytesRead / job.BytesTotal)
 	}
 	data := map[string]any{"Job": job, "Percent": percent}
+	if job.Result != nil {
+		data["Groups"] = groupProblems(langOf(r), job.Result.Problems)
+	}
 	name := "import_job.html"
 	if r.Header.Get("HX-Request") == "true" {
 		name = "import_progress"
@@ -373,22 +661,45 @@ func (h *Handler) importResultPage(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	job := importJob{Done: true, Result: res, FileName: res.FileName}
-	h.render(w, r, http.StatusOK, "import_job.html", &page{Title: h.cats[langOf(r)].translate("menu.import"), Menu: "import", Data: map[string]any{"Job": job, "Percent": 100}})
+	h.render(w, r, http.StatusOK, "import_job.html", &page{Title: h.cats[langOf(r)].translate("menu.import"), Menu: "import",
+		Data: map[string]any{"Job": job, "Percent": 100, "Groups": groupProblems(langOf(r), res.Problems)}})
 	return nil
 }
 
 func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	const size = 50
-	p, _ := strconv.Atoi(q.Get("page"))
-	p = max(p, 1)
-	f := backstop.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), Entity: q.Get("entity"), Record: q.Get("record"), Limit: size, Offset: (p - 1) * size}
-	items, total, err := h.cfg.Accounts.Audit(r.Context(), f)
+	f := backstop.AuditFilter{Actor: strings.TrimSpace(q.Get("actor")), Action: q.Get("action"), Entity: q.Get("entity"), Record: strings.TrimSpace(q.Get("record"))}
+	pg := pageOf(r, 50)
+	var items []*backstop.AuditEntry
+	err := pg.load(func(limit, offset int) (int, error) {
+		f.Limit, f.Offset = limit, offset
+		var total int
+		var err error
+		items, total, err = h.cfg.Accounts.Audit(r.Context(), f)
+		return total, err
+	})
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Items": items, "Total": total, "Page": p, "Pages": max((total+size-1)/size, 1), "Offset": f.Offset, "Filter": f}
-	h.render(w, r, http.StatusOK, "audit.html", &page{Title: h.cats[langOf(r)].translate("menu.audit"), Menu: "audit", Data: data})
+	lang := langOf(r)
+	names := map[string]string{}
+	regionName := func(code string) string {
+		if n, ok := names[code]; ok {
+			return n
+		}
+		n := h.regionName(r.Context(), code, lang)
+		names[code] = n
+		return n
+	}
+	var actions []string
+	for k := range h.cats[lang] {
+		if a, ok := strings.CutPrefix(k, "audit.action."); ok && a != "other" {
+			actions = append(actions, a)
+		}
+	}
+	sort.Strings(actions)
+	data := map[string]any{"Items": h.auditLines(lang, items, regionName), "Pager": pg, "Filter": f, "Actions": actions}
+	h.render(w, r, http.StatusOK, "audit.html", &page{Title: h.cats[lang].translate("menu.audit"), Menu: "audit", Data: data})
 	return nil
 }
 

@@ -1,10 +1,10 @@
 package web
 
 import (
+	"encoding/csv"
 	"fmt"
+	"io"
 	"net/http"
-	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -18,9 +18,8 @@ func (h *Handler) releaseRoutes() {
 	h.handle("POST /warnings/{id}/release-preview", h.releasePreview)
 	h.handle("POST /warnings/{id}/releases", h.createRelease)
 	h.handle("GET /releases/{id}", h.releasePage)
-	h.handle("GET /releases/{id}/tasks", h.tasksPage)
-	h.handle("POST /tasks/{id}/confirm", h.confirmTask)
-	h.handle("POST /tasks/{id}/call", h.callTask)
+	h.handle("GET /releases", h.releasesPage)
+	h.handle("GET /releases/{id}/tasks.csv", h.exportTasks)
 	h.handle("GET /templates", h.templatesPage)
 	h.handle("POST /templates", h.saveTemplate)
 	h.handle("GET /contacts", h.contactsPage)
@@ -28,10 +27,53 @@ func (h *Handler) releaseRoutes() {
 	h.handle("POST /contacts/{id}/delete", h.deleteContact)
 	h.handle("GET /channels", h.channelsPage)
 	h.handle("POST /channels/{channel}/test", h.testChannel)
-	// The confirmation link: no account, the token is the key.
-	h.mux.HandleFunc("GET /c/{token}", h.linkPage)
-	h.mux.HandleFunc("POST /c/{token}/tasks/{id}", h.linkConfirm)
-	h.mux.HandleFunc("POST /c/{token}/tasks/{id}/call", h.linkCall)
+	h.phoneRoutes()
+}
+
+// releasesPage lists every release across warnings with its progress in
+// the user's region (发布记录/确认进度).
+func (h *Handler) releasesPage(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := backstop.ReleaseFilter{State: q.Get("state"), Test: q.Get("test")}
+	if f.State != "" && f.State != backstop.StreamSending && f.State != backstop.StreamDone {
+		f.State = ""
+	}
+	if f.Test != "only" && f.Test != "none" {
+		f.Test = ""
+	}
+	if v := q.Get("warning"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			return backstop.Localized(backstop.EINVALID, "预警编号“%s”无效", "Warning id %q is not valid.", v)
+		}
+		f.WarningID = id
+	}
+	pg := pageOf(r, 20)
+	var items []*dispatch.Progress
+	err := pg.load(func(limit, offset int) (int, error) {
+		f.Limit, f.Offset = limit, offset
+		var total int
+		var err error
+		items, total, err = h.cfg.Dispatch.ReleaseList(r.Context(), f)
+		return total, err
+	})
+	if err != nil {
+		return err
+	}
+	rows := make([]releaseRow, len(items))
+	for i, p := range items {
+		rows[i] = releaseRow{Progress: p, Level: levelOf(p.Warning.Level), Hazard: hazardName(r, p.Warning.Hazard)}
+	}
+	h.render(w, r, http.StatusOK, "releases.html", &page{Title: h.cats[langOf(r)].translate("menu.releases"), Menu: "releases",
+		Data: map[string]any{"Rows": rows, "Pager": pg, "Filter": f}})
+	return nil
+}
+
+// releaseRow is a line of the release list.
+type releaseRow struct {
+	*dispatch.Progress
+	Level  levelView
+	Hazard string
 }
 
 // releaseSectionData is the release section of the warning page.
@@ -42,19 +84,26 @@ type releaseSectionData struct {
 	Test, TestOnly      bool
 	Releases            []*backstop.Release
 	CanRelease          bool
+	// Configured tells the channels with a gateway set up.
+	Configured map[string]bool
 }
 
 // releaseSection prepares the release form and list for a warning page.
 func (h *Handler) releaseSection(r *http.Request, w *backstop.Warning) (*releaseSectionData, error) {
 	u := backstop.UserFromContext(r.Context())
 	f := &releaseSectionData{Audiences: backstop.Audiences, Channels: backstop.Channels, CanRelease: u.Can(backstop.PermRelease),
-		Picked: map[string]bool{}, TestOnly: w.Exercise()}
+		Picked: map[string]bool{}, TestOnly: w.Exercise(), Configured: map[string]bool{}}
+	for _, c := range h.cfg.Dispatch.ChannelViews() {
+		f.Configured[c.Channel] = c.Configured
+	}
 	f.Test = f.TestOnly
 	for _, a := range []string{backstop.AudienceKeyGroups, backstop.AudienceHelpers, backstop.AudienceHouseholds, backstop.AudienceVillages, backstop.AudienceOfficers} {
 		f.Picked[a] = true
 	}
+	// Channels without a gateway are not picked for the user: their
+	// messages would fail.
 	for _, c := range backstop.Channels {
-		f.Picked[c] = true
+		f.Picked[c] = f.Configured[c]
 	}
 	if t, err := h.cfg.Dispatch.TemplateFor(r.Context(), w); err == nil {
 		f.Template = t.Text
@@ -70,11 +119,7 @@ func releaseRequest(r *http.Request) dispatch.Request {
 }
 
 func (h *Handler) localError(r *http.Request, err error) string {
-	msg := backstop.ErrorMessageZH(err)
-	if langOf(r) == LangEN {
-		msg = backstop.ErrorMessage(err)
-	}
-	return msg
+	return h.errorText(r, err)
 }
 
 // releaseForm reads a release request posted for the warning in the path.
@@ -86,7 +131,7 @@ func (h *Handler) releaseForm(w http.ResponseWriter, r *http.Request) (*dispatch
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		return nil, 0, dispatch.Request{}, backstop.Errorf(backstop.EINVALID, "Bad form.")
+		return nil, 0, dispatch.Request{}, backstop.Localized(backstop.EINVALID, "表单无法读取，请重新填写后提交", "Bad form.")
 	}
 	return d, id, releaseRequest(r), nil
 }
@@ -112,7 +157,11 @@ func (h *Handler) releasePreview(w http.ResponseWriter, r *http.Request) error {
 	crumbs := []crumb{{Label: h.cats[langOf(r)].translate("menu.warnings"), Href: "/warnings"}, {Label: fmt.Sprint(id), Href: fmt.Sprintf("/warnings/%d", id)},
 		{Label: h.cats[langOf(r)].translate("release.preview")}}
 	h.render(w, r, status, "release_preview.html", &page{Title: h.cats[langOf(r)].translate("release.preview"), Menu: "warnings", Crumbs: crumbs, Error: errMsg,
-		Data: map[string]any{"Warning": h.warningRow(r, warning), "Preview": p, "Req": req}})
+		Data: map[string]any{"Warning": h.warningRow(r, warning), "Preview": p, "Req": req,
+			// Every chosen channel without a gateway: nothing would go out.
+			"NoChannel": p != nil && !p.Test && len(p.Unconfigured) == len(req.Channels),
+			// A real red or orange release is asked once more, with its counts.
+			"AskTwice": p != nil && !p.Test && (warning.Level == backstop.WarningRed || warning.Level == backstop.WarningOrange)}})
 	return nil
 }
 
@@ -120,6 +169,15 @@ func (h *Handler) createRelease(w http.ResponseWriter, r *http.Request) error {
 	d, id, req, err := h.releaseForm(w, r)
 	if err != nil {
 		return err
+	}
+	if !req.Test && r.PostFormValue("checked") != "1" {
+		warning, err := h.cfg.Alerting.Warning(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		if warning.Level == backstop.WarningRed || warning.Level == backstop.WarningOrange {
+			return backstop.Localized(backstop.EINVALID, "请在发布预览中勾选“已核对发布对象和人数”后再确认发布", "Tick the check of audiences and counts in the preview before releasing.")
+		}
 	}
 	rel, err := d.Create(r.Context(), id, req)
 	if err != nil {
@@ -157,31 +215,89 @@ func messageRows(counts []backstop.MessageCount) []messageRow {
 	return out
 }
 
+// taskShows are the task lists of the dashboard.
+var taskShows = []string{"open", "overdue", "calls", "unreachable", "all"}
+
+// taskFilter reads the dashboard's task list filter.
+func taskFilter(r *http.Request, id int64) (backstop.TaskFilter, string, error) {
+	q := r.URL.Query()
+	show := q.Get("show")
+	f := backstop.TaskFilter{ReleaseID: id}
+	switch show {
+	case "overdue":
+		f.DueBefore = time.Now()
+	case "calls":
+		f.Calls = true
+	case "unreachable":
+		f.Outcome = backstop.NotReachable
+	case "all":
+	default:
+		show, f.Open = "open", true
+	}
+	if v := q.Get("village"); v != "" {
+		code, err := backstop.NormalizeRegionCode(v)
+		if err != nil {
+			return f, show, err
+		}
+		f.Village = code
+	}
+	return f, show, nil
+}
+
+// townshipRow groups a township's villages on the dashboard.
+type townshipRow struct {
+	Code, Name       string
+	Total, Confirmed int
+	Villages         []backstop.VillageConfirmation
+}
+
+func (h *Handler) townships(r *http.Request, vs []backstop.VillageConfirmation) []*townshipRow {
+	var out []*townshipRow
+	index := map[string]*townshipRow{}
+	for _, v := range vs {
+		if len(v.Code) != 12 {
+			continue
+		}
+		code := v.Code[:9] + "000"
+		t := index[code]
+		if t == nil {
+			t = &townshipRow{Code: code, Name: h.regionName(r.Context(), code, langOf(r))}
+			index[code] = t
+			out = append(out, t)
+		}
+		t.Total += v.Total
+		t.Confirmed += v.Confirmed
+		t.Villages = append(t.Villages, v)
+	}
+	return out
+}
+
 func (h *Handler) releasePage(w http.ResponseWriter, r *http.Request) error {
 	id, err := httpx.PathID(r, "Record")
 	if err != nil {
 		return err
 	}
-	rel, st, err := h.cfg.Dispatch.Release(r.Context(), id)
+	prog, err := h.cfg.Dispatch.Progress(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	warning, err := h.cfg.Alerting.Warning(r.Context(), rel.WarningID)
-	if err != nil {
-		return err
-	}
+	rel, st, warning := prog.Release, prog.Stats, prog.Warning
 	u := backstop.UserFromContext(r.Context())
+	f, show, err := taskFilter(r, id)
+	if err != nil {
+		return err
+	}
+	pg := pageOf(r, 50)
 	var tasks []*backstop.FieldTask
-	total := 0
-	const size = 50
-	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	p = max(p, 1)
 	if u.Can(backstop.PermReadRegistry) {
-		f := backstop.TaskFilter{ReleaseID: id, Open: r.URL.Query().Get("show") != "unreachable", Limit: size, Offset: (p - 1) * size}
-		if r.URL.Query().Get("show") == "unreachable" {
-			f.Outcome = backstop.NotReachable
-		}
-		if tasks, total, err = h.cfg.Dispatch.Tasks(r.Context(), f); err != nil {
+		err := pg.load(func(limit, offset int) (int, error) {
+			f.Limit, f.Offset = limit, offset
+			var total int
+			var err error
+			tasks, total, err = h.cfg.Dispatch.Tasks(r.Context(), f)
+			return total, err
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -206,186 +322,86 @@ func (h *Handler) releasePage(w http.ResponseWriter, r *http.Request) error {
 		}
 		mapData["villages"] = villages
 		mapData["mode"] = "confirmation"
-	}
-	pct := 0
-	if st.Tasks.Total > 0 {
-		pct = 100 * st.Tasks.Confirmed / st.Tasks.Total
-	}
-	crumbs := []crumb{{Label: h.cats[langOf(r)].translate("menu.warnings"), Href: "/warnings"}, {Label: fmt.Sprint(rel.WarningID), Href: fmt.Sprintf("/warnings/%d", rel.WarningID)},
-		{Label: h.cats[langOf(r)].translate("release.title") + " " + fmt.Sprint(id)}}
-	h.render(w, r, http.StatusOK, "release.html", &page{Title: h.cats[langOf(r)].translate("release.title"), Menu: "warnings", Crumbs: crumbs, ComputedAt: st.ComputedAt,
-		Data: map[string]any{"Release": rel, "Stats": st, "Rows": messageRows(st.Messages), "Warning": row, "Tasks": tasks, "TasksTotal": total, "Page": p,
-			"Pages": max((total+size-1)/size, 1), "Map": mapData, "Percent": pct, "Statuses": []string{backstop.MessagePending, backstop.MessageSent, backstop.MessageDelivered, backstop.MessageFailed, backstop.MessageSimulated},
-			"Show": r.URL.Query().Get("show"), "Overdue": time.Now().After(rel.Deadline)}})
-	return nil
-}
-
-// taskGroup is a household's tasks on the phone page.
-type taskGroup struct {
-	Number, Village string
-	Tasks           []*backstop.FieldTask
-	Call            bool
-}
-
-func groupTasks(ts []*backstop.FieldTask) []taskGroup {
-	var out []taskGroup
-	index := map[string]int{}
-	for _, t := range ts {
-		i, ok := index[t.HouseholdNumber]
-		if !ok {
-			i = len(out)
-			index[t.HouseholdNumber] = i
-			out = append(out, taskGroup{Number: t.HouseholdNumber, Village: t.Village})
-		}
-		out[i].Tasks = append(out[i].Tasks, t)
-		out[i].Call = out[i].Call || t.CallRequested
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Call && !out[j].Call })
-	return out
-}
-
-// phonePage renders the one-column confirmation page; test marks the
-// tasks of a test release.
-func (h *Handler) phonePage(w http.ResponseWriter, r *http.Request, test bool, tasks []*backstop.FieldTask, total int, action, notice string) {
-	open := 0
-	var due time.Time
-	for _, t := range tasks {
-		if t.Open() {
-			open++
-			if due.IsZero() || t.Due.Before(due) {
-				due = t.Due
+		// A township's or village's user sees its villages, not the whole
+		// warning area around a speck.
+		if u.Region != backstop.NationalScope && len(backstop.CodePrefix(u.Region)) >= 9 {
+			var near []mapFeature
+			for _, f := range mapData["features"].([]mapFeature) {
+				if k := f.Properties["kind"]; k == "village" || k == "township" {
+					near = append(near, f)
+				}
+			}
+			if len(near) > 0 {
+				mapData["features"], mapData["areas"] = near, []string{}
 			}
 		}
 	}
-	h.render(w, r, http.StatusOK, "confirm.html", &page{Title: h.cats[langOf(r)].translate("confirm.title"), Notice: notice,
-		Data: map[string]any{"Test": test, "Due": due, "Groups": groupTasks(tasks), "Total": total, "Open": open, "Action": action, "Outcomes": backstop.Outcomes,
-			"Link": strings.TrimSuffix(action, "/tasks")}})
-}
-
-func (h *Handler) tasksPage(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "Record")
-	if err != nil {
-		return err
+	deadline, provisional := rel.Deadline, false
+	if c := h.clockOf(r, backstop.ClockReleaseConfirm, fmt.Sprintf("release:%d", id)); c != nil {
+		deadline, provisional = c.Due, c.Provisional
 	}
-	rel, _, err := h.cfg.Dispatch.Release(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	f := backstop.TaskFilter{ReleaseID: id, Village: r.URL.Query().Get("village"), Limit: 500}
-	tasks, total, err := h.cfg.Dispatch.Tasks(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	h.phonePage(w, r, rel.Test, tasks, total, "/tasks", r.URL.Query().Get("done"))
+	crumbs := []crumb{{Label: h.cats[langOf(r)].translate("menu.releases"), Href: "/releases"}, {Label: h.cats[langOf(r)].translate("release.title") + " " + fmt.Sprint(id)}}
+	h.render(w, r, http.StatusOK, "release.html", &page{Title: h.cats[langOf(r)].translate("release.title"), Menu: "releases", Crumbs: crumbs, ComputedAt: st.ComputedAt,
+		Data: map[string]any{"P": prog, "Release": rel, "Stats": st, "Rows": messageRows(st.Messages), "Warning": row, "Tasks": tasks, "Pager": pg, "Map": mapData,
+			"Statuses": []string{backstop.MessagePending, backstop.MessageSent, backstop.MessageDelivered, backstop.MessageFailed, backstop.MessageSimulated},
+			"Show":     show, "Shows": taskShows, "Village": f.Village, "Townships": h.townships(r, st.Villages), "Deadline": deadline, "Provisional": provisional,
+			"Refresh": prog.Phase != dispatch.PhaseDone, "Export": exportQuery(r.URL.Query())}})
 	return nil
 }
 
-func (h *Handler) confirmTask(w http.ResponseWriter, r *http.Request) error {
+// exportTasks writes the dashboard's task list, as filtered, to a sheet:
+// every person with the state, the helper's note and whether the SMS
+// failed; phones masked.
+func (h *Handler) exportTasks(w http.ResponseWriter, r *http.Request) error {
 	id, err := httpx.PathID(r, "Record")
 	if err != nil {
 		return err
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		return backstop.Errorf(backstop.EINVALID, "Bad form.")
-	}
-	t, err := h.cfg.Dispatch.Confirm(r.Context(), id, r.PostFormValue("outcome"), r.PostFormValue("note"), "")
+	f, show, err := taskFilter(r, id)
 	if err != nil {
 		return err
 	}
-	if r.Header.Get("X-Requested-With") == "fetch" {
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+	cat := h.cats[langOf(r)]
+	var rows [][]string
+	const chunk = 1000
+	for f.Offset = 0; ; f.Offset += chunk {
+		f.Limit = chunk
+		ts, total, err := h.cfg.Dispatch.Tasks(r.Context(), f)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			state := cat.translate("tasks.unconfirmed")
+			if t.Outcome != "" {
+				state = cat.translate("outcome." + t.Outcome)
+			} else if t.Overdue(time.Now()) {
+				state = cat.translate("tasks.overdue")
+			}
+			var groups []string
+			for _, g := range t.Groups {
+				groups = append(groups, cat.translate("group."+g))
+			}
+			sms := ""
+			if t.CallRequested {
+				sms = cat.translate("tasks.call")
+			}
+			esc := ""
+			if t.Escalation > 0 {
+				esc = cat.translate(fmt.Sprintf("tasks.escalation.%d", t.Escalation))
+			}
+			rows = append(rows, []string{t.Village, t.NaturalVillage, t.HouseholdNumber, t.HeadName, t.PersonName, strings.Join(groups, "、"), t.Phone,
+				t.Assignee, t.AssigneePhone, state, t.Note, sms, esc})
+		}
+		if f.Offset+chunk >= total || len(ts) == 0 {
+			break
+		}
 	}
-	http.Redirect(w, r, fmt.Sprintf("/releases/%d/tasks?done=%s#t%d", t.ReleaseID, url.QueryEscape(t.PersonName), t.ID), http.StatusSeeOther)
-	return nil
-}
-
-// callTask reveals a person's phone to call, audited, as a tel: link.
-func (h *Handler) callTask(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "Record")
-	if err != nil {
-		return err
-	}
-	rel, err := strconv.ParseInt(r.URL.Query().Get("release"), 10, 64)
-	if err != nil {
-		return backstop.Localized(backstop.ENOTFOUND, "找不到该发布", "Release not found.")
-	}
-	phone, err := h.cfg.Dispatch.CallNumber(r.Context(), rel, id)
-	if err != nil {
-		return err
-	}
-	http.Redirect(w, r, "tel:"+phone, http.StatusSeeOther)
-	return nil
-}
-
-// openLink resolves the confirmation link of the path; on failure it has
-// answered already.
-func (h *Handler) openLink(w http.ResponseWriter, r *http.Request) (*dispatch.Link, bool) {
-	l, err := h.cfg.Dispatch.OpenLink(r.Context(), r.PathValue("token"), httpx.ClientAddr(r))
-	if err != nil {
-		h.fail(w, r, err)
-		return nil, false
-	}
-	return l, true
-}
-
-func (h *Handler) linkPage(w http.ResponseWriter, r *http.Request) {
-	l, ok := h.openLink(w, r)
-	if !ok {
-		return
-	}
-	tasks, total, err := h.cfg.Dispatch.LinkTasks(r.Context(), l, 500)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.phonePage(w, r, false, tasks, total, "/c/"+r.PathValue("token")+"/tasks", r.URL.Query().Get("done"))
-}
-
-func (h *Handler) linkConfirm(w http.ResponseWriter, r *http.Request) {
-	l, ok := h.openLink(w, r)
-	if !ok {
-		return
-	}
-	id, err := httpx.PathID(r, "Record")
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		h.fail(w, r, backstop.Errorf(backstop.EINVALID, "Bad form."))
-		return
-	}
-	t, err := h.cfg.Dispatch.LinkConfirm(r.Context(), l, id, r.PostFormValue("outcome"), r.PostFormValue("note"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if r.Header.Get("X-Requested-With") == "fetch" {
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	http.Redirect(w, r, "/c/"+r.PathValue("token")+"?done="+url.QueryEscape(t.PersonName)+fmt.Sprintf("#t%d", t.ID), http.StatusSeeOther)
-}
-
-func (h *Handler) linkCall(w http.ResponseWriter, r *http.Request) {
-	l, ok := h.openLink(w, r)
-	if !ok {
-		return
-	}
-	id, err := httpx.PathID(r, "Record")
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	phone, err := h.cfg.Dispatch.LinkCall(r.Context(), l, id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "tel:"+phone, http.StatusSeeOther)
+	head := []string{cat.translate("level.village"), cat.translate("col.natural_village"), cat.translate("col.household.number"), cat.translate("col.head"),
+		cat.translate("tasks.person"), cat.translate("col.groups"), cat.translate("col.phone"), cat.translate("tasks.assignee"), cat.translate("tasks.assignee.phone"),
+		cat.translate("tasks.state"), cat.translate("tasks.note"), cat.translate("tasks.sms"), cat.translate("tasks.escalated")}
+	name := fmt.Sprintf("release-%d-%s.csv", id, show)
+	httpx.SetDownload(w, "csv", name)
+	return writeCSV(w, head, rows)
 }
 
 // hazardNames maps hazard codes to their names in the page's language.
@@ -468,7 +484,7 @@ func (h *Handler) renderTemplates(w http.ResponseWriter, r *http.Request, status
 func (h *Handler) saveTemplate(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		return backstop.Errorf(backstop.EINVALID, "Bad form.")
+		return backstop.Localized(backstop.EINVALID, "表单无法读取，请重新填写后提交", "Bad form.")
 	}
 	id, _ := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
 	t := &backstop.MessageTemplate{ID: id, Hazard: backstop.Hazard(r.PostFormValue("hazard")), Level: backstop.WarningLevel(r.PostFormValue("level")), Text: strings.TrimSpace(r.PostFormValue("text"))}
@@ -491,35 +507,57 @@ func (h *Handler) contactsPage(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) renderContacts(w http.ResponseWriter, r *http.Request, status int, errMsg string) error {
 	u := backstop.UserFromContext(r.Context())
-	kind, region := r.URL.Query().Get("kind"), strings.TrimSpace(r.URL.Query().Get("region"))
+	if err := collapseRegion(r, "region"); err != nil {
+		return err
+	}
+	kind := r.URL.Query().Get("kind")
+	region, err := pickedRegion([]string{r.URL.Query().Get("region")})
+	if err != nil {
+		return err
+	}
 	all, err := h.cfg.Dispatch.Contacts(r.Context(), kind)
 	if err != nil {
 		return err
 	}
 	var cs []*backstop.Contact
 	for _, c := range all {
-		if region == "" || strings.HasPrefix(c.Region, backstop.CodePrefix(padCode(region))) {
+		if region == "" || backstop.CodeWithin(padCode(c.Region), region) {
 			cs = append(cs, c)
 		}
 	}
-	const size = 50
-	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	p = max(p, 1)
-	total := len(cs)
-	cs = cs[min((p-1)*size, total):min(p*size, total)]
+	pg := pageOf(r, 50)
+	cs = pageSlice(pg, cs)
+	names := map[string]string{}
+	for _, c := range cs {
+		if _, ok := names[c.Region]; !ok {
+			names[c.Region] = h.regionName(r.Context(), padCode(c.Region), langOf(r))
+		}
+	}
+	pick, err := h.regionPicker(r, "region", region)
+	if err != nil {
+		return err
+	}
+	formPick, err := h.regionPicker(r, "region", "")
+	if err != nil {
+		return err
+	}
 	h.render(w, r, status, "contacts.html", &page{Title: h.cats[langOf(r)].translate("menu.contacts"), Menu: "contacts", Error: errMsg,
-		Data: map[string]any{"Contacts": cs, "Total": total, "Page": p, "Pages": max((total+size-1)/size, 1), "Offset": (p - 1) * size, "Kinds": backstop.ContactKinds,
-			"Kind": kind, "Region": region, "CanEdit": u.Can(backstop.PermManageReach), "Hazards": backstop.Hazards, "HazardNames": hazardNames(r)}})
+		Data: map[string]any{"Contacts": cs, "Pager": pg, "Kinds": backstop.ContactKinds, "RegionNames": names, "Pick": pick, "FormPick": formPick,
+			"Kind": kind, "CanEdit": u.Can(backstop.PermManageReach), "Hazards": backstop.Hazards, "HazardNames": hazardNames(r)}})
 	return nil
 }
 
 func (h *Handler) createContact(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		return backstop.Errorf(backstop.EINVALID, "Bad form.")
+		return backstop.Localized(backstop.EINVALID, "表单无法读取，请重新填写后提交", "Bad form.")
+	}
+	region, err := pickedRegion(r.PostForm["region"])
+	if err != nil {
+		return h.renderContacts(w, r, httpx.ErrorStatus(err), h.localError(r, err))
 	}
 	c := &backstop.Contact{Kind: r.PostFormValue("kind"), Name: strings.TrimSpace(r.PostFormValue("name")), Department: strings.TrimSpace(r.PostFormValue("department")),
-		Region: strings.TrimSpace(r.PostFormValue("region")), Phone: strings.TrimSpace(r.PostFormValue("phone")), Email: strings.TrimSpace(r.PostFormValue("email")),
+		Region: region, Phone: strings.TrimSpace(r.PostFormValue("phone")), Email: strings.TrimSpace(r.PostFormValue("email")),
 		Address: strings.TrimSpace(r.PostFormValue("address"))}
 	for _, hz := range r.PostForm["hazard"] {
 		c.Hazards = append(c.Hazards, backstop.Hazard(hz))
@@ -564,7 +602,7 @@ func (h *Handler) renderChannels(w http.ResponseWriter, r *http.Request, errMsg 
 func (h *Handler) testChannel(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		return backstop.Errorf(backstop.EINVALID, "Bad form.")
+		return backstop.Localized(backstop.EINVALID, "表单无法读取，请重新填写后提交", "Bad form.")
 	}
 	res, err := h.cfg.Dispatch.TestSend(r.Context(), r.PathValue("channel"), strings.TrimSpace(r.PostFormValue("address")), strings.TrimSpace(r.PostFormValue("text")))
 	if err != nil {
@@ -574,4 +612,25 @@ func (h *Handler) testChannel(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return h.renderChannels(w, r, "", res)
+}
+
+// writeCSV writes a sheet as CSV with a byte-order mark, so that Excel on
+// a Chinese Windows reads it as UTF-8.
+func writeCSV(w io.Writer, head []string, rows [][]string) error {
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.Write(head)
+	for _, r := range rows {
+		for i, c := range r {
+			// A cell that a spreadsheet would run as a formula is quoted.
+			if c != "" && strings.ContainsRune("=+-@", rune(c[0])) {
+				r[i] = "'" + c
+			}
+		}
+		cw.Write(r)
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -117,6 +117,11 @@ func TestReleasePages(t *testing.T) {
 	if resp, page := post(t, boss, fmt.Sprintf("%s/warnings/%d/release-preview", srv.URL, w.ID), bad); resp.StatusCode != 400 || !strings.Contains(page, "{weather}") {
 		t.Errorf("bad template in the form: %d", resp.StatusCode)
 	}
+	// A real red release is asked once more: without the tick it is refused.
+	if resp, page := post(t, boss, fmt.Sprintf("%s/warnings/%d/releases", srv.URL, w.ID), form); resp.StatusCode != 400 || !strings.Contains(page, "已核对") {
+		t.Errorf("a red release without the second check: %d", resp.StatusCode)
+	}
+	form.Set("checked", "1")
 	resp, page = post(t, boss, fmt.Sprintf("%s/warnings/%d/releases", srv.URL, w.ID), form)
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Request.URL.Path, "/releases/") || !strings.Contains(page, `data-testid="message-table"`) || !strings.Contains(page, `data-testid="task-cards"`) {
 		t.Fatalf("release page: %d %s\n%.2000s", resp.StatusCode, resp.Request.URL, page)
@@ -153,7 +158,14 @@ func TestReleasePages(t *testing.T) {
 		t.Error("the confirmation does not show")
 	}
 	// Calling reveals the number through an audited redirect.
-	resp, _ = post(t, anon, srv.URL+link+"/tasks/"+ids[len(ids)-1][1]+"/call", nil)
+	resp, _ = func() (*http.Response, string) {
+		r, err := anon.Get(srv.URL + link + "/tasks/" + ids[len(ids)-1][1] + "/call")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		return r, ""
+	}()
 	if loc := resp.Header.Get("Location"); resp.StatusCode != 303 || !strings.HasPrefix(loc, "tel:") || !demo.SyntheticPhone(strings.TrimPrefix(loc, "tel:")) {
 		t.Errorf("call: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}

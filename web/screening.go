@@ -63,14 +63,6 @@ func (h *Handler) tr(r *http.Request, key string, args ...any) string {
 	return h.cats[langOf(r)].translate(key, args...)
 }
 
-// pageOf reads the page number of a list.
-func pageOf(r *http.Request) int {
-	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	return max(p, 1)
-}
-
-func pages(total, size int) int { return max((total+size-1)/size, 1) }
-
 func (h *Handler) screeningCrumbs(r *http.Request, items ...crumb) []crumb {
 	return append([]crumb{{Label: h.tr(r, "menu.group.screening")}}, items...)
 }
@@ -82,9 +74,14 @@ func (h *Handler) eventsPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) renderEvents(w http.ResponseWriter, r *http.Request, status int, errMsg string, form url.Values) error {
-	const size = 20
-	p := pageOf(r)
-	items, total, err := h.cfg.Screening.Events(r.Context(), backstop.EventFilter{State: r.URL.Query().Get("state"), Limit: size, Offset: (p - 1) * size})
+	pg := pageOf(r, 20)
+	var items []*backstop.DisasterEvent
+	err := pg.load(func(limit, offset int) (int, error) {
+		var total int
+		var err error
+		items, total, err = h.cfg.Screening.Events(r.Context(), backstop.EventFilter{State: r.URL.Query().Get("state"), Limit: limit, Offset: offset})
+		return total, err
+	})
 	if err != nil {
 		return err
 	}
@@ -93,7 +90,7 @@ func (h *Handler) renderEvents(w http.ResponseWriter, r *http.Request, status in
 		form = url.Values{"started_at": {time.Now().In(backstop.Beijing).Format("2006-01-02T15:04")}}
 	}
 	h.render(w, r, status, "screening_events.html", &page{Title: h.tr(r, "screening.events"), Menu: "screening-events", Error: errMsg, Crumbs: h.screeningCrumbs(r),
-		Data: map[string]any{"Items": items, "Total": total, "Page": p, "Pages": pages(total, size), "Offset": (p - 1) * size, "CanWrite": u.Can(backstop.PermScreen),
+		Data: map[string]any{"Items": items, "Pager": pg, "Offset": pg.Offset(), "CanWrite": u.Can(backstop.PermScreen),
 			"Hazards": backstop.Hazards, "HazardNames": hazardNames(r), "Form": form}})
 	return nil
 }
@@ -361,9 +358,14 @@ func (h *Handler) campaignsPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) renderCampaigns(w http.ResponseWriter, r *http.Request, status int, errMsg string, form url.Values) error {
-	const size = 20
-	p := pageOf(r)
-	items, total, err := h.cfg.Screening.Campaigns(r.Context(), backstop.CampaignFilter{Limit: size, Offset: (p - 1) * size})
+	pg := pageOf(r, 20)
+	var items []*backstop.Campaign
+	err := pg.load(func(limit, offset int) (int, error) {
+		var total int
+		var err error
+		items, total, err = h.cfg.Screening.Campaigns(r.Context(), backstop.CampaignFilter{Limit: limit, Offset: offset})
+		return total, err
+	})
 	if err != nil {
 		return err
 	}
@@ -372,7 +374,7 @@ func (h *Handler) renderCampaigns(w http.ResponseWriter, r *http.Request, status
 		form = url.Values{"region": {u.Region}}
 	}
 	h.render(w, r, status, "screening_campaigns.html", &page{Title: h.tr(r, "screening.campaigns"), Menu: "screening-campaigns", Error: errMsg, Crumbs: h.screeningCrumbs(r),
-		Data: map[string]any{"Items": items, "Total": total, "Page": p, "Pages": pages(total, size), "Offset": (p - 1) * size, "CanWrite": u.Can(backstop.PermScreen),
+		Data: map[string]any{"Items": items, "Pager": pg, "Offset": pg.Offset(), "CanWrite": u.Can(backstop.PermScreen),
 			"Kinds": backstop.CampaignKinds, "Form": form}})
 	return nil
 }
@@ -413,10 +415,14 @@ func (h *Handler) campaignPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	const size = 50
-	p := pageOf(r)
-	f := backstop.TaskFilter{Open: r.URL.Query().Get("show") != "all", Village: r.URL.Query().Get("village"), Limit: size, Offset: (p - 1) * size}
-	visits, total, err := h.cfg.Screening.Visits(r.Context(), id, f)
+	pg := pageOf(r, 50)
+	var visits []*backstop.FieldTask
+	err = pg.load(func(limit, offset int) (int, error) {
+		var total int
+		var err error
+		visits, total, err = h.cfg.Screening.Visits(r.Context(), id, backstop.TaskFilter{Open: r.URL.Query().Get("show") != "all", Village: r.URL.Query().Get("village"), Limit: limit, Offset: offset})
+		return total, err
+	})
 	if err != nil {
 		return err
 	}
@@ -430,7 +436,7 @@ func (h *Handler) campaignPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.render(w, r, http.StatusOK, "screening_campaign.html", &page{Title: c.Title, Menu: "screening-campaigns",
 		Crumbs: h.screeningCrumbs(r, crumb{Label: h.tr(r, "screening.campaigns"), Href: "/screening/campaigns"}, crumb{Label: c.Title}),
-		Data: map[string]any{"Campaign": c, "Progress": prog, "Percent": pct, "Visits": visits, "Total": total, "Page": p, "Pages": pages(total, size), "Offset": (p - 1) * size,
+		Data: map[string]any{"Campaign": c, "Progress": prog, "Percent": pct, "Visits": visits, "Pager": pg, "Offset": pg.Offset(),
 			"Map": h.areaMap(r, []string{c.Region}, villages, "visits"), "Overdue": time.Now().After(c.Due), "Show": r.URL.Query().Get("show"), "Now": time.Now(),
 			"Sources": h.policySources(r, c.PolicyIDs)}})
 	return nil
@@ -728,40 +734,57 @@ func (h *Handler) verifyLoss(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) assessmentsPage(w http.ResponseWriter, r *http.Request) error {
-	const size = 30
-	p := pageOf(r)
+	pg := pageOf(r, 20)
 	q := r.URL.Query()
-	f := backstop.AssessmentFilter{Region: q.Get("region"), AtRisk: q.Get("at_risk") != "0", Limit: size, Offset: (p - 1) * size}
+	f := backstop.AssessmentFilter{Region: q.Get("region"), AtRisk: q.Get("at_risk") != "0"}
 	f.EventID, _ = strconv.ParseInt(q.Get("event"), 10, 64)
-	items, total, err := h.cfg.Screening.Assessments(r.Context(), f)
+	var items []*backstop.Assessment
+	err := pg.load(func(limit, offset int) (int, error) {
+		var total int
+		var err error
+		f.Limit, f.Offset = limit, offset
+		items, total, err = h.cfg.Screening.Assessments(r.Context(), f)
+		return total, err
+	})
 	if err != nil {
 		return err
 	}
 	h.render(w, r, http.StatusOK, "screening_assessments.html", &page{Title: h.tr(r, "screening.assessments"), Menu: "screening-assessments", Crumbs: h.screeningCrumbs(r),
-		Data: map[string]any{"Items": items, "Total": total, "Page": p, "Pages": pages(total, size), "Offset": (p - 1) * size, "Filter": f}})
+		Data: map[string]any{"Items": items, "Pager": pg, "Offset": pg.Offset(), "Filter": f}})
 	return nil
 }
 
 func (h *Handler) atRiskPage(w http.ResponseWriter, r *http.Request) error {
-	const size = 30
-	p := pageOf(r)
-	items, total, err := h.cfg.Screening.AtRisk(r.Context(), r.URL.Query().Get("region"), (p-1)*size, size)
+	pg := pageOf(r, 20)
+	var items []*backstop.AtRiskEntry
+	err := pg.load(func(limit, offset int) (int, error) {
+		var total int
+		var err error
+		items, total, err = h.cfg.Screening.AtRisk(r.Context(), r.URL.Query().Get("region"), offset, limit)
+		return total, err
+	})
 	if err != nil {
 		return err
 	}
 	h.render(w, r, http.StatusOK, "screening_atrisk.html", &page{Title: h.tr(r, "screening.at_risk"), Menu: "screening-atrisk", Crumbs: h.screeningCrumbs(r),
-		Data: map[string]any{"Items": items, "Total": total, "Page": p, "Pages": pages(total, size), "Offset": (p - 1) * size, "Region": r.URL.Query().Get("region")}})
+		Data: map[string]any{"Items": items, "Pager": pg, "Offset": pg.Offset(), "Region": r.URL.Query().Get("region")}})
 	return nil
 }
 
 // Intake.
 
 func (h *Handler) intakePage(w http.ResponseWriter, r *http.Request) error {
-	const size = 30
-	p := pageOf(r)
+	pg := pageOf(r, 20)
 	q := r.URL.Query()
-	f := backstop.IntakeFilter{Source: q.Get("source"), Open: q.Get("all") == "", Overdue: q.Get("overdue") != "", Limit: size, Offset: (p - 1) * size}
-	items, total, err := h.cfg.Screening.Intake(r.Context(), f)
+	f := backstop.IntakeFilter{Source: q.Get("source"), Open: q.Get("all") == "", Overdue: q.Get("overdue") != ""}
+	var items []*backstop.IntakeItem
+	err := pg.load(func(limit, offset int) (int, error) {
+		var total int
+		var err error
+		f.Limit, f.Offset = limit, offset
+		items, total, err = h.cfg.Screening.Intake(r.Context(), f)
+		return total, err
+	})
 	if err != nil {
 		return err
 	}
@@ -787,7 +810,7 @@ func (h *Handler) intakePage(w http.ResponseWriter, r *http.Request) error {
 		rows = append(rows, row{Item: it, Steps: []step{{it.Due.Check, over[backstop.StepCheck]}, {it.Due.Answer, over[backstop.StepAnswer]}, {it.Due.Approval, over["approval"]}}})
 	}
 	h.render(w, r, http.StatusOK, "screening_intake.html", &page{Title: h.tr(r, "screening.intake"), Menu: "screening-intake", Crumbs: h.screeningCrumbs(r),
-		Data: map[string]any{"Rows": rows, "Total": total, "Page": p, "Pages": pages(total, size), "Offset": (p - 1) * size, "Filter": f,
+		Data: map[string]any{"Rows": rows, "Pager": pg, "Offset": pg.Offset(), "Filter": f,
 			"CanApprove": u.Can(backstop.PermIntakeApprove), "Village": village, "Notice": q.Get("done")}})
 	return nil
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/alerting"
+	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/geo"
 	"github.com/zhangye-backstop/backstop/httpx"
@@ -49,39 +51,140 @@ type warningRow struct {
 	Level    levelView
 	HazardZH string
 	Exposure *backstop.Exposure
+	// State is the warning's state now (an active one past its expiry is
+	// expired); Source says where it came from, in words.
+	State, Source string
+	// Latest is the newest release's progress in the user's region;
+	// Releases counts them.
+	Latest   *dispatch.Progress
+	Releases int
+	// Local: entered in backstop (the form, a department's push), not
+	// carried from a publisher.
+	Local bool
+	// Far: the warning's area lies far from the user's region (a
+	// publisher's warning for another province, carried by a feed).
+	Far bool
 }
 
 func (h *Handler) warningRow(r *http.Request, w *backstop.Warning) warningRow {
-	row := warningRow{W: w, Level: levelOf(w.Level)}
-	if hi, ok := backstop.HazardOf(w.Hazard); ok {
-		row.HazardZH = hi.ZH
-		if langOf(r) == LangEN {
-			row.HazardZH = hi.EN
-		}
-	}
+	row := warningRow{W: w, Level: levelOf(w.Level), State: w.CurrentState(time.Now())}
+	row.HazardZH = hazardName(r, w.Hazard)
 	if v, err := h.cfg.Exposure.Find(r.Context(), w.ID, 0, 0); err == nil {
 		row.Exposure = v.Exposure
 	}
+	row.Source = h.sourceText(r, w.Source, nil)
+	row.Local = w.Source == "form" || w.Source == "json"
 	return row
 }
 
+// sourceText says where a warning came from.
+func (h *Handler) sourceText(r *http.Request, source string, feeds map[int64]string) string {
+	cat := h.cats[langOf(r)]
+	if id, ok := strings.CutPrefix(source, "feed:"); ok {
+		n, _ := strconv.ParseInt(id, 10, 64)
+		if name := feeds[n]; name != "" {
+			return cat.translate("source.feed.named", name)
+		}
+		return cat.translate("source.feed")
+	}
+	return cat.translateOr("source."+source, cat.translate("source.other"))
+}
+
+// farFrom tells a warning whose area lies wholly more than farKM from a
+// point (the centre of the user's region).
+func farFrom(w *backstop.Warning, centre *backstop.Point) bool {
+	if centre == nil {
+		return false
+	}
+	area := exposure.AreaOf(w)
+	if len(area.Regions) > 0 {
+		return false
+	}
+	seen := false
+	for _, p := range area.Polygons {
+		for _, ring := range p {
+			for _, pt := range ring {
+				seen = true
+				if distanceKM(*centre, pt) < farKM {
+					return false
+				}
+			}
+		}
+	}
+	for _, c := range area.Circles {
+		seen = true
+		if distanceKM(*centre, c.Centre) < farKM+c.RadiusKM {
+			return false
+		}
+	}
+	return seen
+}
+
+// farKM is how far from the user's region a warning's area must be for
+// the list to mark it as outside: Zhangye's longest extent is some 400 km.
+const farKM = 400
+
 func (h *Handler) warningsPage(w http.ResponseWriter, r *http.Request) error {
-	const size = 30
-	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	p = max(p, 1)
-	f := backstop.WarningFilter{State: r.URL.Query().Get("state"), Limit: size, Offset: (p - 1) * size}
-	items, total, err := h.cfg.Alerting.Warnings(r.Context(), f)
+	q := r.URL.Query()
+	u := backstop.UserFromContext(r.Context())
+	f := backstop.WarningFilter{State: q.Get("state"), Hazard: backstop.Hazard(q.Get("hazard")), Level: q.Get("level"), Sort: q.Get("sort")}
+	for _, d := range []struct {
+		key string
+		dst *time.Time
+		add int
+	}{{"from", &f.SentFrom, 0}, {"to", &f.SentTo, 1}} {
+		if v := strings.TrimSpace(q.Get(d.key)); v != "" {
+			t, err := time.ParseInLocation("2006-01-02", v, backstop.Beijing)
+			if err != nil {
+				return backstop.Localized(backstop.EINVALID, "日期“%s”格式不正确，应为 2026-07-15", "Date %q is not YYYY-MM-DD.", v)
+			}
+			*d.dst = t.AddDate(0, 0, d.add)
+		}
+	}
+	if httpx.Truthy(r, "mine") {
+		f.Exposing = u.Region
+	}
+	pg := pageOf(r, 20)
+	var items []*backstop.Warning
+	err := pg.load(func(limit, offset int) (int, error) {
+		f.Limit, f.Offset = limit, offset
+		var total int
+		var err error
+		items, total, err = h.cfg.Alerting.Warnings(r.Context(), f)
+		return total, err
+	})
 	if err != nil {
 		return err
+	}
+	feeds := map[int64]string{}
+	if fs, err := h.cfg.Alerting.Feeds(r.Context()); err == nil {
+		for _, f := range fs {
+			feeds[f.ID] = f.Name
+		}
+	}
+	var centre *backstop.Point
+	if u.Region != backstop.NationalScope {
+		if reg, err := h.cfg.Registry.Region(r.Context(), u.Region, false); err == nil {
+			centre = reg.Centre
+		}
 	}
 	rows := make([]warningRow, len(items))
 	for i, it := range items {
 		rows[i] = h.warningRow(r, it)
+		rows[i].Source = h.sourceText(r, it.Source, feeds)
+		rows[i].Far = farFrom(it, centre)
+		rels, n, err := h.cfg.Dispatch.ReleaseList(r.Context(), backstop.ReleaseFilter{WarningID: it.ID, Limit: 1})
+		if err != nil {
+			return err
+		}
+		rows[i].Releases = n
+		if len(rels) > 0 {
+			rows[i].Latest = rels[0]
+		}
 	}
-	u := backstop.UserFromContext(r.Context())
 	h.render(w, r, http.StatusOK, "warnings.html", &page{Title: h.cats[langOf(r)].translate("menu.warnings"), Menu: "warnings",
-		Data: map[string]any{"Rows": rows, "Total": total, "Page": p, "Pages": max((total+size-1)/size, 1), "Offset": f.Offset, "State": f.State,
-			"CanWrite": u.Can(backstop.PermWriteWarnings)}})
+		Data: map[string]any{"Rows": rows, "Pager": pg, "Filter": f, "Mine": httpx.Truthy(r, "mine"), "From": q.Get("from"), "To": q.Get("to"),
+			"Hazards": backstop.Hazards, "Levels": backstop.WarningLevels, "CanWrite": u.Can(backstop.PermWriteWarnings)}})
 	return nil
 }
 
@@ -117,7 +220,7 @@ func (h *Handler) renderWarningForm(w http.ResponseWriter, r *http.Request, stat
 func (h *Handler) createWarning(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<20)
 	if err := r.ParseForm(); err != nil {
-		return backstop.Errorf(backstop.EINVALID, "Bad form.")
+		return backstop.Localized(backstop.EINVALID, "表单无法读取，请重新填写后提交", "Bad form.")
 	}
 	form := map[string]string{}
 	for k := range r.PostForm {
@@ -147,15 +250,10 @@ func (h *Handler) createWarning(w http.ResponseWriter, r *http.Request) error {
 	warning, err := h.cfg.Alerting.IngestInput(r.Context(), in, "form")
 	if err != nil {
 		if backstop.ErrorCode(err) == backstop.EINVALID {
-			msg := backstop.ErrorMessageZH(err)
-			if langOf(r) == LangEN {
-				msg = backstop.ErrorMessage(err)
-			}
-			for _, d := range backstop.ErrorDetails(err)[1:] {
-				if langOf(r) == LangZH && d.ReasonZH != "" {
-					msg += "；" + d.ReasonZH
-				} else {
-					msg += "; " + d.String()
+			msg := h.errorText(r, err)
+			if ds := backstop.ErrorDetails(err); len(ds) > 1 {
+				for _, d := range ds[1:] {
+					msg += h.cats[langOf(r)].translate("list.sep") + h.problemText(r, d)
 				}
 			}
 			return h.renderWarningForm(w, r, http.StatusBadRequest, form, msg)
@@ -184,17 +282,20 @@ func (h *Handler) warningPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	row := h.warningRow(r, warning)
 	u := backstop.UserFromContext(r.Context())
-	const size = 30
-	p, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	p = max(p, 1)
+	pg := pageOf(r, 20)
 	var ranked []*backstop.ExposedHousehold
-	var rankedTotal int
 	if row.Exposure != nil {
-		v, err := h.cfg.Exposure.Find(r.Context(), id, (p-1)*size, size)
+		err := pg.load(func(limit, offset int) (int, error) {
+			v, err := h.cfg.Exposure.Find(r.Context(), id, offset, limit)
+			if err != nil {
+				return 0, err
+			}
+			ranked = v.Ranked
+			return v.RankedTotal, nil
+		})
 		if err != nil {
 			return err
 		}
-		ranked, rankedTotal = v.Ranked, v.RankedTotal
 	}
 	consultations, err := h.cfg.Alerting.Consultations(r.Context(), id)
 	if err != nil {
@@ -213,11 +314,26 @@ func (h *Handler) warningPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Release": releases, "Row": row, "Ranked": ranked, "RankedTotal": rankedTotal, "Page": p, "Pages": max((rankedTotal+size-1)/size, 1), "Offset": (p - 1) * size,
+	// Why the release form is not offered, in the order a user fixes it.
+	block := ""
+	switch {
+	case row.State == backstop.StateExpired:
+		block = "release.block.expired"
+	case row.State == backstop.StateCancelled || warning.MsgType == "Cancel":
+		block = "release.block.cancelled"
+	case row.State == backstop.StateUpdated:
+		block = "release.block.updated"
+	case !allowed:
+		block = "release.block.consultation"
+	case row.Exposure == nil || row.Exposure.Total == nil || row.Exposure.Total.Households == 0:
+		block = "release.block.nobody"
+	}
+	data := map[string]any{"Release": releases, "Row": row, "Ranked": ranked, "Pager": pg,
 		"Consultations": consultations, "ReleaseAllowed": allowed, "ReleaseWhy": why, "Map": mapData, "Breakdowns": breakdown, "Groups": backstop.Groups,
 		"CanConsult": u.Can(backstop.PermConsult), "CanApprove": u.Can(backstop.PermApprove), "CanWrite": u.Can(backstop.PermWriteWarnings),
-		"CanExport": u.Can(backstop.PermExport), "Actions": backstop.ConsultationActions, "Now": time.Now().In(backstop.Beijing).Format("2006-01-02T15:04")}
-	crumbs := []crumb{{Label: h.cats[langOf(r)].translate("menu.warnings"), Href: "/warnings"}, {Label: fmt.Sprint(id)}}
+		"CanExport": u.Can(backstop.PermExport), "Actions": backstop.ConsultationActions, "Now": time.Now().In(backstop.Beijing).Format("2006-01-02T15:04"),
+		"Block": block}
+	crumbs := []crumb{{Label: h.cats[langOf(r)].translate("menu.warnings"), Href: "/warnings"}, {Label: h.cats[langOf(r)].translate("warning.crumb")}}
 	title := warning.Headline
 	if title == "" {
 		title = warning.Event
@@ -303,6 +419,18 @@ func (h *Handler) warningMap(r *http.Request, w *backstop.Warning, e *backstop.E
 	}
 	var villages []map[string]any
 	if e != nil {
+		// Townships outlined and named, so that a village is found by
+		// where it lies.
+		for i, t := range e.ByTownship {
+			if i >= 200 {
+				break
+			}
+			reg, err := h.cfg.Registry.Region(ctx, t.Code, true)
+			if err != nil || reg.Boundary == nil {
+				continue
+			}
+			features = append(features, mapFeature{Type: "Feature", Properties: map[string]any{"name": t.Code, "label": t.Name, "kind": "township"}, Geometry: geo.MarshalGeometry(reg.Boundary)})
+		}
 		for i, v := range e.ByVillage {
 			if i >= 1500 {
 				break
@@ -359,7 +487,7 @@ func (h *Handler) createConsultation(w http.ResponseWriter, r *http.Request) err
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
 	if err := r.ParseForm(); err != nil {
-		return backstop.Errorf(backstop.EINVALID, "Bad form.")
+		return backstop.Localized(backstop.EINVALID, "表单无法读取，请重新填写后提交", "Bad form.")
 	}
 	split := func(s string) []string {
 		var out []string
@@ -408,14 +536,17 @@ func (h *Handler) renderFeeds(w http.ResponseWriter, r *http.Request, status int
 		return err
 	}
 	h.render(w, r, status, "feeds.html", &page{Title: h.cats[langOf(r)].translate("menu.feeds"), Menu: "feeds", Error: errMsg,
-		Data: map[string]any{"Feeds": feeds, "CanManage": u.Can(backstop.PermManageFeeds)}})
+		Data: map[string]any{"Feeds": feeds, "CanManage": u.Can(backstop.PermManageFeeds),
+			// A feed's fetch errors name hosts and addresses of the network:
+			// for admins (issue 9).
+			"SeeErrors": u.Can(backstop.PermResolveQuarantine)}})
 	return nil
 }
 
 func (h *Handler) createFeed(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		return backstop.Errorf(backstop.EINVALID, "Bad form.")
+		return backstop.Localized(backstop.EINVALID, "表单无法读取，请重新填写后提交", "Bad form.")
 	}
 	interval, _ := strconv.Atoi(r.PostFormValue("interval"))
 	f := &backstop.Feed{Name: r.PostFormValue("name"), URL: strings.TrimSpace(r.PostFormValue("url")), IntervalSeconds: interval * 60}
@@ -424,10 +555,19 @@ func (h *Handler) createFeed(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := h.cfg.Alerting.CreateFeed(r.Context(), f); err != nil {
 		if backstop.ErrorCode(err) == backstop.ECONFLICT {
-			return h.renderFeeds(w, r, http.StatusConflict, backstop.ErrorMessage(err))
+			return h.renderFeeds(w, r, http.StatusConflict, h.errorText(r, err))
 		}
 		return err
 	}
 	http.Redirect(w, r, "/feeds", http.StatusSeeOther)
 	return nil
+}
+
+// distanceKM is the great-circle distance between two points.
+func distanceKM(a, b backstop.Point) float64 {
+	const earthKM = 6371.0
+	rad := math.Pi / 180
+	dLat, dLon := (b.Lat-a.Lat)*rad, (b.Lon-a.Lon)*rad
+	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(a.Lat*rad)*math.Cos(b.Lat*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
+	return 2 * earthKM * math.Asin(math.Min(1, math.Sqrt(h)))
 }

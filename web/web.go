@@ -25,11 +25,14 @@ import (
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/accounts"
 	"github.com/zhangye-backstop/backstop/alerting"
+	"github.com/zhangye-backstop/backstop/clock"
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpx"
+	"github.com/zhangye-backstop/backstop/overview"
 	"github.com/zhangye-backstop/backstop/registry"
 	"github.com/zhangye-backstop/backstop/screening"
+	"github.com/zhangye-backstop/backstop/workday"
 )
 
 //go:embed templates/*.html
@@ -54,6 +57,13 @@ type Config struct {
 	Alerting *alerting.Service
 	Exposure *exposure.Service
 	Dispatch *dispatch.Service
+	// Calendar is the working-day calendar (its missing years are a
+	// reminder to admins); Clocks the deadlines, read for their
+	// provisional due dates. Either may be nil in a UI without them.
+	Calendar *workday.Service
+	Clocks   *clock.Engine
+	// Overview reads the home page's summary.
+	Overview *overview.Service
 	// Screening runs events, campaigns, loss reports and intake.
 	Screening *screening.Service
 }
@@ -67,6 +77,7 @@ type Handler struct {
 	assets  map[string]string // name → content hash
 	mux     *http.ServeMux
 	imports *importJobs
+	reveals reveals
 	// VendorMissing lists third-party assets not built into this binary.
 	VendorMissing []string
 }
@@ -192,16 +203,126 @@ func (h *Handler) funcs(lang string, cat catalog) template.FuncMap {
 		"join":          strings.Join,
 		"list":          func(v ...string) []string { return v },
 		"groupCountMap": func(m map[string]int, g backstop.Group) int { return m[g.String()] },
-		"roleName":      func(r backstop.Role) string { return cat.translate("role." + string(r)) },
+		"roleName":      func(r any) string { return cat.translateOr("role."+fmt.Sprint(r), cat.translate("role.unknown")) },
 		"add":           func(a, b int) int { return a + b },
 		// pair hands a sub-template two values (.A, .B).
 		"pair": func(a, b any) map[string]any { return map[string]any{"A": a, "B": b} },
+		// visitBase is where a phone page's visits link: the helper's
+		// link (/c/{token}), or "" for a signed-in page.
+		"visitBase": func(action string) string {
+			if action == "/tasks" {
+				return ""
+			}
+			return strings.TrimSuffix(action, "/tasks")
+		},
 		"json": func(v any) template.JS {
 			b, _ := json.Marshal(v)
 			return template.JS(b)
 		},
 		"pager": func(total, page, pages int, q url.Values) map[string]any {
 			return map[string]any{"Total": total, "Page": page, "Pages": pages, "Query": q}
+		},
+		"rfc3339":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"countdown": func(due, now time.Time) string { return countdownText(cat, due, now) },
+		"seconds": func(f *float64) string {
+			if f == nil {
+				return "—"
+			}
+			return durationText(cat, time.Duration(*f*float64(time.Second)))
+		},
+		"phoneHousehold": func(g *householdTasks, d *phoneView) map[string]any { return map[string]any{"G": g, "D": d} },
+		"userName":       func(name string) string { return actorText(cat, name) },
+		"bar": func(reset string, exports ...string) map[string]any {
+			type link struct{ Label, Href string }
+			var ls []link
+			for i := 0; i+1 < len(exports); i += 2 {
+				ls = append(ls, link{Label: exports[i], Href: exports[i+1]})
+			}
+			return map[string]any{"Reset": reset, "Exports": ls}
+		},
+		"prog": func(c, n int) map[string]int {
+			p := 0
+			if n > 0 {
+				p = 100 * c / n
+			}
+			return map[string]int{"C": c, "N": n, "P": p}
+		},
+		"sampleText": func(s string) string {
+			return strings.ReplaceAll(s, backstop.LinkPlaceholder, cat.translate("release.link.placeholder"))
+		},
+		// A robot's web address is a secret key: shown by its host only.
+		"addressText": func(a string) string {
+			if u, err := url.Parse(a); err == nil && u.Host != "" {
+				return cat.translate("contacts.address.robot", u.Host)
+			}
+			return a
+		},
+		"quarantineReason": func(q *backstop.QuarantinedAlert) string {
+			if lang == LangEN {
+				return q.Message
+			}
+			if q.MessageZH != "" {
+				return q.MessageZH
+			}
+			return cat.translate("quarantine.reason.unexplained")
+		},
+		"bytesText": func(n int) string {
+			switch {
+			case n >= 1<<20:
+				return cat.translate("bytes.mb", strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64))
+			case n >= 1<<10:
+				return cat.translate("bytes.kb", strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64))
+			}
+			return cat.translate("bytes.b", n)
+		},
+		"historyAction": func(a string) string { return cat.translateOr("action."+a, cat.translate("action.other")) },
+		"historyDetail": func(d string) string { return historyDetail(cat, lang, d) },
+		"migrantText": func(m *int) string {
+			switch {
+			case m == nil:
+				return "—"
+			case *m == 0:
+				return cat.translate("migrant.none")
+			}
+			return cat.translate("migrant.months", *m)
+		},
+		"joinRows": func(rows []int) string {
+			parts := make([]string, len(rows))
+			for i, r := range rows {
+				parts[i] = strconv.Itoa(r)
+			}
+			return strings.Join(parts, "、")
+		},
+		"addrText":   func(a string) string { return addrText(cat, a) },
+		"sourceText": func(s string) string { t, _ := sourceParts(s); return t },
+		"sourceURL":  func(s string) string { _, u := sourceParts(s); return u },
+		"targetHost": targetHost,
+		"noteText":   func(p backstop.Problem) string { return problemIn(cat, lang, p) },
+		"joinYears": func(ys []int) string {
+			parts := make([]string, len(ys))
+			for i, y := range ys {
+				parts[i] = strconv.Itoa(y)
+			}
+			return strings.Join(parts, "、")
+		},
+		"clockText": func(c *backstop.Clock) string {
+			kind := cat.translateOr("clock.kind."+c.Kind, cat.translate("clock.kind.other"))
+			if id, ok := strings.CutPrefix(c.Subject, "release:"); ok {
+				return kind + " · " + cat.translate("release.title") + " " + id
+			}
+			return kind
+		},
+		"div": func(a, b int) int {
+			if b == 0 {
+				return 0
+			}
+			return a / b
+		},
+		"pct": func(a, b int) int {
+			if b <= 0 {
+				return 0
+			}
+			return 100 * a / b
 		},
 		"query": func(base url.Values, key, value string) string {
 			q := url.Values{}
@@ -261,6 +382,44 @@ type page struct {
 	Version     string
 	AssetsReady bool
 	ComputedAt  time.Time
+	// Nav tells which menu items the user's role may use: a page of a
+	// menu the user cannot use is not offered.
+	Nav map[string]bool
+	// BackURL is the page's own path with its query, for the language
+	// switch to come back to.
+	BackURL string
+}
+
+// navItems are the menu entries and the permissions any one of which
+// opens them.
+var navItems = map[string][]backstop.Permission{
+	"warnings":    {backstop.PermReadWarnings},
+	"releases":    {backstop.PermReadWarnings},
+	"warning-new": {backstop.PermWriteWarnings},
+	"quarantine":  {backstop.PermRelease, backstop.PermManageFeeds, backstop.PermResolveQuarantine},
+	"feeds":       {backstop.PermRelease, backstop.PermManageFeeds, backstop.PermResolveQuarantine},
+	"templates":   {backstop.PermManageReach},
+	"contacts":    {backstop.PermManageReach},
+	"channels":    {backstop.PermManageChannel, backstop.PermRelease},
+	"households":  {backstop.PermReadRegistry},
+	"import":      {backstop.PermWriteRegistry},
+	"users":       {backstop.PermManageUsers},
+	"audit":       {backstop.PermReadAudit},
+	"calendar":    {backstop.PermManagePolicy},
+	"screening":   {backstop.PermReadRegistry},
+	"intake":      {backstop.PermIntake},
+}
+
+func navOf(u *backstop.User) map[string]bool {
+	nav := map[string]bool{}
+	for key, perms := range navItems {
+		for _, p := range perms {
+			if u.Can(p) {
+				nav[key] = true
+			}
+		}
+	}
+	return nav
 }
 
 type crumb struct{ Label, Href string }
@@ -274,6 +433,11 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	}
 	if p.User != nil && p.RegionName == "" {
 		p.RegionName = h.regionName(r.Context(), p.User.Region, lang)
+	}
+	p.Nav = navOf(p.User)
+	p.BackURL = r.URL.Path
+	if r.Method == http.MethodGet && r.URL.RawQuery != "" {
+		p.BackURL = r.URL.RequestURI()
 	}
 	if p.ComputedAt.IsZero() {
 		p.ComputedAt = time.Now()
@@ -301,21 +465,37 @@ func (h *Handler) regionName(ctx context.Context, code, lang string) string {
 }
 
 // fail renders an error page with the error's status and message in the
-// user's language.
+// user's language; a request without a session goes to the login page.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := httpx.ErrorStatus(err)
 	if status == http.StatusUnauthorized {
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
+	h.failPage(w, r, err)
+}
+
+// failPage renders the error page without sending anyone to log in.
+func (h *Handler) failPage(w http.ResponseWriter, r *http.Request, err error) {
+	status := httpx.ErrorStatus(err)
 	if status == http.StatusInternalServerError {
 		h.logger.Error("page", "path", r.URL.Path, "err", err)
 	}
-	msg := backstop.ErrorMessage(err)
-	if langOf(r) == LangZH {
-		msg = backstop.ErrorMessageZH(err)
+	cat := h.cats[langOf(r)]
+	title := cat.translate("error.title")
+	if key, ok := errorKeys[backstop.ErrorCode(err)]; ok {
+		title = cat.translate(key + ".title")
 	}
-	h.render(w, r, status, "error.html", &page{Title: h.cats[langOf(r)].translate("error.title"), Error: msg})
+	h.render(w, r, status, "error.html", &page{Title: title, Error: h.errorText(r, err), Data: map[string]any{"Code": backstop.ErrorCode(err)}})
+}
+
+// notFound answers a path no page has, in the user's language, signed in
+// or not.
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	if u, err := h.cfg.Auth.UserOf(r); err == nil && u != nil {
+		r = r.WithContext(backstop.NewContextWithUser(r.Context(), u))
+	}
+	h.failPage(w, r, backstop.Localized(backstop.ENOTFOUND, "没有这个页面：请从左侧菜单进入，或返回首页。", "There is no such page: use the menu, or go back to the home page."))
 }
 
 // handle wraps a page handler: the user must be signed in; errors render.
@@ -327,14 +507,14 @@ func (h *Handler) handle(pattern string, fn func(w http.ResponseWriter, r *http.
 			if p := recover(); p != nil {
 				h.logger.Error("panic", "path", r.URL.Path, "panic", p)
 				if rec.Status == 0 {
-					h.fail(rec, r, backstop.Errorf(backstop.EINTERNAL, "Internal error."))
+					h.fail(rec, r, backstop.Localized(backstop.EINTERNAL, "系统内部错误", "Internal error."))
 				}
 			}
 			h.cfg.Metrics.Observe(pattern, rec.Status, time.Since(start))
 		}()
 		u, err := h.cfg.Auth.UserOf(r)
 		if err != nil || u == nil {
-			h.fail(rec, r, backstop.Errorf(backstop.EUNAUTHORIZED, "Sign in first."))
+			h.fail(rec, r, backstop.Localized(backstop.EUNAUTHORIZED, "请先登录", "Sign in first."))
 			return
 		}
 		r = r.WithContext(backstop.NewContextWithUser(r.Context(), u))

@@ -32,7 +32,7 @@
     var el = document.getElementById("warning-map");
     var dataEl = document.getElementById("warning-map-data");
     if (!el || !dataEl) return;
-    if (!window.echarts) { el.textContent = el.getAttribute("data-missing") || "ECharts is not built into this binary."; return; }
+    if (!window.echarts) { el.textContent = el.getAttribute("data-missing") || (document.documentElement.lang === "en" ? "The map component is not built into this binary." : "地图组件未打包进本程序，地图暂不显示。"); return; }
     var d = JSON.parse(dataEl.textContent);
     echarts.registerMap("warning", { type: "FeatureCollection", features: d.features });
     var labels = {};
@@ -41,7 +41,10 @@
       return { name: name, itemStyle: { areaColor: "rgba(180,35,24,0.12)", borderColor: "#b42318", borderWidth: 2 }, label: { show: false } };
     });
     d.features.forEach(function (f) {
-      if (f.properties.kind === "county") regions.push({ name: f.properties.name, itemStyle: { areaColor: "#f5f7fa", borderColor: "#616e7c", borderWidth: 1.2 } });
+      if (f.properties.kind === "county") regions.push({ name: f.properties.name, itemStyle: { areaColor: "#f5f7fa", borderColor: "#616e7c", borderWidth: 1.2 },
+        label: { show: true, formatter: f.properties.label || "", color: "#52606d", fontSize: 11 } });
+      if (f.properties.kind === "township") regions.push({ name: f.properties.name, itemStyle: { areaColor: "rgba(0,0,0,0)", borderColor: "#9aa5b1", borderWidth: 0.8, borderType: "dashed" },
+        label: { show: true, formatter: f.properties.label || "", color: "#616e7c", fontSize: 10 } });
     });
     var villages = d.villages || [];
     var maxV = villages.reduce(function (m, v) { return Math.max(m, v.value); }, 1);
@@ -66,7 +69,166 @@
       geo: { map: "warning", roam: true, regions: regions, itemStyle: { areaColor: "#fff", borderColor: "#bcccdc" }, emphasis: { label: { show: false } } },
       series: [{ type: "map", geoIndex: 0, data: villages }]
     });
+    // A click on a village lists its households.
+    chart.on("click", function (p) {
+      if (p.data && p.data.name && /^\d{12}$/.test(p.data.name)) location.href = "/households?region=" + p.data.name;
+    });
     window.addEventListener("resize", function () { chart.resize(); });
+  }
+
+  // The home map: sub-regions shaded by the households that warnings in
+  // force expose there; a click opens the region (or a village's list).
+  function drawRegionMap() {
+    var el = document.getElementById("region-map");
+    var dataEl = document.getElementById("region-map-data");
+    if (!el || !dataEl || !window.echarts) return;
+    var d = JSON.parse(dataEl.textContent);
+    echarts.registerMap("home", { type: "FeatureCollection", features: d.features });
+    var labels = {};
+    d.features.forEach(function (f) { labels[f.properties.name] = f.properties.label || ""; });
+    var maxV = d.values.reduce(function (m, v) { return Math.max(m, v.value); }, 0);
+    var chart = echarts.init(el);
+    chart.setOption({
+      tooltip: { formatter: function (p) { return (labels[p.name] || "") + "：" + (p.data ? p.data.value : 0) + " " + d.unit; } },
+      visualMap: { min: 0, max: Math.max(maxV, 1), left: 8, bottom: 8, text: [d.unit, "0"], calculable: true, inRange: { color: ["#f5f7fa", "#f7c28a", "#b42318"] } },
+      series: [{ type: "map", map: "home", roam: true, data: d.values,
+        label: { show: true, formatter: function (p) { return labels[p.name] || ""; }, fontSize: 11, color: "#1f2933" },
+        itemStyle: { borderColor: "#616e7c" }, emphasis: { label: { show: true } } }]
+    });
+    chart.on("click", function (p) {
+      if (!p.data) return;
+      location.href = p.data.village ? "/households?region=" + p.data.name : "/?region=" + p.data.name;
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+
+  // Key groups by sub-region: stacked bars.
+  function drawGroupChart() {
+    var el = document.getElementById("group-chart");
+    var dataEl = document.getElementById("group-chart-data");
+    if (!el || !dataEl || !window.echarts) return;
+    var d = JSON.parse(dataEl.textContent);
+    var chart = echarts.init(el);
+    chart.setOption({
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { top: 0, type: "scroll" },
+      grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+      xAxis: { type: "value", name: d.unit },
+      yAxis: { type: "category", data: d.regions, inverse: true },
+      series: d.series.map(function (s) { return { name: s.name, type: "bar", stack: "g", data: s.data }; })
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+
+  // The region cascader: choosing a level fills the next from the server.
+  function wireRegionPicks() {
+    document.querySelectorAll("[data-regionpick]").forEach(function (box) {
+      var labels = { township: box.getAttribute("data-all-township") || "全部乡镇", village: box.getAttribute("data-all-village") || "全部村" };
+      var next = { county: "township", township: "village" };
+      box.addEventListener("change", function (ev) {
+        var sel = ev.target;
+        if (sel.tagName !== "SELECT") return;
+        // Levels below the changed one no longer apply.
+        var after = false;
+        Array.prototype.slice.call(box.querySelectorAll("select")).forEach(function (s) {
+          if (after) s.remove();
+          if (s === sel) after = true;
+        });
+        var lvl = next[sel.getAttribute("data-level")];
+        if (!sel.value || !lvl || !window.fetch) return;
+        fetch("/regions/options?parent=" + encodeURIComponent(sel.value), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : []; })
+          .then(function (opts) {
+            if (!opts.length) return;
+            var s = document.createElement("select");
+            s.name = box.getAttribute("data-name");
+            s.setAttribute("data-level", lvl);
+            var o = document.createElement("option");
+            o.value = ""; o.textContent = labels[lvl];
+            s.appendChild(o);
+            opts.forEach(function (x) { var e = document.createElement("option"); e.value = x.code; e.textContent = x.name; s.appendChild(e); });
+            box.appendChild(s);
+          });
+      });
+    });
+  }
+
+  // Destructive actions ask once: forms with data-ask.
+  function wireAsks() {
+    document.querySelectorAll("form[data-ask]").forEach(function (f) {
+      f.addEventListener("submit", function (ev) {
+        if (!window.confirm(f.getAttribute("data-ask"))) ev.preventDefault();
+      });
+    });
+  }
+
+  // Selects that apply at once (page size).
+  function wireAutosubmit() {
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
+      s.addEventListener("change", function () { if (s.form) s.form.submit(); });
+    });
+  }
+
+  // A dashboard that refreshes itself while there is something to watch,
+  // unless the user is typing in it.
+  function wireRefresh() {
+    var el = document.querySelector("[data-refresh]");
+    if (!el) return;
+    var secs = parseInt(el.getAttribute("data-refresh"), 10) || 30;
+    setInterval(function () {
+      var a = document.activeElement;
+      if (a && (a.tagName === "INPUT" || a.tagName === "TEXTAREA" || a.tagName === "SELECT")) return;
+      location.reload();
+    }, secs * 1000);
+  }
+
+  // Countdowns to deadlines, in the page's words.
+  function fmt(ms) {
+    var m = Math.floor(ms / 60000), h = Math.floor(m / 60), d = Math.floor(h / 24);
+    if (d >= 2) return d + "天" + (h % 24) + "小时";
+    if (h >= 1) return h + "小时" + (m % 60) + "分";
+    if (m >= 1) return m + "分钟";
+    return Math.max(0, Math.round(ms / 1000)) + "秒";
+  }
+  function wireCountdowns() {
+    var els = document.querySelectorAll("[data-countdown]");
+    if (!els.length || document.documentElement.lang !== "zh-CN") return;
+    function tick() {
+      var now = Date.now();
+      els.forEach(function (el) {
+        var due = Date.parse(el.getAttribute("data-countdown"));
+        if (isNaN(due)) return;
+        el.textContent = due > now ? "剩余 " + fmt(due - now) : "已超时 " + fmt(now - due);
+        el.classList.toggle("bad", due <= now);
+      });
+    }
+    tick();
+    setInterval(tick, 30000);
+  }
+
+  // Sortable tables: a click on a header sorts the rows shown.
+  function wireSortable() {
+    document.querySelectorAll("table[data-sortable]").forEach(function (t) {
+      var heads = t.querySelectorAll("thead th");
+      heads.forEach(function (th, i) {
+        th.classList.add("sortable");
+        th.addEventListener("click", function () {
+          var body = t.tBodies[0];
+          var rows = Array.prototype.slice.call(body.rows);
+          var asc = th.getAttribute("data-dir") !== "asc";
+          heads.forEach(function (h) { h.removeAttribute("data-dir"); });
+          th.setAttribute("data-dir", asc ? "asc" : "desc");
+          var val = function (r) { var c = r.cells[i]; return c ? c.textContent.trim() : ""; };
+          rows.sort(function (a, b) {
+            var x = val(a), y = val(b);
+            var nx = parseFloat(x.replace(/[,%]/g, "")), ny = parseFloat(y.replace(/[,%]/g, ""));
+            var c = !isNaN(nx) && !isNaN(ny) ? nx - ny : x.localeCompare(y, "zh-CN");
+            return asc ? c : -c;
+          });
+          rows.forEach(function (r) { body.appendChild(r); });
+        });
+      });
+    });
   }
 
   // Without htmx, poll the import progress by reloading the page.
@@ -98,7 +260,15 @@
           saveQueue(q);
           showQueued(q);
           var el = document.getElementById(item.el);
-          if (el) el.classList.remove("queued");
+          if (el) {
+            el.classList.remove("queued");
+            if (res.ok) {
+              var done = document.createElement("div");
+              done.className = "done";
+              done.textContent = "✔ 已记录";
+              el.appendChild(done);
+            }
+          }
           if (q.length) flushQueue(); else if (res.ok) location.reload();
         }
       })
@@ -113,7 +283,7 @@
         var outcome = ev.submitter ? ev.submitter.value : "";
         var params = new URLSearchParams(new FormData(form));
         params.set("outcome", outcome);
-        var person = form.closest(".person");
+        var person = form.closest(".person") || form.closest(".household");
         if (person) person.classList.add("queued");
         var q = loadQueue();
         q.push({ id: Date.now() + "-" + Math.random(), action: form.action, body: params.toString(), el: person ? person.id : "" });
@@ -211,6 +381,14 @@
   document.addEventListener("DOMContentLoaded", function () {
     drawHouseholdMap();
     drawWarningMap();
+    drawRegionMap();
+    drawGroupChart();
+    wireRegionPicks();
+    wireAsks();
+    wireAutosubmit();
+    wireRefresh();
+    wireCountdowns();
+    wireSortable();
     pollWithoutHtmx();
     wireConfirmations();
     wireDrafts();

@@ -1,0 +1,169 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/zhangye-backstop/backstop"
+)
+
+// Page sizes a list offers, as users of government back offices know
+// them; the first is the default.
+var pageSizes = []int{20, 50, 100}
+
+// maxPage bounds the page number a request may ask for: a larger one
+// (or one that does not parse, like 1e30) is read as the last page.
+const maxPage = 1_000_000
+
+// listPage is the paging of one list request: the page asked for and its
+// size, clamped, and after the list is read its total.
+type listPage struct {
+	Page, Size, Total, Pages int
+	Query                    url.Values
+	Sizes                    []int
+}
+
+// Offset is where the page starts.
+func (p *listPage) Offset() int { return (p.Page - 1) * p.Size }
+
+// pageOf reads ?page= and ?size= from the request. Sizes other than the
+// offered ones fall back to def; pages below 1 are 1, and pages that do
+// not parse as a number (too large, or not digits) are maxPage, which
+// settle clamps to the last page once the total is known.
+func pageOf(r *http.Request, def int) *listPage {
+	q := r.URL.Query()
+	p := &listPage{Page: 1, Size: def, Query: q, Sizes: pageSizes}
+	if v := strings.TrimSpace(q.Get("size")); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			for _, s := range pageSizes {
+				if n == s {
+					p.Size = n
+				}
+			}
+		}
+	}
+	if v := strings.TrimSpace(q.Get("page")); v != "" {
+		n, err := strconv.Atoi(v)
+		var ne *strconv.NumError
+		switch {
+		case err == nil && n >= 1:
+			p.Page = min(n, maxPage)
+		case err != nil && errors.As(err, &ne) && ne.Err == strconv.ErrRange && !strings.HasPrefix(v, "-"):
+			p.Page = maxPage
+		}
+	}
+	return p
+}
+
+// load reads the page with fn (limit, offset → total); a page past the
+// last one is read again as the last page, so that a stale or huge page
+// number shows the end of the list instead of nothing.
+func (p *listPage) load(fn func(limit, offset int) (int, error)) error {
+	total, err := fn(p.Size, p.Offset())
+	if err != nil {
+		return err
+	}
+	p.settle(total)
+	if last := p.Page; total > 0 && (last-1)*p.Size >= total {
+		p.Page = p.Pages
+		if total, err = fn(p.Size, p.Offset()); err != nil {
+			return err
+		}
+		p.settle(total)
+	}
+	return nil
+}
+
+// settle records the total and the page count, and clamps the page.
+func (p *listPage) settle(total int) {
+	p.Total = total
+	p.Pages = max((total+p.Size-1)/p.Size, 1)
+	if p.Page > p.Pages && total == 0 {
+		p.Page = 1
+	}
+}
+
+// slice pages a list held in memory.
+func pageSlice[T any](p *listPage, all []T) []T {
+	p.settle(len(all))
+	if p.Page > p.Pages {
+		p.Page = p.Pages
+	}
+	return all[min(p.Offset(), len(all)):min(p.Offset()+p.Size, len(all))]
+}
+
+// errorKeys names the catalog sentence shown for an error that carries no
+// Chinese message of its own: a page never shows the English one.
+var errorKeys = map[string]string{
+	backstop.ECONFLICT:     "error.conflict",
+	backstop.EINTERNAL:     "error.internal",
+	backstop.EINVALID:      "error.invalid",
+	backstop.ENOTFOUND:     "error.not_found",
+	backstop.EUNAUTHORIZED: "error.unauthorized",
+	backstop.EFORBIDDEN:    "error.forbidden",
+	backstop.ETOOLARGE:     "error.too_large",
+	backstop.ERATELIMIT:    "error.rate_limited",
+	backstop.EUNAVAILABLE:  "error.unavailable",
+	backstop.EUNSUPPORTED:  "error.unsupported",
+}
+
+// errorText is an error as a page shows it in the user's language. In
+// Chinese it is the error's own Chinese message, or else a sentence for
+// its code (never the English message: the users read Chinese). Internal
+// errors never show their text.
+func (h *Handler) errorText(r *http.Request, err error) string {
+	return h.errorTextIn(langOf(r), err)
+}
+
+func (h *Handler) errorTextIn(lang string, err error) string {
+	cat := h.cats[lang]
+	code := backstop.ErrorCode(err)
+	if code == backstop.EINTERNAL {
+		return cat.translate("error.internal")
+	}
+	var e *backstop.Error
+	if errors.As(err, &e) {
+		if lang == LangEN && e.Message != "" {
+			return e.Message
+		}
+		if lang == LangZH && e.ZH != "" {
+			return e.ZH
+		}
+	}
+	if key, ok := errorKeys[code]; ok {
+		return cat.translate(key)
+	}
+	return cat.translate("error.internal")
+}
+
+// problemText is a located problem in the user's language; in Chinese a
+// problem without a Chinese reason is named by where it is and a sentence
+// that says it must be corrected.
+func (h *Handler) problemText(r *http.Request, p backstop.Problem) string {
+	return problemIn(h.cats[langOf(r)], langOf(r), p)
+}
+
+func problemIn(cat catalog, lang string, p backstop.Problem) string {
+	if lang == LangEN {
+		return p.String()
+	}
+	where := ""
+	switch {
+	case p.Row > 0 && p.Column != "":
+		where = cat.translate("problem.row_column", p.Row, p.Column)
+	case p.Row > 0:
+		where = cat.translate("problem.row", p.Row)
+	case p.Column != "":
+		where = cat.translate("problem.column", p.Column)
+	case p.Path != "":
+		where = cat.translate("problem.path", p.Path)
+	}
+	reason := p.ReasonZH
+	if reason == "" {
+		reason = cat.translate("problem.unexplained")
+	}
+	return where + reason
+}
