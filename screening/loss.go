@@ -283,31 +283,13 @@ func (s *Service) AddPhoto(ctx context.Context, reportID int64, body io.Reader) 
 	if _, err := s.Store.FindLossReport(ctx, reportID); err != nil {
 		return nil, lossOutside(u, err, reportID)
 	}
-	limit := s.maxPhoto()
-	data, err := io.ReadAll(io.LimitReader(body, limit+1))
+	data, err := io.ReadAll(io.LimitReader(body, s.maxPhoto()+1))
 	if err != nil {
 		return nil, backstop.Localized(backstop.EINVALID, "照片上传中断，请重试", "The photo upload broke off: try again.")
 	}
-	if int64(len(data)) > limit {
-		return nil, &backstop.Error{Code: backstop.ETOOLARGE, Message: fmt.Sprintf("photo: a photo is limited to %d MiB.", limit>>20),
-			ZH: fmt.Sprintf("照片不能超过%d MB（photo）", limit>>20), Details: []backstop.Problem{{Path: "photo", Reason: fmt.Sprintf("over %d bytes", limit), ReasonZH: fmt.Sprintf("超过%d MB", limit>>20)}}}
-	}
-	notImage := &backstop.Error{Code: backstop.EUNSUPPORTED, Message: "photo: the file is not an image (JPEG, PNG or GIF).",
-		ZH: "上传的文件不是图片，只接受JPEG、PNG或GIF照片（photo）", Details: []backstop.Problem{{Path: "photo", Reason: "not a JPEG, PNG or GIF image", ReasonZH: "不是JPEG、PNG或GIF图片"}}}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	ct, ok := photoTypes[format]
-	if err != nil || !ok || cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, notImage
-	}
-	// The header is not enough (a few bytes pass for a GIF): the whole
-	// image must decode, within a pixel budget that bounds the memory a
-	// decode takes.
-	if int64(cfg.Width)*int64(cfg.Height) > MaxPhotoPixels {
-		return nil, &backstop.Error{Code: backstop.ETOOLARGE, Message: fmt.Sprintf("photo: %d×%d pixels is over the limit of %d megapixels.", cfg.Width, cfg.Height, MaxPhotoPixels/1_000_000),
-			ZH: fmt.Sprintf("照片像素过大（%d×%d，上限%d百万像素）（photo）", cfg.Width, cfg.Height, MaxPhotoPixels/1_000_000), Details: []backstop.Problem{{Path: "photo", Reason: "too many pixels", ReasonZH: "像素过大"}}}
-	}
-	if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
-		return nil, notImage
+	ct, cfg, err := InspectPhoto(data, s.maxPhoto())
+	if err != nil {
+		return nil, err
 	}
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])
@@ -336,6 +318,32 @@ func (s *Service) AddPhoto(ctx context.Context, reportID int64, body io.Reader) 
 		return nil, err
 	}
 	return p, nil
+}
+
+// InspectPhoto checks that data is an image by its content — a JPEG, PNG
+// or GIF whose header reads and whose pixels decode, within the byte
+// limit and the pixel budget (a decode holds every pixel) — and returns
+// its media type and size. The name a file came with says nothing.
+func InspectPhoto(data []byte, limit int64) (string, image.Config, error) {
+	if int64(len(data)) > limit {
+		return "", image.Config{}, &backstop.Error{Code: backstop.ETOOLARGE, Message: fmt.Sprintf("photo: a photo is limited to %d MiB.", limit>>20),
+			ZH: fmt.Sprintf("照片不能超过%d MB（photo）", limit>>20), Details: []backstop.Problem{{Path: "photo", Reason: fmt.Sprintf("over %d bytes", limit), ReasonZH: fmt.Sprintf("超过%d MB", limit>>20)}}}
+	}
+	notImage := &backstop.Error{Code: backstop.EUNSUPPORTED, Message: "photo: the file is not an image (JPEG, PNG or GIF).",
+		ZH: "上传的文件不是图片，只接受JPEG、PNG或GIF照片（photo）", Details: []backstop.Problem{{Path: "photo", Reason: "not a JPEG, PNG or GIF image", ReasonZH: "不是JPEG、PNG或GIF图片"}}}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	ct, ok := photoTypes[format]
+	if err != nil || !ok || cfg.Width <= 0 || cfg.Height <= 0 {
+		return "", cfg, notImage
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > MaxPhotoPixels {
+		return "", cfg, &backstop.Error{Code: backstop.ETOOLARGE, Message: fmt.Sprintf("photo: %d×%d pixels is over the limit of %d megapixels.", cfg.Width, cfg.Height, MaxPhotoPixels/1_000_000),
+			ZH: fmt.Sprintf("照片像素过大（%d×%d，上限%d百万像素）（photo）", cfg.Width, cfg.Height, MaxPhotoPixels/1_000_000), Details: []backstop.Problem{{Path: "photo", Reason: "too many pixels", ReasonZH: "像素过大"}}}
+	}
+	if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
+		return "", cfg, notImage
+	}
+	return ct, cfg, nil
 }
 
 // photoPath is where a photo's file lives: by hash, two levels.
