@@ -29,10 +29,13 @@ func ParseEventState(s string) (EventState, error) {
 const (
 	ClockEventInitial = "event.initial_report" // 初报 due after the event's start
 	ClockEventFinal   = "event.final_report"   // 核报 due after the event stabilised
-	ClockCampaign     = "campaign.visits"      // a campaign's visits due; overdue ones go to the township
-	ClockIntakeCheck  = "intake.check"         // 村级核实
-	ClockIntakeAnswer = "intake.answer"        // 答复群众
-	ClockIntakeReview = "intake.approval"      // 审核认定 to county approval
+	// ClockEventFollowup: the next 续报 is due after the last report while
+	// the event goes on (one running at a time, subject event:<id>:<report>).
+	ClockEventFollowup = "event.followup_report"
+	ClockCampaign      = "campaign.visits" // a campaign's visits due; overdue ones go to the township
+	ClockIntakeCheck   = "intake.check"    // 村级核实
+	ClockIntakeAnswer  = "intake.answer"   // 答复群众
+	ClockIntakeReview  = "intake.approval" // 审核认定 to county approval
 )
 
 // DisasterEvent is one disaster (灾害过程): its hazard, start, the regions
@@ -235,15 +238,17 @@ type EventService interface {
 	FindEvent(ctx context.Context, id int64) (*DisasterEvent, error)
 	FindEvents(ctx context.Context, f EventFilter) ([]*DisasterEvent, int, error)
 	// SetEventState moves an event by compare-and-set from its state; a
-	// stabilised event starts its final-report clock.
+	// stabilised event starts its final-report clock and needs no more
+	// follow-ups (their clock is cancelled).
 	SetEventState(ctx context.Context, id int64, from, to EventState, final *Clock) error
 	// SetEventFigures stores the entered figures of a region (replacing
 	// earlier ones of that region).
 	SetEventFigures(ctx context.Context, eventID int64, f *EventFigures) error
 	EventFigures(ctx context.Context, eventID int64) ([]*EventFigures, error)
 	// AddEventReport stores a report; an initial or final report meets
-	// its clock.
-	AddEventReport(ctx context.Context, r *EventReport) error
+	// its clock; an initial or follow-up report meets the running
+	// follow-up clock and starts next (subject set here), when given.
+	AddEventReport(ctx context.Context, r *EventReport, next *Clock) error
 	EventReports(ctx context.Context, eventID int64) ([]*EventReport, error)
 	// EventStatistics sums the current loss reports of an event inside
 	// region (and the user's), per township or county below it.

@@ -281,6 +281,9 @@ const (
 	// PolicyFinalReport: working days after an event stabilised its 核报
 	// is due.
 	PolicyFinalReport = "event.final_report_workdays"
+	// PolicyFollowupReport: hours after a report that the next 续报 is due
+	// while the event goes on.
+	PolicyFollowupReport = "event.followup_report_hours"
 )
 
 func init() {
@@ -315,6 +318,8 @@ func init() {
 		{Key: PolicyReferralDepartments, Type: PolicyList, Unit: "codes", Required: true, ZH: "推送风险线索的部门", EN: "departments that refer households"},
 		{Key: PolicyInitialReport, Type: PolicyNumber, Unit: "hours", Required: true, Min: 0.1, Max: 72,
 			ZH: "灾情初报时限（灾害发生后小时数）", EN: "hours after an event's start that its first report (初报) is due"},
+		{Key: PolicyFollowupReport, Type: PolicyNumber, Unit: "hours", Required: true, Min: 1, Max: 24 * 30,
+			ZH: "灾情续报间隔（小时）", EN: "hours after a report that the next follow-up report (续报) is due while the event goes on"},
 		{Key: PolicyFinalReport, Type: PolicyNumber, Unit: "workdays", Required: true, Min: 1, Max: 60,
 			ZH: "灾情核报时限（灾情稳定后工作日）", EN: "working days after an event stabilised that its final report (核报) is due"},
 	} {

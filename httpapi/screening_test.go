@@ -419,6 +419,41 @@ func testScreening(t *testing.T, f *fixture, gw *smsGateway, d *dispatch.Service
 	if c, err := f.db.FindClock(ctx, backstop.ClockEventInitial, fmt.Sprintf("event:%d", ev.ID)); err != nil || c.State != backstop.ClockMet {
 		t.Fatalf("初报 clock after the report: %+v %v", c, err)
 	}
+	// Each report while the event goes on makes the next 续报 due (24 hours).
+	initial := decode[backstop.EventReport](t, body)
+	first, err := f.db.FindClock(ctx, backstop.ClockEventFollowup, fmt.Sprintf("event:%d:%d", ev.ID, initial.ID))
+	if err != nil || first.State != backstop.ClockRunning || first.LimitValue != 24 || first.LimitUnit != backstop.UnitHours {
+		t.Fatalf("续报 clock after the 初报: %+v %v", first, err)
+	}
+	resp, body = f.json(t, "POST", fmt.Sprintf("/api/v1/events/%d/reports", ev.ID), city, `{"kind":"followup","note":"续报一"}`)
+	followup := decode[backstop.EventReport](t, body)
+	if resp.StatusCode != 201 || followup.Statistics == nil || followup.Statistics.Reports != 1 {
+		t.Fatalf("续报: %d %s", resp.StatusCode, body)
+	}
+	if c, _ := f.db.FindClock(ctx, backstop.ClockEventFollowup, first.Subject); c.State != backstop.ClockMet {
+		t.Fatalf("the first 续报 clock after the 续报: %s", c.State)
+	}
+	second, err := f.db.FindClock(ctx, backstop.ClockEventFollowup, fmt.Sprintf("event:%d:%d", ev.ID, followup.ID))
+	if err != nil || second.State != backstop.ClockRunning {
+		t.Fatalf("the next 续报 clock: %+v %v", second, err)
+	}
+	resp, body = f.do(t, "GET", fmt.Sprintf("/api/v1/events/%d", ev.ID), city, nil, "")
+	if d := decode[struct{ Clocks []backstop.Clock }](t, body); len(d.Clocks) != 2 || d.Clocks[1].ID != second.ID {
+		t.Fatalf("event clocks: %s", body)
+	}
+	// Stabilised: no more follow-ups; the 核报 is due.
+	resp, body = f.json(t, "POST", fmt.Sprintf("/api/v1/events/%d/state", ev.ID), city, `{"state":"stabilised"}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("stabilise: %d %s", resp.StatusCode, body)
+	}
+	if c, _ := f.db.FindClock(ctx, backstop.ClockEventFollowup, second.Subject); c.State != backstop.ClockCancelled {
+		t.Fatalf("the 续报 clock of a stabilised event: %s", c.State)
+	}
+	if c, err := f.db.FindClock(ctx, backstop.ClockEventFinal, fmt.Sprintf("event:%d", ev.ID)); err != nil || c.State != backstop.ClockRunning || c.LimitUnit != backstop.UnitWorkdays {
+		t.Fatalf("核报 clock: %+v %v", c, err)
+	}
+	resp, body = f.json(t, "POST", fmt.Sprintf("/api/v1/events/%d/state", ev.ID), city, `{"state":"ongoing"}`)
+	wantError(t, "an event back to ongoing", resp, body, 409, "")
 
 	// Overdue visits go to the townships through the outbox.
 	later := time.Now().AddDate(0, 0, 14)

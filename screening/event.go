@@ -133,15 +133,32 @@ func (s *Service) Events(ctx context.Context, f backstop.EventFilter) ([]*backst
 	return s.Store.FindEvents(ctx, f)
 }
 
-// EventClocks are an event's report clocks (初报, 核报).
+// EventClocks are an event's report clocks (初报, the latest 续报, 核报).
 func (s *Service) EventClocks(ctx context.Context, id int64) ([]*backstop.Clock, error) {
 	var out []*backstop.Clock
+	e, err := s.Store.FindEvent(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	fs, _, err := s.Clocks.Clocks(ctx, backstop.ClockFilter{Kind: backstop.ClockEventFollowup, Region: e.Region, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	var last *backstop.Clock
+	for _, c := range fs {
+		if strings.HasPrefix(c.Subject, fmt.Sprintf("event:%d:", id)) && (last == nil || c.ID > last.ID) {
+			last = c
+		}
+	}
 	for _, kind := range []string{backstop.ClockEventInitial, backstop.ClockEventFinal} {
 		c, err := s.Clocks.Store.FindClock(ctx, kind, fmt.Sprintf("event:%d", id))
 		if err == nil {
 			out = append(out, c)
 		} else if backstop.ErrorCode(err) != backstop.ENOTFOUND {
 			return nil, err
+		}
+		if kind == backstop.ClockEventInitial && last != nil {
+			out = append(out, last)
 		}
 	}
 	return out, nil
@@ -265,7 +282,8 @@ func (s *Service) AddReport(ctx context.Context, id int64, kind, region, note st
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.Store.FindEvent(ctx, id); err != nil {
+	e, err := s.Store.FindEvent(ctx, id)
+	if err != nil {
 		return nil, eventOutside(u, err, id)
 	}
 	switch backstop.ReportKind(kind) {
@@ -282,7 +300,20 @@ func (s *Service) AddReport(ctx context.Context, id int64, kind, region, note st
 		return nil, err
 	}
 	r := &backstop.EventReport{EventID: id, Kind: backstop.ReportKind(kind), Region: st.Region, Note: note, Statistics: st}
-	if err := s.Store.AddEventReport(ctx, r); err != nil {
+	// While the event goes on, each initial or follow-up report makes the
+	// next follow-up due.
+	var next *backstop.Clock
+	if e.State == backstop.EventOngoing && r.Kind != backstop.ReportFinal {
+		now := s.now()
+		p, err := s.policy(ctx, backstop.PolicyFollowupReport, e.Region, now)
+		if err != nil {
+			return nil, err
+		}
+		if next, err = s.Clocks.New(ctx, backstop.ClockEventFollowup, "", e.Region, now, p); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.Store.AddEventReport(ctx, r, next); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -166,7 +166,7 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 	for _, kind := range []string{backstop.ClockIntakeCheck, backstop.ClockIntakeAnswer, backstop.ClockIntakeReview} {
 		s.Clocks.Register(kind, s.Screening.IntakeDue)
 	}
-	for _, kind := range []string{backstop.ClockEventInitial, backstop.ClockEventFinal} {
+	for _, kind := range []string{backstop.ClockEventInitial, backstop.ClockEventFollowup, backstop.ClockEventFinal} {
 		s.Clocks.Register(kind, s.Screening.ReportDue)
 	}
 	s.Clocks.AfterRun = func(ctx context.Context) {

@@ -168,6 +168,11 @@ func (db *DB) SetEventState(ctx context.Context, id int64, from, to backstop.Eve
 				return err
 			}
 		}
+		if to != backstop.EventOngoing {
+			if err := db.stopFollowups(ctx, tx, id, backstop.ClockCancelled, now); err != nil {
+				return err
+			}
+		}
 		return db.audit(ctx, tx, "event.state", "event", fmt.Sprint(id), fmt.Sprintf("%s → %s", from, to))
 	})
 }
@@ -219,6 +224,13 @@ func (db *DB) EventFigures(ctx context.Context, eventID int64) ([]*backstop.Even
 	return out, rows.Err()
 }
 
+// stopFollowups ends the running follow-up clock of an event.
+func (db *DB) stopFollowups(ctx context.Context, tx *sql.Tx, eventID int64, state backstop.ClockState, at time.Time) error {
+	_, err := tx.ExecContext(ctx, db.q(`UPDATE clocks SET state = ?, stopped_at = ?, fire_at = NULL WHERE kind = ? AND subject LIKE ? AND state = ?`),
+		string(state), at.UTC(), backstop.ClockEventFollowup, fmt.Sprintf("event:%d:%%", eventID), string(backstop.ClockRunning))
+	return err
+}
+
 // stopClockTx ends a running clock inside tx; none running is no error.
 func (db *DB) stopClockTx(ctx context.Context, tx *sql.Tx, kind, subject string, state backstop.ClockState, at time.Time) error {
 	_, err := tx.ExecContext(ctx, db.q(`UPDATE clocks SET state = ?, stopped_at = ?, fire_at = NULL WHERE kind = ? AND subject = ? AND state = ?`),
@@ -228,7 +240,7 @@ func (db *DB) stopClockTx(ctx context.Context, tx *sql.Tx, kind, subject string,
 
 // AddEventReport stores a report; the initial and final ones meet their
 // clocks.
-func (db *DB) AddEventReport(ctx context.Context, r *backstop.EventReport) error {
+func (db *DB) AddEventReport(ctx context.Context, r *backstop.EventReport, next *backstop.Clock) error {
 	e, err := db.FindEvent(ctx, r.EventID)
 	if err != nil {
 		return err
@@ -255,6 +267,17 @@ func (db *DB) AddEventReport(ctx context.Context, r *backstop.EventReport) error
 		case backstop.ReportFinal:
 			if err := db.stopClockTx(ctx, tx, backstop.ClockEventFinal, eventSubject(r.EventID), backstop.ClockMet, r.ReportedAt); err != nil {
 				return err
+			}
+		}
+		if r.Kind == backstop.ReportInitial || r.Kind == backstop.ReportFollowup {
+			if err := db.stopFollowups(ctx, tx, r.EventID, backstop.ClockMet, r.ReportedAt); err != nil {
+				return err
+			}
+			if next != nil {
+				next.Subject, next.Region = fmt.Sprintf("event:%d:%d", r.EventID, r.ID), e.Region
+				if err := db.insertClock(ctx, tx, next); err != nil {
+					return err
+				}
 			}
 		}
 		return db.audit(ctx, tx, "event.report", "event", fmt.Sprint(r.EventID), fmt.Sprintf("%s report %d for %s", r.Kind, r.ID, r.Region))

@@ -235,4 +235,5 @@ INSERT INTO policies (key, region_code, value, data, unit, effective_from, sourc
 ('intake.limit_per_phone_day', '000000000000', 3, '', 'reports/day', '2023-01-01', 'backstop默认：同一手机号每天最多3次报贫', '2026-01-01 00:00:00+00:00'),
 ('intake.referral_departments', '000000000000', 0, '[{"code": "civil_affairs", "zh": "民政部门"}, {"code": "medical_insurance", "zh": "医疗保障部门"}, {"code": "emergency_management", "zh": "应急管理部门"}, {"code": "education", "zh": "教育部门"}, {"code": "disabled_federation", "zh": "残疾人联合会"}]', 'codes', '2023-01-01', 'issue 11：民政、医保、应急管理、教育、残联推送风险线索', '2026-01-01 00:00:00+00:00'),
 ('event.initial_report_hours', '000000000000', 2, '', 'hours', '2023-01-01', '自然灾害情况统计：灾害发生后2小时内初报（MISSION.md）', '2026-01-01 00:00:00+00:00'),
+('event.followup_report_hours', '000000000000', 24, '', 'hours', '2023-01-01', '本地默认（未核实）：灾情稳定前每24小时续报一次；县级续报间隔未核实，可修改', '2026-01-01 00:00:00+00:00'),
 ('event.final_report_workdays', '000000000000', 5, '', 'workdays', '2023-01-01', '本地默认（未核实）：灾情稳定后5个工作日内核报；统计调查制度中县级核报时限未核实，可修改', '2026-01-01 00:00:00+00:00');
