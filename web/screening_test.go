@@ -20,6 +20,7 @@ import (
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/server"
 	"github.com/zhangye-backstop/backstop/server/servertest"
+	"github.com/zhangye-backstop/backstop/sqlstore"
 	"github.com/zhangye-backstop/backstop/storetest"
 	"github.com/zhangye-backstop/backstop/web"
 )
@@ -54,7 +55,15 @@ func untranslated(t *testing.T, what, body string) {
 // at-risk queue, the statistics and intake show it; a household reports
 // on the village's public page reached by the poster's QR code.
 func TestScreeningPages(t *testing.T) {
-	db := storetest.OpenSQLite(t)
+	for _, e := range storetest.Engines {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			testScreeningPages(t, e.Open(t))
+		})
+	}
+}
+
+func testScreeningPages(t *testing.T, db *sqlstore.DB) {
 	storetest.DemoExposure(t, db, 1500, 9)
 	var mu sync.Mutex
 	var texts []string
