@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/png"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -229,5 +228,4 @@ func init() {
 		}
 		matrixRows[k] = v
 	}
-	_ = strings.Contains
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -95,19 +96,11 @@ func regionList(field string, codes []string, max int) ([]string, error) {
 		n, err := backstop.NormalizeRegionCode(c)
 		if err != nil {
 			return nil, &backstop.Error{Code: backstop.EINVALID, Message: field + ": " + backstop.ErrorMessage(err), ZH: "地区代码有误（" + field + "）：" + c,
-				Details: []backstop.Problem{{Path: field + "[" + itoa(i) + "]", Reason: backstop.ErrorMessage(err), ReasonZH: "地区代码须为2、4、6、9或12位数字"}}}
+				Details: []backstop.Problem{{Path: field + "[" + strconv.Itoa(i) + "]", Reason: backstop.ErrorMessage(err), ReasonZH: "地区代码须为2、4、6、9或12位数字"}}}
 		}
 		out = append(out, n)
 	}
 	return out, nil
-}
-
-func itoa(i int) string {
-	const digits = "0123456789"
-	if i < 10 {
-		return digits[i : i+1]
-	}
-	return itoa(i/10) + digits[i%10:i%10+1]
 }
 
 // invalid is an input error located at a field.
@@ -124,8 +117,8 @@ func runes(field, zh, v string, lo, hi int) (string, error) {
 		return "", invalid(field, zh+"不能为空", "required")
 	}
 	if n > hi {
-		return "", &backstop.Error{Code: backstop.EINVALID, Message: field + ": longer than " + itoa(hi) + " characters", ZH: zh + "不能超过" + itoa(hi) + "字（" + field + "）",
-			Details: []backstop.Problem{{Path: field, Reason: "longer than " + itoa(hi) + " characters", ReasonZH: "超过" + itoa(hi) + "字"}}}
+		return "", &backstop.Error{Code: backstop.EINVALID, Message: field + ": longer than " + strconv.Itoa(hi) + " characters", ZH: zh + "不能超过" + strconv.Itoa(hi) + "字（" + field + "）",
+			Details: []backstop.Problem{{Path: field, Reason: "longer than " + strconv.Itoa(hi) + " characters", ReasonZH: "超过" + strconv.Itoa(hi) + "字"}}}
 	}
 	return v, nil
 }

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -223,7 +222,6 @@ func testScreeningPages(t *testing.T, db *sqlstore.DB) {
 		}
 		untranslated(t, "en "+p, body)
 	}
-	_ = context.Background
 }
 
 func mustInt(t *testing.T, s string) int64 {
