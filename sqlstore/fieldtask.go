@@ -61,7 +61,7 @@ func (db *DB) FindTasks(ctx context.Context, f backstop.TaskFilter) ([]*backstop
 	}
 	if len(conds) == 0 {
 		// Tasks are read by stream or by assignee: both are indexed.
-		return nil, 0, backstop.Errorf(backstop.EINVALID, "Name a release, a stream or an assignee.")
+		return nil, 0, backstop.Localized(backstop.EINVALID, "请指定发布、发送流或责任人", "Name a release, a stream or an assignee.")
 	}
 	if u.Region != backstop.NationalScope {
 		lo, hi := backstop.CodeRange(u.Region)
@@ -111,6 +111,62 @@ func (db *DB) FindTasks(ctx context.Context, f backstop.TaskFilter) ([]*backstop
 		out = append(out, t)
 	}
 	return out, total, rows.Err()
+}
+
+// HouseholdTasks lists a household's field tasks in the user's region,
+// newest first, with the warnings of their releases.
+func (db *DB) HouseholdTasks(ctx context.Context, householdID int64, limit int) ([]*backstop.HouseholdTask, error) {
+	u, err := backstop.RequireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lo, hi := backstop.CodeRange(u.Region)
+	if limit <= 0 || limit > MaxPageSize {
+		limit = MaxPageSize
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(taskSelect+` WHERE t.household_id = ? AND t.village_code BETWEEN ? AND ? ORDER BY t.id DESC LIMIT ?`), householdID, lo, hi, limit)
+	if err != nil {
+		return nil, db.translate(err)
+	}
+	defer rows.Close()
+	out := []*backstop.HouseholdTask{}
+	byRelease := map[int64][]*backstop.HouseholdTask{}
+	for rows.Next() {
+		t, err := scanTask(rows)
+		if err != nil {
+			return nil, err
+		}
+		ht := &backstop.HouseholdTask{FieldTask: *t}
+		out = append(out, ht)
+		if t.ReleaseID != 0 {
+			byRelease[t.ReleaseID] = append(byRelease[t.ReleaseID], ht)
+		}
+	}
+	if err := rows.Err(); err != nil || len(byRelease) == 0 {
+		return out, db.translate(err)
+	}
+	ids := make([]any, 0, len(byRelease))
+	for id := range byRelease {
+		ids = append(ids, id)
+	}
+	wr, err := db.read.QueryContext(ctx, db.q(`SELECT r.id, w.id, w.headline, w.hazard, w.level, r.created_at, r.test FROM releases r JOIN warnings w ON w.id = r.warning_id WHERE r.id IN (`+placeholders(len(ids))+`)`), ids...)
+	if err != nil {
+		return nil, db.translate(err)
+	}
+	defer wr.Close()
+	for wr.Next() {
+		var rel, warning int64
+		var headline, hazard, level string
+		var at time.Time
+		var test bool
+		if err := wr.Scan(&rel, &warning, &headline, &hazard, &level, &at, &test); err != nil {
+			return nil, err
+		}
+		for _, ht := range byRelease[rel] {
+			ht.WarningID, ht.Headline, ht.Hazard, ht.Level, ht.ReleasedAt, ht.TestRelease = warning, headline, hazard, backstop.WarningLevel(level), at, test
+		}
+	}
+	return out, db.translate(wr.Err())
 }
 
 // OpenTasks lists a stream's open tasks at an escalation level.
@@ -250,7 +306,7 @@ func (db *DB) MintLinks(ctx context.Context, streamID int64, phones []string) (m
 			return err
 		}
 		if !expires.valid {
-			return backstop.Errorf(backstop.EINVALID, "Stream %d sends no links.", streamID)
+			return backstop.Localized(backstop.EINVALID, "发送流%d不发送链接", "Stream %d sends no links.", streamID)
 		}
 		now := db.now().UTC()
 		for _, phone := range phones {
