@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -57,6 +58,8 @@ func (h *Handler) screeningRoutes() {
 	h.mux.HandleFunc("GET /c/{token}/visits/{id}", h.linkVisitForm)
 	h.mux.HandleFunc("POST /c/{token}/visits/{id}", h.linkVisitSubmit)
 	h.mux.HandleFunc("POST /c/{token}/visits/{id}/outcome", h.linkVisitOutcome)
+	h.mux.HandleFunc("POST /c/{token}/visits/{id}/photos", h.linkVisitPhoto)
+	h.handle("POST /screening/loss-reports/{id}/photos", h.lossPhoto)
 }
 
 func (h *Handler) tr(r *http.Request, key string, args ...any) string {
@@ -880,6 +883,45 @@ func (h *Handler) posterPage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// photoPart finds the "photo" file of a multipart form.
+func photoPart(w http.ResponseWriter, r *http.Request) (io.Reader, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, screening.DefaultMaxPhotoBytes*2)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, backstop.Localized(backstop.EINVALID, "请选择一张照片再上传", "Choose a photo to upload.")
+	}
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			return nil, backstop.Localized(backstop.EINVALID, "请选择一张照片再上传", "Choose a photo to upload.")
+		}
+		if p.FormName() == "photo" {
+			return p, nil
+		}
+	}
+}
+
+// lossPhoto adds a photo to a report from the assessment page.
+func (h *Handler) lossPhoto(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "Record")
+	if err != nil {
+		return err
+	}
+	part, err := photoPart(w, r)
+	if err != nil {
+		return err
+	}
+	if _, err := h.cfg.Screening.AddPhoto(r.Context(), id, part); err != nil {
+		return err
+	}
+	rep, err := h.cfg.Screening.LossReport(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/screening/households/"+rep.HouseholdNumber+"/assessment", http.StatusSeeOther)
+	return nil
+}
+
 // The public pages: light, one column, no script needed.
 
 func (h *Handler) publicVillage(w http.ResponseWriter, r *http.Request) (*backstop.Region, bool) {
@@ -1005,6 +1047,27 @@ func (h *Handler) linkVisitSubmit(w http.ResponseWriter, r *http.Request) {
 	if err := h.submitLoss(w, r, t.HouseholdNumber, t.ID, d, d.Back+"?done="+url.QueryEscape(t.PersonName)); err != nil {
 		fail(err)
 	}
+}
+
+// linkVisitPhoto adds a photo to the report a visit of the link made.
+func (h *Handler) linkVisitPhoto(w http.ResponseWriter, r *http.Request) {
+	t, d, fail, ok := h.linkVisit(w, r)
+	if !ok {
+		return
+	}
+	if t.Visit == nil || t.Visit.LossReport == 0 {
+		fail(backstop.Localized(backstop.ECONFLICT, "请先提交灾损报告，再上传照片", "File the loss report before its photos."))
+		return
+	}
+	part, err := photoPart(w, r)
+	if err == nil {
+		_, err = h.cfg.Screening.AddPhoto(r.Context(), t.Visit.LossReport, part)
+	}
+	if err != nil {
+		fail(err)
+		return
+	}
+	http.Redirect(w, r, d.Back+"?done="+url.QueryEscape(t.PersonName), http.StatusSeeOther)
 }
 
 func (h *Handler) linkVisitOutcome(w http.ResponseWriter, r *http.Request) {

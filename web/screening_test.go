@@ -1,9 +1,13 @@
 package web_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -150,14 +154,40 @@ func testScreeningPages(t *testing.T, db *sqlstore.DB) {
 		t.Fatalf("the queued loss form: %d %s", status, body)
 	}
 	status, body = get(t, phone, link)
-	if !strings.Contains(body, "✔ 已走访") {
+	if !strings.Contains(body, "✔ 已走访") || !strings.Contains(body, `data-testid="photo-form-`+visit[1]+`"`) {
 		t.Fatalf("phone page after the visit: %d", status)
+	}
+	// A photo from the phone: images only, by content.
+	upload := func(data []byte) (int, string) {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		fw, _ := mw.CreateFormFile("photo", "IMG_0001.jpg")
+		fw.Write(data)
+		mw.Close()
+		resp, err := phone.Post(form+"/photos", mw.FormDataContentType(), &b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(out)
+	}
+	if status, body := upload([]byte("%PDF-1.4 not a photo")); status != http.StatusUnsupportedMediaType || !strings.Contains(body, "不是图片") {
+		t.Fatalf("a document as a photo: %d", status)
+	}
+	var img bytes.Buffer
+	png.Encode(&img, image.NewGray(image.Rect(0, 0, 3, 3)))
+	if status, _ := upload(img.Bytes()); status != 200 {
+		t.Fatalf("a photo from the phone: %d", status)
 	}
 
 	// The assessment, the queue, the ranking, the statistics.
 	task, err := db.FindVisit(storetest.Admin(), mustInt(t, visit[1]))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if rep, err := db.FindLossReport(storetest.Admin(), task.Visit.LossReport); err != nil || len(rep.Photos) != 1 || rep.Photos[0].ContentType != "image/png" {
+		t.Fatalf("the report's photos: %+v %v", rep, err)
 	}
 	status, body = get(t, c, srv.URL+"/screening/households/"+task.HouseholdNumber+"/assessment")
 	if status != 200 || !strings.Contains(body, "住房安全无保障") || !strings.Contains(body, "100A27006 因自然灾害（洪涝灾害）") {
