@@ -53,6 +53,8 @@ type FieldTask struct {
 	Escalation      int        `json:"escalation"` // 0 none, 1 township, 2 county
 	// CallRequested: an SMS to this person failed; the assignee should call.
 	CallRequested bool `json:"call_requested,omitempty"`
+	// Visit is a visit task's campaign and report (kind visit).
+	Visit *VisitPayload `json:"visit,omitempty"`
 }
 
 // Open tells a task without an outcome.
@@ -79,6 +81,19 @@ type TaskFilter struct {
 	Limit     int
 }
 
+// HouseholdTask is a field task at a household with the warning its
+// release carried: the warnings that reached the household and how each
+// person was confirmed, as its history shows them.
+type HouseholdTask struct {
+	FieldTask
+	WarningID   int64        `json:"warning_id,omitempty"`
+	Headline    string       `json:"headline,omitempty"`
+	Hazard      string       `json:"hazard,omitempty"`
+	Level       WarningLevel `json:"level,omitempty"`
+	ReleasedAt  time.Time    `json:"released_at"`
+	TestRelease bool         `json:"test_release,omitempty"`
+}
+
 // HouseholdAt is a household with its village, by which tasks are found.
 type HouseholdAt struct {
 	ID      int64
@@ -88,6 +103,10 @@ type HouseholdAt struct {
 // FieldTaskService stores field tasks and the links helpers open them by.
 type FieldTaskService interface {
 	FindTasks(ctx context.Context, f TaskFilter) ([]*FieldTask, int, error)
+	// HouseholdTasks lists a household's field tasks in the user's
+	// region, newest first, at most limit, with the warnings of their
+	// releases.
+	HouseholdTasks(ctx context.Context, householdID int64, limit int) ([]*HouseholdTask, error)
 	// OpenTasks lists every open task of a stream escalated to the given
 	// level so far, unpaged and unscoped, for the escalation handler.
 	OpenTasks(ctx context.Context, streamID int64, escalation int) ([]*FieldTask, error)

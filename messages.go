@@ -117,6 +117,12 @@ var permissionNames = map[Permission]Named{
 	PermApproveAssets:     {"审批资产处置", "approve what becomes of damaged assets"},
 	PermManageInsurance:   {"管理保险信息", "manage insurance"},
 	PermManagePublicity:   {"管理宣传教育活动", "manage publicity events"},
+	PermScreen:            {"管理灾害过程和排查", "manage disaster events and screening campaigns"},
+	PermReportLoss:        {"填报走访和灾损报告", "file visits and loss reports"},
+	PermVerifyLoss:        {"核实灾损报告", "verify loss reports"},
+	PermIntake:            {"办理一键报贫和部门线索", "handle self-reports and referrals"},
+	PermIntakeApprove:     {"认定一键报贫和部门线索", "approve self-reports and referrals"},
+	PermRefer:             {"推送风险线索", "refer households at risk"},
 }
 
 // RoleName is a role's name in both languages.

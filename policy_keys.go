@@ -298,3 +298,87 @@ func init() {
 		RegisterPolicyKey(k)
 	}
 }
+
+// Policy keys of screening, loss reports, intake and risk assessment
+// (issue 11). Every list is data: the codes and names must match the
+// national system's exports (POST-DISASTER.md), and local lists nobody has
+// published (六必访, 六必查) are seeded as marked local defaults.
+const (
+	// PolicyMustVisit + campaign kind: the must-visit cohort rules (必访).
+	PolicyMustVisit = "screening.must_visit."
+	// PolicyMustCheck + campaign kind: the must-check checklist (必查).
+	PolicyMustCheck = "screening.must_check."
+	// PolicyVisitDue: working days a campaign's visits are due in.
+	PolicyVisitDue = "screening.visit_due_workdays"
+	// PolicyWaterStandard: the four drinking-water indicators.
+	PolicyWaterStandard = "screening.water_standard"
+	// PolicyCropClasses: loss shares of 受灾, 成灾, 绝收.
+	PolicyCropClasses = "screening.crop_loss_classes"
+	// PolicyMedicalShare: compliant self-paid medical costs above this
+	// share of the household's net income are a basic-needs problem.
+	PolicyMedicalShare = "risk.medical_cost_share"
+	// PolicySchoolAge: the compulsory-school ages (义务教育适龄).
+	PolicySchoolAge = "risk.compulsory_school_age"
+	// PolicyRiskTypes: code table 100A27.
+	PolicyRiskTypes = "risk.types"
+	// PolicyDisasterSubItems: the 因自然灾害 sub-item of each hazard.
+	PolicyDisasterSubItems = "risk.disaster_subitems"
+	// PolicyReasonWeights: how much each reason weighs in the ranking.
+	PolicyReasonWeights = "risk.reason_weights"
+	// PolicyIntakeSteps: the self-report clocks (check, answer, approval).
+	PolicyIntakeSteps = "intake.steps"
+	// PolicyIntakePerAddress, PolicyIntakePerPhone: public reports a day.
+	PolicyIntakePerAddress = "intake.limit_per_address_day"
+	PolicyIntakePerPhone   = "intake.limit_per_phone_day"
+	// PolicyReferralDepartments: departments that refer households.
+	PolicyReferralDepartments = "intake.referral_departments"
+	// PolicyInitialReport: hours after an event's start its 初报 is due.
+	PolicyInitialReport = "event.initial_report_hours"
+	// PolicyFinalReport: working days after an event stabilised its 核报
+	// is due.
+	PolicyFinalReport = "event.final_report_workdays"
+	// PolicyFollowupReport: hours after a report that the next 续报 is due
+	// while the event goes on.
+	PolicyFollowupReport = "event.followup_report_hours"
+)
+
+func init() {
+	for _, k := range CampaignKinds {
+		RegisterPolicyKey(PolicyKey{Key: PolicyMustVisit + string(k), Type: PolicyList, Unit: "rules", Required: true,
+			ZH: "必访对象规则（" + string(k) + "）", EN: "must-visit cohort rules of a " + string(k) + " campaign"})
+		RegisterPolicyKey(PolicyKey{Key: PolicyMustCheck + string(k), Type: PolicyChecklist, Unit: "items", Required: true,
+			ZH: "必查清单（" + string(k) + "）", EN: "must-check checklist of a " + string(k) + " campaign's visits"})
+	}
+	for _, k := range []PolicyKey{
+		{Key: PolicyVisitDue, Type: PolicyNumber, Unit: "workdays", Required: true, Min: 1, Max: 60,
+			ZH: "排查走访完成时限（工作日）", EN: "working days a campaign's visits are due in"},
+		{Key: PolicyWaterStandard, Type: PolicyTable, Unit: "standard", Required: true, Min: 0, Max: 1000,
+			Rows: []string{"litres_per_person_day", "quality_tested", "trip_minutes", "outage_days_per_year"},
+			ZH:   "农村饮水安全评价标准（水量、水质、取水时间、供水保证率）", EN: "rural drinking-water safety: quantity, quality tested, one trip, outage days a year"},
+		{Key: PolicyCropClasses, Type: PolicyTable, Unit: "percent", Required: true, Min: 0, Max: 100, Rows: []string{"affected", "damaged", "failed"},
+			ZH: "农作物受灾、成灾、绝收的减产比例", EN: "crop loss shares from which a crop is affected, damaged, failed"},
+		{Key: PolicyMedicalShare, Type: PolicyNumber, Unit: "share of net income", Required: true, Min: 0.01, Max: 10,
+			ZH: "合规自付医疗费用占家庭纯收入的比例，超过即视为基本医疗问题", EN: "share of the household's net income above which compliant self-paid medical costs are a problem"},
+		{Key: PolicySchoolAge, Type: PolicyTable, Unit: "years of age", Required: true, Min: 0, Max: 30, Rows: []string{"from", "to"},
+			ZH: "义务教育适龄（周岁，含首尾）", EN: "compulsory-school ages, inclusive"},
+		{Key: PolicyRiskTypes, Type: PolicyList, Unit: "codes", Required: true, ZH: "致贫返贫风险类型（代码表100A27）", EN: "risk types, code table 100A27"},
+		{Key: PolicyDisasterSubItems, Type: PolicyList, Unit: "codes", Required: true, ZH: "因自然灾害的细项（按灾种）", EN: "the 因自然灾害 sub-item of each hazard"},
+		{Key: PolicyReasonWeights, Type: PolicyTable, Unit: "points", Required: true, Min: 0, Max: 1000,
+			Rows: []string{ReasonIncome, ReasonHousing, ReasonWater, ReasonSchooling, ReasonMedical, ReasonBasicNeeds},
+			ZH:   "风险排序中各项原因的权重", EN: "weight of each reason in the risk ranking"},
+		{Key: PolicyIntakeSteps, Type: PolicySteps, Unit: "steps", Required: true, ZH: "一键报贫办理时限（核实、答复、审核认定）", EN: "self-report clocks: check, answer, approval"},
+		{Key: PolicyIntakePerAddress, Type: PolicyNumber, Unit: "reports/day", Required: true, Min: 1, Max: 10000,
+			ZH: "同一网络地址每天可提交的报贫次数", EN: "self-reports a day from one network address"},
+		{Key: PolicyIntakePerPhone, Type: PolicyNumber, Unit: "reports/day", Required: true, Min: 1, Max: 10000,
+			ZH: "同一手机号每天可提交的报贫次数", EN: "self-reports a day with one phone number"},
+		{Key: PolicyReferralDepartments, Type: PolicyList, Unit: "codes", Required: true, ZH: "推送风险线索的部门", EN: "departments that refer households"},
+		{Key: PolicyInitialReport, Type: PolicyNumber, Unit: "hours", Required: true, Min: 0.1, Max: 72,
+			ZH: "灾情初报时限（灾害发生后小时数）", EN: "hours after an event's start that its first report (初报) is due"},
+		{Key: PolicyFollowupReport, Type: PolicyNumber, Unit: "hours", Required: true, Min: 1, Max: 24 * 30,
+			ZH: "灾情续报间隔（小时）", EN: "hours after a report that the next follow-up report (续报) is due while the event goes on"},
+		{Key: PolicyFinalReport, Type: PolicyNumber, Unit: "workdays", Required: true, Min: 1, Max: 60,
+			ZH: "灾情核报时限（灾情稳定后工作日）", EN: "working days after an event stabilised that its final report (核报) is due"},
+	} {
+		RegisterPolicyKey(k)
+	}
+}

@@ -32,6 +32,10 @@ type Store interface {
 	AssetService
 	InsuranceService
 	PublicityService
+	EventService
+	CampaignService
+	LossReportService
+	IntakeService
 	// Ping tells whether the database answers, for health checks.
 	Ping(ctx context.Context) error
 }

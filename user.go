@@ -84,6 +84,17 @@ const (
 	PermApproveAssets   Permission = "assets:approve"
 	PermManageInsurance Permission = "insurance:manage"
 	PermManagePublicity Permission = "publicity:manage"
+	// Screening (issue 11): events, campaigns and the statistics' entered
+	// figures (township and above); loss reports and visits (village and
+	// above, disaster information officers among them); verification of
+	// loss reports (township and above); intake handling (village and
+	// above) and its county approval; department referrals.
+	PermScreen        Permission = "screening:manage"
+	PermReportLoss    Permission = "losses:report"
+	PermVerifyLoss    Permission = "losses:verify"
+	PermIntake        Permission = "intake:handle"
+	PermIntakeApprove Permission = "intake:approve"
+	PermRefer         Permission = "intake:refer"
 )
 
 // rolePermissions: departments issue and weigh warnings and see what they
@@ -92,22 +103,24 @@ const (
 var rolePermissions = map[Role][]Permission{
 	RoleAdmin: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermManageUsers, PermManageRegions, PermReadAudit,
 		PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove, PermManageFeeds, PermRelease, PermConfirm, PermManageReach, PermManageChannel, PermManagePolicy,
-		PermResolveQuarantine,
+		PermResolveQuarantine, PermScreen, PermReportLoss, PermVerifyLoss, PermIntake, PermIntakeApprove, PermRefer,
 		PermReadPrepared, PermWritePlans, PermApprovePlans, PermManageOfficers, PermManageOrgs, PermReadSharing, PermSubscribe, PermWriteProjects, PermReviewProjects, PermManageAssets, PermApproveAssets,
 		PermManageInsurance, PermManagePublicity},
 	RoleCity: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,
-		PermRelease, PermConfirm, PermManageReach,
+		PermRelease, PermConfirm, PermManageReach, PermScreen, PermReportLoss, PermVerifyLoss, PermIntake, PermIntakeApprove,
 		PermReadPrepared, PermWritePlans, PermApprovePlans, PermManageOfficers, PermManageOrgs, PermReadSharing, PermSubscribe, PermWriteProjects, PermReviewProjects, PermManageAssets, PermApproveAssets,
 		PermManageInsurance, PermManagePublicity},
 	RoleCounty: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,
-		PermRelease, PermConfirm, PermManageReach,
+		PermRelease, PermConfirm, PermManageReach, PermScreen, PermReportLoss, PermVerifyLoss, PermIntake, PermIntakeApprove,
 		PermReadPrepared, PermWritePlans, PermManageOfficers, PermReadSharing, PermWriteProjects, PermReviewProjects, PermManageAssets, PermApproveAssets, PermManageInsurance, PermManagePublicity},
-	RoleTownship: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermConfirm,
+	RoleTownship: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermConfirm, PermScreen, PermReportLoss, PermVerifyLoss, PermIntake,
 		PermReadPrepared, PermManageOfficers, PermWriteProjects, PermReviewProjects, PermManageAssets, PermManageInsurance, PermManagePublicity},
-	RoleVillage:     {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermReadWarnings, PermConfirm, PermReadPrepared, PermWriteProjects},
-	RoleDepartment:  {PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds, PermReadSharing, PermSubscribe, PermPush},
-	RoleAuditor:     {PermReadRegistry, PermReadAudit, PermReadWarnings, PermReadPrepared, PermReadSharing},
-	RoleInfoOfficer: {PermReadRegistry, PermReadWarnings},
+	RoleVillage:    {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermReadWarnings, PermConfirm, PermReportLoss, PermIntake, PermReadPrepared, PermWriteProjects},
+	RoleDepartment: {PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds, PermRefer, PermReadSharing, PermSubscribe, PermPush},
+	RoleAuditor:    {PermReadRegistry, PermReadAudit, PermReadWarnings, PermReadPrepared, PermReadSharing},
+	// A disaster information officer reads the registry of its area (to
+	// name the household) and files loss reports there, nothing else.
+	RoleInfoOfficer: {PermReadRegistry, PermReadWarnings, PermReportLoss},
 }
 
 // User is a person (or a system process) acting in backstop.

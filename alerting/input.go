@@ -281,7 +281,7 @@ func (s *Service) IngestInput(ctx context.Context, in *Input, source string) (*b
 	prefix := a.Identifier[:len(a.Identifier)-1]
 	for n := 0; ; n++ {
 		if n == 10 {
-			return nil, backstop.Errorf(backstop.ERATELIMIT, "More than ten warnings in one second; try again.")
+			return nil, backstop.Localized(backstop.ERATELIMIT, "一秒内录入超过十条预警，请稍后再试", "More than ten warnings in one second; try again.")
 		}
 		a.Identifier = prefix + strconv.Itoa(n)
 		self := false

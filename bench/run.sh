@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks behind docs/performance.md. Usage: bash bench/run.sh [import|list|exposure|cap|release|all]
+# Benchmarks behind docs/performance.md. Usage: bash bench/run.sh [import|list|exposure|cap|release|screening|all]
 # Needs PostgreSQL at BACKSTOP_TEST_POSTGRES (default the local test
 # database); works in bench/out (ignored by git).
 set -euo pipefail
@@ -89,4 +89,20 @@ if [[ $what == release || $what == all ]]; then
   echo "-- city-sized release (20,000 households), release to first message"
   rm -rf "$OUT/release-20k" && "$B" demo --data "$OUT/release-20k" --households 20000 >/dev/null
   "$OUT/releasebench" -data "$OUT/release-20k" -households 20000 -first
+fi
+
+if [[ $what == screening || $what == all ]]; then
+  echo "== after the disaster: campaign over ~300,000 of 1,000,000 households; loss report POST; statistics of 100,000 reports; a county's at-risk queue"
+  go build -o "$OUT/screeningbench" ./bench/screening
+  if [[ ! -f $OUT/screening-1m/backstop.db ]]; then
+    "$B" demo --data "$OUT/screening-1m" --households 1000000 >/dev/null
+  fi
+  # Each run adds an event, campaigns and reports: work on a copy.
+  rm -rf "$OUT/screening-run" && cp -r "$OUT/screening-1m" "$OUT/screening-run"
+  echo "-- SQLite"
+  timed "$OUT/screeningbench" -data "$OUT/screening-run"
+  url=$(pg_schema bench_screening)
+  echo "-- PostgreSQL (loading 1,000,000 demo households first)"
+  "$B" demo --db "$url" --households 1000000 >/dev/null
+  timed "$OUT/screeningbench" -db "$url"
 fi

@@ -33,7 +33,7 @@ func ReadFeed(r io.Reader) ([]FeedEntry, error) {
 		return nil, err
 	}
 	if len(data) > MaxFeedBytes {
-		return nil, backstop.Errorf(backstop.ETOOLARGE, "The feed is larger than %d MiB.", MaxFeedBytes>>20)
+		return nil, backstop.Localized(backstop.ETOOLARGE, "订阅源超过%d MiB的上限", "The feed is larger than %d MiB.", MaxFeedBytes>>20)
 	}
 	root, err := readTree(data, feedXML)
 	if err != nil {
@@ -102,7 +102,7 @@ func ReadFeed(r io.Reader) ([]FeedEntry, error) {
 			}
 		}
 	default:
-		return nil, backstop.Errorf(backstop.EINVALID, "Not an Atom or RSS feed: the root element is <%s>.", root.name.Local)
+		return nil, backstop.Localized(backstop.EINVALID, "不是Atom或RSS订阅源：根元素是<%s>", "Not an Atom or RSS feed: the root element is <%s>.", root.name.Local)
 	}
 	return out, nil
 }

@@ -163,7 +163,7 @@ func Build(cfg Config) (map[string]Sender, error) {
 	switch {
 	case cfg.AliyunEndpoint != "":
 		if cfg.AliyunKeyID == "" || cfg.AliyunKeySecret == "" || cfg.AliyunSignName == "" || cfg.AliyunTemplateCode == "" {
-			return nil, backstop.Errorf(backstop.EINVALID, "Alibaba Cloud SMS needs the key id, key secret, sign name and template code (BACKSTOP_SMS_KEY_ID, BACKSTOP_SMS_KEY_SECRET, BACKSTOP_SMS_SIGN_NAME, BACKSTOP_SMS_TEMPLATE)")
+			return nil, backstop.Localized(backstop.EINVALID, "阿里云短信需要配置AccessKey ID、AccessKey Secret、签名和模板编号（BACKSTOP_SMS_KEY_ID、BACKSTOP_SMS_KEY_SECRET、BACKSTOP_SMS_SIGN_NAME、BACKSTOP_SMS_TEMPLATE）", "Alibaba Cloud SMS needs the key id, key secret, sign name and template code (BACKSTOP_SMS_KEY_ID, BACKSTOP_SMS_KEY_SECRET, BACKSTOP_SMS_SIGN_NAME, BACKSTOP_SMS_TEMPLATE)")
 		}
 		out[backstop.ChannelSMS] = &Aliyun{Endpoint: cfg.AliyunEndpoint, KeyID: cfg.AliyunKeyID, KeySecret: cfg.AliyunKeySecret, SignName: cfg.AliyunSignName,
 			TemplateCode: cfg.AliyunTemplateCode, Region: cfg.AliyunRegion, HTTP: cfg.HTTP, Pacer: NewPacer(cfg.SMSRate)}
@@ -178,7 +178,7 @@ func Build(cfg Config) (map[string]Sender, error) {
 	}
 	if cfg.SMTPAddr != "" {
 		if cfg.SMTPFrom == "" {
-			return nil, backstop.Errorf(backstop.EINVALID, "SMTP needs a sender address (BACKSTOP_SMTP_FROM)")
+			return nil, backstop.Localized(backstop.EINVALID, "邮件渠道需要配置发件地址（BACKSTOP_SMTP_FROM）", "SMTP needs a sender address (BACKSTOP_SMTP_FROM)")
 		}
 		out[backstop.ChannelEmail] = &Email{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, User: cfg.SMTPUser, Password: cfg.SMTPPassword, Pacer: NewPacer(cfg.EmailRate)}
 	}

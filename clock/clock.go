@@ -120,7 +120,7 @@ func (e *Engine) Due(ctx context.Context, start time.Time, limit float64, unit b
 		last = from.AddDays(int(limit))
 	case backstop.UnitWorkdays:
 		if e.Calendar == nil {
-			return time.Time{}, "", false, backstop.Errorf(backstop.EUNAVAILABLE, "No working-day calendar is loaded.")
+			return time.Time{}, "", false, backstop.Localized(backstop.EUNAVAILABLE, "尚未导入工作日历，请管理员导入", "No working-day calendar is loaded.")
 		}
 		r, err := e.Calendar.Add(ctx, from, int(limit))
 		if err != nil {
@@ -128,7 +128,7 @@ func (e *Engine) Due(ctx context.Context, start time.Time, limit float64, unit b
 		}
 		last, provisional = r.Date, r.Provisional
 	default:
-		return time.Time{}, "", false, backstop.Errorf(backstop.EINVALID, "Unknown clock unit %q.", unit)
+		return time.Time{}, "", false, backstop.Localized(backstop.EINVALID, "计时单位%q无法识别", "Unknown clock unit %q.", unit)
 	}
 	return last.AddDays(1).Time(), last.String(), provisional, nil
 }

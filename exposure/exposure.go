@@ -107,7 +107,7 @@ func (s *Service) Sync(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.index == nil {
-		return backstop.Errorf(backstop.EUNAVAILABLE, "The exposure index is not built yet.")
+		return backstop.Localized(backstop.EUNAVAILABLE, "影响范围索引尚未建好，请稍后再试", "The exposure index is not built yet.")
 	}
 	var ups []geo.Point
 	var dels []int64
@@ -183,7 +183,7 @@ func AreaOf(w *backstop.Warning) geo.Area {
 func (s *Service) VillagesReached(ctx context.Context, polygons backstop.MultiPolygon, circles []backstop.CircleArea) ([]string, error) {
 	ix := s.Index()
 	if ix == nil {
-		return nil, backstop.Errorf(backstop.EUNAVAILABLE, "The exposure index is not built yet.")
+		return nil, backstop.Localized(backstop.EUNAVAILABLE, "影响范围索引尚未建好，请稍后再试", "The exposure index is not built yet.")
 	}
 	if err := s.Sync(ctx); err != nil {
 		return nil, err
@@ -257,7 +257,7 @@ func (s *Service) weights(ctx context.Context) ([]float64, []int64, error) {
 func (s *Service) Compute(ctx context.Context, w *backstop.Warning) (*backstop.ExposureSnapshot, error) {
 	ix := s.Index()
 	if ix == nil {
-		return nil, backstop.Errorf(backstop.EUNAVAILABLE, "The exposure index is not built yet.")
+		return nil, backstop.Localized(backstop.EUNAVAILABLE, "影响范围索引尚未建好，请稍后再试", "The exposure index is not built yet.")
 	}
 	// Catch up with writes first, so the snapshot is as of now.
 	if err := s.Sync(ctx); err != nil {

@@ -161,13 +161,13 @@ func ReadRegionsGeoJSON(r io.Reader) ([]*backstop.Region, error) {
 		return nil, err
 	}
 	if len(data) > MaxRegionFileBytes {
-		return nil, backstop.Errorf(backstop.ETOOLARGE, "boundary file is larger than the limit of %d MiB", MaxRegionFileBytes>>20)
+		return nil, backstop.Localized(backstop.ETOOLARGE, "边界文件超过%d MiB的上限", "boundary file is larger than the limit of %d MiB", MaxRegionFileBytes>>20)
 	}
 	if err := json.Unmarshal(data, &fc); err != nil {
-		return nil, backstop.Errorf(backstop.EINVALID, "not a GeoJSON file: %v", err)
+		return nil, backstop.Localized(backstop.EINVALID, "不是GeoJSON文件：%v", "not a GeoJSON file: %v", err)
 	}
 	if fc.Type != "FeatureCollection" {
-		return nil, backstop.Errorf(backstop.EINVALID, "GeoJSON type is %q, need FeatureCollection", fc.Type)
+		return nil, backstop.Localized(backstop.EINVALID, "GeoJSON类型是%q，应为FeatureCollection", "GeoJSON type is %q, need FeatureCollection", fc.Type)
 	}
 	var out []*backstop.Region
 	seen := map[string]bool{}
@@ -224,7 +224,7 @@ func ReadRegionsGeoJSON(r io.Reader) ([]*backstop.Region, error) {
 		return nil, &backstop.Error{Code: backstop.EINVALID, Message: fmt.Sprintf("%d feature(s) cannot be read: %s", len(probs), probs[0]), Details: probs}
 	}
 	if len(out) == 0 {
-		return nil, backstop.Errorf(backstop.EINVALID, "the GeoJSON file has no features")
+		return nil, backstop.Localized(backstop.EINVALID, "GeoJSON文件中没有任何要素", "the GeoJSON file has no features")
 	}
 	return out, nil
 }

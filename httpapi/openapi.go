@@ -12,6 +12,7 @@ import (
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/httpx"
+	"github.com/zhangye-backstop/backstop/screening"
 	"github.com/zhangye-backstop/backstop/workday"
 )
 
@@ -73,6 +74,35 @@ var schemaTypes = map[string]any{
 	"Quarantined":      backstop.QuarantinedAlert{},
 	"Area":             alerting.InputArea{},
 	"Dismissal":        dismissal{},
+	"EventInput":       screening.EventInput{},
+	"Event":            backstop.DisasterEvent{},
+	"EventList":        list[backstop.DisasterEvent]{},
+	"EventDetail":      eventView{},
+	"EventState":       eventStateInput{},
+	"EventFigures":     backstop.EventFigures{},
+	"EventReportInput": eventReportInput{},
+	"EventReport":      backstop.EventReport{},
+	"Statistics":       backstop.DisasterStatistics{},
+	"CampaignInput":    screening.CampaignInput{},
+	"Campaign":         campaignView{},
+	"CampaignList":     list[backstop.Campaign]{},
+	"VisitOutcome":     visitOutcome{},
+	"LossInput":        screening.LossInput{},
+	"LossAnswer":       screening.LossAnswer{},
+	"LossReport":       backstop.LossReport{},
+	"LossReportList":   list[backstop.LossReport]{},
+	"Photo":            backstop.Photo{},
+	"Assessment":       backstop.Assessment{},
+	"AssessmentChange": backstop.AssessmentChange{},
+	"AssessmentList":   list[backstop.Assessment]{},
+	"AtRiskList":       list[backstop.AtRiskEntry]{},
+	"SelfReport":       screening.SelfReport{},
+	"PublicIntake":     screening.PublicIntake{},
+	"Referral":         screening.Referral{},
+	"ReferralAnswer":   referralAnswer{},
+	"IntakeList":       list[backstop.IntakeItem]{},
+	"IntakeItem":       backstop.IntakeItem{},
+	"IntakeStep":       intakeStep{},
 }
 
 var timeType = reflect.TypeOf(time.Time{})

@@ -166,29 +166,29 @@ func ReceiptSignature(secret string, body []byte) string {
 func (s *Server) verifyReceipt(r *http.Request, body []byte) error {
 	secret := s.cfg.ReceiptSecret
 	if secret == "" {
-		return backstop.Errorf(backstop.EUNAVAILABLE, "Receipts are off: no receipt secret is configured (BACKSTOP_RECEIPT_SECRET).")
+		return backstop.Localized(backstop.EUNAVAILABLE, "回执未启用：未配置回执密钥（BACKSTOP_RECEIPT_SECRET）", "Receipts are off: no receipt secret is configured (BACKSTOP_RECEIPT_SECRET).")
 	}
 	if sig := r.Header.Get("X-Backstop-Signature"); sig != "" {
 		if hmac.Equal([]byte(sig), []byte(ReceiptSignature(secret, body))) {
 			return nil
 		}
-		return backstop.Errorf(backstop.EUNAUTHORIZED, "The receipt's signature does not match.")
+		return backstop.Localized(backstop.EUNAUTHORIZED, "回执签名不匹配", "The receipt's signature does not match.")
 	}
 	if tok := r.URL.Query().Get("token"); tok != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(secret)) == 1 {
 		return nil
 	}
-	return backstop.Errorf(backstop.EUNAUTHORIZED, "The receipt is not signed (X-Backstop-Signature) and carries no valid token.")
+	return backstop.Localized(backstop.EUNAUTHORIZED, "回执未签名（X-Backstop-Signature），也没有有效令牌", "The receipt is not signed (X-Backstop-Signature) and carries no valid token.")
 }
 
 func (s *Server) postReceipts(w http.ResponseWriter, r *http.Request) error {
 	d := s.cfg.Dispatch
 	ch := r.PathValue("channel")
 	if !slices.Contains(backstop.Channels, ch) {
-		return backstop.Errorf(backstop.ENOTFOUND, "No channel %q.", ch)
+		return backstop.Localized(backstop.ENOTFOUND, "没有渠道%q", "No channel %q.", ch)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxReceiptBody+1))
 	if err != nil || len(body) > MaxReceiptBody {
-		return backstop.Errorf(backstop.ETOOLARGE, "A receipt push is limited to %d KiB.", MaxReceiptBody>>10)
+		return backstop.Localized(backstop.ETOOLARGE, "一次回执推送不超过%d KiB", "A receipt push is limited to %d KiB.", MaxReceiptBody>>10)
 	}
 	if err := s.verifyReceipt(r, body); err != nil {
 		return err

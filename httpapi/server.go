@@ -30,6 +30,7 @@ import (
 	"github.com/zhangye-backstop/backstop/publicity"
 	"github.com/zhangye-backstop/backstop/registry"
 	"github.com/zhangye-backstop/backstop/sharing"
+	"github.com/zhangye-backstop/backstop/screening"
 	"github.com/zhangye-backstop/backstop/workday"
 )
 
@@ -58,6 +59,8 @@ type Config struct {
 	Dispatch *dispatch.Service
 	Calendar *workday.Service
 	Clocks   *clock.Engine
+	// Screening runs events, campaigns, loss reports and intake.
+	Screening *screening.Service
 	// ReceiptSecret signs delivery receipts from gateways.
 	ReceiptSecret string
 

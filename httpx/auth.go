@@ -172,7 +172,7 @@ func (a *Auth) UserOf(r *http.Request) (*backstop.User, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		token, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok {
-			return nil, backstop.Errorf(backstop.EUNAUTHORIZED, "Authorization must be \"Bearer <token>\".")
+			return nil, backstop.Localized(backstop.EUNAUTHORIZED, "Authorization请求头应为“Bearer <令牌>”", "Authorization must be \"Bearer <token>\".")
 		}
 		u, err := a.Users.UserByToken(ctx, strings.TrimSpace(token))
 		if err != nil {

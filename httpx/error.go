@@ -83,7 +83,7 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, _ := mime.ParseMediaType(ct)
 		if mt != "application/json" {
-			return backstop.Errorf(backstop.EUNSUPPORTED, "Send JSON (Content-Type: application/json), not %s.", mt)
+			return backstop.Localized(backstop.EUNSUPPORTED, "请发送JSON（Content-Type: application/json），不是%s", "Send JSON (Content-Type: application/json), not %s.", mt)
 		}
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxJSONBody))
@@ -92,14 +92,14 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		var maxErr *http.MaxBytesError
 		switch {
 		case errors.As(err, &maxErr):
-			return backstop.Errorf(backstop.ETOOLARGE, "The JSON body is larger than the limit of %d KiB.", MaxJSONBody>>10)
+			return backstop.Localized(backstop.ETOOLARGE, "JSON内容超过%d KiB的上限", "The JSON body is larger than the limit of %d KiB.", MaxJSONBody>>10)
 		case errors.Is(err, io.EOF):
-			return backstop.Errorf(backstop.EINVALID, "The request body is empty; send a JSON object.")
+			return backstop.Localized(backstop.EINVALID, "请求内容为空，请发送一个JSON对象", "The request body is empty; send a JSON object.")
 		}
-		return backstop.Errorf(backstop.EINVALID, "The JSON body cannot be read: %v.", err)
+		return backstop.Localized(backstop.EINVALID, "JSON内容无法读取：%v", "The JSON body cannot be read: %v.", err)
 	}
 	if dec.More() {
-		return backstop.Errorf(backstop.EINVALID, "The JSON body has more than one value.")
+		return backstop.Localized(backstop.EINVALID, "JSON内容包含多个值", "The JSON body has more than one value.")
 	}
 	return nil
 }

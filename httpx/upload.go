@@ -27,12 +27,12 @@ func SaveUpload(w http.ResponseWriter, r *http.Request, dir string, max int64) (
 	if mt == "multipart/form-data" {
 		mr, err := r.MultipartReader()
 		if err != nil {
-			return "", "", nil, backstop.Errorf(backstop.EINVALID, "The upload is not a valid multipart form: %v", err)
+			return "", "", nil, backstop.Localized(backstop.EINVALID, "上传内容不是有效的multipart表单：%v", "The upload is not a valid multipart form: %v", err)
 		}
 		for {
 			part, err := mr.NextPart()
 			if err != nil {
-				return "", "", nil, uploadError(err, max, "The form has no field \"file\".")
+				return "", "", nil, uploadError(err, max, true)
 			}
 			if part.FormName() == "file" {
 				src, name = part, part.FileName()
@@ -57,7 +57,7 @@ func SaveUpload(w http.ResponseWriter, r *http.Request, dir string, max int64) (
 	}
 	if err != nil {
 		os.Remove(f.Name())
-		return "", "", nil, uploadError(err, max, "")
+		return "", "", nil, uploadError(err, max, false)
 	}
 	if n == 0 {
 		os.Remove(f.Name())
@@ -66,15 +66,15 @@ func SaveUpload(w http.ResponseWriter, r *http.Request, dir string, max int64) (
 	return f.Name(), name, fields, nil
 }
 
-func uploadError(err error, max int64, eofMsg string) error {
+func uploadError(err error, max int64, fileMissing bool) error {
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
 		return backstop.Localized(backstop.ETOOLARGE, "文件超过上传上限 %s", "The file is larger than the upload limit of %s.", HumanBytes(max))
 	}
-	if errors.Is(err, io.EOF) && eofMsg != "" {
-		return backstop.Errorf(backstop.EINVALID, "%s", eofMsg)
+	if errors.Is(err, io.EOF) && fileMissing {
+		return backstop.Localized(backstop.EINVALID, "表单中没有“file”字段（请选择要上传的文件）", "The form has no field \"file\".")
 	}
-	return backstop.Errorf(backstop.EINVALID, "The upload could not be read: %v", err)
+	return backstop.Localized(backstop.EINVALID, "上传内容无法读取：%v", "The upload could not be read: %v", err)
 }
 
 // SetDownload sets the headers of a file download.

@@ -22,6 +22,7 @@ type Store interface {
 	backstop.HouseholdService
 	backstop.RosterStore
 	backstop.AuditService
+	HouseholdTasks(ctx context.Context, householdID int64, limit int) ([]*backstop.HouseholdTask, error)
 }
 
 // Service runs the registry's use cases.
@@ -156,6 +157,20 @@ func (s *Service) DeleteMember(ctx context.Context, number, member string) error
 		return err
 	}
 	return s.Store.DeleteMember(ctx, number, member)
+}
+
+// Tasks lists the field tasks at a household, newest first: the
+// warnings that reached it and how each person was confirmed, phones
+// masked.
+func (s *Service) Tasks(ctx context.Context, h *backstop.Household, limit int) ([]*backstop.HouseholdTask, error) {
+	if _, err := backstop.Authorize(ctx, backstop.PermReadRegistry); err != nil {
+		return nil, err
+	}
+	items, err := s.Store.HouseholdTasks(ctx, h.ID, limit)
+	for _, t := range items {
+		t.Phone, t.AssigneePhone = backstop.MaskPhone(t.Phone), backstop.MaskPhone(t.AssigneePhone)
+	}
+	return items, err
 }
 
 // History lists the recorded changes of a household, newest first.

@@ -49,7 +49,7 @@ func Export(ctx context.Context, store Exporter, w io.Writer, opts ExportOptions
 	case "xlsx":
 		out, err = sheet.NewXLSX(w, "人口名单")
 	default:
-		return 0, backstop.Errorf(backstop.EINVALID, "export format must be csv or xlsx, not %q", opts.Format)
+		return 0, backstop.Localized(backstop.EINVALID, "导出格式应为csv或xlsx，不是%q", "export format must be csv or xlsx, not %q", opts.Format)
 	}
 	if err != nil {
 		return 0, err

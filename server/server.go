@@ -35,6 +35,7 @@ import (
 	"github.com/zhangye-backstop/backstop/publicity"
 	"github.com/zhangye-backstop/backstop/registry"
 	"github.com/zhangye-backstop/backstop/sharing"
+	"github.com/zhangye-backstop/backstop/screening"
 	"github.com/zhangye-backstop/backstop/sqlstore"
 	"github.com/zhangye-backstop/backstop/web"
 	"github.com/zhangye-backstop/backstop/workday"
@@ -49,7 +50,10 @@ type Config struct {
 	DataDir string
 	// MaxUploadBytes limits a roster upload; MaxImports, imports at once.
 	MaxUploadBytes int64
-	MaxImports     int
+	// MaxPhotoBytes limits a loss report's photo (default 8 MiB); photos
+	// are files under DataDir/photos.
+	MaxPhotoBytes int64
+	MaxImports    int
 	// RequestsPerSecond limits each API client (burst 4×).
 	RequestsPerSecond float64
 	SessionTTL        time.Duration
@@ -96,6 +100,8 @@ type Server struct {
 	Insurance *insurance.Service
 	Assets    *assets.Service
 	Publicity *publicity.Service
+	// Screening: events, campaigns, loss reports, assessments, intake.
+	Screening *screening.Service
 	API       *httpapi.Server
 	UI        *web.Handler
 
@@ -169,6 +175,17 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 	}
 	s.Alerting.Superseded = s.Dispatch.WarningSuperseded
 	s.Clocks.Register(backstop.ClockReleaseConfirm, s.Dispatch.ConfirmDeadline)
+	s.Screening = &screening.Service{Store: db, Exposer: s.Exposure, Clocks: s.Clocks, Logger: logger, PhotoDir: filepath.Join(cfg.DataDir, "photos"),
+		MaxPhotoBytes: cfg.MaxPhotoBytes, LinkBase: s.Dispatch.BaseURL}
+	// Overdue visits and intake steps go to the townships through the
+	// outbox; late disaster reports stay overdue on their clocks.
+	s.Clocks.Register(backstop.ClockCampaign, s.Screening.VisitsDue)
+	for _, kind := range []string{backstop.ClockIntakeCheck, backstop.ClockIntakeAnswer, backstop.ClockIntakeReview} {
+		s.Clocks.Register(kind, s.Screening.IntakeDue)
+	}
+	for _, kind := range []string{backstop.ClockEventInitial, backstop.ClockEventFollowup, backstop.ClockEventFinal} {
+		s.Clocks.Register(kind, s.Screening.ReportDue)
+	}
 	s.Clocks.AfterRun = func(ctx context.Context) {
 		// What the runs wrote goes out now, not at the next sweep.
 		if err := s.Dispatch.Sweep(ctx); err != nil {
@@ -185,10 +202,10 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 	s.API = httpapi.New(httpapi.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, MaxUploadBytes: cfg.MaxUploadBytes,
 		RequestsPerSecond: cfg.RequestsPerSecond, Burst: int(4 * cfg.RequestsPerSecond), Version: cfg.Version, TempDir: tmp, Ping: db.Ping,
 		Registry: s.Registry, Accounts: s.Accounts, Policy: s.Policy, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
-		Calendar: s.Calendar, Clocks: s.Clocks, ReceiptSecret: cfg.ReceiptSecret,
+		Calendar: s.Calendar, Clocks: s.Clocks, Screening: s.Screening, ReceiptSecret: cfg.ReceiptSecret,
 		Plans: s.Plans, Sharing: s.Sharing, Officers: s.Officers, Projects: s.Projects, Insurance: s.Insurance, Assets: s.Assets, Publicity: s.Publicity})
 	ui, err := web.New(web.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, TempDir: tmp, MaxUploadBytes: cfg.MaxUploadBytes, Version: cfg.Version,
-		Registry: s.Registry, Accounts: s.Accounts, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
+		Registry: s.Registry, Accounts: s.Accounts, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch, Screening: s.Screening,
 		Calendar: s.Calendar, Clocks: s.Clocks,
 		Overview: &overview.Service{Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch, Registry: s.Registry, Clocks: s.Clocks, Calendar: s.Calendar}})
 	if err != nil {

@@ -48,7 +48,7 @@ type Reader interface {
 func Open(path string) (Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, backstop.Errorf(backstop.EINVALID, "cannot open %s: %v", filepath.Base(path), errors.Unwrap(err))
+		return nil, backstop.Localized(backstop.EINVALID, "无法打开%s：%v", "cannot open %s: %v", filepath.Base(path), errors.Unwrap(err))
 	}
 	head := make([]byte, 8)
 	n, _ := io.ReadFull(f, head)
@@ -61,7 +61,7 @@ func Open(path string) (Reader, error) {
 	switch {
 	case n == 0:
 		f.Close()
-		return nil, backstop.Errorf(backstop.EINVALID, "the file is empty")
+		return nil, backstop.Localized(backstop.EINVALID, "文件是空的", "the file is empty")
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
 		f.Close()
 		x, err := openXLSX(path, defaultXLSXLimits, &zipBudget{})
@@ -75,7 +75,7 @@ func Open(path string) (Reader, error) {
 			"this is an Excel 97-2003 (.xls) file or a password-protected workbook: save it as .xlsx (without a password) or CSV and import that")
 	case ext == ".xlsx" || ext == ".xlsm":
 		f.Close()
-		return nil, backstop.Errorf(backstop.EINVALID, "%s is not a valid xlsx file (an xlsx is a zip archive; this one is not)", filepath.Base(path))
+		return nil, backstop.Localized(backstop.EINVALID, "%s不是有效的xlsx文件（xlsx应为zip压缩包，此文件不是）", "%s is not a valid xlsx file (an xlsx is a zip archive; this one is not)", filepath.Base(path))
 	}
 	r, err := newCSV(f)
 	if err != nil {
@@ -172,7 +172,7 @@ func newCSV(f *os.File) (*csvReader, error) {
 	case bytes.HasPrefix(sample, []byte{0xEF, 0xBB, 0xBF}):
 		br.Discard(3)
 	case bytes.HasPrefix(sample, []byte{0xFF, 0xFE}) || bytes.HasPrefix(sample, []byte{0xFE, 0xFF}):
-		return nil, backstop.Errorf(backstop.EUNSUPPORTED, "the CSV is in UTF-16: save it as \"CSV UTF-8\" or as xlsx")
+		return nil, backstop.Localized(backstop.EUNSUPPORTED, "CSV文件是UTF-16编码：请另存为“CSV UTF-8”或xlsx", "the CSV is in UTF-16: save it as \"CSV UTF-8\" or as xlsx")
 	case !validUTF8Prefix(sample):
 		// Excel on a Chinese Windows saves CSV in GBK; GB18030 is its
 		// superset and decodes it.
@@ -189,15 +189,15 @@ func newCSV(f *os.File) (*csvReader, error) {
 	c := &csvReader{f: f, counter: counter, limiter: limiter, r: r, encoding: encoding}
 	header, _, err := c.Next()
 	if err == io.EOF {
-		return nil, backstop.Errorf(backstop.EINVALID, "the file is empty")
+		return nil, backstop.Localized(backstop.EINVALID, "文件是空的", "the file is empty")
 	} else if err != nil {
 		if Fatal(err) {
 			return nil, err
 		}
-		return nil, backstop.Errorf(backstop.EINVALID, "row 1: cannot read the CSV header: %v", backstop.ErrorMessage(err))
+		return nil, backstop.Localized(backstop.EINVALID, "第1行：无法读取CSV表头：%v", "row 1: cannot read the CSV header: %v", backstop.ErrorMessage(err))
 	}
 	if encoding == "gb18030" && !utf8.ValidString(strings.Join(header, "")) {
-		return nil, backstop.Errorf(backstop.EINVALID, "the CSV is neither UTF-8 nor GBK/GB18030 text")
+		return nil, backstop.Localized(backstop.EINVALID, "CSV文件既不是UTF-8也不是GBK/GB18030编码的文本", "the CSV is neither UTF-8 nor GBK/GB18030 text")
 	}
 	c.header = slices.Clone(header)
 	return c, nil

@@ -27,7 +27,7 @@ func ReadRegions(path string) ([]*backstop.Region, error) {
 		}
 	}
 	if codeCol < 0 || nameCol < 0 {
-		return nil, backstop.Errorf(backstop.EINVALID, "row 1: a region list needs a code column and a name column (found %s)", strings.Join(r.Header(), ", "))
+		return nil, backstop.Localized(backstop.EINVALID, "第1行：行政区划表需要“代码”列和“名称”列（现有列：%s）", "row 1: a region list needs a code column and a name column (found %s)", strings.Join(r.Header(), ", "))
 	}
 	var out []*backstop.Region
 	var probs []backstop.Problem
@@ -69,7 +69,7 @@ func ReadRegions(path string) ([]*backstop.Region, error) {
 		return nil, &backstop.Error{Code: backstop.EINVALID, Message: fmt.Sprintf("%d row(s) cannot be read: %s", len(probs), probs[0]), Details: probs}
 	}
 	if len(out) == 0 {
-		return nil, backstop.Errorf(backstop.EINVALID, "the file has no regions")
+		return nil, backstop.Localized(backstop.EINVALID, "文件中没有任何行政区划", "the file has no regions")
 	}
 	return out, nil
 }

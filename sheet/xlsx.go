@@ -167,7 +167,7 @@ type xlsxReader struct {
 func openXLSX(path string, lim xlsxLimits, budget *zipBudget) (_ *xlsxReader, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, backstop.Errorf(backstop.EINVALID, "cannot open %s: %v", filepath.Base(path), errors.Unwrap(err))
+		return nil, backstop.Localized(backstop.EINVALID, "无法打开%s：%v", "cannot open %s: %v", filepath.Base(path), errors.Unwrap(err))
 	}
 	var x *xlsxReader
 	defer func() {

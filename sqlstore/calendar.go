@@ -112,7 +112,7 @@ func (db *DB) ReplaceCalendarYears(ctx context.Context, source string, years []i
 	}
 	source = strings.TrimSpace(source)
 	if len(years) == 0 || source == "" {
-		return backstop.Errorf(backstop.EINVALID, "Loading calendar years needs the years and a source.")
+		return backstop.Localized(backstop.EINVALID, "导入工作日历需要年份和来源说明", "Loading calendar years needs the years and a source.")
 	}
 	years = slices.Clone(years)
 	slices.Sort(years)
@@ -120,7 +120,7 @@ func (db *DB) ReplaceCalendarYears(ctx context.Context, source string, years []i
 	holidays, workdays := map[int]int{}, map[int]int{}
 	for _, d := range days {
 		if _, ok := slices.BinarySearch(years, d.Year); !ok {
-			return backstop.Errorf(backstop.EINVALID, "Day %s belongs to %d, which is not among the years loaded (%v).", d.Date.In(backstop.Beijing).Format(calendarDateLayout), d.Year, years)
+			return backstop.Localized(backstop.EINVALID, "日期%s属于%d年，不在本次导入的年份（%v）中", "Day %s belongs to %d, which is not among the years loaded (%v).", d.Date.In(backstop.Beijing).Format(calendarDateLayout), d.Year, years)
 		}
 		switch d.Kind {
 		case backstop.CalendarHoliday:
@@ -128,7 +128,7 @@ func (db *DB) ReplaceCalendarYears(ctx context.Context, source string, years []i
 		case backstop.CalendarWorkday:
 			workdays[d.Year]++
 		default:
-			return backstop.Errorf(backstop.EINVALID, "Day %s has an unknown kind %q.", d.Date.In(backstop.Beijing).Format(calendarDateLayout), d.Kind)
+			return backstop.Localized(backstop.EINVALID, "日期%s的类型%q无法识别", "Day %s has an unknown kind %q.", d.Date.In(backstop.Beijing).Format(calendarDateLayout), d.Kind)
 		}
 	}
 	yearArgs := make([]any, len(years))

@@ -116,7 +116,7 @@ func (db *DB) ApproveConsultation(ctx context.Context, id int64) (*backstop.Cons
 		var err error
 		c, err = scanConsultation(tx.QueryRowContext(ctx, db.q(`SELECT `+consultationColumns+` FROM consultations WHERE id = ?`), id))
 		if err == sql.ErrNoRows {
-			return backstop.Errorf(backstop.ENOTFOUND, "Consultation %d not found.", id)
+			return backstop.Localized(backstop.ENOTFOUND, "找不到会商%d", "Consultation %d not found.", id)
 		} else if err != nil {
 			return err
 		}
@@ -190,7 +190,7 @@ func (db *DB) CreateFeed(ctx context.Context, f *backstop.Feed) error {
 		if err := tx.QueryRowContext(ctx, db.q(`INSERT INTO feeds (name, url, interval_seconds, enabled, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`),
 			f.Name, f.URL, f.IntervalSeconds, true, f.CreatedBy, f.CreatedAt).Scan(&f.ID); err != nil {
 			if backstop.ErrorCode(db.translate(err)) == backstop.ECONFLICT {
-				return backstop.Errorf(backstop.ECONFLICT, "The feed %s is configured already.", f.URL)
+				return backstop.Localized(backstop.ECONFLICT, "订阅源%s已配置", "The feed %s is configured already.", f.URL)
 			}
 			return err
 		}

@@ -202,6 +202,9 @@ func redactURL(s string) string {
 // and tools that query the database directly.
 func (db *DB) Rebind(query string) string { return db.q(query) }
 
+// placeholders is n comma-separated ? for an IN list.
+func placeholders(n int) string { return "?" + strings.Repeat(",?", n-1) }
+
 // q rebinds a query written with ? placeholders for the dialect.
 func (db *DB) q(query string) string {
 	if db.dialect != Postgres {

@@ -94,7 +94,7 @@ func (db *DB) FindExposure(ctx context.Context, warningID int64) (*backstop.Expo
 	err = db.read.QueryRowContext(ctx, db.q(`SELECT id, computed_at, registry_rev, policy_ids, took_ms FROM exposure_snapshots WHERE warning_id = ? ORDER BY id DESC LIMIT 1`), warningID).
 		Scan(&e.SnapshotID, &e.ComputedAt, &e.RegistryRev, &policies, &e.TookMS)
 	if err == sql.ErrNoRows {
-		return nil, backstop.Errorf(backstop.ENOTFOUND, "No exposure has been computed for warning %d.", warningID)
+		return nil, backstop.Localized(backstop.ENOTFOUND, "预警%d尚未计算影响范围", "No exposure has been computed for warning %d.", warningID)
 	} else if err != nil {
 		return nil, db.translate(err)
 	}

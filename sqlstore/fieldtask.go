@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,7 +18,7 @@ import (
 // taskSelect reads tasks with their household's number, head and natural
 // village, their village's name and, for confirmations, their release.
 const taskSelect = `SELECT t.id, t.kind, t.stream_id, COALESCE(r.id, 0), t.household_id, h.number, h.head_name, h.natural_village, COALESCE(t.member_id, 0), t.person_name, t.phone,
- t.groups, t.village_code, COALESCE(v.name, ''), t.assignee, t.assignee_phone, t.outcome, t.note, t.confirmed_by, t.confirmed_at, t.due_at, t.escalation, t.call_requested
+ t.groups, t.village_code, COALESCE(v.name, ''), t.assignee, t.assignee_phone, t.outcome, t.note, t.confirmed_by, t.confirmed_at, t.due_at, t.escalation, t.call_requested, t.payload
  FROM field_tasks t JOIN households h ON h.id = t.household_id LEFT JOIN regions v ON v.code = t.village_code LEFT JOIN releases r ON r.stream_id = t.stream_id`
 
 func scanTask(sc interface{ Scan(...any) error }) (*backstop.FieldTask, error) {
@@ -25,11 +26,16 @@ func scanTask(sc interface{ Scan(...any) error }) (*backstop.FieldTask, error) {
 	var groups int64
 	var kind string
 	var confirmed sql.NullTime
+	var payload string
 	if err := sc.Scan(&t.ID, &kind, &t.StreamID, &t.ReleaseID, &t.HouseholdID, &t.HouseholdNumber, &t.HeadName, &t.NaturalVillage, &t.MemberID, &t.PersonName, &t.Phone,
-		&groups, &t.VillageCode, &t.Village, &t.Assignee, &t.AssigneePhone, &t.Outcome, &t.Note, &t.ConfirmedBy, &confirmed, &t.Due, &t.Escalation, &t.CallRequested); err != nil {
+		&groups, &t.VillageCode, &t.Village, &t.Assignee, &t.AssigneePhone, &t.Outcome, &t.Note, &t.ConfirmedBy, &confirmed, &t.Due, &t.Escalation, &t.CallRequested, &payload); err != nil {
 		return nil, err
 	}
 	t.Kind = backstop.TaskKind(kind)
+	if t.Kind == backstop.TaskVisit && payload != "" {
+		t.Visit = &backstop.VisitPayload{}
+		json.Unmarshal([]byte(payload), t.Visit)
+	}
 	t.Groups = backstop.Group(groups).Names()
 	t.ConfirmedAt = timePtr(confirmed)
 	return &t, nil
@@ -55,7 +61,7 @@ func (db *DB) FindTasks(ctx context.Context, f backstop.TaskFilter) ([]*backstop
 	}
 	if len(conds) == 0 {
 		// Tasks are read by stream or by assignee: both are indexed.
-		return nil, 0, backstop.Errorf(backstop.EINVALID, "Name a release, a stream or an assignee.")
+		return nil, 0, backstop.Localized(backstop.EINVALID, "请指定发布、发送流或责任人", "Name a release, a stream or an assignee.")
 	}
 	if u.Region != backstop.NationalScope {
 		lo, hi := backstop.CodeRange(u.Region)
@@ -107,6 +113,62 @@ func (db *DB) FindTasks(ctx context.Context, f backstop.TaskFilter) ([]*backstop
 	return out, total, rows.Err()
 }
 
+// HouseholdTasks lists a household's field tasks in the user's region,
+// newest first, with the warnings of their releases.
+func (db *DB) HouseholdTasks(ctx context.Context, householdID int64, limit int) ([]*backstop.HouseholdTask, error) {
+	u, err := backstop.RequireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lo, hi := backstop.CodeRange(u.Region)
+	if limit <= 0 || limit > MaxPageSize {
+		limit = MaxPageSize
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(taskSelect+` WHERE t.household_id = ? AND t.village_code BETWEEN ? AND ? ORDER BY t.id DESC LIMIT ?`), householdID, lo, hi, limit)
+	if err != nil {
+		return nil, db.translate(err)
+	}
+	defer rows.Close()
+	out := []*backstop.HouseholdTask{}
+	byRelease := map[int64][]*backstop.HouseholdTask{}
+	for rows.Next() {
+		t, err := scanTask(rows)
+		if err != nil {
+			return nil, err
+		}
+		ht := &backstop.HouseholdTask{FieldTask: *t}
+		out = append(out, ht)
+		if t.ReleaseID != 0 {
+			byRelease[t.ReleaseID] = append(byRelease[t.ReleaseID], ht)
+		}
+	}
+	if err := rows.Err(); err != nil || len(byRelease) == 0 {
+		return out, db.translate(err)
+	}
+	ids := make([]any, 0, len(byRelease))
+	for id := range byRelease {
+		ids = append(ids, id)
+	}
+	wr, err := db.read.QueryContext(ctx, db.q(`SELECT r.id, w.id, w.headline, w.hazard, w.level, r.created_at, r.test FROM releases r JOIN warnings w ON w.id = r.warning_id WHERE r.id IN (`+placeholders(len(ids))+`)`), ids...)
+	if err != nil {
+		return nil, db.translate(err)
+	}
+	defer wr.Close()
+	for wr.Next() {
+		var rel, warning int64
+		var headline, hazard, level string
+		var at time.Time
+		var test bool
+		if err := wr.Scan(&rel, &warning, &headline, &hazard, &level, &at, &test); err != nil {
+			return nil, err
+		}
+		for _, ht := range byRelease[rel] {
+			ht.WarningID, ht.Headline, ht.Hazard, ht.Level, ht.ReleasedAt, ht.TestRelease = warning, headline, hazard, backstop.WarningLevel(level), at, test
+		}
+	}
+	return out, db.translate(wr.Err())
+}
+
 // OpenTasks lists a stream's open tasks at an escalation level.
 func (db *DB) OpenTasks(ctx context.Context, streamID int64, escalation int) ([]*backstop.FieldTask, error) {
 	rows, err := db.read.QueryContext(ctx, db.q(taskSelect+` WHERE t.stream_id = ? AND t.outcome = '' AND t.escalation = ? ORDER BY t.village_code, t.id`), streamID, escalation)
@@ -155,6 +217,11 @@ func (db *DB) ConfirmTask(ctx context.Context, id int64, outcome, note, by strin
 				fmt.Sprintf("确认任务%d", id), fmt.Sprintf("task %d", id))
 		} else if err != nil {
 			return err
+		}
+		if t.Kind != backstop.TaskConfirm {
+			// A visit is finished with its checklist (FinishVisit), not
+			// confirmed with a reach outcome.
+			return backstop.Localized(backstop.EINVALID, "任务%d是走访任务，请填写走访结果", "Task %d is a visit: record its visit instead.", id)
 		}
 		res, err := tx.ExecContext(ctx, db.q(`UPDATE field_tasks SET outcome = ?, note = ?, confirmed_by = ?, confirmed_at = ? WHERE id = ? AND (outcome = '' OR confirmed_by = ?)`),
 			outcome, note, by, now, id, by)
@@ -239,7 +306,7 @@ func (db *DB) MintLinks(ctx context.Context, streamID int64, phones []string) (m
 			return err
 		}
 		if !expires.valid {
-			return backstop.Errorf(backstop.EINVALID, "Stream %d sends no links.", streamID)
+			return backstop.Localized(backstop.EINVALID, "发送流%d不发送链接", "Stream %d sends no links.", streamID)
 		}
 		now := db.now().UTC()
 		for _, phone := range phones {

@@ -112,7 +112,7 @@ func (db *DB) FindHousehold(ctx context.Context, number string) (*backstop.House
 	sc, sargs := scope(u)
 	h, err := scanHousehold(db.read.QueryRowContext(ctx, db.q(householdSelect+` WHERE h.number = ? AND NOT h.deleted AND `+sc), append([]any{number}, sargs...)...))
 	if err == sql.ErrNoRows {
-		return nil, backstop.Errorf(backstop.ENOTFOUND, "Household %s not found.", number)
+		return nil, backstop.Localized(backstop.ENOTFOUND, "找不到户%s", "Household %s not found.", number)
 	} else if err != nil {
 		return nil, db.translate(err)
 	}

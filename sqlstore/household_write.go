@@ -179,7 +179,7 @@ func (db *DB) saveHousehold(ctx context.Context, h *backstop.Household, create b
 		err := tx.QueryRowContext(ctx, db.q(`SELECT village_code, deleted FROM households WHERE number = ?`), h.Number).Scan(&existingVillage, &deleted)
 		switch {
 		case err == sql.ErrNoRows && !create:
-			return backstop.Errorf(backstop.ENOTFOUND, "Household %s not found.", h.Number)
+			return backstop.Localized(backstop.ENOTFOUND, "找不到户%s", "Household %s not found.", h.Number)
 		case err == sql.ErrNoRows:
 		case err != nil:
 			return err
@@ -188,7 +188,7 @@ func (db *DB) saveHousehold(ctx context.Context, h *backstop.Household, create b
 		case create && !deleted:
 			return backstop.Localized(backstop.ECONFLICT, "户编号%s已存在", "Household %s exists already.", h.Number)
 		case !create && deleted:
-			return backstop.Errorf(backstop.ENOTFOUND, "Household %s not found.", h.Number)
+			return backstop.Localized(backstop.ENOTFOUND, "找不到户%s", "Household %s not found.", h.Number)
 		}
 		rev, err := db.bumpRev(ctx, tx)
 		if err != nil {
@@ -343,7 +343,7 @@ func (db *DB) DeleteMember(ctx context.Context, householdNumber, memberNumber st
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return backstop.Errorf(backstop.ENOTFOUND, "Person %s not found in household %s.", memberNumber, householdNumber)
+			return backstop.Localized(backstop.ENOTFOUND, "户%[2]s中找不到人员%[1]s", "Person %s not found in household %s.", memberNumber, householdNumber)
 		}
 		rev, err := db.bumpRev(ctx, tx)
 		if err != nil {

@@ -40,7 +40,7 @@ func (db *DB) DecideMonitoring(ctx context.Context, d *backstop.MonitoringDecisi
 		return err
 	}
 	if d.Source == "" {
-		return backstop.Errorf(backstop.EINVALID, "A monitoring decision needs its source (a case, or manual).")
+		return backstop.Localized(backstop.EINVALID, "监测认定需要注明来源（案件或人工认定）", "A monitoring decision needs its source (a case, or manual).")
 	}
 	risks, _ := json.Marshal(nonNilStrings(d.RiskTypes))
 	now := db.now().UTC()

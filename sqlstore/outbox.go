@@ -438,7 +438,7 @@ func (db *DB) addMessages(ctx context.Context, conn *sql.Conn, tx *sql.Tx, strea
 	var lo, hi int64
 	if err := tx.QueryRowContext(ctx, db.q(`SELECT first_message, last_message FROM streams WHERE id = ?`), streamID).Scan(&lo, &hi); err != nil {
 		if err == sql.ErrNoRows {
-			return 0, 0, backstop.Errorf(backstop.ENOTFOUND, "Stream %d not found.", streamID)
+			return 0, 0, backstop.Localized(backstop.ENOTFOUND, "找不到发送流%d", "Stream %d not found.", streamID)
 		}
 		return 0, 0, err
 	}

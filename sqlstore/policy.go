@@ -56,7 +56,7 @@ func (db *DB) PolicyAt(ctx context.Context, key, region string, date time.Time) 
 		return nil, err
 	}
 	if best == nil {
-		return nil, backstop.Errorf(backstop.ENOTFOUND, "No %s policy is in force for %s on %s.", key, region, d)
+		return nil, backstop.Localized(backstop.ENOTFOUND, "%[3]s没有适用于%[2]s的政策参数“%[1]s”，请先由管理员录入", "No %s policy is in force for %s on %s.", key, region, d)
 	}
 	return best, nil
 }

@@ -49,7 +49,7 @@ func (db *DB) FindRegion(ctx context.Context, code string, withBoundary bool) (*
 	}
 	r, err := scanRegion(db.read.QueryRowContext(ctx, db.q(`SELECT `+cols+` FROM regions WHERE code = ?`), norm), withBoundary)
 	if err == sql.ErrNoRows {
-		return nil, backstop.Errorf(backstop.ENOTFOUND, "Region %s not found.", norm)
+		return nil, backstop.Localized(backstop.ENOTFOUND, "找不到行政区划%s", "Region %s not found.", norm)
 	}
 	return r, db.translate(err)
 }

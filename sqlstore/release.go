@@ -374,7 +374,7 @@ func (db *DB) FindReleaseByStream(ctx context.Context, streamID int64) (*backsto
 	}
 	r, err := scanRelease(db.read.QueryRowContext(ctx, db.q(`SELECT `+releaseColumns+releaseFrom+` WHERE r.stream_id = ?`), streamID))
 	if err == sql.ErrNoRows {
-		return nil, backstop.Errorf(backstop.ENOTFOUND, "No release has stream %d.", streamID)
+		return nil, backstop.Localized(backstop.ENOTFOUND, "找不到发送流%d所属的发布", "No release has stream %d.", streamID)
 	}
 	return r, db.translate(err)
 }

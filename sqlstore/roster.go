@@ -278,3 +278,13 @@ func (db *DB) ImportRoster(ctx context.Context, res *backstop.ImportResult, fill
 	res.Written = false
 	return db.recordImport(ctx, db.write, res)
 }
+
+// HoldsDemoData tells whether the synthetic demo was ever loaded (its
+// import is recorded with the format "demo").
+func (db *DB) HoldsDemoData(ctx context.Context) (bool, error) {
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM imports WHERE format = 'demo'`).Scan(&n); err != nil {
+		return false, db.translate(err)
+	}
+	return n > 0, nil
+}

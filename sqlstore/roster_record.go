@@ -88,7 +88,7 @@ func (db *DB) FindImport(ctx context.Context, id int64) (*backstop.ImportResult,
 	}
 	r, err := scanImport(db.read.QueryRowContext(ctx, db.q(`SELECT `+importColumns+` FROM imports WHERE id = ? AND (actor = ? OR ?)`), id, u.Name, allImports(u)))
 	if err == sql.ErrNoRows {
-		return nil, backstop.Errorf(backstop.ENOTFOUND, "Import %d not found.", id)
+		return nil, backstop.Localized(backstop.ENOTFOUND, "找不到导入记录%d", "Import %d not found.", id)
 	}
 	return r, db.translate(err)
 }

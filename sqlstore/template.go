@@ -163,11 +163,11 @@ func (db *DB) SaveTemplate(ctx context.Context, t *backstop.MessageTemplate) err
 	}
 	if t.Hazard != "" {
 		if _, ok := backstop.HazardOf(t.Hazard); !ok {
-			return backstop.Errorf(backstop.EINVALID, "unknown hazard %q", t.Hazard)
+			return backstop.Localized(backstop.EINVALID, "灾种%q无法识别", "unknown hazard %q", t.Hazard)
 		}
 	}
 	if t.Level != "" && !slices.Contains(backstop.WarningLevels, t.Level) {
-		return backstop.Errorf(backstop.EINVALID, "unknown level %q (red, orange, yellow, blue)", t.Level)
+		return backstop.Localized(backstop.EINVALID, "预警级别%q无法识别（应为红色、橙色、黄色、蓝色）", "unknown level %q (red, orange, yellow, blue)", t.Level)
 	}
 	if n := len([]rune(t.Text)); n > maxTemplateRunes {
 		return backstop.Localized(backstop.EINVALID, "模板内容过长：%d 字，最多 %d 字", "The template text has %d characters; at most %d.", n, maxTemplateRunes)

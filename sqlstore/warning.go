@@ -87,7 +87,7 @@ func (db *DB) CreateWarning(ctx context.Context, w *backstop.Warning, refs []bac
 		err := tx.QueryRowContext(ctx, db.q(`SELECT id FROM warnings WHERE sender = ? AND identifier = ? AND sent = ?`), w.Sender, w.Identifier, w.Sent.UTC()).Scan(&existing)
 		if err == nil {
 			w.ID = existing
-			return backstop.Errorf(backstop.ECONFLICT, "Warning %s from %s sent %s is stored already as %d.", w.Identifier, w.Sender, w.Sent.Format(time.RFC3339), existing)
+			return backstop.Localized(backstop.ECONFLICT, "预警%s（发布单位%s，发布时间%s）已存在，编号%d", "Warning %s from %s sent %s is stored already as %d.", w.Identifier, w.Sender, w.Sent.Format(time.RFC3339), existing)
 		} else if err != sql.ErrNoRows {
 			return err
 		}
@@ -165,7 +165,7 @@ func (db *DB) FindWarning(ctx context.Context, id int64) (*backstop.Warning, err
 	}
 	w, err := scanWarning(db.read.QueryRowContext(ctx, db.q(`SELECT `+warningColumns+` FROM warnings WHERE id = ?`), id))
 	if err == sql.ErrNoRows {
-		return nil, backstop.Errorf(backstop.ENOTFOUND, "Warning %d not found.", id)
+		return nil, backstop.Localized(backstop.ENOTFOUND, "找不到预警%d", "Warning %d not found.", id)
 	}
 	if err != nil {
 		return nil, db.translate(err)

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		{"DepartmentReadsNoHousehold", testDepartmentReadsNoHousehold},
 		{"NoExistenceOracle", testNoExistenceOracle},
 		{"ListFilters", testListFilters},
+		{"Screening", testScreeningStore},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -223,6 +223,15 @@ func testFieldTasksStore(t *testing.T, db *sqlstore.DB) {
 	if _, _, err := db.FindTasks(ctx, backstop.TaskFilter{}); backstop.ErrorCode(err) != backstop.EINVALID {
 		t.Errorf("tasks of nothing: %v", err)
 	}
+	// A household's history: the warning that reached it, in scope only.
+	hist, err := db.HouseholdTasks(ctx, tasks[0].HouseholdID, 10)
+	if err != nil || len(hist) != 1 || hist[0].WarningID != f.warning.ID || hist[0].Level != backstop.WarningRed || hist[0].ID != tasks[0].ID || hist[0].ReleasedAt.IsZero() {
+		t.Fatalf("household tasks: %v %+v", err, hist)
+	}
+	elsewhere := UserContext(t, db, "county-elsewhere", backstop.RoleCounty, "620702")
+	if hist, err := db.HouseholdTasks(elsewhere, tasks[0].HouseholdID, 10); err != nil || len(hist) != 0 {
+		t.Errorf("a household's tasks out of scope: %v %d", err, len(hist))
+	}
 	// Two people confirming one task at once: one wins, the other loses
 	// cleanly; the winner may correct their own.
 	id := tasks[0].ID

@@ -46,6 +46,7 @@ func (h *Handler) routes() {
 	h.quarantineRoutes()
 	h.calendarRoutes()
 	h.releaseRoutes()
+	h.screeningRoutes()
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -357,6 +358,27 @@ func (h *Handler) revealHousehold(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
+// householdTaskLimit bounds the warnings and confirmations a household
+// page lists (the newest).
+const householdTaskLimit = 100
+
+// householdTaskRow is one person's confirmation of one warning, as the
+// household's history shows it.
+type householdTaskRow struct {
+	*backstop.HouseholdTask
+	Level   levelView
+	Hazard  string
+	Overdue bool
+}
+
+func householdTaskRows(r *http.Request, ts []*backstop.HouseholdTask, now time.Time) []householdTaskRow {
+	out := make([]householdTaskRow, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, householdTaskRow{HouseholdTask: t, Level: levelOf(t.Level), Hazard: hazardName(r, backstop.Hazard(t.Hazard)), Overdue: t.Overdue(now)})
+	}
+	return out
+}
+
 // memberRow is a member as the household page shows it.
 type memberRow struct {
 	*backstop.Member
@@ -422,6 +444,10 @@ func (h *Handler) showHousehold(w http.ResponseWriter, r *http.Request, hh *back
 	if err != nil {
 		return err
 	}
+	tasks, err := h.cfg.Registry.Tasks(r.Context(), hh, householdTaskLimit)
+	if err != nil {
+		return err
+	}
 	// The map: the smallest enclosing region with a boundary, and the
 	// household's position.
 	var mapData map[string]any
@@ -441,7 +467,7 @@ func (h *Handler) showHousehold(w http.ResponseWriter, r *http.Request, hh *back
 	}
 	u := backstop.UserFromContext(r.Context())
 	cat := h.cats[langOf(r)]
-	data := map[string]any{"H": hh, "Members": memberRows(cat, hh.Members, revealed, time.Now()), "History": history, "Map": mapData, "Revealed": revealed, "CanReveal": u.Can(backstop.PermRevealPII)}
+	data := map[string]any{"H": hh, "Members": memberRows(cat, hh.Members, revealed, time.Now()), "History": history, "Tasks": householdTaskRows(r, tasks, time.Now()), "Map": mapData, "Revealed": revealed, "CanReveal": u.Can(backstop.PermRevealPII)}
 	crumbs := []crumb{{Label: cat.translate("menu.households"), Href: "/households"}, {Label: hh.HeadName}}
 	p := &page{Title: hh.HeadName + " " + hh.Number, Menu: "households", Crumbs: crumbs, Data: data}
 	if len(notice) > 0 {

@@ -181,6 +181,19 @@ func TestReleasePages(t *testing.T) {
 	for _, m := range ids {
 		mine[m[1]] = true
 	}
+	// The household's page lists the warning that reached it and the
+	// confirmation the helper just made.
+	for _, tk := range all {
+		if fmt.Sprint(tk.ID) != ids[0][1] {
+			continue
+		}
+		_, page := get(t, boss, srv.URL+"/households/"+tk.HouseholdNumber)
+		row := regexp.MustCompile(`(?s)<tr data-testid="household-task">.*?</tr>`).FindAllString(page, -1)
+		if len(row) == 0 || !strings.Contains(page, "临泽县暴雨红色预警") || !strings.Contains(strings.Join(row, ""), "电话已告知") {
+			t.Errorf("the household page does not show its warning and confirmation: %d rows\n%s", len(row), row)
+		}
+		noKeys(t, "household page", page)
+	}
 	for _, tk := range all {
 		if !mine[fmt.Sprint(tk.ID)] {
 			if resp, _ := post(t, anon, srv.URL+link+"/tasks/"+fmt.Sprint(tk.ID), url.Values{"outcome": {"phone"}}); resp.StatusCode != 404 {

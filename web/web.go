@@ -31,6 +31,7 @@ import (
 	"github.com/zhangye-backstop/backstop/httpx"
 	"github.com/zhangye-backstop/backstop/overview"
 	"github.com/zhangye-backstop/backstop/registry"
+	"github.com/zhangye-backstop/backstop/screening"
 	"github.com/zhangye-backstop/backstop/workday"
 )
 
@@ -63,6 +64,8 @@ type Config struct {
 	Clocks   *clock.Engine
 	// Overview reads the home page's summary.
 	Overview *overview.Service
+	// Screening runs events, campaigns, loss reports and intake.
+	Screening *screening.Service
 }
 
 // Handler is the web UI.
@@ -202,6 +205,16 @@ func (h *Handler) funcs(lang string, cat catalog) template.FuncMap {
 		"groupCountMap": func(m map[string]int, g backstop.Group) int { return m[g.String()] },
 		"roleName":      func(r any) string { return cat.translateOr("role."+fmt.Sprint(r), cat.translate("role.unknown")) },
 		"add":           func(a, b int) int { return a + b },
+		// pair hands a sub-template two values (.A, .B).
+		"pair": func(a, b any) map[string]any { return map[string]any{"A": a, "B": b} },
+		// visitBase is where a phone page's visits link: the helper's
+		// link (/c/{token}), or "" for a signed-in page.
+		"visitBase": func(action string) string {
+			if action == "/tasks" {
+				return ""
+			}
+			return strings.TrimSuffix(action, "/tasks")
+		},
 		"json": func(v any) template.JS {
 			b, _ := json.Marshal(v)
 			return template.JS(b)
@@ -393,6 +406,8 @@ var navItems = map[string][]backstop.Permission{
 	"users":       {backstop.PermManageUsers},
 	"audit":       {backstop.PermReadAudit},
 	"calendar":    {backstop.PermManagePolicy},
+	"screening":   {backstop.PermReadRegistry},
+	"intake":      {backstop.PermIntake},
 }
 
 func navOf(u *backstop.User) map[string]bool {

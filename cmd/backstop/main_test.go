@@ -160,3 +160,16 @@ func TestServeDemo(t *testing.T) {
 		t.Errorf("serve exit %d: %s", code, errs.String())
 	}
 }
+
+// TestServeDemoRefusesRealTexts: the demo's numbers look like real
+// mobiles, so serve will not start on demo data with an SMS gateway
+// unless told the gateway is a test one.
+func TestServeDemoRefusesRealTexts(t *testing.T) {
+	t.Setenv("BACKSTOP_ADMIN_PASSWORD", "first admin password")
+	t.Setenv("BACKSTOP_SMS_WEBHOOK", "http://127.0.0.1:9/sms")
+	var out, errs syncBuffer
+	code := run(context.Background(), []string{"serve", "--demo", "--demo-households", "50", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, &out, &errs)
+	if code == 0 || !strings.Contains(errs.String(), "--demo-sends") {
+		t.Fatalf("serve on demo data with an SMS gateway: exit %d\n%s", code, errs.String())
+	}
+}

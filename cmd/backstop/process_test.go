@@ -172,7 +172,7 @@ func (a *apiClient) clock(t *testing.T, release int64) (state string, stage int)
 func TestTwoServesOneClock(t *testing.T) {
 	dbURL := storetest.PostgresURL(t)
 	gw := newFakeGateway(t, 0)
-	env := []string{"BACKSTOP_ADMIN_PASSWORD=first admin password", "BACKSTOP_SMS_WEBHOOK=" + gw.srv.URL, "BACKSTOP_SMS_RATE=1000", "BACKSTOP_DB=" + dbURL}
+	env := []string{"BACKSTOP_ADMIN_PASSWORD=first admin password", "BACKSTOP_SMS_WEBHOOK=" + gw.srv.URL, "BACKSTOP_DEMO_SENDS=1", "BACKSTOP_SMS_RATE=1000", "BACKSTOP_DB=" + dbURL}
 	a, b := freeAddr(t), freeAddr(t)
 	serveProcess(t, env, "--demo", "--demo-households", "1500", "--addr", a, "--data", t.TempDir(), "--poll-interval", "100ms")
 	serveProcess(t, env, "--addr", b, "--data", t.TempDir(), "--poll-interval", "100ms")
@@ -202,7 +202,7 @@ func TestTwoServesOneClock(t *testing.T) {
 func TestKill9WhileClockRuns(t *testing.T) {
 	dbURL := storetest.PostgresURL(t)
 	gw := newFakeGateway(t, 0)
-	env := []string{"BACKSTOP_ADMIN_PASSWORD=first admin password", "BACKSTOP_SMS_WEBHOOK=" + gw.srv.URL, "BACKSTOP_SMS_RATE=1000", "BACKSTOP_DB=" + dbURL}
+	env := []string{"BACKSTOP_ADMIN_PASSWORD=first admin password", "BACKSTOP_SMS_WEBHOOK=" + gw.srv.URL, "BACKSTOP_DEMO_SENDS=1", "BACKSTOP_SMS_RATE=1000", "BACKSTOP_DB=" + dbURL}
 	addr, data := freeAddr(t), t.TempDir()
 	first := serveProcess(t, env, "--demo", "--demo-households", "1500", "--addr", addr, "--data", data, "--poll-interval", "100ms")
 	api := signIn(t, "http://"+addr, "first admin password")

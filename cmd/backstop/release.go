@@ -70,6 +70,9 @@ func releaseFlags(fs *flag.FlagSet) *releaseConfig {
 	return c
 }
 
+// textsPeople tells whether an SMS gateway is configured.
+func (c *releaseConfig) textsPeople() bool { return c.ch.AliyunEndpoint != "" || c.ch.SMSWebhook != "" }
+
 // service builds the dispatch service with the configured channels;
 // confirmation links point at --base-url, else at addr (the URL served).
 // The configured gateways are trusted as they are; robots that contacts

@@ -161,6 +161,7 @@ func TestServeReleaseEndToEnd(t *testing.T) {
 	t.Setenv("BACKSTOP_OUTBOUND_ALLOW", strings.TrimPrefix(robot.srv.URL, "http://"))
 	t.Setenv("BACKSTOP_ADMIN_PASSWORD", "first admin password")
 	t.Setenv("BACKSTOP_SMS_WEBHOOK", sms.srv.URL)
+	t.Setenv("BACKSTOP_DEMO_SENDS", "1")
 	t.Setenv("BACKSTOP_WECOM_WEBHOOK", wecom.srv.URL+"/cgi-bin/webhook/send?key=city")
 	t.Setenv("BACKSTOP_WECOM_RATE", "100")
 	t.Setenv("BACKSTOP_BROADCAST_ENDPOINT", loud.srv.URL)
@@ -302,7 +303,7 @@ func TestServeOutboundAllowRefused(t *testing.T) {
 func TestKill9MidRelease(t *testing.T) {
 	gw := newFakeGateway(t, 2*time.Millisecond)
 	addr, data := freeAddr(t), t.TempDir()
-	env := []string{"BACKSTOP_ADMIN_PASSWORD=first admin password", "BACKSTOP_SMS_WEBHOOK=" + gw.srv.URL, "BACKSTOP_SMS_RATE=600"}
+	env := []string{"BACKSTOP_ADMIN_PASSWORD=first admin password", "BACKSTOP_SMS_WEBHOOK=" + gw.srv.URL, "BACKSTOP_DEMO_SENDS=1", "BACKSTOP_SMS_RATE=600"}
 	args := []string{"--demo", "--demo-households", "4000", "--addr", addr, "--data", data, "--poll-interval", "200ms", "--dispatch-batch", "100"}
 	first := serveProcess(t, env, args...)
 	base := "http://" + addr

@@ -23,6 +23,7 @@ func init() {
 			addr := fs.String("addr", envOr("BACKSTOP_ADDR", "127.0.0.1:8080"), "listen address (env BACKSTOP_ADDR)")
 			withDemo := fs.Bool("demo", envOr("BACKSTOP_DEMO", "") == "1", "fill an empty database with the synthetic Zhangye demo first (env BACKSTOP_DEMO=1)")
 			demoN := fs.Int("demo-households", 20000, "households the demo generates")
+			demoSends := fs.Bool("demo-sends", envOr("BACKSTOP_DEMO_SENDS", "") == "1", "let an SMS gateway text the demo's synthetic numbers (a test gateway only: they look like real mobiles) (env BACKSTOP_DEMO_SENDS=1)")
 			secure := fs.Bool("secure-cookies", envOr("BACKSTOP_SECURE_COOKIES", "") == "1", "mark session cookies Secure even without TLS here (behind a TLS proxy) (env BACKSTOP_SECURE_COOKIES=1)")
 			maxUpload := fs.Int64("max-upload-mib", envInt("BACKSTOP_MAX_UPLOAD_MIB", 256), "largest roster upload in MiB (env BACKSTOP_MAX_UPLOAD_MIB)")
 			sessionTTL := fs.Duration("session-ttl", 12*time.Hour, "how long a sign-in lasts")
@@ -65,6 +66,17 @@ func init() {
 					}
 					if filled {
 						logger.Info("demo data loaded", "households", *demoN, "took", time.Since(start).Round(time.Millisecond))
+					}
+				}
+				// The demo's numbers carry real operators' prefixes: a real
+				// gateway would text whoever holds them.
+				if rel.textsPeople() && !*demoSends {
+					demoData, err := db.HoldsDemoData(ctx)
+					if err != nil {
+						return err
+					}
+					if demoData {
+						return errors.New("the database holds the synthetic demo households, whose phone numbers look like real mobiles, and an SMS gateway is configured: texts could reach real people. Use a database without the demo, or pass --demo-sends (BACKSTOP_DEMO_SENDS=1) when the gateway is a test one")
 					}
 				}
 				ln, err := net.Listen("tcp", *addr)

@@ -32,7 +32,7 @@
     var el = document.getElementById("warning-map");
     var dataEl = document.getElementById("warning-map-data");
     if (!el || !dataEl) return;
-    if (!window.echarts) { el.textContent = "ECharts is not built into this binary."; return; }
+    if (!window.echarts) { el.textContent = el.getAttribute("data-missing") || (document.documentElement.lang === "en" ? "The map component is not built into this binary." : "地图组件未打包进本程序，地图暂不显示。"); return; }
     var d = JSON.parse(dataEl.textContent);
     echarts.registerMap("warning", { type: "FeatureCollection", features: d.features });
     var labels = {};
@@ -52,11 +52,16 @@
     // On a release page villages are shaded by the share of key-group
     // persons confirmed: red for few, green for all.
     var confirmation = d.mode === "confirmation";
+    // A campaign's map shades villages by the share of visits done; an
+    // event's by the households that reported a loss.
+    var visits = d.mode === "visits", losses = d.mode === "losses";
     var tip = confirmation
       ? function (p) { var v = p.data; return (labels[p.name] || p.name) + (v ? "：已确认 " + v.confirmed + " / " + v.total + " 人（" + v.value + "%）" : ""); }
+      : visits ? function (p) { var v = p.data; return (labels[p.name] || p.name) + (v ? "：已走访 " + v.confirmed + " / " + v.total + " 户（" + v.value + "%）" : ""); }
+      : losses ? function (p) { var v = p.data; return (labels[p.name] || p.name) + (v ? "：报告受灾 " + v.value + " 户" : ""); }
       : function (p) { var v = p.data; return (labels[p.name] || p.name) + (v ? "：" + v.value + " 户 / " + v.people + " 人" : ""); };
-    var visual = confirmation
-      ? { min: 0, max: 100, left: 8, bottom: 8, text: ["100% 已确认", "0%"], calculable: true, seriesIndex: 0, inRange: { color: ["#b42318", "#f7c28a", "#1a7f37"] } }
+    var visual = confirmation || visits
+      ? { min: 0, max: 100, left: 8, bottom: 8, text: [visits ? "100% 已走访" : "100% 已确认", "0%"], calculable: true, seriesIndex: 0, inRange: { color: ["#b42318", "#f7c28a", "#1a7f37"] } }
       : { min: 0, max: maxV, left: 8, bottom: 8, text: ["户", ""], calculable: true, seriesIndex: 0, inRange: { color: ["#fff4e5", "#e07a10", "#b42318"] } };
     chart.setOption({
       tooltip: { formatter: tip },
@@ -290,6 +295,89 @@
     flushQueue();
   }
 
+  // Loss forms on the phone: every keystroke is kept as a draft on the
+  // phone (localStorage), so that a lost connection or a closed page loses
+  // nothing; a submit goes into a queue that is sent when the connection
+  // returns, and the draft is dropped only once the server has the report.
+  var DRAFTS = "backstop.drafts";
+  function loadDrafts() { try { return JSON.parse(localStorage.getItem(DRAFTS) || "{}"); } catch (e) { return {}; } }
+  function saveDrafts(d) { try { localStorage.setItem(DRAFTS, JSON.stringify(d)); } catch (e) { /* private mode */ } }
+  function formValues(form) {
+    var out = {};
+    new FormData(form).forEach(function (v, k) { out[k] = v; });
+    return out;
+  }
+  function restore(form, values) {
+    Object.keys(values).forEach(function (k) {
+      var els = form.elements[k];
+      if (!els) return;
+      var list = els.length !== undefined && !els.tagName ? els : [els];
+      Array.prototype.forEach.call(list, function (el) {
+        if (el.type === "radio" || el.type === "checkbox") el.checked = el.value === values[k];
+        else if (el.type !== "hidden" || !el.value) el.value = values[k];
+      });
+    });
+  }
+  function sendDraft(form, key) {
+    var drafts = loadDrafts();
+    var item = drafts[key];
+    var errBox = document.getElementById("form-error");
+    if (!item || !item.queued || !navigator.onLine) return;
+    var body = new URLSearchParams(item.values).toString();
+    fetch(form.action, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Requested-With": "fetch" }, body: body, credentials: "same-origin" })
+      .then(function (res) {
+        if (res.ok) {
+          var d = loadDrafts(); delete d[key]; saveDrafts(d);
+          location.href = form.getAttribute("data-done") || location.href;
+          return;
+        }
+        if (res.status >= 400 && res.status < 500) {
+          // Refused: the helper corrects it; the draft stays.
+          var d2 = loadDrafts(); if (d2[key]) { d2[key].queued = false; saveDrafts(d2); }
+          res.text().then(function (t) { if (errBox) { errBox.textContent = t; errBox.hidden = false; } });
+        }
+      })
+      .catch(function () { /* offline: sent again when the connection returns */ });
+  }
+  function wireDrafts() {
+    var form = document.querySelector("form[data-draft]");
+    if (!form || !window.fetch || !window.URLSearchParams) return;
+    var key = form.getAttribute("data-draft");
+    var note = document.getElementById("draft-note");
+    var drafts = loadDrafts();
+    if (drafts[key] && !document.querySelector("[data-testid=error]")) {
+      restore(form, drafts[key].values);
+      if (note) note.hidden = false;
+    }
+    var keep = function () {
+      var d = loadDrafts();
+      d[key] = { values: formValues(form), queued: d[key] ? d[key].queued : false, at: Date.now() };
+      saveDrafts(d);
+    };
+    form.addEventListener("input", keep);
+    form.addEventListener("change", keep);
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var d = loadDrafts();
+      d[key] = { values: formValues(form), queued: true, at: Date.now() };
+      saveDrafts(d);
+      if (note) { note.hidden = false; }
+      sendDraft(form, key);
+    });
+    window.addEventListener("online", function () { sendDraft(form, key); });
+    sendDraft(form, key);
+    // Where the visit took place, if the phone may say.
+    if (navigator.geolocation && form.elements.lon && !form.elements.lon.value) {
+      navigator.geolocation.getCurrentPosition(function (p) {
+        form.elements.lon.value = p.coords.longitude.toFixed(6);
+        form.elements.lat.value = p.coords.latitude.toFixed(6);
+        var g = document.getElementById("gps-note");
+        if (g) g.textContent += " ✔";
+        keep();
+      }, function () { /* refused: the report goes without a position */ }, { timeout: 10000, maximumAge: 600000 });
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     drawHouseholdMap();
     drawWarningMap();
@@ -303,5 +391,6 @@
     wireSortable();
     pollWithoutHtmx();
     wireConfirmations();
+    wireDrafts();
   });
 })();
