@@ -114,6 +114,9 @@ func (s *Service) CreateEvent(ctx context.Context, in EventInput) (*backstop.Dis
 	if err := s.Store.CreateEvent(ctx, e, initial); err != nil {
 		return nil, err
 	}
+	if s.EventOpened != nil {
+		s.EventOpened(ctx, e)
+	}
 	return e, nil
 }
 

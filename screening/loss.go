@@ -83,6 +83,17 @@ func (s *Service) assess(ctx context.Context, h *backstop.Household, r *backstop
 	if err != nil {
 		return nil, err
 	}
+	if s.ClaimIncome != nil && e != nil {
+		paid, _, err := s.ClaimIncome(ctx, h.ID, e.StartedAt)
+		if err != nil {
+			return nil, err
+		}
+		if paid > r.Claims {
+			counted := *r
+			counted.Claims = paid
+			r = &counted
+		}
+	}
 	a := risk.Assess(risk.Input{Household: h, Report: r, Event: e, Date: date}, p)
 	a.AssessedAt = s.now()
 	return &a, nil
@@ -225,6 +236,9 @@ func (s *Service) VerifyLossReport(ctx context.Context, id int64) (*LossAnswer, 
 	got, err := s.Store.VerifyLossReport(ctx, id, a)
 	if err != nil {
 		return nil, err
+	}
+	if s.LossVerified != nil {
+		s.LossVerified(ctx, got, a)
 	}
 	return &LossAnswer{LossReport: got, Assessment: a}, nil
 }

@@ -56,6 +56,16 @@ type Service struct {
 	// LinkBase is where the helpers' links point (https://…); without it
 	// no SMS is written for a campaign's visits.
 	LinkBase string
+	// ClaimIncome, when set, is what a household was paid on insurance
+	// claims filed since a date (insurance.Service.ClaimIncome): an
+	// assessment of a report of an event counts the larger of it and the
+	// claims the report states (理赔收入), so that a payout the insurer
+	// recorded changes the assessment.
+	ClaimIncome func(ctx context.Context, householdID int64, since time.Time) (float64, []int64, error)
+	// EventOpened and LossVerified, when set, hear of every event opened
+	// and every report verified (departments' subscriptions).
+	EventOpened  func(ctx context.Context, e *backstop.DisasterEvent)
+	LossVerified func(ctx context.Context, r *backstop.LossReport, a *backstop.Assessment)
 }
 
 func (s *Service) now() time.Time {

@@ -65,6 +65,10 @@ func (s *Server) prepare(ctx context.Context, db *sqlstore.DB, cfg Config) error
 	}
 	s.Alerting.Stored = s.Sharing.WarningStored
 	s.Dispatch.Released = s.Sharing.ReleaseCreated
+	s.Screening.EventOpened = s.Sharing.EventStored
+	s.Screening.LossVerified = s.Sharing.LossReportStored
+	// A payout the insurer recorded is the household's 理赔收入.
+	s.Screening.ClaimIncome = s.Insurance.ClaimIncome
 	return nil
 }
 

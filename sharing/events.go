@@ -151,3 +151,26 @@ func (s *Service) CaseOpened(ctx context.Context, c CaseNotice) error {
 func (s *Service) CaseCleared(ctx context.Context, c CaseNotice) error {
 	return s.Publish(ctx, backstop.EventCaseCleared, fmt.Sprintf("case:%d:%s", c.ID, c.At.UTC().Format(time.RFC3339)), []string{c.Village}, c)
 }
+
+// EventStored publishes a disaster event the screening use case opened.
+func (s *Service) EventStored(ctx context.Context, e *backstop.DisasterEvent) {
+	n := EventNotice{ID: e.ID, Name: e.Title, Hazard: string(e.Hazard), Start: e.StartedAt, Regions: e.Regions, Warnings: e.Warnings}
+	if err := s.EventOpened(ctx, n); err != nil {
+		s.logger().Error("sharing: publish event", "event", e.ID, "err", err)
+	}
+}
+
+// LossReportStored publishes a loss report the township verified, with
+// whether its assessment found the household at risk.
+func (s *Service) LossReportStored(ctx context.Context, r *backstop.LossReport, a *backstop.Assessment) {
+	n := LossReportNotice{ID: r.ID, EventID: r.EventID, Household: r.HouseholdNumber, Village: r.VillageCode, HouseDamage: string(r.HouseDamage), Rooms: r.HouseRooms, VerifiedBy: r.VerifiedBy}
+	if r.VerifiedAt != nil {
+		n.VerifiedAt = *r.VerifiedAt
+	}
+	if a != nil {
+		n.AtRisk = a.AtRisk
+	}
+	if err := s.LossReportVerified(ctx, n); err != nil {
+		s.logger().Error("sharing: publish loss report", "report", r.ID, "err", err)
+	}
+}
