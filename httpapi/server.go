@@ -29,8 +29,8 @@ import (
 	"github.com/zhangye-backstop/backstop/projects"
 	"github.com/zhangye-backstop/backstop/publicity"
 	"github.com/zhangye-backstop/backstop/registry"
-	"github.com/zhangye-backstop/backstop/sharing"
 	"github.com/zhangye-backstop/backstop/screening"
+	"github.com/zhangye-backstop/backstop/sharing"
 	"github.com/zhangye-backstop/backstop/workday"
 )
 
