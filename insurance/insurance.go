@@ -446,3 +446,12 @@ func (s *Service) Gaps(ctx context.Context, region string, warningID int64, offs
 	}
 	return s.Store.InsuranceGaps(ctx, region, s.today(), snapshot, offset, limit)
 }
+
+// AuditExport records an export of a list naming households (policies,
+// gaps) before its first byte is written.
+func (s *Service) AuditExport(ctx context.Context, list, filter string) error {
+	if _, err := backstop.Authorize(ctx, backstop.PermReadPrepared); err != nil {
+		return err
+	}
+	return s.Store.Audit(ctx, "insurance.export", "insurance", list, filter)
+}

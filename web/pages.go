@@ -47,6 +47,7 @@ func (h *Handler) routes() {
 	h.calendarRoutes()
 	h.releaseRoutes()
 	h.screeningRoutes()
+	h.prepareRoutes()
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {

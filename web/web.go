@@ -25,13 +25,20 @@ import (
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/accounts"
 	"github.com/zhangye-backstop/backstop/alerting"
+	"github.com/zhangye-backstop/backstop/assets"
 	"github.com/zhangye-backstop/backstop/clock"
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpx"
+	"github.com/zhangye-backstop/backstop/insurance"
+	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/overview"
+	"github.com/zhangye-backstop/backstop/plans"
+	"github.com/zhangye-backstop/backstop/projects"
+	"github.com/zhangye-backstop/backstop/publicity"
 	"github.com/zhangye-backstop/backstop/registry"
 	"github.com/zhangye-backstop/backstop/screening"
+	"github.com/zhangye-backstop/backstop/sharing"
 	"github.com/zhangye-backstop/backstop/workday"
 )
 
@@ -66,6 +73,15 @@ type Config struct {
 	Overview *overview.Service
 	// Screening runs events, campaigns, loss reports and intake.
 	Screening *screening.Service
+	// The 预案与协同 group: plans, officers, departments' sharing, the
+	// project library, assets, insurance, publicity.
+	Plans     *plans.Service
+	Officers  *officers.Service
+	Sharing   *sharing.Service
+	Projects  *projects.Service
+	Assets    *assets.Service
+	Insurance *insurance.Service
+	Publicity *publicity.Service
 }
 
 // Handler is the web UI.
