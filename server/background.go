@@ -17,6 +17,10 @@ type Background struct {
 	// Poll is how often this process looks for due clocks and due outbox
 	// batches.
 	Poll time.Duration
+	// PlanYears opens the coming year's contingency plans of the home
+	// region's counties every hour (kept when open), so that their
+	// reminders fire from the schedule's date.
+	PlanYears bool
 }
 
 // Start runs the background work until ctx ends: the job queue (feed
@@ -52,7 +56,9 @@ func (s *Server) Start(ctx context.Context, bg Background) (stop func(), err err
 		_, err := s.Clocks.RunDue(backstop.NewContextWithUser(ctx, backstop.SystemUser("clocks")))
 		return err
 	})
-	go s.poll(ctx, "plan years", time.Hour, s.openPlanYears)
+	if bg.PlanYears {
+		go s.poll(ctx, "plan years", time.Hour, s.openPlanYears)
+	}
 	go s.poll(ctx, "calendar", time.Minute, func(ctx context.Context) error {
 		// A calendar imported by the CLI, or by another process.
 		_, err := s.Calendar.Reload(ctx)

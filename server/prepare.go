@@ -72,15 +72,12 @@ func (s *Server) prepare(ctx context.Context, db *sqlstore.DB, cfg Config) error
 	return nil
 }
 
-// openPlanYears makes the plan rows and reminder clocks of this year and
-// the next for the home region's counties (kept when they exist).
+// openPlanYears makes the plan rows and reminder clocks of the coming year
+// for the home region's counties (kept when they exist). This year's are
+// opened by the counties themselves: a deployment started mid-year does
+// not text every county that its plan is late.
 func (s *Server) openPlanYears(ctx context.Context) error {
 	ctx = backstop.NewContextWithUser(ctx, backstop.SystemUser("plans"))
-	y := time.Now().In(backstop.Beijing).Year()
-	for _, year := range []int{y, y + 1} {
-		if _, err := s.Plans.EnsureYear(ctx, s.homeRegion(), year); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := s.Plans.EnsureYear(ctx, s.homeRegion(), time.Now().In(backstop.Beijing).Year()+1)
+	return err
 }

@@ -78,7 +78,9 @@ type process struct {
 // it listens.
 func serveProcess(t *testing.T, env []string, args ...string) *process {
 	t.Helper()
-	cmd := exec.Command(binary(t), append([]string{"serve"}, args...)...)
+	// The coming year's plan reminders (from 1 December) are not what
+	// these tests count.
+	cmd := exec.Command(binary(t), append([]string{"serve", "--plan-years=false"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	p := &process{cmd: cmd, logs: &syncBuffer{}}
 	pr, pw := io.Pipe()

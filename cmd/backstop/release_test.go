@@ -171,7 +171,7 @@ func TestServeReleaseEndToEnd(t *testing.T) {
 	var out, errs syncBuffer
 	done := make(chan int)
 	go func() {
-		done <- run(ctx, []string{"serve", "--demo", "--demo-households", "2000", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--poll-interval", "200ms"}, &out, &errs)
+		done <- run(ctx, []string{"serve", "--plan-years=false", "--demo", "--demo-households", "2000", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--poll-interval", "200ms"}, &out, &errs)
 	}()
 	var base string
 	waitFor(t, "the server", 60*time.Second, func() bool {

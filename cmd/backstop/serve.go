@@ -34,6 +34,7 @@ func init() {
 			metricsAddr := fs.String("metrics-addr", envOr("BACKSTOP_METRICS_ADDR", ""), "serve /metrics without a token on this separate address, e.g. 127.0.0.1:9090 (env BACKSTOP_METRICS_ADDR)")
 			outboundAllow := fs.String("outbound-allow", envOr("BACKSTOP_OUTBOUND_ALLOW", ""), "hosts or host:port, comma-separated, that feeds and 企业微信 robot URLs of contacts may reach although internal (loopback, private, link-local); http only to these (env BACKSTOP_OUTBOUND_ALLOW)")
 			trusted := fs.String("trusted-proxies", envOr("BACKSTOP_TRUSTED_PROXIES", ""), "reverse proxies, comma-separated CIDRs or addresses (e.g. 127.0.0.1,10.0.0.0/8), whose X-Forwarded-For / X-Real-IP name the client address for sign-in limits and the audit trail; from any other peer those headers are ignored (env BACKSTOP_TRUSTED_PROXIES)")
+			planYears := fs.Bool("plan-years", envOr("BACKSTOP_PLAN_YEARS", "1") == "1", "open the coming year's contingency plans of the CAP region's counties, whose reminder clocks text the county and city duty officers from 1 December (env BACKSTOP_PLAN_YEARS=0 to turn off)")
 			rel := releaseFlags(fs)
 			return func(ctx context.Context, env *environment, args []string) error {
 				outbound, err := egress.ParseAllow(*outboundAllow)
@@ -100,7 +101,7 @@ func init() {
 				if err != nil {
 					return err
 				}
-				stop, err := app.Start(ctx, server.Background{DispatchWorkers: *rel.workers, Poll: *rel.sweep})
+				stop, err := app.Start(ctx, server.Background{DispatchWorkers: *rel.workers, Poll: *rel.sweep, PlanYears: *planYears})
 				if err != nil {
 					return err
 				}
