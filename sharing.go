@@ -297,4 +297,7 @@ type SharingService interface {
 	// body under a used key is ECONFLICT.
 	RecordPush(ctx context.Context, p *InboundPush) (*InboundPush, error)
 	FindPushes(ctx context.Context, orgID int64, kind PushKind, offset, limit int) ([]*InboundPush, int, error)
+	// RoutePush records that a received push landed as target (e.g.
+	// intake:12), by compare-and-set on received.
+	RoutePush(ctx context.Context, id int64, target string) error
 }

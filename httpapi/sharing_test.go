@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -386,5 +387,75 @@ func TestPushes(t *testing.T) {
 				t.Errorf("the county's pushes: %d %s", resp.StatusCode, body)
 			}
 		})
+	}
+}
+
+// TestPushLandsAsReferral: a civil affairs push of a 低保 change naming a
+// person of a village lands in the screening intake as the department's
+// referral; one without the person stays a received record.
+func TestPushLandsAsReferral(t *testing.T) {
+	f := newFixture(t, storetest.OpenSQLite)
+	admin := f.token(t, "admin1", backstop.RoleAdmin, backstop.NationalScope)
+	dept := f.token(t, "civil1", backstop.RoleDepartment, "620723000000")
+	county := f.token(t, "county1", backstop.RoleCounty, "620723000000")
+	if resp, body := f.do(t, "POST", "/api/v1/organisations", admin, strings.NewReader(`{"kind":"civil_affairs","region":"620723","contact":"赵民政","members":["civil1"]}`), "application/json"); resp.StatusCode != 201 {
+		t.Fatalf("organisation: %d %s", resp.StatusCode, body)
+	}
+	resp, body := f.do(t, "POST", "/api/v1/pushes", dept, strings.NewReader(`{"key":"mz-1","kind":"dibao_change","region":"620723101201","data":{"name":"张建国","id_number":"620723196106054054","change":"退出低保，家庭收入骤降"}}`), "application/json")
+	if resp.StatusCode != 201 {
+		t.Fatalf("push: %d %s", resp.StatusCode, body)
+	}
+	p := decode[backstop.InboundPush](t, body)
+	if p.State != "routed" || !strings.HasPrefix(p.Target, "intake:") {
+		t.Fatalf("the push did not land: %+v", p)
+	}
+	resp, body = f.do(t, "GET", "/api/v1/intake", county, nil, "")
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "civil_affairs") || !strings.Contains(string(body), "退出低保") {
+		t.Errorf("the referral in the intake: %d %s", resp.StatusCode, body)
+	}
+	resp, body = f.do(t, "POST", "/api/v1/pushes", dept, strings.NewReader(`{"key":"mz-2","kind":"tekun_change","region":"620723","data":{"households":3}}`), "application/json")
+	if p := decode[backstop.InboundPush](t, body); resp.StatusCode != 201 || p.State != "received" || p.Target != "" {
+		t.Errorf("a push naming nobody: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestScreeningEventsPublished: a disaster event opened and a loss report
+// verified are written to a subscription that asks for them.
+func TestScreeningEventsPublished(t *testing.T) {
+	f := newFixture(t, storetest.OpenSQLite)
+	city := f.token(t, "city1", backstop.RoleCity, "620700000000")
+	town := f.token(t, "town1", backstop.RoleTownship, "620723101000")
+	f.token(t, "emergency1", backstop.RoleDepartment, "620700000000")
+	if resp, body := f.upload(t, city, storetest.SharedData(t, "templates/households.csv"), "households.csv", ""); resp.StatusCode != 201 {
+		t.Fatalf("import: %d %s", resp.StatusCode, body)
+	}
+	resp, body := f.do(t, "POST", "/api/v1/organisations", city, strings.NewReader(`{"kind":"emergency","region":"620700","contact":"王应急","members":["emergency1"]}`), "application/json")
+	if resp.StatusCode != 201 {
+		t.Fatalf("organisation: %d %s", resp.StatusCode, body)
+	}
+	org := decode[backstop.Organisation](t, body)
+	resp, body = f.do(t, "POST", "/api/v1/subscriptions", city, strings.NewReader(fmt.Sprintf(`{"organisation_id":%d,"url":"https://hooks.example.org/yj","secret":"0123456789abcdefgh","events":["event.opened","loss_report.verified"],"region":"620723"}`, org.ID)), "application/json")
+	if resp.StatusCode != 201 {
+		t.Fatalf("subscription: %d %s", resp.StatusCode, body)
+	}
+	sub := decode[backstop.Subscription](t, body)
+	started := time.Now().Add(-24 * time.Hour).Format(time.RFC3339)
+	resp, body = f.json(t, "POST", "/api/v1/events", city, fmt.Sprintf(`{"hazard":"flood","title":"临泽县洪水","started_at":%q,"regions":["620723"]}`, started))
+	if resp.StatusCode != 201 {
+		t.Fatalf("event: %d %s", resp.StatusCode, body)
+	}
+	event := decode[backstop.DisasterEvent](t, body)
+	resp, body = f.json(t, "POST", "/api/v1/households/6207231012010001/loss-reports", city, fmt.Sprintf(`{"event_id":%d,"house_damage":"severe","house_rooms":2}`, event.ID))
+	if resp.StatusCode != 201 {
+		t.Fatalf("loss report: %d %s", resp.StatusCode, body)
+	}
+	report := decode[backstop.LossReport](t, body)
+	if resp, body := f.do(t, "POST", fmt.Sprintf("/api/v1/loss-reports/%d/verify", report.ID), town, nil, ""); resp.StatusCode != 200 {
+		t.Fatalf("verify: %d %s", resp.StatusCode, body)
+	}
+	resp, body = f.do(t, "GET", fmt.Sprintf("/api/v1/subscriptions/%d/deliveries", sub.ID), city, nil, "")
+	log := decode[struct{ Items []backstop.Delivery }](t, body)
+	if resp.StatusCode != 200 || len(log.Items) != 2 || log.Items[0].Event != backstop.EventLossReportVerified || log.Items[1].Event != backstop.EventEventOpened {
+		t.Fatalf("deliveries: %d %s", resp.StatusCode, body)
 	}
 }

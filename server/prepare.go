@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/zhangye-backstop/backstop/plans"
 	"github.com/zhangye-backstop/backstop/projects"
 	"github.com/zhangye-backstop/backstop/publicity"
+	"github.com/zhangye-backstop/backstop/screening"
 	"github.com/zhangye-backstop/backstop/sharing"
 	"github.com/zhangye-backstop/backstop/sqlstore"
 )
@@ -63,6 +66,7 @@ func (s *Server) prepare(ctx context.Context, db *sqlstore.DB, cfg Config) error
 	if _, ok := s.Dispatch.Senders[backstop.ChannelWebhook]; !ok {
 		s.Dispatch.Senders[backstop.ChannelWebhook] = &channel.Subscriptions{HTTP: cfg.Outbound.Client(timeout), Endpoint: db.SubscriptionEndpoint, Now: s.Dispatch.Now}
 	}
+	s.Sharing.Refer = s.referPush
 	s.Alerting.Stored = s.Sharing.WarningStored
 	s.Dispatch.Released = s.Sharing.ReleaseCreated
 	s.Screening.EventOpened = s.Sharing.EventStored
@@ -80,4 +84,36 @@ func (s *Server) openPlanYears(ctx context.Context) error {
 	ctx = backstop.NewContextWithUser(ctx, backstop.SystemUser("plans"))
 	_, err := s.Plans.EnsureYear(ctx, s.homeRegion(), time.Now().In(backstop.Beijing).Year()+1)
 	return err
+}
+
+// referPush lands a civil affairs push (a 低保 or 特困 change naming a
+// person of a village: name, id_number, reason, phone and risk_type
+// optional) in the screening intake as the department's referral.
+func (s *Server) referPush(ctx context.Context, p *backstop.InboundPush) (string, error) {
+	var d struct {
+		Name     string `json:"name"`
+		IDNumber string `json:"id_number"`
+		Phone    string `json:"phone"`
+		Reason   string `json:"reason"`
+		Change   string `json:"change"`
+		RiskType string `json:"risk_type"`
+	}
+	if err := json.Unmarshal(p.Data, &d); err != nil {
+		return "", err
+	}
+	if d.Name == "" || d.IDNumber == "" || backstop.LevelOfCode(p.Region) != backstop.LevelVillage {
+		return "", backstop.Localized(backstop.EINVALID, "报送未写明村、姓名和身份证号，暂不能转为部门线索", "The push names no village, name and ID number: it cannot become a referral.")
+	}
+	reason := d.Reason
+	if reason == "" {
+		reason = d.Change
+	}
+	if reason == "" {
+		reason = map[backstop.PushKind]string{backstop.PushDibao: "低保变动", backstop.PushTekun: "特困变动"}[p.Kind]
+	}
+	it, _, err := s.Screening.Refer(ctx, screening.Referral{Department: "civil_affairs", Village: p.Region, Name: d.Name, IDNumber: d.IDNumber, Phone: d.Phone, Reason: reason, RiskType: d.RiskType})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("intake:%d", it.ID), nil
 }

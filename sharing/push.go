@@ -99,6 +99,19 @@ func (s *Service) Push(ctx context.Context, in PushInput) (*backstop.InboundPush
 	if err != nil {
 		return nil, err
 	}
+	if !got.Replayed && got.Destination == backstop.DestReferral && s.Refer != nil {
+		target, err := s.Refer(ctx, got)
+		switch {
+		case err != nil:
+			// The record stays received, with what kept it from landing.
+			s.logger().Info("sharing: push not routed", "push", got.ID, "err", backstop.ErrorMessage(err))
+		case target != "":
+			if err := s.Store.RoutePush(ctx, got.ID, target); err != nil {
+				return nil, err
+			}
+			got.State, got.Target = "routed", target
+		}
+	}
 	return maskPush(got), nil
 }
 

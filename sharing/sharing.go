@@ -37,6 +37,11 @@ type Service struct {
 	// Kick hands the batches an event wrote to the sender at once; nil
 	// leaves them to the outbox sweep.
 	Kick func(ctx context.Context, batches []backstop.OutboxBatch) error
+	// Refer, when set, lands a push whose destination is a referral (a
+	// civil affairs 低保/特困 change naming a person) in the screening
+	// intake, as the department's referral; it returns the record it made
+	// (intake:<id>). A push it cannot land stays a received record.
+	Refer func(ctx context.Context, p *backstop.InboundPush) (string, error)
 }
 
 func (s *Service) now() time.Time {

@@ -541,3 +541,20 @@ func (db *DB) FindPushes(ctx context.Context, orgID int64, kind backstop.PushKin
 	}
 	return out, total, db.translate(rows.Err())
 }
+
+// RoutePush marks a received push as landed where it belongs.
+func (db *DB) RoutePush(ctx context.Context, id int64, target string) error {
+	if _, err := backstop.RequireUser(ctx); err != nil {
+		return err
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, db.q(`UPDATE inbound_pushes SET state = 'routed', target = ? WHERE id = ? AND state = 'received'`), target, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return backstop.E(backstop.ECONFLICT, "conflict.changed", backstop.Named{ZH: "该报送", EN: "The push"})
+		}
+		return db.audit(ctx, tx, "push.route", "push", fmt.Sprint(id), target)
+	})
+}
