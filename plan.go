@@ -165,4 +165,8 @@ type PlanService interface {
 	PlanReadiness(ctx context.Context, year int) ([]*PlanReadiness, error)
 	CreateDepartmentPlan(ctx context.Context, p *DepartmentPlan) error
 	FindDepartmentPlans(ctx context.Context, year int, region string) ([]*DepartmentPlan, error)
+	FindDepartmentPlan(ctx context.Context, id int64) (*DepartmentPlan, error)
+	// SetDepartmentDocument attaches a document to a department plan of
+	// the user's region.
+	SetDepartmentDocument(ctx context.Context, id int64, d *PlanDocument) error
 }

@@ -115,6 +115,11 @@ func (m *matrix) prep(t *testing.T, o *objects) *prepObjects {
 		t.Fatal(err)
 	}
 	p.deptPlan = dp.ID
+	pdf2 := filepath.Join(t.TempDir(), "dept.pdf")
+	os.WriteFile(pdf2, []byte("%PDF-1.4\n%%EOF\n"), 0o600)
+	if _, err := m.app.Plans.AttachDepartmentDocument(m.admin, dp.ID, pdf2, "专项预案.pdf"); err != nil {
+		t.Fatal(err)
+	}
 	p.orgName = "矩阵应急管理局" + o.county
 	org, err := m.app.Sharing.CreateOrganisation(m.admin, sharing.OrganisationInput{Kind: "emergency", Name: p.orgName, Region: o.county, Contact: "矩阵负责人"})
 	if err != nil {
@@ -308,6 +313,17 @@ func init() {
 		"POST /api/v1/plans/{id}/approve": {region: county, req: planMove("approve", "", true)},
 		"POST /api/v1/plans/{id}/return":  {region: county, req: planMove("return", `{"note":"矩阵：请补充"}`, true)},
 		"GET /api/v1/department-plans":    {region: county, req: listed("/api/v1/department-plans", func(p *prepObjects, o *objects) string { return p.deptTitle })},
+		"GET /api/v1/department-plans/{id}/document": {region: county, req: path(func(p *prepObjects, o *objects) string {
+			return fmt.Sprintf("/api/v1/department-plans/%d/document", p.deptPlan)
+		})},
+		"POST /api/v1/department-plans/{id}/document": {region: county, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			var buf bytes.Buffer
+			mw := multipart.NewWriter(&buf)
+			fw, _ := mw.CreateFormFile("file", "专项预案.pdf")
+			fw.Write([]byte("%PDF-1.4\n%%EOF\n"))
+			mw.Close()
+			return matrixReq{path: fmt.Sprintf("/api/v1/department-plans/%d/document", m.prep(t, o).deptPlan), body: buf.String(), ctype: mw.FormDataContentType()}
+		}},
 		"POST /api/v1/department-plans": {region: county, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
 			m.prep(t, o)
 			return matrixReq{path: "/api/v1/department-plans", body: toJSON(plans.DepartmentPlanInput{Region: o.county, Year: 2030, Department: "housing", Title: "矩阵住建专项预案"})}

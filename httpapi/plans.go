@@ -180,13 +180,7 @@ func (s *Server) planDocument(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer f.Close()
-	w.Header().Set("Content-Type", documentTypes[doc.Kind])
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": doc.Name}))
-	w.Header().Set("Content-Length", strconv.FormatInt(doc.Size, 10))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "private, no-store")
-	_, err = io.Copy(w, f)
-	return err
+	return sendDocument(w, doc, f)
 }
 
 func (s *Server) movePlan(move func(*Server, *http.Request, int64) (*backstop.Plan, error)) handlerFunc {
@@ -250,6 +244,50 @@ func (s *Server) createDepartmentPlan(w http.ResponseWriter, r *http.Request) er
 	return nil
 }
 
+func (s *Server) uploadDepartmentDocument(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "Department plan")
+	if err != nil {
+		return err
+	}
+	if _, err := backstop.Authorize(r.Context(), backstop.PermWritePlans); err != nil {
+		return err // before reading the upload
+	}
+	path, name, _, err := httpx.SaveUpload(w, r, s.cfg.TempDir, plans.MaxDocumentBytes)
+	if err != nil {
+		return err
+	}
+	p, err := s.cfg.Plans.AttachDepartmentDocument(r.Context(), id, path, name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (s *Server) departmentDocument(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "Department plan")
+	if err != nil {
+		return err
+	}
+	doc, f, err := s.cfg.Plans.DepartmentDocument(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return sendDocument(w, doc, f)
+}
+
+// sendDocument answers with a plan document.
+func sendDocument(w http.ResponseWriter, doc *backstop.PlanDocument, f io.Reader) error {
+	w.Header().Set("Content-Type", documentTypes[doc.Kind])
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": doc.Name}))
+	w.Header().Set("Content-Length", strconv.FormatInt(doc.Size, 10))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "private, no-store")
+	_, err := io.Copy(w, f)
+	return err
+}
+
 // planRoutes are the routes of this file.
 func (s *Server) planRoutes() []*route {
 	planParam := param{name: "id", in: "path", typ: "integer", required: true, desc: "plan id"}
@@ -304,5 +342,10 @@ func (s *Server) planRoutes() []*route {
 			response: "DepartmentPlanList", handle: s.listDepartmentPlans, access: access{perm: backstop.PermReadPrepared}},
 		{method: "POST", path: "/api/v1/department-plans", summary: "Record a department's special plan", tag: "plans", body: "DepartmentPlanIn", response: "DepartmentPlan",
 			status: http.StatusCreated, handle: s.createDepartmentPlan, access: write},
+		{method: "POST", path: "/api/v1/department-plans/{id}/document", summary: "Attach a department plan's document (PDF or Word, checked by content, at most 20 MiB)", tag: "plans",
+			params: []param{{name: "id", in: "path", typ: "integer", required: true, desc: "department plan id"}, {name: "filename", in: "query", typ: "string", desc: "file name when the body is the raw file"}},
+			body:   "file", response: "DepartmentPlan", handle: s.uploadDepartmentDocument, access: write},
+		{method: "GET", path: "/api/v1/department-plans/{id}/document", summary: "Download a department plan's document", tag: "plans",
+			params: []param{{name: "id", in: "path", typ: "integer", required: true, desc: "department plan id"}}, response: "file", handle: s.departmentDocument, access: read},
 	}
 }

@@ -535,3 +535,47 @@ func (s *Service) DepartmentPlans(ctx context.Context, year int, region string) 
 	}
 	return s.Store.FindDepartmentPlans(ctx, year, region)
 }
+
+// AttachDepartmentDocument checks an uploaded file and attaches it to a
+// department plan; the file is moved under the documents directory or
+// removed.
+func (s *Service) AttachDepartmentDocument(ctx context.Context, id int64, path, name string) (*backstop.DepartmentPlan, error) {
+	defer os.Remove(path)
+	u, err := backstop.Authorize(ctx, backstop.PermWritePlans)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Store.FindDepartmentPlan(ctx, id)
+	if err != nil {
+		return nil, backstop.NotInRegion(u, err, "专项预案", "the department plan")
+	}
+	doc, err := s.keep(path, name, p.Region, p.Year)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.SetDepartmentDocument(ctx, id, doc); err != nil {
+		return nil, err
+	}
+	p.Document = doc
+	return p, nil
+}
+
+// DepartmentDocument opens a department plan's document for download.
+func (s *Service) DepartmentDocument(ctx context.Context, id int64) (*backstop.PlanDocument, *os.File, error) {
+	if _, err := backstop.Authorize(ctx, backstop.PermReadPrepared); err != nil {
+		return nil, nil, err
+	}
+	p, err := s.Store.FindDepartmentPlan(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.Document == nil {
+		return nil, nil, backstop.Localized(backstop.ENOTFOUND, "该专项预案还没有上传文件", "The department plan has no document.")
+	}
+	f, err := os.Open(filepath.Join(s.DocDir, p.Document.Path))
+	if err != nil {
+		s.logger().Error("department plan document missing", "plan", id, "path", p.Document.Path, "err", err)
+		return nil, nil, backstop.Localized(backstop.EUNAVAILABLE, "文件暂时无法读取，请联系管理员", "The document cannot be read now.")
+	}
+	return p.Document, f, nil
+}

@@ -289,4 +289,27 @@ func TestPlanDocuments(t *testing.T) {
 	if p, _ := f.svc.Plan(county, p.ID); p.Version != 2 || p.Document.Kind != "docx" {
 		t.Errorf("a refused document changed the plan: v%d %s", p.Version, p.Document.Kind)
 	}
+	// A department plan's document, checked the same way.
+	dp, err := f.svc.AddDepartmentPlan(county, plans.DepartmentPlanInput{Region: "620702", Year: 2027, Department: "water", Title: "甘州区防汛抗旱专项预案", Hazards: []string{"flood"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.AttachDepartmentDocument(county, dp.ID, write("g.pdf", []byte("\x89PNG\r\n\x1a\n0")), "防汛.pdf"); backstop.ErrorCode(err) != backstop.EUNSUPPORTED {
+		t.Errorf("an image as a department plan: %v", err)
+	}
+	if _, err := f.svc.AttachDepartmentDocument(as(backstop.RoleCounty, "620723000000"), dp.ID, write("h.pdf", pdf), "防汛.pdf"); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
+		t.Errorf("another county's department plan: %v", err)
+	}
+	if _, err := f.svc.AttachDepartmentDocument(county, dp.ID, write("i.pdf", pdf), "防汛.pdf"); err != nil {
+		t.Fatal(err)
+	}
+	dps, err := f.svc.DepartmentPlans(county, 2027, "")
+	if err != nil || len(dps) != 1 || dps[0].Document == nil || dps[0].Document.Kind != "pdf" {
+		t.Fatalf("department plans: %v %+v", err, dps)
+	}
+	if _, file, err := f.svc.DepartmentDocument(county, dp.ID); err != nil {
+		t.Fatal(err)
+	} else {
+		file.Close()
+	}
 }

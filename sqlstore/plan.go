@@ -442,25 +442,67 @@ func (db *DB) FindDepartmentPlans(ctx context.Context, year int, region string) 
 	if year != 0 {
 		conds, args = append(conds, "year = ?"), append(args, year)
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT id, region_code, year, department, title, hazards, approved_on, doc_name, doc_kind, doc_size, doc_sha256, doc_path, note, created_at, created_by
- FROM department_plans`+where(conds...)+` ORDER BY year DESC, region_code, department, id`), args...)
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+departmentPlanColumns+` FROM department_plans`+where(conds...)+` ORDER BY year DESC, region_code, department, id`), args...)
 	if err != nil {
 		return nil, db.translate(err)
 	}
 	defer rows.Close()
 	out := []*backstop.DepartmentPlan{}
 	for rows.Next() {
-		var p backstop.DepartmentPlan
-		var hazards string
-		var d backstop.PlanDocument
-		if err := rows.Scan(&p.ID, &p.Region, &p.Year, &p.Department, &p.Title, &hazards, &p.ApprovedOn, &d.Name, &d.Kind, &d.Size, &d.SHA256, &d.Path, &p.Note, &p.CreatedAt, &p.CreatedBy); err != nil {
+		p, err := scanDepartmentPlan(rows)
+		if err != nil {
 			return nil, err
 		}
-		json.Unmarshal([]byte(hazards), &p.Hazards)
-		if d.Name != "" {
-			p.Document = &d
-		}
-		out = append(out, &p)
+		out = append(out, p)
 	}
 	return out, db.translate(rows.Err())
+}
+
+const departmentPlanColumns = `id, region_code, year, department, title, hazards, approved_on, doc_name, doc_kind, doc_size, doc_sha256, doc_path, note, created_at, created_by`
+
+func scanDepartmentPlan(sc interface{ Scan(...any) error }) (*backstop.DepartmentPlan, error) {
+	var p backstop.DepartmentPlan
+	var hazards string
+	var d backstop.PlanDocument
+	if err := sc.Scan(&p.ID, &p.Region, &p.Year, &p.Department, &p.Title, &hazards, &p.ApprovedOn, &d.Name, &d.Kind, &d.Size, &d.SHA256, &d.Path, &p.Note, &p.CreatedAt, &p.CreatedBy); err != nil {
+		return nil, err
+	}
+	json.Unmarshal([]byte(hazards), &p.Hazards)
+	if d.Name != "" {
+		p.Document = &d
+	}
+	return &p, nil
+}
+
+// FindDepartmentPlan returns a department plan of the user's region.
+func (db *DB) FindDepartmentPlan(ctx context.Context, id int64) (*backstop.DepartmentPlan, error) {
+	u, err := backstop.RequireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	scope, args := scopeWhere(u, "region_code")
+	p, err := scanDepartmentPlan(db.read.QueryRowContext(ctx, db.q(`SELECT `+departmentPlanColumns+` FROM department_plans`+where("id = ?", scope)), append([]any{id}, args...)...))
+	if err == sql.ErrNoRows {
+		return nil, backstop.E(backstop.ENOTFOUND, "notfound.thing", backstop.Named{ZH: "该专项预案", EN: "The department plan"})
+	}
+	return p, db.translate(err)
+}
+
+// SetDepartmentDocument attaches a document to a department plan of the
+// user's region (outside it: forbidden for a scoped user).
+func (db *DB) SetDepartmentDocument(ctx context.Context, id int64, d *backstop.PlanDocument) error {
+	u, err := backstop.RequireUser(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := db.FindDepartmentPlan(ctx, id)
+	if err != nil {
+		return backstop.NotInRegion(u, err, "专项预案", "the department plan")
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, db.q(`UPDATE department_plans SET doc_name = ?, doc_kind = ?, doc_size = ?, doc_sha256 = ?, doc_path = ? WHERE id = ?`), d.Name, d.Kind, d.Size, d.SHA256, d.Path, id); err != nil {
+			return err
+		}
+		return db.auditIn(ctx, tx, p.Region, "plan.department_document", "department_plan", fmt.Sprint(id), d.Name)
+	})
 }

@@ -25,6 +25,8 @@ func (h *Handler) planPages() {
 	h.handle("POST /prepare/plans/{id}/{action}", h.movePlan)
 	h.handle("GET /prepare/department-plans", h.departmentPlansPage)
 	h.handle("POST /prepare/department-plans", h.addDepartmentPlan)
+	h.handle("POST /prepare/department-plans/document", h.uploadDepartmentDocument)
+	h.handle("GET /prepare/department-plans/{id}/document", h.departmentDocument)
 }
 
 // planYear reads ?year= (the coming year when absent: plans are made for
@@ -292,11 +294,17 @@ func (h *Handler) planDocument(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer f.Close()
+	return sendPlanDocument(w, doc, f)
+}
+
+// sendPlanDocument answers with a plan document as a download.
+func sendPlanDocument(w http.ResponseWriter, doc *backstop.PlanDocument, f io.Reader) error {
 	kinds := map[string]string{plans.KindPDF: "application/pdf", plans.KindDOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document", plans.KindDOC: "application/msword"}
 	w.Header().Set("Content-Type", kinds[doc.Kind])
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": doc.Name}))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "private, no-store")
-	_, err = io.Copy(w, f)
+	_, err := io.Copy(w, f)
 	return err
 }
 
@@ -336,7 +344,7 @@ func (h *Handler) departmentPlansPage(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	rn := h.namer(r)
-	tb := &table{ID: "department-plans", Header: []string{h.tr(r, "col.region"), h.tr(r, "plan.year"), h.tr(r, "dept.kind"), h.tr(r, "plan.title"), h.tr(r, "dept.hazards"), h.tr(r, "dept.approved_on"), h.tr(r, "plan.note")}}
+	tb := &table{ID: "department-plans", Header: []string{h.tr(r, "col.region"), h.tr(r, "plan.year"), h.tr(r, "dept.kind"), h.tr(r, "plan.title"), h.tr(r, "dept.hazards"), h.tr(r, "dept.approved_on"), h.tr(r, "plan.document"), h.tr(r, "plan.note")}}
 	pg, err := h.rows(r, tb, func(limit, offset int) (int, [][]cell, error) {
 		var out [][]cell
 		for _, p := range items {
@@ -346,8 +354,12 @@ func (h *Handler) departmentPlansPage(w http.ResponseWriter, r *http.Request) er
 					hz = append(hz, hazardText(r, info))
 				}
 			}
+			doc := cell{Text: "—"}
+			if p.Document != nil {
+				doc = cell{Text: p.Document.Name, Href: fmt.Sprintf("/prepare/department-plans/%d/document", p.ID)}
+			}
 			out = append(out, []cell{{Text: rn.of(p.Region)}, {Text: strconv.Itoa(p.Year)}, {Text: h.tr(r, "dept."+p.Department)}, {Text: p.Title}, {Text: dashText(strings.Join(hz, "、"))},
-				{Text: dashText(p.ApprovedOn)}, {Text: dashText(p.Note)}})
+				{Text: dashText(p.ApprovedOn)}, doc, {Text: dashText(p.Note)}})
 		}
 		return len(out), out, nil
 	})
@@ -371,8 +383,44 @@ func (h *Handler) departmentPlansPage(w http.ResponseWriter, r *http.Request) er
 			{Label: h.tr(r, "dept.hazard"), Name: "hazards", Type: "select", Options: withBlank("—", hazards)},
 			{Label: h.tr(r, "dept.approved_on"), Name: "approved_on", Type: "date"},
 			{Label: h.tr(r, "plan.note"), Name: "note", Max: backstop.MaxPlanNote}}})
+		if len(items) > 0 {
+			var po []option
+			for _, p := range items {
+				po = append(po, option{Value: strconv.FormatInt(p.ID, 10), Label: fmt.Sprintf("%s %d %s", rn.of(p.Region), p.Year, p.Title)})
+			}
+			v.Forms = append(v.Forms, &form{ID: "department-document", Title: h.tr(r, "plan.document.upload"), Action: "/prepare/department-plans/document", Multipart: true,
+				Submit: h.tr(r, "plan.document.submit"), Hint: h.tr(r, "plan.document.hint", backstop.MaxPlanDocumentMiB),
+				Fields: []field{{Label: h.tr(r, "plan.title"), Name: "plan", Type: "select", Options: po}, {Label: h.tr(r, "plan.document"), Name: "file", Type: "file", Accept: ".pdf,.docx,.doc", Required: true}}})
+		}
 	}
 	return h.prepPage(w, r, "prep-department-plans", h.tr(r, "menu.prep.department_plans"), v)
+}
+
+func (h *Handler) uploadDepartmentDocument(w http.ResponseWriter, r *http.Request) error {
+	if _, err := backstop.Authorize(r.Context(), backstop.PermWritePlans); err != nil {
+		return err
+	}
+	path, name, fields, err := httpx.SaveUpload(w, r, h.cfg.TempDir, plans.MaxDocumentBytes)
+	if err != nil {
+		return h.prepFail(w, r, err, h.departmentPlansPage)
+	}
+	if _, err := h.cfg.Plans.AttachDepartmentDocument(r.Context(), atoi(fields["plan"]), path, name); err != nil {
+		return h.prepFail(w, r, err, h.departmentPlansPage)
+	}
+	return done(w, r, "/prepare/department-plans")
+}
+
+func (h *Handler) departmentDocument(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	doc, f, err := h.cfg.Plans.DepartmentDocument(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return sendPlanDocument(w, doc, f)
 }
 
 func deptOptions(r *http.Request, h *Handler, selected string) []option {
