@@ -197,7 +197,7 @@ func (db *DB) ConfirmTask(ctx context.Context, id int64, outcome, note, by strin
 		return nil, err
 	}
 	if !slices.Contains(backstop.Outcomes, outcome) {
-		return nil, backstop.Localized(backstop.EINVALID, "确认结果须为：电话联系、当面告知、邻居转告、无法联系", "The outcome must be one of %s, not %q.", strings.Join(backstop.Outcomes, ", "), outcome)
+		return nil, backstop.Localized(backstop.EINVALID, "确认结果须为：电话联系、当面告知、邻居转告、无法联系，不能是“%[2]s”", "The outcome must be one of %s, not %q.", strings.Join(backstop.Outcomes, ", "), outcome)
 	}
 	if len([]rune(note)) > 500 {
 		return nil, backstop.Localized(backstop.EINVALID, "备注不能超过500字", "The note is longer than 500 characters.")
@@ -229,7 +229,7 @@ func (db *DB) ConfirmTask(ctx context.Context, id int64, outcome, note, by strin
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return backstop.Localized(backstop.ECONFLICT, "该任务已由%s确认，不能重复确认", "Task %d was confirmed by %s already.", id, t.ConfirmedBy)
+			return backstop.Localized(backstop.ECONFLICT, "任务%d已由%s确认，不能重复确认", "Task %d was confirmed by %s already.", id, t.ConfirmedBy)
 		}
 		t.Outcome, t.Note, t.ConfirmedBy, t.ConfirmedAt = outcome, note, by, &now
 		return db.auditIn(ctx, tx, t.VillageCode, "task.confirm", "task", fmt.Sprint(id), fmt.Sprintf("stream %d, household %s: %s by %s", t.StreamID, t.HouseholdNumber, outcome, by))
