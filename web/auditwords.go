@@ -116,13 +116,16 @@ func monitoringDetail(cat catalog, detail string) (string, bool) {
 	if m[2] != "" {
 		what += "（" + m[2] + "）"
 	}
-	source := m[3]
+	return cat.translate("audit.detail.monitoring", what, decisionSource(cat, m[3])), true
+}
+
+// decisionSource says what a local monitoring decision rests on: a case
+// ("case:12"), a decision by hand ("manual").
+func decisionSource(cat catalog, source string) string {
 	if kind, id, ok := strings.Cut(source, ":"); ok {
-		source = cat.translateOr("audit.word.source."+kind, kind, id)
-	} else {
-		source = cat.translateOr("audit.word.source."+source, source)
+		return cat.translateOr("audit.word.source."+kind, source, id)
 	}
-	return cat.translate("audit.detail.monitoring", what, source), true
+	return cat.translateOr("audit.word.source."+source, source)
 }
 
 // detailParts are the "; "-separated parts of account details (what a

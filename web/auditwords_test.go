@@ -85,9 +85,20 @@ func TestAuditReadsInWords(t *testing.T) {
 	json.Unmarshal([]byte(api("POST", "/api/v1/warnings", "application/json", `{"hazard":"暴雨","level":"橙","areas":[{"regions":["620702"]}]}`)), &w)
 	api("POST", fmt.Sprintf("/api/v1/warnings/%d/exposure", w.ID), "", "")
 	api("POST", "/api/v1/channels/sms/test", "application/json", `{"address":"13800138000"}`)
-	hs, _, err := db.FindHouseholds(admin, backstop.HouseholdFilter{Limit: 1})
-	if err != nil || len(hs) == 0 {
-		t.Fatal("no household")
+	// A household the national view does not monitor, decided here.
+	all, _, err := db.FindHouseholds(admin, backstop.HouseholdFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hs []*backstop.Household
+	for _, h := range all {
+		if !h.NationalMonitored() {
+			hs = append(hs, h)
+			break
+		}
+	}
+	if len(hs) == 0 {
+		t.Fatal("no household outside monitoring")
 	}
 	if err := db.DecideMonitoring(admin, &backstop.MonitoringDecision{Household: hs[0].Number, Monitored: true, MonitorType: backstop.MonitorSuddenHardship, IdentifiedOn: "2026-07-20", Source: "manual"}); err != nil {
 		t.Fatal(err)
@@ -140,6 +151,10 @@ func TestAuditReadsInWords(t *testing.T) {
 	for _, p := range []struct{ path, want string }{
 		{fmt.Sprintf("/imports/%d", imports[len(imports)-1].ID), "演示数据"},
 		{"/households/" + hs[0].Number, "纳入监测（突发严重困难户）；依据：人工认定"},
+		// The household page says where the local decision and the
+		// national system's view (the roster's) disagree.
+		{"/households/" + hs[0].Number, "本地认定 纳入监测（突发严重困难户） · 人工认定"},
+		{"/households/" + hs[0].Number, "本地已纳入监测，全国系统尚未纳入"},
 	} {
 		status, body := get(t, root, srv.URL+p.path)
 		text := pageText(body)

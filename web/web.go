@@ -131,9 +131,11 @@ func New(cfg Config) (*Handler, error) {
 
 func (h *Handler) funcs(lang string, cat catalog) template.FuncMap {
 	return template.FuncMap{
-		"t":     cat.translate,
-		"lang":  func() string { return lang },
-		"asset": h.assetURL,
+		"t":    cat.translate,
+		"lang": func() string { return lang },
+		// decisionSource says what a local monitoring decision rests on.
+		"decisionSource": func(source string) string { return decisionSource(cat, source) },
+		"asset":          h.assetURL,
 		"num": func(n int) string {
 			return groupThousands(strconv.Itoa(n))
 		},
