@@ -138,6 +138,13 @@ func TestReleasePages(t *testing.T) {
 	}
 	noKeys(t, "release page", page)
 	releasePath := resp.Request.URL.Path
+	// A department reads the release's figures, not its list of persons,
+	// nor a link to a page it may not open.
+	weather := s.client(t, "weather", web.LangZH)
+	if status, page := get(t, weather, srv.URL+releasePath); status != 200 || !strings.Contains(page, `data-testid="task-cards"`) ||
+		strings.Contains(page, `data-testid="task-list"`) || strings.Contains(page, releasePath+`/tasks"`) || strings.Contains(page, "#tasks") {
+		t.Errorf("a department's release page: %d, persons list %v, links to persons %v", status, strings.Contains(page, `data-testid="task-list"`), strings.Contains(page, "#tasks"))
+	}
 	for i := 0; i < 3; i++ {
 		if err := d.Sweep(ctx); err != nil {
 			t.Fatal(err)
