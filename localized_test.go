@@ -65,6 +65,10 @@ func TestLocalizedFormats(t *testing.T) {
 			return err
 		}
 		ast.Inspect(file, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.CompositeLit); ok && !strings.HasSuffix(path, "_test.go") {
+				checkProblem(t, fset, lit)
+				return true
+			}
 			call, ok := n.(*ast.CallExpr)
 			if !ok || len(call.Args) < 3 || call.Ellipsis.IsValid() {
 				return true
@@ -117,5 +121,35 @@ func TestLocalizedFormats(t *testing.T) {
 	}
 	if checked < 200 {
 		t.Fatalf("only %d Localized calls read: the walk missed the module", checked)
+	}
+}
+
+// checkProblem: a backstop.Problem written with a Reason has a ReasonZH
+// too. A located problem without one is shown on a Chinese page as the
+// generic sentence of its code (a CAP note "referenced warning … is not
+// stored here" read "内容不符合要求，请对照模板修改").
+func checkProblem(t *testing.T, fset *token.FileSet, lit *ast.CompositeLit) {
+	t.Helper()
+	name := ""
+	switch typ := lit.Type.(type) {
+	case *ast.SelectorExpr:
+		name = typ.Sel.Name
+	case *ast.Ident:
+		name = typ.Name
+	}
+	if name != "Problem" {
+		return
+	}
+	reason, zh := false, false
+	for _, e := range lit.Elts {
+		if kv, ok := e.(*ast.KeyValueExpr); ok {
+			if id, ok := kv.Key.(*ast.Ident); ok {
+				reason = reason || id.Name == "Reason"
+				zh = zh || id.Name == "ReasonZH"
+			}
+		}
+	}
+	if reason && !zh {
+		t.Errorf("%s: a Problem with a Reason and no ReasonZH", fset.Position(lit.Pos()))
 	}
 }
