@@ -23,14 +23,14 @@ import (
 )
 
 var (
-	tags    = regexp.MustCompile(`(?s)<script.*?</script>|<style.*?</style>|<[^>]+>`)
-	spaces  = regexp.MustCompile(`\s+`)
-	pageNum = regexp.MustCompile(`第 \d+ / (\d+) 页`)
+	markupTags  = regexp.MustCompile(`(?s)<script.*?</script>|<style.*?</style>|<[^>]+>`)
+	spaceRuns   = regexp.MustCompile(`\s+`)
+	pageOfPages = regexp.MustCompile(`第 \d+ / (\d+) 页`)
 )
 
 // pageText is a page's text as it reads, without markup.
 func pageText(body string) string {
-	return strings.TrimSpace(spaces.ReplaceAllString(html.UnescapeString(tags.ReplaceAllString(body, " ")), " "))
+	return strings.TrimSpace(spaceRuns.ReplaceAllString(html.UnescapeString(markupTags.ReplaceAllString(body, " ")), " "))
 }
 
 // TestAuditReadsInWords does what an office does in its first days — a
@@ -117,7 +117,7 @@ func TestAuditReadsInWords(t *testing.T) {
 		if status != 200 {
 			t.Fatalf("audit page %d: %d", page, status)
 		}
-		if m := pageNum.FindStringSubmatch(body); m != nil {
+		if m := pageOfPages.FindStringSubmatch(body); m != nil {
 			fmt.Sscan(m[1], &pages)
 		}
 		if i := strings.Index(body, "data-raw"); i >= 0 {
