@@ -5,6 +5,14 @@ import (
 	"time"
 )
 
+// Limits of a consultation's texts: the warning page lists its
+// consultations; departments and participants are names
+// (MaxDepartmentLength, MaxNameLength).
+const (
+	MaxAssessmentLength  = 5000
+	MaxConsultationNames = 50
+)
+
 // Consultation (会商研判) is the record of departments weighing a warning:
 // who took part, their assessment, the decision and its approval.
 type Consultation struct {

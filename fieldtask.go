@@ -98,6 +98,9 @@ type HouseholdTask struct {
 type HouseholdAt struct {
 	ID      int64
 	Village string
+	// Phone, when set, narrows it to the persons reached on that number
+	// (their task's phone): the SMS that failed went to them only.
+	Phone string
 }
 
 // FieldTaskService stores field tasks and the links helpers open them by.
@@ -115,8 +118,9 @@ type FieldTaskService interface {
 	// has an outcome already and the new one is not a correction by the
 	// same person.
 	ConfirmTask(ctx context.Context, id int64, outcome, note, by string) (*FieldTask, error)
-	// RequestCalls flags the open tasks of households in a stream: their
-	// SMS failed and the helper should call. It returns, per household,
+	// RequestCalls flags the open tasks of households in a stream (of the
+	// persons on a phone, when one is given): their SMS failed and the
+	// helper should call. It returns, per household,
 	// how many tasks were flagged (households without open tasks are
 	// absent).
 	RequestCalls(ctx context.Context, streamID int64, households []HouseholdAt) (map[int64]int, error)

@@ -52,7 +52,8 @@ func ParseGroup(s string) (Group, error) {
 			return g, nil
 		}
 	}
-	return 0, Errorf(EINVALID, "unknown group %q (known: formerly_poor, monitored, dibao, tekun, disability, low_income, elderly_alone)", s)
+	return 0, Localized(EINVALID, "未知的人群“%s”（可选：脱贫户 formerly_poor、监测对象 monitored、低保 dibao、特困 tekun、残疾 disability、低收入 low_income、独居老人 elderly_alone）",
+		"unknown group %q (known: formerly_poor, monitored, dibao, tekun, disability, low_income, elderly_alone)", MaskCell(s))
 }
 
 // ParseGroups reads group names from repeated or comma-separated values.

@@ -158,7 +158,7 @@ func (h *Household) Validate() error {
 	add("risk_identified_on", checkDate(h.RiskIdentifiedOn))
 	add("risk_cleared_on", checkDate(h.RiskClearedOn))
 	if len(h.VillageCode) != 12 || LevelOfCode(h.VillageCode) != LevelVillage || !isDigits(h.VillageCode) {
-		add("village_code", Errorf(EINVALID, "village code must be a 12-digit village code"))
+		add("village_code", Localized(EINVALID, "行政村代码应为村一级的12位区划代码", "village code must be a 12-digit village code"))
 	}
 	add("monitor_type", ValidateMonitorType(h.MonitorType))
 	add("assistance", ValidateAssistance(h.SocialAssistance))
@@ -181,10 +181,10 @@ func (h *Household) Validate() error {
 		}
 	}
 	if h.IncomePerCapita != nil && *h.IncomePerCapita < 0 {
-		add("income_per_capita", Errorf(EINVALID, "income must not be negative"))
+		add("income_per_capita", Localized(EINVALID, "人均纯收入不能为负数", "income must not be negative"))
 	}
 	if h.Size < 0 {
-		add("size", Errorf(EINVALID, "size must not be negative"))
+		add("size", Localized(EINVALID, "人数不能为负数", "size must not be negative"))
 	}
 	for i, m := range h.Members {
 		for _, p := range ErrorDetails(m.Validate()) {
@@ -244,7 +244,7 @@ func (m *Member) Validate() error {
 		m.Phone = p
 	}
 	if m.MigrantMonths != nil && (*m.MigrantMonths < 0 || *m.MigrantMonths > 12) {
-		add("migrant_months", Errorf(EINVALID, "months of migrant work must be 0 to 12"))
+		add("migrant_months", Localized(EINVALID, "务工时间应为0到12个月", "months of migrant work must be 0 to 12"))
 	}
 	m.Disabled = strings.Contains(m.Health, HealthDisabled)
 	return problemsError("member", probs)

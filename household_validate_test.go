@@ -177,3 +177,36 @@ func TestMemberMask(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateSaysWhatInChinese: each problem of a household or member
+// has its own Chinese reason, not the generic sentence of its code (the
+// API answered "户信息有1处错误：size 输入有误，请检查后重新提交").
+func TestValidateSaysWhatInChinese(t *testing.T) {
+	generic := ErrorMessageZH(&Error{Code: EINVALID})
+	months := 13
+	income := -1.0
+	for _, c := range []struct {
+		path, want string
+		edit       func(h *Household)
+	}{
+		{"village_code", "行政村代码", func(h *Household) { h.VillageCode = "620723101" }},
+		{"income_per_capita", "人均纯收入不能为负数", func(h *Household) { h.IncomePerCapita = &income }},
+		{"size", "人数不能为负数", func(h *Household) { h.Size = -1 }},
+		{"members[0].migrant_months", "务工时间应为0到12个月", func(h *Household) { h.Members[0].MigrantMonths = &months }},
+	} {
+		h := validHousehold()
+		c.edit(h)
+		ps := ErrorDetails(h.Validate())
+		if len(ps) != 1 || ps[0].Path != c.path || ps[0].ReasonZH == generic || !strings.Contains(ps[0].ReasonZH, c.want) {
+			t.Errorf("%s: %+v", c.path, ps)
+		}
+	}
+	for _, code := range []string{"62072", "62072x", "000723"} {
+		if _, err := NormalizeRegionCode(code); err == nil || ErrorMessageZH(err) == generic || !strings.Contains(ErrorMessageZH(err), "区划代码") {
+			t.Errorf("region code %q: %v (%s)", code, err, ErrorMessageZH(err))
+		}
+	}
+	if _, err := ParseGroup("poor"); err == nil || !strings.Contains(ErrorMessageZH(err), "未知的人群") {
+		t.Errorf("unknown group: %v", err)
+	}
+}

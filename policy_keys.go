@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // PolicyType is the shape of a policy key's value.
@@ -29,6 +30,9 @@ const (
 	// rules or categories.
 	PolicyList PolicyType = "list"
 )
+
+// policyTypeZH names the types in refusals.
+var policyTypeZH = map[PolicyType]string{PolicyNumber: "数值", PolicyTable: "表格", PolicyChecklist: "检查清单", PolicySteps: "步骤列表", PolicyList: "列表"}
 
 // PolicyKey is a registered policy parameter: each key once, with its
 // type, unit and meaning. Required keys must have a version in the
@@ -116,6 +120,9 @@ func (p *Policy) Validate() error {
 	if p.Source == "" || p.EffectiveFrom.IsZero() {
 		return Localized(EINVALID, "政策参数须有生效日期和来源说明", "A policy version needs an effective date and a source.")
 	}
+	if n := utf8.RuneCountInString(p.Source); n > MaxPolicySourceLength {
+		return Localized(ETOOLARGE, "来源说明过长：有%d个字符，上限为%d个", "The source has %d characters; at most %d.", n, MaxPolicySourceLength)
+	}
 	if p.EffectiveTo != nil && !p.EffectiveTo.After(p.EffectiveFrom) {
 		return Localized(EINVALID, "失效日期须晚于生效日期", "effective_to must be after effective_from.")
 	}
@@ -136,7 +143,7 @@ func (p *Policy) Validate() error {
 		return nil
 	}
 	if len(p.Data) == 0 {
-		return Localized(EINVALID, "政策参数“%s”是结构化数据（%s），请用 data 提交", "%s is structured (%s): send it as \"data\".", p.Key, k.Type)
+		return Localized(EINVALID, "政策参数“%s”是结构化数据（%s），请用 data 提交", "%s is structured (%s): send it as \"data\".", p.Key, policyTypeZH[k.Type])
 	}
 	if p.Value != 0 {
 		return Localized(EINVALID, "政策参数“%s”是结构化数据，不用 value", "%s is structured: it takes \"data\", not \"value\".", p.Key)
@@ -144,11 +151,21 @@ func (p *Policy) Validate() error {
 	return k.checkData(p.Data)
 }
 
-func (k *PolicyKey) bad(format string, args ...any) error {
-	detail := fmt.Sprintf(format, args...)
+// bad refuses a structured value: zh and en say what is wrong, with the
+// same arguments.
+func (k *PolicyKey) bad(zh, en string, args ...any) error {
+	detail, detailZH := fmt.Sprintf(en, args...), fmt.Sprintf(zh, args...)
 	return &Error{Code: EINVALID, Message: fmt.Sprintf("The data of %s (%s) is wrong: %s.", k.Key, k.Type, detail),
-		ZH: fmt.Sprintf("政策参数“%s”（%s）的数据有误：%s", k.Key, k.ZH, detail), Details: []Problem{{Path: "data", Reason: detail, ReasonZH: detail}}}
+		ZH: fmt.Sprintf("政策参数“%s”（%s）的数据有误：%s", k.Key, k.ZH, detailZH), Details: []Problem{{Path: "data", Reason: detail, ReasonZH: detailZH}}}
 }
+
+// MaxPolicySourceLength bounds a policy version's source note (the
+// document, its number and date, a link), and MaxPolicyItemLength each
+// code and name of a structured value's items, in characters.
+const (
+	MaxPolicySourceLength = 1000
+	MaxPolicyItemLength   = 200
+)
 
 // checkData checks a structured value against the key's shape.
 func (k *PolicyKey) checkData(data json.RawMessage) error {
@@ -156,35 +173,35 @@ func (k *PolicyKey) checkData(data json.RawMessage) error {
 	case PolicyTable:
 		var rows map[string]json.RawMessage
 		if err := json.Unmarshal(data, &rows); err != nil || len(rows) == 0 {
-			return k.bad("a table is a JSON object of rows")
+			return k.bad("表格应为以行名为键的JSON对象", "a table is a JSON object of rows")
 		}
 		for name, raw := range rows {
 			if len(k.Rows) > 0 && !slices.Contains(k.Rows, name) {
-				return k.bad("unknown row %q (rows: %s)", name, strings.Join(k.Rows, ", "))
+				return k.bad("未知的行“%s”（可用的行：%s）", "unknown row %q (rows: %s)", name, strings.Join(k.Rows, ", "))
 			}
 			var n float64
 			if json.Unmarshal(raw, &n) == nil {
 				if n < k.Min || n > k.Max {
-					return k.bad("%s: %g is out of range (%g to %g)", name, n, k.Min, k.Max)
+					return k.bad("%s：%g 超出范围（%g 至 %g）", "%s: %g is out of range (%g to %g)", name, n, k.Min, k.Max)
 				}
 				continue
 			}
 			var cols map[string]float64
 			if err := json.Unmarshal(raw, &cols); err != nil || len(cols) == 0 {
-				return k.bad("row %q must be a number or an object of numbers", name)
+				return k.bad("行“%s”应为数值或由数值组成的对象", "row %q must be a number or an object of numbers", name)
 			}
 			for c, n := range cols {
 				if len(k.Cols) > 0 && !slices.Contains(k.Cols, c) {
-					return k.bad("row %q: unknown column %q (columns: %s)", name, c, strings.Join(k.Cols, ", "))
+					return k.bad("行“%s”：未知的列“%s”（可用的列：%s）", "row %q: unknown column %q (columns: %s)", name, c, strings.Join(k.Cols, ", "))
 				}
 				if n < k.Min || n > k.Max {
-					return k.bad("%s.%s: %g is out of range (%g to %g)", name, c, n, k.Min, k.Max)
+					return k.bad("%s.%s：%g 超出范围（%g 至 %g）", "%s.%s: %g is out of range (%g to %g)", name, c, n, k.Min, k.Max)
 				}
 			}
 		}
 		for _, r := range k.Rows {
 			if _, ok := rows[r]; !ok {
-				return k.bad("row %q is missing", r)
+				return k.bad("缺少行“%s”", "row %q is missing", r)
 			}
 		}
 	case PolicyChecklist, PolicySteps, PolicyList:
@@ -197,29 +214,34 @@ func (k *PolicyKey) checkData(data json.RawMessage) error {
 			Unit  string   `json:"unit"`
 		}
 		if err := json.Unmarshal(data, &items); err != nil || len(items) == 0 {
-			return k.bad("a %s is a non-empty JSON list of items", k.Type)
+			return k.bad("%[2]s应为非空的JSON列表", "a %[1]s is a non-empty JSON list of items", k.Type, policyTypeZH[k.Type])
 		}
 		if len(items) > 200 {
-			return k.bad("at most 200 items, not %d", len(items))
+			return k.bad("最多200项，不能是%d项", "at most 200 items, not %d", len(items))
 		}
 		seen := map[string]bool{}
 		for i, it := range items {
 			if it.Code == "" || it.ZH == "" {
-				return k.bad("item %d needs a code and a Chinese name (zh)", i+1)
+				return k.bad("第%d项须有代码（code）和中文名称（zh）", "item %d needs a code and a Chinese name (zh)", i+1)
+			}
+			for _, v := range []string{it.Code, it.ZH, it.EN} {
+				if n := utf8.RuneCountInString(v); n > MaxPolicyItemLength {
+					return k.bad("第%d项的代码或名称过长：有%d个字符，上限为%d个", "item %d: a code or name has %d characters; at most %d", i+1, n, MaxPolicyItemLength)
+				}
 			}
 			if seen[it.Code] {
-				return k.bad("item code %q appears twice", it.Code)
+				return k.bad("代码“%s”出现了两次", "item code %q appears twice", it.Code)
 			}
 			seen[it.Code] = true
 			if k.Type == PolicySteps {
 				if _, err := ParseRole(it.Role); err != nil {
-					return k.bad("step %q: unknown role %q", it.Code, it.Role)
+					return k.bad("步骤“%s”：未知的角色“%s”", "step %q: unknown role %q", it.Code, it.Role)
 				}
 				if it.Limit == nil || *it.Limit < 0 {
-					return k.bad("step %q needs a limit of 0 or more", it.Code)
+					return k.bad("步骤“%s”须有不小于0的时限（limit）", "step %q needs a limit of 0 or more", it.Code)
 				}
 				if _, err := ParseClockUnit(it.Unit); err != nil {
-					return k.bad("step %q: unknown unit %q", it.Code, it.Unit)
+					return k.bad("步骤“%s”：未知的时限单位“%s”", "step %q: unknown unit %q", it.Code, it.Unit)
 				}
 			}
 		}

@@ -79,15 +79,15 @@ func NormalizeRegionCode(code string) (string, error) {
 	switch len(code) {
 	case 2, 4, 6, 9, 12:
 	default:
-		return "", Errorf(EINVALID, "region code %q must have 2, 4, 6, 9 or 12 digits", code)
+		return "", Localized(EINVALID, "区划代码“%s”应为2、4、6、9或12位数字", "region code %q must have 2, 4, 6, 9 or 12 digits", MaskCell(code))
 	}
 	for _, c := range code {
 		if c < '0' || c > '9' {
-			return "", Errorf(EINVALID, "region code %q must contain only digits", code)
+			return "", Localized(EINVALID, "区划代码“%s”只能由数字组成", "region code %q must contain only digits", MaskCell(code))
 		}
 	}
 	if strings.Trim(code[:2], "0") == "" {
-		return "", Errorf(EINVALID, "region code %q has no province part", code)
+		return "", Localized(EINVALID, "区划代码“%s”缺少省级部分（前两位不能为00）", "region code %q has no province part", code)
 	}
 	return code + strings.Repeat("0", 12-len(code)), nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // MessageTemplate is the zh-CN text of warning messages for a hazard and
@@ -186,13 +187,37 @@ type Contact struct {
 	Hazards    []Hazard `json:"hazards,omitempty"` // subscriptions; empty: all hazards
 }
 
+// Longest contact fields, in characters: a contact's name is a person's
+// or a group's (MaxNameLength); a department's full name (张掖市住房和城乡建设局
+// and longer ones) fits in 100; an e-mail address in 254 (RFC 5321); a
+// robot webhook URL or a loudspeaker terminal group in 2,048.
+const (
+	MaxDepartmentLength = 100
+	MaxEmailLength      = 254
+	MaxAddressLength    = 2048
+)
+
 // Validate checks a contact's kind, region and that it can be reached.
 func (c *Contact) Validate() error {
 	if !slices.Contains(ContactKinds, c.Kind) {
-		return Errorf(EINVALID, "unknown contact kind %q (known: %s)", c.Kind, strings.Join(ContactKinds, ", "))
+		return Localized(EINVALID, "未知的联系人类型“%s”（可选：%s）", "unknown contact kind %q (known: %s)", MaskCell(c.Kind), strings.Join(ContactKinds, ", "))
 	}
 	if strings.TrimSpace(c.Name) == "" {
 		return Localized(EINVALID, "联系人名称不能为空", "The contact needs a name.")
+	}
+	for _, f := range []struct {
+		zh, en, v string
+		max       int
+	}{
+		{"名称", "name", c.Name, MaxNameLength},
+		{"单位", "department", c.Department, MaxDepartmentLength},
+		{"电子邮箱", "email", c.Email, MaxEmailLength},
+		{"地址", "address", c.Address, MaxAddressLength},
+	} {
+		if err := CheckLength(f.v, f.max); err != nil {
+			n := utf8.RuneCountInString(f.v)
+			return Localized(ETOOLARGE, "联系人的%[1]s过长：有%[3]d个字符，上限为%[4]d个", "The contact's %[2]s is too long: %[3]d characters, the limit is %[4]d.", f.zh, f.en, n, f.max)
+		}
 	}
 	code, err := NormalizeRegionCode(c.Region)
 	if err != nil {
@@ -209,7 +234,7 @@ func (c *Contact) Validate() error {
 	switch c.Kind {
 	case ContactWeComGroup, ContactBroadcast:
 		if c.Address == "" {
-			return Errorf(EINVALID, "a %s contact needs an address", c.Kind)
+			return Localized(EINVALID, "企业微信群和农村应急广播须填写地址（机器人网址或广播终端组）", "A 企业微信 group or a loudspeaker contact needs an address (robot URL or terminal group).")
 		}
 	default:
 		if c.Phone == "" && c.Email == "" {
@@ -217,11 +242,14 @@ func (c *Contact) Validate() error {
 		}
 	}
 	if c.Email != "" && (!strings.Contains(c.Email, "@") || strings.ContainsAny(c.Email, " \r\n<>")) {
-		return Errorf(EINVALID, "e-mail address %q is not valid", c.Email)
+		return Localized(EINVALID, "电子邮箱“%s”格式不对", "e-mail address %q is not valid", MaskCell(c.Email))
+	}
+	if len(c.Hazards) > len(Hazards) {
+		return Localized(ETOOLARGE, "订阅的灾种最多%[1]d个，不能是%[2]d个", "At most %d hazards can be subscribed, not %d.", len(Hazards), len(c.Hazards))
 	}
 	for _, h := range c.Hazards {
 		if _, ok := HazardOf(h); !ok {
-			return Errorf(EINVALID, "unknown hazard %q", h)
+			return Localized(EINVALID, "未知的灾种“%s”", "unknown hazard %q", MaskCell(string(h)))
 		}
 	}
 	return nil

@@ -86,9 +86,33 @@ func TestContactValidate(t *testing.T) {
 		{Kind: ContactDepartment, Name: "x", Region: "620723", Email: "a@b\r\nBcc: c@d"},
 		{Kind: ContactDepartment, Name: "x", Region: "620723", Phone: "10012345678", Hazards: []Hazard{"meteor"}},
 	} {
-		if ErrorCode(c.Validate()) != EINVALID {
-			t.Errorf("contact %+v accepted", c)
+		err := c.Validate()
+		// Each says what is wrong, not the generic sentence of its code.
+		if ErrorCode(err) != EINVALID || ErrorMessageZH(err) == ErrorMessageZH(&Error{Code: EINVALID}) {
+			t.Errorf("contact %+v: %v (%s)", c, err, ErrorMessageZH(err))
 		}
+	}
+	// Every text field has its limit, named in the refusal (a 5,000-character
+	// name was stored and listed on every contacts page).
+	long := strings.Repeat("名", MaxNameLength+1)
+	for _, c := range []struct {
+		contact *Contact
+		field   string
+	}{
+		{&Contact{Kind: ContactDutyOfficer, Name: long, Region: "620723", Phone: "10012345678"}, "名称"},
+		{&Contact{Kind: ContactDepartment, Name: "x", Department: strings.Repeat("局", MaxDepartmentLength+1), Region: "620723", Phone: "10012345678"}, "单位"},
+		{&Contact{Kind: ContactDepartment, Name: "x", Region: "620723", Email: strings.Repeat("a", MaxEmailLength) + "@b.cn"}, "电子邮箱"},
+		{&Contact{Kind: ContactBroadcast, Name: "x", Region: "620723", Address: strings.Repeat("g", MaxAddressLength+1)}, "地址"},
+		{&Contact{Kind: ContactDutyOfficer, Name: "x", Region: "620723", Phone: "10012345678", Hazards: make([]Hazard, len(Hazards)+1)}, "灾种"},
+	} {
+		err := c.contact.Validate()
+		if ErrorCode(err) != ETOOLARGE || !strings.Contains(ErrorMessageZH(err), c.field) {
+			t.Errorf("too long a %s: %v (%s)", c.field, err, ErrorMessageZH(err))
+		}
+	}
+	at := &Contact{Kind: ContactDutyOfficer, Name: strings.Repeat("名", MaxNameLength), Region: "620723", Phone: "10012345678"}
+	if err := at.Validate(); err != nil {
+		t.Errorf("a name at the limit: %v", err)
 	}
 }
 

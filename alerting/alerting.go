@@ -206,7 +206,8 @@ func (s *Service) resolveRegions(ctx context.Context, w *backstop.Warning) error
 		for _, code := range a.Geocodes {
 			norm, err := backstop.NormalizeRegionCode(code)
 			if err != nil {
-				w.Notes = append(w.Notes, backstop.Problem{Path: fmt.Sprintf("area[%d]/geocode", i), Reason: fmt.Sprintf("CPEAS code %s: %s", code, backstop.ErrorMessage(err))})
+				w.Notes = append(w.Notes, backstop.Problem{Path: fmt.Sprintf("area[%d]/geocode", i), Reason: fmt.Sprintf("CPEAS code %s: %s", code, backstop.ErrorMessage(err)),
+					ReasonZH: fmt.Sprintf("区划代码（CPEAS）%s 无法使用：%s", backstop.MaskCell(code), backstop.ErrorMessageZH(err))})
 				continue
 			}
 			resolved := ""

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/capalert"
@@ -62,6 +63,17 @@ func categoryOf(h backstop.Hazard) string {
 	}
 	return "Met"
 }
+
+// Longest texts of a warning made in backstop, in characters: a headline
+// is a line (CMA's run to about 100 characters), a description or
+// instruction a few paragraphs; the warning lists and the SMS show them.
+const (
+	MaxEventLength       = 50
+	MaxHeadlineLength    = 300
+	MaxSenderNameLength  = 100
+	MaxDescriptionLength = 5000
+	MaxAreaDescLength    = 1000
+)
 
 // ToAlert checks the input and writes it as a CAP alert from sender.
 func (in *Input) ToAlert(ctx context.Context, store inputStore, sender, region string, now time.Time) (*capalert.Alert, error) {
@@ -124,6 +136,25 @@ func (in *Input) ToAlert(ctx context.Context, store inputStore, sender, region s
 		Description: in.Description, Instruction: in.Instruction, Onset: in.Onset, Expires: in.Expires}
 	if ci.Urgency == "" {
 		ci.Urgency = "Unknown"
+	}
+	for _, f := range []struct {
+		path, zh, v string
+		max         int
+	}{
+		{"event", "事件名称", in.Event, MaxEventLength},
+		{"headline", "标题", in.Headline, MaxHeadlineLength},
+		{"sender_name", "发布单位", in.SenderName, MaxSenderNameLength},
+		{"description", "预警内容", in.Description, MaxDescriptionLength},
+		{"instruction", "防御指南", in.Instruction, MaxDescriptionLength},
+	} {
+		if n := utf8.RuneCountInString(f.v); n > f.max {
+			fail(f.path, fmt.Sprintf("%s has %d characters; at most %d", f.path, n, f.max), fmt.Sprintf("%s过长：有%d个字符，上限为%d个", f.zh, n, f.max))
+		}
+	}
+	for i, ar := range in.Areas {
+		if n := utf8.RuneCountInString(ar.Desc); n > MaxAreaDescLength {
+			fail(fmt.Sprintf("areas[%d].desc", i), fmt.Sprintf("the area description has %d characters; at most %d", n, MaxAreaDescLength), fmt.Sprintf("第%d个预警区域的说明过长：有%d个字符，上限为%d个", i+1, n, MaxAreaDescLength))
+		}
 	}
 	if in.Onset != nil && in.Expires != nil && in.Expires.Before(*in.Onset) {
 		fail("expires", "expires before onset", "解除时间早于开始时间")

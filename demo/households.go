@@ -669,7 +669,9 @@ func Fill(ctx context.Context, store Store, n int, seed uint64, progress func(do
 	if err := store.CreateContacts(ctx, NewGenerator(g, seed+1).Contacts()...); err != nil {
 		return false, err
 	}
-	res := &backstop.ImportResult{FileName: fmt.Sprintf("demo (%d households, seed %d)", n, seed), Format: "demo"}
+	// The import's file name is read on the import page, in the audit
+	// trail and in every household's history: in the users' words.
+	res := &backstop.ImportResult{FileName: fmt.Sprintf("演示数据（%d户，随机种子%d）", n, seed), Format: "demo"}
 	err = store.ImportRoster(ctx, res, func(w backstop.RosterWriter) error {
 		var batch backstop.RosterBatch
 		var werr error

@@ -512,17 +512,29 @@ func TestTemplatesAndContactsStore(t *testing.T) {
 func TestRetryThenFallback(t *testing.T) {
 	r := newRig(t, storetest.OpenSQLite)
 	w := r.warning(t, "Actual", "orange", "620723")
+	// A key-group member's own phone, in a household whose others are
+	// reached on the household's phone: only that member goes unreached.
 	var phone string
+	var household int64
 	pv, err := r.d.Preview(r.ctx, w.ID, everyone)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.db.ScanExposedRecipients(r.ctx, pv.SnapshotID, func(x *backstop.ExposedRecipient) error {
-		if phone == "" && x.Phone != "" && x.Groups&backstop.KeyGroups != 0 && x.HelperPhone != "" {
-			phone = x.Phone
+		if phone != "" || x.Phone == "" || x.Groups&backstop.KeyGroups == 0 || x.HelperPhone == "" || len(x.Members) < 2 {
+			return nil
+		}
+		for _, m := range x.Members {
+			if m.Phone != "" && m.Phone != x.Phone {
+				phone, household = m.Phone, x.HouseholdID
+				break
+			}
 		}
 		return nil
 	})
+	if phone == "" {
+		t.Fatal("fixture: no key-group household with a member on a phone of their own")
+	}
 	r.sms.mu.Lock()
 	r.sms.down = map[string]bool{phone: true}
 	r.sms.mu.Unlock()
@@ -552,11 +564,22 @@ func TestRetryThenFallback(t *testing.T) {
 		t.Errorf("failed after %d attempts: %q", tries, errText)
 	}
 	tasks, _, _ := r.db.FindTasks(r.ctx, backstop.TaskFilter{ReleaseID: rel.ID, Limit: 2000})
-	asked := false
+	asked, others := 0, 0
 	for _, tk := range tasks {
-		asked = asked || tk.CallRequested
+		onPhone := tk.Phone == phone || tk.Phone == backstop.MaskPhone(phone)
+		switch {
+		case tk.CallRequested && !onPhone:
+			t.Errorf("%s (household %d) is marked 短信失败, but the SMS that failed went to another number", tk.PersonName, tk.HouseholdID)
+		case tk.CallRequested:
+			asked++
+		case tk.HouseholdID == household:
+			others++
+		}
 	}
-	if !asked {
+	if asked == 0 {
 		t.Error("no call requested after giving up")
+	}
+	if others == 0 {
+		t.Error("fixture: the household has nobody reached on another number")
 	}
 }

@@ -63,6 +63,9 @@ type Sample struct {
 type plan struct {
 	warning  *backstop.Warning
 	snapshot int64
+	// region is the region the release speaks to: its clock's and audit
+	// row's, so that the officers and auditors there see them.
+	region   string
 	req      Request
 	text     string
 	template int64
@@ -167,6 +170,7 @@ func (s *Service) prepare(ctx context.Context, warningID int64, req Request) (*p
 		return nil, err
 	}
 	p.snapshot = e.SnapshotID
+	p.region = releaseRegion(u, e)
 	var villages []string
 	for _, v := range e.ByVillage {
 		villages = append(villages, v.Code)
@@ -183,7 +187,7 @@ func (s *Service) prepare(ctx context.Context, warningID int64, req Request) (*p
 		}
 		text, p.template = t.Text, t.ID
 	case text == "":
-		t, err := s.Store.TemplateFor(ctx, releaseRegion(u, e), w.Hazard, w.Level)
+		t, err := s.Store.TemplateFor(ctx, p.region, w.Hazard, w.Level)
 		if err != nil {
 			return nil, err
 		}
@@ -713,7 +717,7 @@ func (s *Service) Create(ctx context.Context, warningID int64, req Request) (*ba
 		r.State = backstop.StreamDone
 	}
 	now := s.now()
-	clock := &backstop.Clock{Kind: backstop.ClockReleaseConfirm, StartedAt: now, LimitValue: p.minutes, LimitUnit: backstop.UnitMinutes,
+	clock := &backstop.Clock{Kind: backstop.ClockReleaseConfirm, Region: p.region, StartedAt: now, LimitValue: p.minutes, LimitUnit: backstop.UnitMinutes,
 		PolicyID: p.minutesID, Due: p.deadline}
 	var total int
 	err = s.Store.CreateRelease(ctx, r, p.linksExpire, clock, func(w backstop.ReleaseWriter) error {

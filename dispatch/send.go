@@ -157,7 +157,9 @@ func (s *Service) fallback(ctx context.Context, failed []*backstop.Message) {
 	var ms []*backstop.Message
 	for _, m := range failed {
 		if m.Channel == backstop.ChannelSMS && (m.Audience == backstop.AudienceKeyGroups || m.Audience == backstop.AudienceHouseholds) && m.HouseholdID != 0 {
-			households = append(households, backstop.HouseholdAt{ID: m.HouseholdID, Village: m.VillageCode})
+			// The persons whose task names this number were not reached;
+			// the household's others got theirs.
+			households = append(households, backstop.HouseholdAt{ID: m.HouseholdID, Village: m.VillageCode, Phone: m.Address})
 			ms = append(ms, m)
 		}
 	}

@@ -177,12 +177,12 @@ func ReadRegionsGeoJSON(r io.Reader) ([]*backstop.Region, error) {
 		code := propString(f.Properties, "adcode", "code", "cpeas_code")
 		name := propString(f.Properties, "name", "名称")
 		if code == "" || name == "" {
-			probs = append(probs, backstop.Problem{Path: path, Reason: "feature needs a code (adcode or code) and a name"})
+			probs = append(probs, backstop.Problem{Path: path, Reason: "feature needs a code (adcode or code) and a name", ReasonZH: "区域须有区划代码（adcode 或 code）和名称"})
 			continue
 		}
 		norm, err := backstop.NormalizeRegionCode(code)
 		if err != nil {
-			probs = append(probs, backstop.Problem{Path: path + ".properties.adcode", Reason: backstop.ErrorMessage(err)})
+			probs = append(probs, backstop.Problem{Path: path + ".properties.adcode", Reason: backstop.ErrorMessage(err), ReasonZH: backstop.ErrorMessageZH(err)})
 			continue
 		}
 		for _, anc := range [][2]string{{"pr_adcode", "pr_name"}, {"ct_adcode", "ct_name"}} {
@@ -199,7 +199,7 @@ func ReadRegionsGeoJSON(r io.Reader) ([]*backstop.Region, error) {
 		if len(f.Geometry) > 0 && string(f.Geometry) != "null" {
 			mp, err := ParseGeometry(f.Geometry)
 			if err != nil {
-				probs = append(probs, backstop.Problem{Path: path + ".geometry", Reason: err.Error()})
+				probs = append(probs, backstop.Problem{Path: path + ".geometry", Reason: err.Error(), ReasonZH: "边界不是有效的 GeoJSON 面（Polygon 或 MultiPolygon）：" + backstop.ErrorMessageZH(err)})
 				continue
 			}
 			reg.Boundary = mp

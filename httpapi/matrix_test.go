@@ -506,7 +506,6 @@ var matrixRows = map[string]matrixRow{}
 
 func init() {
 	national := func(*objects) string { return backstop.NationalScope }
-	county := func(o *objects) string { return o.county }
 	get := func(path func(m *matrix, o *objects) string) func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
 		return func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
 			return matrixReq{path: path(m, o)}
@@ -734,7 +733,9 @@ func init() {
 			return matrixReq{path: "/api/v1/calendar?filename=matrix-2031.csv", body: "date,kind,name\n2031-01-01,holiday,元旦\n", ctype: "text/csv"}
 		}},
 		// A release's clock is in its releaser's region, the county.
-		"GET /api/v1/clocks": {region: county, req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+		// A release's clock belongs to the region the release reaches (the
+		// fixture's village), not to its releaser's.
+		"GET /api/v1/clocks": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
 			return matrixReq{path: fmt.Sprintf("/api/v1/clocks?subject=release:%d", o.release), marker: fmt.Sprintf(`"subject":"release:%d"`, o.release)}
 		}},
 		"GET /api/v1/policies": {req: get(func(m *matrix, o *objects) string { return "/api/v1/policies?key=release.confirm_minutes.red" })},

@@ -206,7 +206,7 @@ func (s *Server) postReceipts(w http.ResponseWriter, r *http.Request) error {
 		case "":
 			applied++
 		case backstop.ENOTFOUND, backstop.EINVALID, backstop.ECONFLICT:
-			unknown = append(unknown, backstop.Problem{Path: fmt.Sprintf("[%d]", i), Reason: backstop.ErrorMessage(err)})
+			unknown = append(unknown, backstop.Problem{Path: fmt.Sprintf("[%d]", i), Reason: backstop.ErrorMessage(err), ReasonZH: backstop.ErrorMessageZH(err)})
 		default:
 			return err
 		}

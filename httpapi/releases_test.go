@@ -65,6 +65,24 @@ func TestReleaseAPI(t *testing.T) {
 	if rel.ID == 0 || len(rel.Counts) != len(pv.Counts) {
 		t.Fatalf("release %s, preview %+v", body, pv.Counts)
 	}
+	// The city's release on 临泽县's warning belongs to 临泽县: its
+	// confirmation clock is on the county officers' list, and its audit
+	// row on the county auditor's.
+	county := f.token(t, "lz_county", backstop.RoleCounty, "620723")
+	countyAuditor := f.token(t, "lz_audit", backstop.RoleAuditor, "620723")
+	subject := fmt.Sprintf("release:%d", rel.ID)
+	_, body = f.do(t, "GET", "/api/v1/clocks?subject="+subject, county, nil, "")
+	if clocks := decode[struct {
+		Items []backstop.Clock `json:"items"`
+	}](t, body); len(clocks.Items) != 1 || clocks.Items[0].Region != "620723000000" {
+		t.Errorf("the county's officers see the release's clock: %s", body)
+	}
+	_, body = f.do(t, "GET", "/api/v1/audit?action=release.create&record="+fmt.Sprint(rel.ID), countyAuditor, nil, "")
+	if audit := decode[struct {
+		Total int `json:"total"`
+	}](t, body); audit.Total != 1 {
+		t.Errorf("the county's auditor sees the release's audit row: %s", body)
+	}
 	for i := 0; i < 5 && len(sent) < pv.Messages; i++ {
 		if err := d.Sweep(ctx); err != nil {
 			t.Fatal(err)

@@ -214,7 +214,7 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) error {
 	var err error
 	if v := r.URL.Query().Get("event"); v != "" {
 		if f.EventID, err = strconv.ParseInt(v, 10, 64); err != nil {
-			return backstop.Localized(backstop.EINVALID, "event 须为灾害过程编号", "event must be an event id, not %q", v)
+			return backstop.Localized(backstop.EINVALID, "event 须为灾害过程编号（整数），不能是“%s”", "event must be an event id, not %q", v)
 		}
 	}
 	if f.Limit, f.Offset, err = page(r, 100); err != nil {
@@ -436,7 +436,7 @@ func (s *Server) listAssessments(w http.ResponseWriter, r *http.Request) error {
 	var err error
 	if v := q.Get("event"); v != "" {
 		if f.EventID, err = strconv.ParseInt(v, 10, 64); err != nil {
-			return backstop.Localized(backstop.EINVALID, "event 须为灾害过程编号", "event must be an event id, not %q", v)
+			return backstop.Localized(backstop.EINVALID, "event 须为灾害过程编号（整数），不能是“%s”", "event must be an event id, not %q", v)
 		}
 	}
 	if f.Limit, f.Offset, err = page(r, 100); err != nil {

@@ -185,8 +185,13 @@ func New(cfg Config) *Server {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
 	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /cap/feed.atom", s.capFeed)
-	s.mux.HandleFunc("GET /cap/alerts/{file}", s.capAlert)
+	// The public CAP feed answers anyone: limited per client like the API,
+	// since each answer re-serialises up to 200 stored alerts.
+	s.mux.HandleFunc("GET /cap/feed.atom", s.limited(s.capFeed))
+	s.mux.HandleFunc("GET /cap/alerts/{file}", s.limited(s.capAlert))
+	s.mux.HandleFunc("/cap/", func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteError(w, r, s.logger, backstop.Localized(backstop.ENOTFOUND, "没有这个地址：%s（预警信息订阅地址为 /cap/feed.atom）", "No such path: %s (the CAP feed is /cap/feed.atom).", r.URL.Path))
+	})
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.logger, backstop.Localized(backstop.ENOTFOUND, "没有这个接口：%s %s", "No API route %s %s.", r.Method, r.URL.Path))
 	})
@@ -238,6 +243,19 @@ func (s *Server) wrap(rt *route) http.Handler {
 			httpx.WriteError(rec, r, s.logger, err)
 		}
 	})
+}
+
+// limited refuses a client past its request rate, for the routes that
+// answer without signing in.
+func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.limiter.Allow(httpx.ClientAddr(r)) {
+			w.Header().Set("Retry-After", "1")
+			httpx.WriteError(w, r, s.logger, backstop.Localized(backstop.ERATELIMIT, "请求过于频繁（每秒不超过 %g 次），请稍后再试", "More than %g requests per second; slow down.", s.cfg.RequestsPerSecond))
+			return
+		}
+		h(w, r)
+	}
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -257,9 +257,14 @@ func (s *Server) capFeed(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.logger, err)
 		return
 	}
+	// The links name backstop's public address when it is configured,
+	// not whatever Host a client sent (a cache in front would keep it).
 	base := "http://" + r.Host
 	if r.TLS != nil {
 		base = "https://" + r.Host
+	}
+	if s.cfg.Dispatch != nil && s.cfg.Dispatch.BaseURL != "" {
+		base = strings.TrimRight(s.cfg.Dispatch.BaseURL, "/")
 	}
 	var entries []capalert.FeedItem
 	updated := time.Unix(0, 0)

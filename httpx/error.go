@@ -3,10 +3,14 @@ package httpx
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
 
 	"github.com/zhangye-backstop/backstop"
 )
@@ -96,10 +100,81 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		case errors.Is(err, io.EOF):
 			return backstop.Localized(backstop.EINVALID, "请求内容为空，请发送一个JSON对象", "The request body is empty; send a JSON object.")
 		}
-		return backstop.Localized(backstop.EINVALID, "JSON内容无法读取：%v", "The JSON body cannot be read: %v.", err)
+		return jsonError(err)
 	}
 	if dec.More() {
 		return backstop.Localized(backstop.EINVALID, "JSON内容包含多个值", "The JSON body has more than one value.")
 	}
 	return nil
+}
+
+// jsonError says in Chinese what encoding/json found wrong with a body:
+// its own text is English and names Go types ("cannot unmarshal number
+// into Go struct field Input.hazard of type string"), which the API's
+// message_zh must not show. The English message keeps it.
+func jsonError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return backstop.Localized(backstop.EINVALID, "JSON格式错误（第%[1]d个字节附近）：请检查括号、引号和逗号", "The JSON body is malformed at byte %d: %v.", syntax.Offset, err)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "（整个请求）"
+		}
+		return backstop.Localized(backstop.EINVALID, "字段“%[1]s”应为%[2]s，不能是%[3]s", "Field %[1]q must be %[4]v, not a JSON %[5]s.", field, jsonKindZH(typ.Type), jsonValueZH(typ.Value), typ.Type, typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return backstop.Localized(backstop.EINVALID, "JSON内容不完整：在结束前中断了", "The JSON body ends before it is complete.")
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if n, uerr := strconv.Unquote(name); uerr == nil {
+			name = n
+		}
+		return backstop.Localized(backstop.EINVALID, "不认识的字段“%s”：请检查字段名的拼写", "Unknown field %q.", name)
+	}
+	return &backstop.Error{Code: backstop.EINVALID, Message: fmt.Sprintf("The JSON body cannot be read: %v.", err), ZH: "JSON内容无法读取，请检查格式"}
+}
+
+// jsonKindZH names what a Go type accepts, as a JSON value in words.
+func jsonKindZH(t reflect.Type) string {
+	if t == nil {
+		return "其他类型"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "文字"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "整数"
+	case reflect.Float32, reflect.Float64:
+		return "数字"
+	case reflect.Bool:
+		return "true 或 false"
+	case reflect.Slice, reflect.Array:
+		return "列表"
+	case reflect.Map, reflect.Struct:
+		return "对象"
+	case reflect.Pointer:
+		return jsonKindZH(t.Elem())
+	}
+	return "其他类型"
+}
+
+// jsonValueZH names the kind of JSON value encoding/json met ("number",
+// "string", "array", "object", "bool", "number 1.5").
+func jsonValueZH(v string) string {
+	kind, _, _ := strings.Cut(v, " ")
+	switch kind {
+	case "number":
+		return "数字"
+	case "string":
+		return "文字"
+	case "array":
+		return "列表"
+	case "object":
+		return "对象"
+	case "bool":
+		return "true 或 false"
+	}
+	return "这种值"
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -158,6 +159,14 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 			logger.Info("calendar loaded: clocks recounted", "years", years, "moved", n)
 		}
 	}
+	// A year loaded while no server ran (`backstop calendar import` is a
+	// process of its own) reaches no OnLoaded: the first load counts as
+	// no change. The provisional clocks are few; recount them now.
+	if n, err := s.Clocks.Recount(backstop.NewContextWithUser(ctx, backstop.SystemUser("calendar"))); err != nil {
+		return nil, fmt.Errorf("recount provisional clocks: %w", err)
+	} else if n > 0 {
+		logger.Info("clocks recounted on the calendar loaded since the last start", "moved", n)
+	}
 	s.Exposure = &exposure.Service{Store: db, Logger: logger}
 	if err := s.Exposure.Load(ctx); err != nil {
 		return nil, fmt.Errorf("exposure index: %w", err)
@@ -230,7 +239,20 @@ func (s *Server) root() http.Handler {
 	mux.Handle("GET /cap/", s.API)
 	mux.Handle("GET /metrics", s.metricsWithToken())
 	mux.Handle("/", s.UI)
-	return s.cfg.TrustedProxies.Handler(http.NewCrossOriginProtection().Handler(mux))
+	cop := http.NewCrossOriginProtection()
+	// net/http refuses with an English line of plain text; users read
+	// Chinese, and API clients get the error body every other refusal has.
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := backstop.Localized(backstop.EFORBIDDEN,
+			"请求来自其他网站（跨站请求），已拒绝：请在本系统的页面中操作；经反向代理访问时，请确认代理转发了浏览器请求的原始 Host",
+			"Cross-origin request refused: act from backstop's own pages; behind a reverse proxy, forward the browser's original Host.")
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			httpx.WriteError(w, r, s.cfg.Logger, err)
+			return
+		}
+		s.UI.ServeError(w, r, err)
+	}))
+	return s.cfg.TrustedProxies.Handler(cop.Handler(mux))
 }
 
 // metricsWithToken serves /metrics on the main listener only to a caller

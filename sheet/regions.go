@@ -51,15 +51,15 @@ func ReadRegions(path string) ([]*backstop.Region, error) {
 		code, name := get(codeCol), get(nameCol)
 		norm, err := backstop.NormalizeRegionCode(code)
 		if err != nil {
-			probs = append(probs, backstop.Problem{Row: row, Column: r.Header()[codeCol], Reason: backstop.ErrorMessage(err)})
+			probs = append(probs, backstop.Problem{Row: row, Column: r.Header()[codeCol], Reason: backstop.ErrorMessage(err), ReasonZH: backstop.ErrorMessageZH(err)})
 			continue
 		}
 		if name == "" {
-			probs = append(probs, backstop.Problem{Row: row, Column: r.Header()[nameCol], Reason: "name is required"})
+			probs = append(probs, backstop.Problem{Row: row, Column: r.Header()[nameCol], Reason: "name is required", ReasonZH: "名称不能为空"})
 			continue
 		}
 		if first, dup := seen[norm]; dup {
-			probs = append(probs, backstop.Problem{Row: row, Column: r.Header()[codeCol], Reason: fmt.Sprintf("code %s appears twice (first in row %d)", norm, first)})
+			probs = append(probs, backstop.Problem{Row: row, Column: r.Header()[codeCol], Reason: fmt.Sprintf("code %s appears twice (first in row %d)", norm, first), ReasonZH: fmt.Sprintf("区划代码%s重复（第一次出现在第%d行）", norm, first)})
 			continue
 		}
 		seen[norm] = row

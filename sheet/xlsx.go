@@ -292,7 +292,7 @@ func (x *xlsxReader) decodeSmall(zf *zip.File, fn func(*xml.Decoder) error) erro
 		if Fatal(err) {
 			return err
 		}
-		return backstop.Localized(backstop.EINVALID, "xlsx文件中的%s格式错误", "%s in the xlsx is malformed: %v", zf.Name, err)
+		return backstop.Localized(backstop.EINVALID, "xlsx文件中的%[1]s格式错误", "%s in the xlsx is malformed: %v", zf.Name, err)
 	}
 	return nil
 }

@@ -158,7 +158,7 @@ func (db *DB) StopClock(ctx context.Context, kind, subject string, state backsto
 func (db *DB) FindClock(ctx context.Context, kind, subject string) (*backstop.Clock, error) {
 	c, err := scanClock(db.read.QueryRowContext(ctx, db.q(`SELECT `+clockColumns+` FROM clocks WHERE kind = ? AND subject = ?`), kind, subject))
 	if err == sql.ErrNoRows {
-		return nil, backstop.Localized(backstop.ENOTFOUND, "找不到该时限", "No %s clock of %s.", kind, subject)
+		return nil, backstop.Localized(backstop.ENOTFOUND, "找不到%[2]s的%[1]s计时", "No %s clock of %s.", kind, subject)
 	}
 	return c, db.translate(err)
 }

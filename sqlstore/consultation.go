@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zhangye-backstop/backstop"
 )
@@ -51,7 +52,31 @@ func (db *DB) CreateConsultation(ctx context.Context, c *backstop.Consultation) 
 			known = known || a == k
 		}
 		if !known {
-			probs = append(probs, backstop.Problem{Path: "actions", Reason: fmt.Sprintf("unknown action %q", a)})
+			probs = append(probs, backstop.Problem{Path: "actions", Reason: fmt.Sprintf("unknown action %q", a), ReasonZH: fmt.Sprintf("未知的防御措施“%s”", backstop.MaskCell(a))})
+		}
+	}
+	// Every text has its limit: the warning page lists consultations.
+	if n := utf8.RuneCountInString(c.Assessment); n > backstop.MaxAssessmentLength {
+		probs = append(probs, backstop.Problem{Path: "assessment", Reason: fmt.Sprintf("the assessment has %d characters; at most %d", n, backstop.MaxAssessmentLength),
+			ReasonZH: fmt.Sprintf("研判意见过长：有%d个字符，上限为%d个", n, backstop.MaxAssessmentLength)})
+	}
+	for _, l := range []struct {
+		path, zh string
+		items    []string
+		most     int
+		runes    int
+	}{
+		{"departments", "参加会商的部门", c.Departments, backstop.MaxConsultationNames, backstop.MaxDepartmentLength},
+		{"participants", "参加会商的人员", c.Participants, backstop.MaxConsultationNames, backstop.MaxNameLength},
+	} {
+		if len(l.items) > l.most {
+			probs = append(probs, backstop.Problem{Path: l.path, Reason: fmt.Sprintf("%d names; at most %d", len(l.items), l.most), ReasonZH: fmt.Sprintf("%s最多%d个，不能是%d个", l.zh, l.most, len(l.items))})
+			continue
+		}
+		for i, v := range l.items {
+			if n := utf8.RuneCountInString(v); n > l.runes {
+				probs = append(probs, backstop.Problem{Path: fmt.Sprintf("%s[%d]", l.path, i), Reason: fmt.Sprintf("%d characters; at most %d", n, l.runes), ReasonZH: fmt.Sprintf("%s第%d个过长：有%d个字符，上限为%d个", l.zh, i+1, n, l.runes)})
+			}
 		}
 	}
 	if len(probs) > 0 {

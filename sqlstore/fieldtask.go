@@ -197,7 +197,7 @@ func (db *DB) ConfirmTask(ctx context.Context, id int64, outcome, note, by strin
 		return nil, err
 	}
 	if !slices.Contains(backstop.Outcomes, outcome) {
-		return nil, backstop.Localized(backstop.EINVALID, "确认结果须为：电话联系、当面告知、邻居转告、无法联系", "The outcome must be one of %s, not %q.", strings.Join(backstop.Outcomes, ", "), outcome)
+		return nil, backstop.Localized(backstop.EINVALID, "确认结果须为：电话联系、当面告知、邻居转告、无法联系，不能是“%[2]s”", "The outcome must be one of %s, not %q.", strings.Join(backstop.Outcomes, ", "), outcome)
 	}
 	if len([]rune(note)) > 500 {
 		return nil, backstop.Localized(backstop.EINVALID, "备注不能超过500字", "The note is longer than 500 characters.")
@@ -229,7 +229,7 @@ func (db *DB) ConfirmTask(ctx context.Context, id int64, outcome, note, by strin
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return backstop.Localized(backstop.ECONFLICT, "该任务已由%s确认，不能重复确认", "Task %d was confirmed by %s already.", id, t.ConfirmedBy)
+			return backstop.Localized(backstop.ECONFLICT, "任务%d已由%s确认，不能重复确认", "Task %d was confirmed by %s already.", id, t.ConfirmedBy)
 		}
 		t.Outcome, t.Note, t.ConfirmedBy, t.ConfirmedAt = outcome, note, by, &now
 		return db.auditIn(ctx, tx, t.VillageCode, "task.confirm", "task", fmt.Sprint(id), fmt.Sprintf("stream %d, household %s: %s by %s", t.StreamID, t.HouseholdNumber, outcome, by))
@@ -240,17 +240,25 @@ func (db *DB) ConfirmTask(ctx context.Context, id int64, outcome, note, by strin
 // RequestCalls flags households' open tasks in a stream for a call,
 // village by village (tasks are indexed by stream and village).
 func (db *DB) RequestCalls(ctx context.Context, streamID int64, households []backstop.HouseholdAt) (map[int64]int, error) {
-	byVillage := map[string][]any{}
+	// By village and phone: a failed SMS to one member's phone leaves the
+	// household's others, reached on theirs, out of the calls.
+	byVillage := map[[2]string][]any{}
 	for _, h := range households {
-		byVillage[h.Village] = append(byVillage[h.Village], h.ID)
+		k := [2]string{h.Village, h.Phone}
+		byVillage[k] = append(byVillage[k], h.ID)
 	}
 	out := map[int64]int{}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		for village, ids := range byVillage {
+		for key, ids := range byVillage {
+			village, phone := key[0], key[1]
 			for start := 0; start < len(ids); start += 500 {
 				chunk := ids[start:min(start+500, len(ids))]
 				in := `(?` + strings.Repeat(",?", len(chunk)-1) + `)`
 				args := append([]any{streamID, village}, chunk...)
+				if phone != "" {
+					in += ` AND phone = ?`
+					args = append(args, phone)
+				}
 				rows, err := tx.QueryContext(ctx, db.q(`SELECT household_id, count(*) FROM field_tasks WHERE stream_id = ? AND village_code = ? AND household_id IN `+in+` AND outcome = '' GROUP BY household_id`), args...)
 				if err != nil {
 					return err
@@ -262,7 +270,7 @@ func (db *DB) RequestCalls(ctx context.Context, streamID int64, households []bac
 						rows.Close()
 						return err
 					}
-					out[id] = n
+					out[id] += n
 				}
 				rows.Close()
 				if _, err := tx.ExecContext(ctx, db.q(`UPDATE field_tasks SET call_requested = ? WHERE stream_id = ? AND village_code = ? AND household_id IN `+in+` AND outcome = ''`),

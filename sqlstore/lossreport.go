@@ -112,7 +112,7 @@ func (db *DB) CreateLossReport(ctx context.Context, r *backstop.LossReport, a *b
 			var owner int64
 			err := tx.QueryRowContext(ctx, db.q(`SELECT chain, version, household_id FROM loss_reports WHERE id = ?`), r.Corrects).Scan(&r.Chain, &version, &owner)
 			if err == sql.ErrNoRows || (err == nil && owner != hid) {
-				return backstop.Localized(backstop.ENOTFOUND, "该户没有编号为%d的灾损报告", "Loss report %d is not household %s's.", r.Corrects, r.HouseholdNumber)
+				return backstop.Localized(backstop.ENOTFOUND, "户%[2]s没有编号为%[1]d的灾损报告", "Loss report %d is not household %s's.", r.Corrects, r.HouseholdNumber)
 			} else if err != nil {
 				return err
 			}

@@ -130,7 +130,8 @@ func (db *DB) ImportRegions(ctx context.Context, regions []*backstop.Region) (ba
 				var one int
 				err := tx.QueryRowContext(ctx, db.q(`SELECT 1 FROM regions WHERE code = ?`), r.ParentCode).Scan(&one)
 				if err == sql.ErrNoRows {
-					probs = append(probs, backstop.Problem{Row: r.Row, Path: r.Code, Reason: fmt.Sprintf("parent region %s of %s (%s) does not exist; load it first", r.ParentCode, r.Code, r.Name)})
+					probs = append(probs, backstop.Problem{Row: r.Row, Path: r.Code, Reason: fmt.Sprintf("parent region %s of %s (%s) does not exist; load it first", r.ParentCode, r.Code, r.Name),
+						ReasonZH: fmt.Sprintf("%s（%s）的上级区划%s不存在，请先导入上级区划", r.Code, r.Name, r.ParentCode)})
 					continue
 				} else if err != nil {
 					return err

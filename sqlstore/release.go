@@ -344,7 +344,14 @@ func (db *DB) CreateRelease(ctx context.Context, r *backstop.Release, linksExpir
 			r.State = backstop.StreamSending
 		}
 		detail := fmt.Sprintf("warning %d, audiences %s, channels %s, test %t", r.WarningID, strings.Join(r.Audiences, ","), strings.Join(r.Channels, ","), r.Test)
-		return db.audit(ctx, tx, "release.create", "release", fmt.Sprint(r.ID), detail)
+		// The release belongs where it speaks, its clock's region: a city
+		// officer's release on a county's warning is the county auditor's
+		// to read too.
+		region := u.Region
+		if c != nil && c.Region != "" {
+			region = c.Region
+		}
+		return db.auditIn(ctx, tx, region, "release.create", "release", fmt.Sprint(r.ID), detail)
 	})
 }
 

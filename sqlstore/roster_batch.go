@@ -94,17 +94,17 @@ func (w *rosterWriter) checkScope(oldHH, oldM map[string]stored) error {
 	var probs []backstop.Problem
 	for n, v := range oldHH {
 		if !w.user.InScope(v.village) {
-			probs = append(probs, backstop.Problem{Path: "household:" + n, Reason: "belongs to a household outside your region " + w.user.Region})
+			probs = append(probs, backstop.Problem{Path: "household:" + n, Reason: "belongs to a household outside your region " + w.user.Region, ReasonZH: "户编号" + n + "属于您管辖范围外的农户，不能由本次导入修改"})
 		}
 	}
 	for n, v := range oldM {
 		if !w.user.InScope(v.village) {
-			probs = append(probs, backstop.Problem{Path: "person:" + n, Reason: "belongs to a household outside your region " + w.user.Region})
+			probs = append(probs, backstop.Problem{Path: "person:" + n, Reason: "belongs to a household outside your region " + w.user.Region, ReasonZH: "人编号" + n + "属于您管辖范围外的农户，不能由本次导入修改"})
 		}
 	}
 	if len(probs) > 0 {
 		sort.Slice(probs, func(i, j int) bool { return probs[i].Path < probs[j].Path })
-		return &backstop.Error{Code: backstop.EFORBIDDEN, Message: "Some numbers belong to households outside your region.", Details: probs}
+		return &backstop.Error{Code: backstop.EFORBIDDEN, Message: "Some numbers belong to households outside your region.", ZH: "部分户编号或人编号属于您管辖范围外的农户，未写入任何数据", Details: probs}
 	}
 	return nil
 }

@@ -117,7 +117,11 @@ func (db *DB) TemplateFor(ctx context.Context, region string, hazard backstop.Ha
 		}
 	}
 	if best == nil {
-		return nil, backstop.Localized(backstop.ENOTFOUND, "没有适用于该灾种和级别的短信模板", "No message template applies to %s %s.", hazard, level)
+		name := string(hazard)
+		if h, ok := backstop.HazardOf(hazard); ok {
+			name = h.ZH
+		}
+		return nil, backstop.Localized(backstop.ENOTFOUND, "没有适用于该级别%[1]s预警的短信模板", "No message template applies to %[2]s %[3]s.", name, hazard, level)
 	}
 	return best, nil
 }

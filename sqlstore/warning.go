@@ -100,7 +100,8 @@ func (db *DB) CreateWarning(ctx context.Context, w *backstop.Warning, refs []bac
 			var region string
 			err := tx.QueryRowContext(ctx, db.q(`SELECT id, region_code FROM warnings WHERE sender = ? AND identifier = ? ORDER BY sent DESC, id DESC LIMIT 1`), r.Sender, r.Identifier).Scan(&id, &region)
 			if err == sql.ErrNoRows {
-				w.Notes = append(w.Notes, backstop.Problem{Path: "alert/references", Reason: fmt.Sprintf("referenced warning %s from %s is not stored here", r.Identifier, r.Sender)})
+				w.Notes = append(w.Notes, backstop.Problem{Path: "alert/references", Reason: fmt.Sprintf("referenced warning %s from %s is not stored here", r.Identifier, r.Sender),
+					ReasonZH: fmt.Sprintf("所引用的预警（%s，发布方 %s）不在本系统中，无法标记为已更新", r.Identifier, r.Sender)})
 				continue
 			} else if err != nil {
 				return err

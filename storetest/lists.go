@@ -82,6 +82,10 @@ func testListFilters(t *testing.T, db *sqlstore.DB) {
 	if _, err := db.RequestCalls(ctx, f.release.StreamID, []backstop.HouseholdAt{{ID: f.tasks[0].HouseholdID, Village: village}}); err != nil {
 		t.Fatal(err)
 	}
+	// A failed SMS to a number no task of the household names flags none.
+	if called, err := db.RequestCalls(ctx, f.release.StreamID, []backstop.HouseholdAt{{ID: f.tasks[1].HouseholdID, Village: f.tasks[1].VillageCode, Phone: "19900000000"}}); err != nil || len(called) != 0 {
+		t.Errorf("calls for a number nobody's task names: %v %v", called, err)
+	}
 	calls, n, err := db.FindTasks(ctx, backstop.TaskFilter{ReleaseID: f.release.ID, Calls: true})
 	if err != nil || n != 1 || !calls[0].CallRequested {
 		t.Errorf("tasks to call: %v %d", err, n)

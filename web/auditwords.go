@@ -42,6 +42,90 @@ var detailPatterns = []detailPattern{
 	{"quarantine.create", regexp.MustCompile(`^feed (\d+) (\w+) ?(.*)$`), "audit.detail.quarantine"},
 	{"token.create", regexp.MustCompile(`^token (\d+) "(.*)", expires (.+)$`), "audit.detail.token"},
 	{"token.revoke", regexp.MustCompile(`^token (\d+) "(.*)"$`), "audit.detail.token_revoke"},
+	{"roster.import", regexp.MustCompile(`^file (.*): (\d+) rows, (\d+) invalid; households \+(\d+) ~(\d+); people \+(\d+) ~(\d+); written (true|false)$`), "audit.detail.import"},
+	{"policy.create", regexp.MustCompile(`^(\d{12}) from (\d{4}-\d{2}-\d{2})$`), "audit.detail.policy"},
+	{"exposure.compute", regexp.MustCompile(`^registry revision (\d+): (\d+) households$`), "audit.detail.exposure"},
+	{"channel.test", regexp.MustCompile(`^to (.+), key (\S+)$`), "audit.detail.channel_test"},
+}
+
+// detailFuncs say the details whose parts vary in number (the years of a
+// calendar import, the groups of an export) or carry words of their own.
+var detailFuncs = map[string]func(h *Handler, cat catalog, detail string, regionName func(string) string) (string, bool){
+	"calendar.import":      calendarDetail,
+	"roster.export":        exportDetail,
+	"roster.export.reveal": exportDetail,
+	"monitoring.decide": func(h *Handler, cat catalog, detail string, _ func(string) string) (string, bool) {
+		return monitoringDetail(cat, detail)
+	},
+}
+
+var (
+	calendarYear   = regexp.MustCompile(`^(\d{4}): (\d+) rows \(holiday (\d+), workday (\d+)\)$`)
+	exportPattern  = regexp.MustCompile(`^format (\w+), groups \[(.*)\], q "(.*)"$`)
+	monitoringPart = regexp.MustCompile(`^(monitored|risk cleared) \((.*)\) by (.+)$`)
+)
+
+// calendarDetail: "2027: 35 rows (holiday 29, workday 6); … from FILE".
+func calendarDetail(h *Handler, cat catalog, detail string, _ func(string) string) (string, bool) {
+	i := strings.LastIndex(detail, " from ")
+	if i < 0 {
+		return "", false
+	}
+	var years []string
+	for _, part := range strings.Split(detail[:i], "; ") {
+		m := calendarYear.FindStringSubmatch(part)
+		if m == nil {
+			return "", false
+		}
+		years = append(years, cat.translate("audit.detail.calendar_year", m[1], m[3], m[4]))
+	}
+	return cat.translate("audit.detail.calendar", strings.Join(years, cat.translate("list.sep")), detail[i+len(" from "):]), true
+}
+
+// exportDetail: "format csv, groups [dibao monitored], q "…"".
+func exportDetail(h *Handler, cat catalog, detail string, _ func(string) string) (string, bool) {
+	m := exportPattern.FindStringSubmatch(detail)
+	if m == nil {
+		return "", false
+	}
+	groups := cat.translate("all")
+	if names := strings.Fields(m[2]); len(names) > 0 {
+		for i, n := range names {
+			names[i] = cat.translateOr("group."+n, n)
+		}
+		groups = strings.Join(names, "、")
+	}
+	q := m[3]
+	if q == "" {
+		q = "—"
+	}
+	return cat.translate("audit.detail.export", strings.ToUpper(m[1]), groups, q), true
+}
+
+// monitoringDetail: "monitored (突发严重困难户) by case:12" — a local
+// monitoring decision, in the audit trail and the household's history.
+func monitoringDetail(cat catalog, detail string) (string, bool) {
+	m := monitoringPart.FindStringSubmatch(detail)
+	if m == nil {
+		return "", false
+	}
+	what := cat.translate("audit.word.monitored")
+	if m[1] == "risk cleared" {
+		what = cat.translate("audit.word.risk_cleared")
+	}
+	if m[2] != "" {
+		what += "（" + m[2] + "）"
+	}
+	return cat.translate("audit.detail.monitoring", what, decisionSource(cat, m[3])), true
+}
+
+// decisionSource says what a local monitoring decision rests on: a case
+// ("case:12"), a decision by hand ("manual").
+func decisionSource(cat catalog, source string) string {
+	if kind, id, ok := strings.Cut(source, ":"); ok {
+		return cat.translateOr("audit.word.source."+kind, source, id)
+	}
+	return cat.translateOr("audit.word.source."+source, source)
 }
 
 // detailParts are the "; "-separated parts of account details (what a
@@ -82,8 +166,16 @@ func (h *Handler) auditLines(lang string, items []*backstop.AuditEntry, regionNa
 		l.RecordText = cat.translateOr("entity."+e.Entity, e.Entity)
 		if e.Record != "" {
 			rec := e.Record
-			if len(rec) == 12 && allDigits(rec) && (e.Entity == "region" || e.Entity == "calendar" || e.Entity == "policy") {
+			switch {
+			case len(rec) == 12 && allDigits(rec) && (e.Entity == "region" || e.Entity == "calendar" || e.Entity == "policy"):
 				rec = regionName(rec)
+			case e.Entity == "policy":
+				// A policy row names its key: say what the key means.
+				if k, ok := backstop.PolicyKeyOf(rec); ok && lang != LangEN {
+					rec = "“" + k.ZH + "”"
+				}
+			case e.Entity == "channel":
+				rec = cat.translateOr("channel."+rec, rec)
 			}
 			l.RecordText += " " + rec
 		}
@@ -110,6 +202,11 @@ func (h *Handler) auditDetail(cat catalog, lang string, e *backstop.AuditEntry, 
 	}
 	if lang == LangEN {
 		return e.Detail, false
+	}
+	if fn, ok := detailFuncs[e.Action]; ok {
+		if said, ok := fn(h, cat, e.Detail, regionName); ok {
+			return said, false
+		}
 	}
 	for _, p := range detailPatterns {
 		if p.action != e.Action {
@@ -203,6 +300,9 @@ func historyDetail(cat catalog, lang, d string) string {
 	}
 	if m := historyMembers.FindStringSubmatch(d); m != nil {
 		return cat.translate("history.members", m[1])
+	}
+	if said, ok := monitoringDetail(cat, d); ok {
+		return said
 	}
 	return d
 }

@@ -32,8 +32,12 @@ func TestMaskedCannotBeRebuilt(t *testing.T) {
 	var secrets []string
 	births := map[string][]string{} // household number → members' full birth dates
 	var numbers []string
+	var firstID, firstHousehold string // a real ID number and its household
 	db.ExportHouseholds(ctx, backstop.HouseholdFilter{}, func(h *backstop.Household) error {
 		numbers = append(numbers, h.Number)
+		if firstID == "" && len(h.Members) > 0 {
+			firstID, firstHousehold = h.Members[0].IDNumber, h.Number
+		}
 		for _, p := range []string{h.Phone, h.HelperPhone} {
 			if p != "" {
 				secrets = append(secrets, p)
@@ -137,6 +141,18 @@ func TestMaskedCannotBeRebuilt(t *testing.T) {
 		if status, _ := get(t, auditor, srv.URL+p); status != 403 {
 			t.Errorf("auditor %s: %d, want 403", p, status)
 		}
+	}
+	// Nor may the auditor test a guess of an ID number by searching for it:
+	// a hit tells a right guess from a wrong one, and the masked number
+	// with the birth year leaves a few hundred guesses.
+	for _, p := range []string{"/api/v1/households?q=" + firstID, "/households?q=" + firstID} {
+		if status, body := get(t, auditor, srv.URL+p); status != 403 || strings.Contains(body, firstHousehold) || !strings.Contains(body, "不能按证件号码查询") {
+			t.Errorf("auditor searching by an ID number, %s: %d, names the household %v", strings.Split(p, "?")[0], status, strings.Contains(body, firstHousehold))
+		}
+	}
+	// A role that may reveal it finds the person by it.
+	if status, body := get(t, boss, srv.URL+"/api/v1/households?q="+firstID); status != 200 || !strings.Contains(body, firstHousehold) {
+		t.Errorf("city officer searching by an ID number: %d", status)
 	}
 	// The masked export (a city officer, who may export) shows no secret.
 	check("masked csv export", apiGet(boss, "/api/v1/export/households"), "")

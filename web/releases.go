@@ -345,7 +345,10 @@ func (h *Handler) releasePage(w http.ResponseWriter, r *http.Request) error {
 		Data: map[string]any{"P": prog, "Release": rel, "Stats": st, "Rows": messageRows(st.Messages), "Warning": row, "Tasks": tasks, "Pager": pg, "Map": mapData,
 			"Statuses": []string{backstop.MessagePending, backstop.MessageSent, backstop.MessageDelivered, backstop.MessageFailed, backstop.MessageSimulated},
 			"Show":     show, "Shows": taskShows, "Village": f.Village, "Townships": h.townships(r, st.Villages), "Deadline": deadline, "Provisional": provisional,
-			"Refresh": prog.Phase != dispatch.PhaseDone, "Export": exportQuery(r.URL.Query())}})
+			"Refresh": prog.Phase != dispatch.PhaseDone, "Export": exportQuery(r.URL.Query()),
+			// Persons: the confirmation list names people; a role that may
+			// not read the registry (departments) sees the figures only.
+			"Persons": u.Can(backstop.PermReadRegistry)}})
 	return nil
 }
 

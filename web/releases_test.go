@@ -113,6 +113,16 @@ func TestReleasePages(t *testing.T) {
 		t.Fatalf("preview: %d\n%s", resp.StatusCode, page)
 	}
 	noKeys(t, "preview", page)
+	// 企业微信 reaches the duty officers only: chosen without them, the
+	// preview says it sends nothing there.
+	unused := url.Values{"audience": {"key_groups", "households"}, "channel": {"sms", "wecom"}}
+	if resp, page := post(t, boss, fmt.Sprintf("%s/warnings/%d/release-preview", srv.URL, w.ID), unused); resp.StatusCode != 200 ||
+		!strings.Contains(page, `data-testid="unused-channels"`) || !strings.Contains(pageText(page), "这些渠道不会发送任何消息") || !strings.Contains(pageText(page), "企业微信") {
+		t.Errorf("a preview with 企业微信 and no officers does not say it sends nothing there: %d", resp.StatusCode)
+	}
+	if strings.Contains(page, `data-testid="unused-channels"`) {
+		t.Error("a preview whose channels are all used says one is not")
+	}
 	bad := url.Values{"audience": {"key_groups"}, "channel": {"sms"}, "template": {"{hazard}{weather}"}}
 	if resp, page := post(t, boss, fmt.Sprintf("%s/warnings/%d/release-preview", srv.URL, w.ID), bad); resp.StatusCode != 400 || !strings.Contains(page, "{weather}") {
 		t.Errorf("bad template in the form: %d", resp.StatusCode)
@@ -128,6 +138,13 @@ func TestReleasePages(t *testing.T) {
 	}
 	noKeys(t, "release page", page)
 	releasePath := resp.Request.URL.Path
+	// A department reads the release's figures, not its list of persons,
+	// nor a link to a page it may not open.
+	weather := s.client(t, "weather", web.LangZH)
+	if status, page := get(t, weather, srv.URL+releasePath); status != 200 || !strings.Contains(page, `data-testid="task-cards"`) ||
+		strings.Contains(page, `data-testid="task-list"`) || strings.Contains(page, releasePath+`/tasks"`) || strings.Contains(page, "#tasks") {
+		t.Errorf("a department's release page: %d, persons list %v, links to persons %v", status, strings.Contains(page, `data-testid="task-list"`), strings.Contains(page, "#tasks"))
+	}
 	for i := 0; i < 3; i++ {
 		if err := d.Sweep(ctx); err != nil {
 			t.Fatal(err)

@@ -374,11 +374,17 @@ func (h *Handler) renderCampaigns(w http.ResponseWriter, r *http.Request, status
 	}
 	u := backstop.UserFromContext(r.Context())
 	if form == nil {
-		form = url.Values{"region": {u.Region}}
+		form = url.Values{}
+	}
+	// The campaign's region is chosen, never typed (issue 10: no codes).
+	chosen, _ := pickedRegion(form["region"])
+	pick, err := h.regionPicker(r, "region", chosen)
+	if err != nil {
+		return err
 	}
 	h.render(w, r, status, "screening_campaigns.html", &page{Title: h.tr(r, "screening.campaigns"), Menu: "screening-campaigns", Error: errMsg, Crumbs: h.screeningCrumbs(r),
 		Data: map[string]any{"Items": items, "Pager": pg, "Offset": pg.Offset(), "CanWrite": u.Can(backstop.PermScreen),
-			"Kinds": backstop.CampaignKinds, "Form": form}})
+			"Kinds": backstop.CampaignKinds, "Form": form, "Pick": pick}})
 	return nil
 }
 
@@ -389,7 +395,15 @@ func (h *Handler) createCampaign(w http.ResponseWriter, r *http.Request) error {
 	in := screening.CampaignInput{Kind: r.PostFormValue("kind"), Title: r.PostFormValue("title"), EventID: formID(r, "event_id"), WarningID: formID(r, "warning_id"),
 		PeriodFrom: r.PostFormValue("period_from"), PeriodTo: r.PostFormValue("period_to")}
 	if in.EventID == 0 && in.WarningID == 0 {
-		in.Region = r.PostFormValue("region")
+		// The cascader's deepest choice; none chosen: the user's region.
+		region, err := pickedRegion(r.PostForm["region"])
+		if err != nil {
+			return h.renderCampaigns(w, r, http.StatusBadRequest, h.localError(r, err), r.PostForm)
+		}
+		if region == "" {
+			region = backstop.UserFromContext(r.Context()).Region
+		}
+		in.Region = region
 	}
 	if v := strings.TrimSpace(r.PostFormValue("due_workdays")); v != "" {
 		n, err := strconv.Atoi(v)

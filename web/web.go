@@ -147,9 +147,11 @@ func New(cfg Config) (*Handler, error) {
 
 func (h *Handler) funcs(lang string, cat catalog) template.FuncMap {
 	return template.FuncMap{
-		"t":     cat.translate,
-		"lang":  func() string { return lang },
-		"asset": h.assetURL,
+		"t":    cat.translate,
+		"lang": func() string { return lang },
+		// decisionSource says what a local monitoring decision rests on.
+		"decisionSource": func(source string) string { return decisionSource(cat, source) },
+		"asset":          h.assetURL,
 		"num": func(n int) string {
 			return groupThousands(strconv.Itoa(n))
 		},
@@ -503,6 +505,16 @@ func (h *Handler) failPage(w http.ResponseWriter, r *http.Request, err error) {
 		title = cat.translate(key + ".title")
 	}
 	h.render(w, r, status, "error.html", &page{Title: title, Error: h.errorText(r, err), Data: map[string]any{"Code": backstop.ErrorCode(err)}})
+}
+
+// ServeError answers a request that the server refused before any page
+// saw it (a cross-site form post) with the error page, in the user's
+// language, signed in or not.
+func (h *Handler) ServeError(w http.ResponseWriter, r *http.Request, err error) {
+	if u, uerr := h.cfg.Auth.UserOf(r); uerr == nil && u != nil {
+		r = r.WithContext(backstop.NewContextWithUser(r.Context(), u))
+	}
+	h.failPage(w, r, err)
 }
 
 // notFound answers a path no page has, in the user's language, signed in
