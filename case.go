@@ -214,6 +214,7 @@ type Case struct {
 	ClearedOn       string     `json:"cleared_on,omitempty"`
 	// OpenDebts counts the unpaid procedure debts (程序未完成 while > 0).
 	OpenDebts   int       `json:"open_debts"`
+	StreamID    int64     `json:"-"` // where its escalations go out
 	OverdueDebt bool      `json:"overdue_debt,omitempty"`
 	RefusedAt   string    `json:"refused_at,omitempty"` // the step that refused it
 	Note        string    `json:"note,omitempty"`
@@ -277,6 +278,9 @@ type CaseDebt struct {
 	ClockID int64      `json:"clock_id,omitempty"`
 	Overdue bool       `json:"overdue,omitempty"`
 }
+
+// StreamCase is the stream kind of a case's escalations.
+const StreamCase = "case"
 
 // Clock kinds of cases.
 const (

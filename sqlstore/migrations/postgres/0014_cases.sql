@@ -39,6 +39,8 @@ CREATE TABLE cases (
     refused_at         TEXT NOT NULL DEFAULT '',
     note               TEXT NOT NULL DEFAULT '',
     open_debts         INTEGER NOT NULL DEFAULT 0,
+    -- The stream its escalations (overdue steps and debts) go out in.
+    stream_id          BIGINT NOT NULL DEFAULT 0,
     version            INTEGER NOT NULL DEFAULT 1,
     created_by         TEXT NOT NULL,
     created_at         TIMESTAMPTZ NOT NULL,
