@@ -60,11 +60,6 @@ func stepsJSON(s []backstop.ProcedureStep) string {
 	return mustJSON(s)
 }
 
-// caseOutside is the refusal of a case outside the user's region.
-func caseOutside(id int64) error {
-	return backstop.Localized(backstop.EFORBIDDEN, "案件%d不在您的管辖范围内", "Case %d is outside your region.", id)
-}
-
 func caseNotFound(id int64) error {
 	return backstop.Localized(backstop.ENOTFOUND, "找不到编号为%d的案件", "Case %d not found.", id)
 }
@@ -78,6 +73,9 @@ func (db *DB) CreateCase(ctx context.Context, c *backstop.Case, ch *backstop.Cas
 	}
 	now := db.now().UTC()
 	decided := false
+	if err := checkNumberWritable(u, c.Household, false); err != nil {
+		return err
+	}
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		var village, head string
 		err := tx.QueryRowContext(ctx, db.q(`SELECT id, village_code, head_name FROM households WHERE number = ? AND NOT deleted`), c.Household).Scan(&c.HouseholdID, &village, &head)
@@ -273,12 +271,10 @@ func (db *DB) UpdateCase(ctx context.Context, c *backstop.Case, ch *backstop.Cas
 			var village string
 			err := tx.QueryRowContext(ctx, db.q(`SELECT village_code FROM cases WHERE id = ?`), c.ID).Scan(&village)
 			switch {
-			case err == sql.ErrNoRows:
+			case err == sql.ErrNoRows || (err == nil && !u.InScope(village)):
 				return caseNotFound(c.ID)
 			case err != nil:
 				return err
-			case !u.InScope(village):
-				return caseOutside(c.ID)
 			}
 			return backstop.Localized(backstop.ECONFLICT, "案件%d已被他人修改，请刷新后重试", "Case %d was changed by someone else; reload and try again.", c.ID)
 		}
@@ -301,16 +297,12 @@ func (db *DB) findCase(ctx context.Context, cond string, args []any, notFound er
 	if err != nil {
 		return nil, err
 	}
-	c, err := scanCase(db.read.QueryRowContext(ctx, db.q(`SELECT `+caseColumns+caseFrom+` WHERE `+cond+` ORDER BY c.id DESC LIMIT 1`), args...))
+	sc, sargs := scopeWhere(u, "c.village_code")
+	c, err := scanCase(db.read.QueryRowContext(ctx, db.q(`SELECT `+caseColumns+caseFrom+where(cond, sc)+` ORDER BY c.id DESC LIMIT 1`), append(args, sargs...)...))
 	if err == sql.ErrNoRows {
 		return nil, notFound
-	} else if err != nil {
-		return nil, db.translate(err)
 	}
-	if !u.InScope(c.Village) {
-		return nil, caseOutside(c.ID)
-	}
-	return c, nil
+	return c, db.translate(err)
 }
 
 // FindCase returns a case in the user's region (outside: EFORBIDDEN).
@@ -392,17 +384,13 @@ func (db *DB) caseInScope(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	var village string
-	err = db.read.QueryRowContext(ctx, db.q(`SELECT village_code FROM cases WHERE id = ?`), id).Scan(&village)
+	sc, sargs := scopeWhere(u, "village_code")
+	var one int
+	err = db.read.QueryRowContext(ctx, db.q(`SELECT 1 FROM cases`+where("id = ?", sc)), append([]any{id}, sargs...)...).Scan(&one)
 	if err == sql.ErrNoRows {
 		return caseNotFound(id)
-	} else if err != nil {
-		return db.translate(err)
 	}
-	if !u.InScope(village) {
-		return caseOutside(id)
-	}
-	return nil
+	return db.translate(err)
 }
 
 // CaseSteps lists a case's recorded steps in order.
@@ -535,13 +523,10 @@ func (db *DB) CreateMeasure(ctx context.Context, m *backstop.Measure) error {
 	now := db.now().UTC()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, db.q(`SELECT household, village_code FROM cases WHERE id = ?`), m.CaseID).Scan(&m.Household, &m.Village)
-		if err == sql.ErrNoRows {
+		if err == sql.ErrNoRows || (err == nil && !u.InScope(m.Village)) {
 			return caseNotFound(m.CaseID)
 		} else if err != nil {
 			return err
-		}
-		if !u.InScope(m.Village) {
-			return caseOutside(m.CaseID)
 		}
 		m.CreatedBy, m.CreatedAt, m.UpdatedAt, m.Version = u.Name, now, now, 1
 		if err := tx.QueryRowContext(ctx, db.q(`INSERT INTO measures (case_id, household, village_code, category, item, department, person, status, amount, planned_on, started_on, done_on, note, rule,
@@ -560,16 +545,12 @@ func (db *DB) FindMeasure(ctx context.Context, id int64) (*backstop.Measure, err
 	if err != nil {
 		return nil, err
 	}
-	m, err := scanMeasure(db.read.QueryRowContext(ctx, db.q(`SELECT `+measureColumns+` FROM measures WHERE id = ?`), id))
+	sc, sargs := scopeWhere(u, "village_code")
+	m, err := scanMeasure(db.read.QueryRowContext(ctx, db.q(`SELECT `+measureColumns+` FROM measures`+where("id = ?", sc)), append([]any{id}, sargs...)...))
 	if err == sql.ErrNoRows {
 		return nil, backstop.Localized(backstop.ENOTFOUND, "找不到编号为%d的帮扶措施", "Measure %d not found.", id)
-	} else if err != nil {
-		return nil, db.translate(err)
 	}
-	if !u.InScope(m.Village) {
-		return nil, backstop.Localized(backstop.EFORBIDDEN, "帮扶措施%d不在您的管辖范围内", "Measure %d is outside your region.", id)
-	}
-	return m, nil
+	return m, db.translate(err)
 }
 
 // UpdateMeasure writes a measure by compare-and-set on its version.
@@ -595,12 +576,10 @@ func (db *DB) UpdateMeasure(ctx context.Context, m *backstop.Measure) error {
 			var caseID int64
 			err := tx.QueryRowContext(ctx, db.q(`SELECT village_code, case_id FROM measures WHERE id = ?`), m.ID).Scan(&village, &caseID)
 			switch {
-			case err == sql.ErrNoRows || (err == nil && caseID != m.CaseID):
+			case err == sql.ErrNoRows || (err == nil && (caseID != m.CaseID || !u.InScope(village))):
 				return backstop.Localized(backstop.ENOTFOUND, "案件%d没有编号为%d的帮扶措施", "Case %d has no measure %d.", m.CaseID, m.ID)
 			case err != nil:
 				return err
-			case !u.InScope(village):
-				return backstop.Localized(backstop.EFORBIDDEN, "帮扶措施%d不在您的管辖范围内", "Measure %d is outside your region.", m.ID)
 			}
 			return backstop.Localized(backstop.ECONFLICT, "帮扶措施%d已被他人修改，请刷新后重试", "Measure %d was changed by someone else; reload and try again.", m.ID)
 		}
