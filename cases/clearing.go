@@ -105,11 +105,17 @@ func (s *Service) eligibility(ctx context.Context, c *backstop.Case) (*Clearing,
 			map[string]float64{"months": months.Value})
 	}
 	// Income against the line in force.
-	line, err := s.number(ctx, backstop.PolicyMonitoringLine, c.Village)
-	if err != nil {
+	line, err := s.Store.PolicyAt(ctx, backstop.PolicyMonitoringLine, c.Village, now)
+	if err != nil && backstop.ErrorCode(err) != backstop.ENOTFOUND {
 		return nil, err
 	}
-	out.PolicyIDs = append(out.PolicyIDs, line.ID)
+	if err != nil {
+		// No line in force this year: income cannot be judged, and the
+		// household is not eligible for that reason (never a default line).
+		line = nil
+	} else {
+		out.PolicyIDs = append(out.PolicyIDs, line.ID)
+	}
 	a, err := s.Store.FindAssessment(ctx, c.Household)
 	if err != nil && backstop.ErrorCode(err) != backstop.ENOTFOUND {
 		return nil, err
@@ -118,10 +124,12 @@ func (s *Service) eligibility(ctx context.Context, c *backstop.Case) (*Clearing,
 		a = nil
 	}
 	block := identificationBlock(h, a, now)
-	block.MonitoringLine, block.LinePolicyID = line.Value, line.ID
 	out.Block = block
 	income := block.IncomePerCapita
-	if h.IncomePerCapita == nil && (a == nil || a.ProjectedPerCapitaIncome == nil) {
+	if line == nil {
+		add(ReasonIncomeBelow, "本年度的监测范围（政策参数monitoring_line）尚未设定，无法判断收入是否稳定超过监测范围，请管理员添加",
+			"no monitoring line (policy monitoring_line) is in force this year: income cannot be judged", nil)
+	} else if block.MonitoringLine, block.LinePolicyID = line.Value, line.ID; h.IncomePerCapita == nil && (a == nil || a.ProjectedPerCapitaIncome == nil) {
 		add(ReasonIncomeBelow, "没有该户的人均纯收入，无法判断是否稳定超过监测范围", "no per-capita income recorded", map[string]float64{"line": line.Value})
 	} else if income <= line.Value {
 		add(ReasonIncomeBelow, fmt.Sprintf("预计人均纯收入%.0f元，未超过监测范围%.0f元", income, line.Value), fmt.Sprintf("projected per-capita income %.0f is not above the line %.0f", income, line.Value),
@@ -257,13 +265,11 @@ func (s *Service) Hold(ctx context.Context, id int64, note string) (*View, error
 }
 
 // Revert is 回退: a clearing that should not have stood is reversed in
-// the same episode; the household is monitored again.
+// the same episode (township or above, PermApproveCases); the household
+// is monitored again.
 func (s *Service) Revert(ctx context.Context, id int64, note string) (*View, error) {
 	u, err := backstop.Authorize(ctx, backstop.PermApproveCases)
 	if err != nil {
-		return nil, err
-	}
-	if err := mayDo(u, backstop.ProcedureStep{Role: backstop.RoleCounty, ZH: "回退"}); err != nil {
 		return nil, err
 	}
 	note = strings.TrimSpace(note)
