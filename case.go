@@ -295,6 +295,11 @@ type CaseFilter struct {
 	GreenChannel *bool
 	HasDebts     bool
 	Overdue      bool // a running step or a debt past its due
+	// Stage selects by the loop's dashboard stage: "monitored" (reached
+	// monitoring) or "helped" (monitored, a measure started or done).
+	Stage string
+	// Category selects cases with a measure (not refused) of the category.
+	Category string
 	Region       string
 	Household    string
 	Now          time.Time

@@ -55,7 +55,8 @@ func (s *Server) openCase(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) listCases(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := backstop.CaseFilter{State: q.Get("state"), HasDebts: httpx.Truthy(r, "has_debts"), Overdue: httpx.Truthy(r, "overdue"), Region: q.Get("region"), Household: q.Get("household")}
+	f := backstop.CaseFilter{State: q.Get("state"), HasDebts: httpx.Truthy(r, "has_debts"), Overdue: httpx.Truthy(r, "overdue"), Region: q.Get("region"), Household: q.Get("household"),
+		Stage: q.Get("stage"), Category: q.Get("category")}
 	if v := q.Get("green_channel"); v != "" {
 		g := httpx.Truthy(r, "green_channel")
 		f.GreenChannel = &g
@@ -279,7 +280,9 @@ func (s *Server) caseRoutes() []*route {
 		{method: "GET", path: "/api/v1/cases", summary: "Cases in your region, newest first", tag: "cases",
 			params: append([]param{{name: "state", in: "query", typ: "string", desc: "in_procedure, active, clearing, cleared, held or refused"},
 				{name: "green_channel", in: "query", typ: "boolean", desc: "green-channel cases only (or not)"}, {name: "has_debts", in: "query", typ: "boolean", desc: "with an open procedure debt"},
-				{name: "overdue", in: "query", typ: "boolean", desc: "a step or debt past its due"}, regionQuery, {name: "household", in: "query", typ: "string", desc: "household number"}}, pageParams...),
+				{name: "overdue", in: "query", typ: "boolean", desc: "a step or debt past its due"}, regionQuery, {name: "household", in: "query", typ: "string", desc: "household number"},
+				{name: "stage", in: "query", typ: "string", desc: "monitored (reached monitoring) or helped (a measure started), as the loop's dashboard counts"},
+				{name: "category", in: "query", typ: "string", desc: "with a measure of this category"}}, pageParams...),
 			response: "CaseList", handle: s.listCases, access: list},
 		{method: "GET", path: "/api/v1/cases/national-diff", summary: "Comparison with the national system's view from the last roster import: local_only (approved here, not yet there) or national_only (there, no local case)", tag: "cases",
 			params: append([]param{{name: "kind", in: "query", typ: "string", required: true, desc: "local_only or national_only"}, regionQuery}, pageParams...), response: "NationalDiff", handle: s.nationalDiff, access: list},

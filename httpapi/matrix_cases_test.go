@@ -226,6 +226,10 @@ func init() {
 		"GET /api/v1/households/{number}/clearing": {req: path(func(f *caseObjects, o *objects) string {
 			return "/api/v1/households/" + f.normalHousehold + "/clearing"
 		})},
+		// The loop's dashboard of the county its cases lie in.
+		"GET /api/v1/funnel": {region: func(o *objects) string { return o.county }, req: path(func(f *caseObjects, o *objects) string {
+			return "/api/v1/funnel?region=" + o.county
+		})},
 	}
 	for k, v := range rows {
 		if _, dup := matrixRows[k]; dup {

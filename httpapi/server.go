@@ -19,6 +19,7 @@ import (
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/assets"
 	"github.com/zhangye-backstop/backstop/cases"
+	"github.com/zhangye-backstop/backstop/funnel"
 	"github.com/zhangye-backstop/backstop/clock"
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/exposure"
@@ -74,6 +75,8 @@ type Config struct {
 	Publicity *publicity.Service
 	// Cases runs monitoring cases and their measures.
 	Cases *cases.Service
+	// Funnel reads the loop's dashboard.
+	Funnel *funnel.Service
 }
 
 // Server is the JSON API.

@@ -26,6 +26,7 @@ import (
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/egress"
 	"github.com/zhangye-backstop/backstop/exposure"
+	"github.com/zhangye-backstop/backstop/funnel"
 	"github.com/zhangye-backstop/backstop/httpapi"
 	"github.com/zhangye-backstop/backstop/httpx"
 	"github.com/zhangye-backstop/backstop/insurance"
@@ -106,7 +107,9 @@ type Server struct {
 	Screening *screening.Service
 	// Cases: monitoring cases, their procedures, debts and measures.
 	Cases *cases.Service
-	API   *httpapi.Server
+	// Funnel: the loop's dashboard.
+	Funnel *funnel.Service
+	API    *httpapi.Server
 	UI    *web.Handler
 
 	cfg     Config
@@ -208,6 +211,7 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.monitorCases(db, cfg)
+	s.Funnel = &funnel.Service{Store: db, Calendar: s.Calendar}
 	s.Registry = registry.New(db, logger, cfg.MaxImports)
 	s.Accounts = &accounts.Service{Store: db}
 	s.Policy = &policy.Service{Store: db}
@@ -217,12 +221,12 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 		Registry: s.Registry, Accounts: s.Accounts, Policy: s.Policy, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
 		Calendar: s.Calendar, Clocks: s.Clocks, Screening: s.Screening, ReceiptSecret: cfg.ReceiptSecret,
 		Plans: s.Plans, Sharing: s.Sharing, Officers: s.Officers, Projects: s.Projects, Insurance: s.Insurance, Assets: s.Assets, Publicity: s.Publicity,
-		Cases: s.Cases})
+		Cases: s.Cases, Funnel: s.Funnel})
 	ui, err := web.New(web.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, TempDir: tmp, MaxUploadBytes: cfg.MaxUploadBytes, Version: cfg.Version,
 		Registry: s.Registry, Accounts: s.Accounts, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch, Screening: s.Screening,
 		Calendar: s.Calendar, Clocks: s.Clocks,
 		Plans: s.Plans, Officers: s.Officers, Sharing: s.Sharing, Projects: s.Projects, Assets: s.Assets, Insurance: s.Insurance, Publicity: s.Publicity,
-		Cases:    s.Cases,
+		Cases:    s.Cases, Funnel: s.Funnel,
 		Overview: &overview.Service{Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch, Registry: s.Registry, Clocks: s.Clocks, Calendar: s.Calendar}})
 	if err != nil {
 		return nil, err

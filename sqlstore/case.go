@@ -349,6 +349,19 @@ func (db *DB) FindCases(ctx context.Context, f backstop.CaseFilter) ([]*backstop
 	if f.Household != "" {
 		conds, args = append(conds, "c.household = ?"), append(args, f.Household)
 	}
+	switch f.Stage {
+	case "":
+	case "monitored", "helped":
+		conds = append(conds, "c.state IN ('active', 'clearing', 'cleared', 'held')")
+		if f.Stage == "helped" {
+			conds = append(conds, "EXISTS (SELECT 1 FROM measures m WHERE m.case_id = c.id AND (m.status IN ('in_progress', 'done') OR m.started_on <> ''))")
+		}
+	default:
+		return nil, 0, backstop.Localized(backstop.EINVALID, "阶段（stage）只能是 monitored（已纳入监测）或 helped（已帮扶），不能是“%s”", "stage must be monitored or helped, not %q.", f.Stage)
+	}
+	if f.Category != "" {
+		conds, args = append(conds, "EXISTS (SELECT 1 FROM measures m WHERE m.case_id = c.id AND m.category = ? AND m.status <> 'refused')"), append(args, f.Category)
+	}
 	if f.Overdue {
 		now := f.Now
 		if now.IsZero() {

@@ -38,7 +38,7 @@ func (h *Handler) casesCrumbs(r *http.Request, items ...crumb) []crumb {
 func caseFilter(r *http.Request) backstop.CaseFilter {
 	q := r.URL.Query()
 	f := backstop.CaseFilter{State: q.Get("state"), HasDebts: q.Get("debts") != "", Overdue: q.Get("overdue") != "", Region: strings.TrimSpace(q.Get("region")),
-		Household: strings.TrimSpace(q.Get("household"))}
+		Household: strings.TrimSpace(q.Get("household")), Stage: q.Get("stage"), Category: strings.TrimSpace(q.Get("category"))}
 	switch q.Get("green") {
 	case "1":
 		g := true

@@ -27,6 +27,7 @@ import (
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/assets"
 	"github.com/zhangye-backstop/backstop/cases"
+	"github.com/zhangye-backstop/backstop/funnel"
 	"github.com/zhangye-backstop/backstop/clock"
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/exposure"
@@ -76,6 +77,8 @@ type Config struct {
 	Screening *screening.Service
 	// Cases runs monitoring cases (监测帮扶).
 	Cases *cases.Service
+	// Funnel reads the loop's dashboard (帮扶闭环).
+	Funnel *funnel.Service
 	// The 预案与协同 group: plans, officers, departments' sharing, the
 	// project library, assets, insurance, publicity.
 	Plans     *plans.Service
@@ -157,6 +160,10 @@ func (h *Handler) funcs(lang string, cat catalog) template.FuncMap {
 		"asset":          h.assetURL,
 		"num": func(n int) string {
 			return groupThousands(strconv.Itoa(n))
+		},
+		// percent shows a share (0.125) as "12.5%".
+		"percent": func(f float64) string {
+			return strconv.FormatFloat(f*100, 'f', 1, 64) + "%"
 		},
 		"money": func(f *float64) string {
 			if f == nil {

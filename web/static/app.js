@@ -97,7 +97,7 @@
     });
     chart.on("click", function (p) {
       if (!p.data) return;
-      location.href = p.data.village ? "/households?region=" + p.data.name : "/?region=" + p.data.name;
+      location.href = p.data.village ? (d.villageHref || "/households?region=") + p.data.name : (d.href || "/?region=") + p.data.name;
     });
     window.addEventListener("resize", function () { chart.resize(); });
   }
@@ -118,6 +118,48 @@
       series: d.series.map(function (s) { return { name: s.name, type: "bar", stack: "g", data: s.data }; })
     });
     window.addEventListener("resize", function () { chart.resize(); });
+  }
+
+  // The loop's funnel (found → monitored → helped → cleared); a click opens
+  // the stage's list.
+  function drawLoopFunnel() {
+    var el = document.getElementById("loop-funnel");
+    var dataEl = document.getElementById("loop-funnel-data");
+    if (!el || !dataEl || !window.echarts) return;
+    var d = JSON.parse(dataEl.textContent);
+    var chart = echarts.init(el);
+    var data = d.stages.map(function (s) { return { name: s.Label, value: s.Value, href: s.Href }; });
+    var top = data.length ? Math.max(data[0].value, 1) : 1;
+    chart.setOption({
+      tooltip: { formatter: function (p) { return p.name + "：" + p.value; } },
+      series: [{ type: "funnel", sort: "none", min: 0, max: top, minSize: "8%", gap: 2, left: "10%", width: "80%",
+        label: { show: true, position: "inside", formatter: function (p) { return p.name + " " + p.value; }, color: "#1f2933" },
+        itemStyle: { borderColor: "#fff" }, data: data,
+        color: ["#b42318", "#f79009", "#2e90fa", "#12b76a"] }]
+    });
+    chart.on("click", function (p) { if (p.data && p.data.href) location.href = p.data.href; });
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+
+  // Horizontal bars of named counts (data-bars names the JSON); a click
+  // opens the bar's list.
+  function drawBars() {
+    if (!window.echarts) return;
+    document.querySelectorAll("[data-bars]").forEach(function (el) {
+      var dataEl = document.getElementById(el.getAttribute("data-bars"));
+      if (!dataEl) return;
+      var d = JSON.parse(dataEl.textContent);
+      var chart = echarts.init(el);
+      chart.setOption({
+        tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+        grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
+        xAxis: { type: "value", name: d.unit, minInterval: 1 },
+        yAxis: { type: "category", inverse: true, data: d.items.map(function (i) { return i.name; }) },
+        series: [{ type: "bar", data: d.items.map(function (i) { return { value: i.value, href: i.href }; }), itemStyle: { color: "#2e90fa" } }]
+      });
+      chart.on("click", function (p) { if (p.data && p.data.href) location.href = p.data.href; });
+      window.addEventListener("resize", function () { chart.resize(); });
+    });
   }
 
   // The region cascader: choosing a level fills the next from the server.
@@ -383,6 +425,8 @@
     drawWarningMap();
     drawRegionMap();
     drawGroupChart();
+    drawLoopFunnel();
+    drawBars();
     wireRegionPicks();
     wireAsks();
     wireAutosubmit();
