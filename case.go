@@ -299,12 +299,12 @@ type CaseFilter struct {
 	// monitoring) or "helped" (monitored, a measure started or done).
 	Stage string
 	// Category selects cases with a measure (not refused) of the category.
-	Category string
-	Region       string
-	Household    string
-	Now          time.Time
-	Offset       int
-	Limit        int
+	Category  string
+	Region    string
+	Household string
+	Now       time.Time
+	Offset    int
+	Limit     int
 }
 
 // CaseChange is one compare-and-set change of a case: the case's new
