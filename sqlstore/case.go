@@ -357,12 +357,18 @@ func (db *DB) FindCases(ctx context.Context, f backstop.CaseFilter) ([]*backstop
 		conds = append(conds, `EXISTS (SELECT 1 FROM clocks k WHERE k.kind IN (?, ?) AND k.subject LIKE 'case:' || c.id || ':%' AND k.state = ? AND k.due_at <= ?)`)
 		args = append(args, backstop.ClockCaseStep, backstop.ClockCaseDebt, string(backstop.ClockRunning), now.UTC())
 	}
-	w := where(conds...)
-	var total int
-	if err := db.read.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM cases c`+w), args...).Scan(&total); err != nil {
-		return nil, 0, db.translate(err)
+	order, total := " ORDER BY c.id DESC LIMIT ? OFFSET ?", -1
+	if f.Keyset {
+		conds, args = append(conds, "c.id > ?"), append(args, f.AfterID)
+		order = " ORDER BY c.id LIMIT ? OFFSET ?"
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+caseColumns+caseFrom+w+` ORDER BY c.id DESC LIMIT ? OFFSET ?`), append(args, pageLimit(f.Limit), max(f.Offset, 0))...)
+	w := where(conds...)
+	if !f.Keyset {
+		if err := db.read.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM cases c`+w), args...).Scan(&total); err != nil {
+			return nil, 0, db.translate(err)
+		}
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+caseColumns+caseFrom+w+order), append(args, pageLimit(f.Limit), max(f.Offset, 0))...)
 	if err != nil {
 		return nil, 0, db.translate(err)
 	}
