@@ -157,8 +157,6 @@ func Cases(ctx context.Context, store CaseStore, sc *screening.Service, cs *case
 	return out, nil
 }
 
-
-
 // demoHousehold adds a one-person household to a village.
 func demoHousehold(ctx context.Context, store CaseStore, village string, seq int, name, labour string, assistance backstop.SocialAssistance, income float64) (string, error) {
 	number := fmt.Sprintf("%s%04d", village, seq)
