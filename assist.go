@@ -291,7 +291,12 @@ const (
 // AssistService stores the household-level assistance records, each in
 // the household's village for scope.
 type AssistService interface {
+	// CreateSubsidyRecord appends an only-dwelling confirmation.
 	CreateSubsidyRecord(ctx context.Context, r *SubsidyRecord) error
+	// PayHousingSubsidy appends a disbursement unless the report's
+	// disbursements would pass limit (ECONFLICT), checked in one
+	// transaction.
+	PayHousingSubsidy(ctx context.Context, r *SubsidyRecord, limit int64) error
 	FindSubsidyRecords(ctx context.Context, household string) ([]*SubsidyRecord, error)
 	CreateRelief(ctx context.Context, g *ReliefGrant) error
 	FindRelief(ctx context.Context, household, region string, offset, limit int) ([]*ReliefGrant, int, error)
