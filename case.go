@@ -214,6 +214,7 @@ type Case struct {
 	ClearedOn       string     `json:"cleared_on,omitempty"`
 	// OpenDebts counts the unpaid procedure debts (程序未完成 while > 0).
 	OpenDebts   int       `json:"open_debts"`
+	StreamID    int64     `json:"-"` // where its escalations go out
 	OverdueDebt bool      `json:"overdue_debt,omitempty"`
 	RefusedAt   string    `json:"refused_at,omitempty"` // the step that refused it
 	Note        string    `json:"note,omitempty"`
@@ -277,6 +278,9 @@ type CaseDebt struct {
 	ClockID int64      `json:"clock_id,omitempty"`
 	Overdue bool       `json:"overdue,omitempty"`
 }
+
+// StreamCase is the stream kind of a case's escalations.
+const StreamCase = "case"
 
 // Clock kinds of cases.
 const (
@@ -435,7 +439,18 @@ const (
 	// PolicyCaseEscalateCounty: working days after an overdue step or debt
 	// was escalated to the township that the county is told.
 	PolicyCaseEscalateCounty = "case.escalate_county_workdays"
+	// PolicyMeasureCategories: the national measure categories, each with
+	// its items and whether it is development-type (开发式).
+	PolicyMeasureCategories = "case.measure_categories"
 )
+
+// MeasureCategory is one category of the national measure list.
+type MeasureCategory struct {
+	Code        string   `json:"code"`
+	ZH          string   `json:"zh"`
+	Items       []string `json:"items"`
+	Development bool     `json:"development,omitempty"`
+}
 
 func init() {
 	RegisterPolicyKeyFamily(PolicyKey{Key: PolicyCaseProcedures, Type: PolicySteps, Unit: "steps",
@@ -449,6 +464,8 @@ func init() {
 			ZH: "甘肃省防止返贫监测对象识别程序", EN: "Gansu's identification procedure"},
 		{Key: PolicyCaseProcedures + ProcedureGansuClearing, Type: PolicySteps, Unit: "steps", Required: true,
 			ZH: "甘肃省监测对象风险消除程序", EN: "Gansu's clearing procedure"},
+		{Key: PolicyMeasureCategories, Type: PolicyList, Unit: "items", Required: true,
+			ZH: "帮扶措施类别与项目", EN: "the national measure categories and their items"},
 		{Key: PolicyCaseNoticeDays, Type: PolicyNumber, Unit: "days", Required: true, Min: 1, Max: 60,
 			ZH: "村内公示最少天数", EN: "the shortest public notice in the village, days"},
 		{Key: PolicyCaseObservation, Type: PolicyNumber, Unit: "months", Required: true, Min: 1, Max: 60,
@@ -458,4 +475,28 @@ func init() {
 	} {
 		RegisterPolicyKey(k)
 	}
+}
+
+// ClearingPhase tells a case whose steps are its clearing procedure's.
+func (c *Case) ClearingPhase() bool {
+	return c.State == CaseClearing || c.State == CaseCleared
+}
+
+// NextStep is the procedure step due next, its ordinal (from 1), and
+// whether one is due: none on a refused or held case, or when the
+// procedure is done.
+func (c *Case) NextStep() (ProcedureStep, int, bool) {
+	if c.Step == "" || c.State == CaseRefused || c.State == CaseHeld {
+		return ProcedureStep{}, 0, false
+	}
+	steps := c.Steps
+	if c.ClearingPhase() {
+		steps = c.ClearingSteps
+	}
+	for i, st := range steps {
+		if st.Code == c.Step {
+			return st, i + 1, true
+		}
+	}
+	return ProcedureStep{}, 0, false
 }

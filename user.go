@@ -123,7 +123,7 @@ var rolePermissions = map[Role][]Permission{
 		PermReadCases, PermManageCases, PermApproveCases},
 	RoleTownship: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermConfirm, PermScreen, PermReportLoss, PermVerifyLoss, PermIntake,
 		PermReadPrepared, PermManageOfficers, PermWriteProjects, PermReviewProjects, PermManageAssets, PermManageInsurance, PermManagePublicity,
-		PermReadCases, PermManageCases},
+		PermReadCases, PermManageCases, PermApproveCases},
 	RoleVillage: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermReadWarnings, PermConfirm, PermReportLoss, PermIntake, PermReadPrepared, PermWriteProjects,
 		PermReadCases, PermManageCases},
 	RoleDepartment: {PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds, PermRefer, PermReadSharing, PermSubscribe, PermPush},

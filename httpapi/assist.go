@@ -27,6 +27,13 @@ func init() {
 		"SupplyPoint":     backstop.SupplyPoint{},
 		"SupplyPointIn":   assist.SupplyPointInput{},
 		"SupplyPointList": list[backstop.SupplyPoint]{},
+		"MeasurePlan":     backstop.MeasurePlan{},
+		"AdoptIn":         assist.AdoptInput{},
+		"MeasureList":     list[backstop.Measure]{},
+		"Measure":         backstop.Measure{},
+		"ReferralAnswer":  assist.ReferralAnswer{},
+		"CaseProblemList": problemList{},
+		"DryRun":          assist.DryRun{},
 	} {
 		schemaTypes[name] = v
 	}
@@ -211,11 +218,125 @@ func (s *Server) listSupplyPoints(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
+func (s *Server) measurePlan(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "Case")
+	if err != nil {
+		return err
+	}
+	out, err := s.cfg.Assist.Plan(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) adoptMeasures(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "Case")
+	if err != nil {
+		return err
+	}
+	var in assist.AdoptInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	ms, err := s.cfg.Assist.Adopt(r.Context(), id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, newList(ms, len(ms)))
+	return nil
+}
+
+func (s *Server) answerReferral(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "Measure")
+	if err != nil {
+		return err
+	}
+	var in assist.ReferralAnswer
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	m, err := s.cfg.Assist.AnswerReferral(r.Context(), id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
+}
+
+func (s *Server) measureQueue(w http.ResponseWriter, r *http.Request) error {
+	limit, offset, err := page(r, 100)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	items, total, err := s.cfg.Assist.Queue(r.Context(), q.Get("department"), q.Get("status"), q.Get("region"), offset, limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newList(items, total))
+	return nil
+}
+
+// problemList is a page of the national checks' problems.
+type problemList struct {
+	Items     []assist.CaseProblem `json:"items"`
+	Total     int                  `json:"total"`
+	Checked   int                  `json:"checked_cases"`
+	Truncated bool                 `json:"truncated"`
+}
+
+func (s *Server) caseProblems(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "Case")
+	if err != nil {
+		return err
+	}
+	items, err := s.cfg.Assist.CaseProblems(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, problemList{Items: items, Total: len(items), Checked: 1})
+	return nil
+}
+
+func (s *Server) allCaseProblems(w http.ResponseWriter, r *http.Request) error {
+	limit, offset, err := page(r, 100)
+	if err != nil {
+		return err
+	}
+	items, total, checked, truncated, err := s.cfg.Assist.Problems(r.Context(), r.URL.Query().Get("region"), offset, limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, problemList{Items: items, Total: total, Checked: checked, Truncated: truncated})
+	return nil
+}
+
+func (s *Server) dryRunPolicy(w http.ResponseWriter, r *http.Request) error {
+	var in policyInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	p := backstop.Policy{Key: in.Key, Region: in.Region, Value: in.Value, Data: in.Data, Unit: in.Unit, Source: in.Source}
+	var err error
+	if p.EffectiveFrom, err = parseDay("effective_from", in.EffectiveFrom); err != nil {
+		return err
+	}
+	out, err := s.cfg.Assist.DryRunPolicy(r.Context(), &p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
 func (s *Server) assistRoutes() []*route {
 	read := access{perm: backstop.PermReadCases, scope: scopeRead}
 	write := access{perm: backstop.PermManageCases, scope: scopeRead}
 	regionParam := param{name: "region", in: "query", typ: "string", desc: "region code (your region when absent)"}
 	repairParam := param{name: "id", in: "path", typ: "integer", required: true, desc: "water repair id"}
+	caseParam := param{name: "id", in: "path", typ: "integer", required: true, desc: "case id"}
 	return []*route{
 		{method: "GET", path: "/api/v1/households/{number}/housing-subsidy", summary: "The housing reconstruction subsidy from the latest loss report and the county's table: amount (whole yuan, rounded half up), policy_ids, verified, only-dwelling, disbursed", tag: "assist",
 			params: []param{numberParam}, response: "HousingSubsidy", handle: s.housingSubsidy, access: read},
@@ -246,5 +367,20 @@ func (s *Server) assistRoutes() []*route {
 			body: "SupplyPointIn", response: "SupplyPoint", status: http.StatusCreated, handle: s.addSupplyPoint, access: access{perm: backstop.PermManageCases, scope: scopeWrite}},
 		{method: "GET", path: "/api/v1/water/supply-points", summary: "Emergency water supply points of your region", tag: "assist",
 			params: append([]param{regionParam}, pageParams...), response: "SupplyPointList", handle: s.listSupplyPoints, access: access{perm: backstop.PermReadCases}},
+		{method: "GET", path: "/api/v1/cases/{id}/plan", summary: "The case's proposed measures (一户一策) from its risk types and the household's labour, development-type first for a labour-capable household", tag: "assist",
+			params: []param{caseParam}, response: "MeasurePlan", handle: s.measurePlan, access: read},
+		{method: "POST", path: "/api/v1/cases/{id}/plan", summary: "Record the chosen measures (by proposal rule or catalog category and item), each with owner department and named person; a 低保/特困 referral starts the clock of civil affairs' answer", tag: "assist",
+			params: []param{caseParam}, body: "AdoptIn", response: "MeasureList", status: http.StatusCreated, handle: s.adoptMeasures, access: write},
+		{method: "POST", path: "/api/v1/measures/{id}/referral-answer", summary: "Civil affairs' answer to a 低保/特困 referral (approved or refused); stops its clock", tag: "assist",
+			params: []param{{name: "id", in: "path", typ: "integer", required: true, desc: "measure id"}}, body: "ReferralAnswer", response: "Measure", handle: s.answerReferral, access: write},
+		{method: "GET", path: "/api/v1/measures/queue", summary: "A department's measure queue (a department user gets its own organisation's)", tag: "assist",
+			params: append([]param{{name: "department", in: "query", typ: "string", desc: "department code"}, {name: "status", in: "query", typ: "string", desc: "planned, in_progress, done, refused"}, regionParam}, pageParams...),
+			response: "MeasureList", handle: s.measureQueue, access: access{perm: backstop.PermReadCases}},
+		{method: "GET", path: "/api/v1/cases/{id}/problems", summary: "The national system's data checks on one case: problems to fix", tag: "assist",
+			params: []param{caseParam}, response: "CaseProblemList", handle: s.caseProblems, access: read},
+		{method: "GET", path: "/api/v1/cases/problems", summary: "The national data checks across the cases of your region (or region=)", tag: "assist",
+			params: append([]param{regionParam}, pageParams...), response: "CaseProblemList", handle: s.allCaseProblems, access: access{perm: backstop.PermReadCases}},
+		{method: "POST", path: "/api/v1/policies/dry-run", summary: "Re-evaluation: what a candidate policy version (monitoring_line, housing_subsidy) would change in open cases, clearing eligibility and subsidies; nothing is written", tag: "assist",
+			body: "NewPolicy", response: "DryRun", handle: s.dryRunPolicy, access: access{perm: backstop.PermReadCases}},
 	}
 }

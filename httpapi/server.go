@@ -19,6 +19,7 @@ import (
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/assets"
 	"github.com/zhangye-backstop/backstop/assist"
+	"github.com/zhangye-backstop/backstop/cases"
 	"github.com/zhangye-backstop/backstop/clock"
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/exposure"
@@ -74,6 +75,8 @@ type Config struct {
 	Publicity *publicity.Service
 	// Assist: housing subsidy, drinking water, relief of households.
 	Assist *assist.Service
+	// Cases runs monitoring cases and their measures.
+	Cases *cases.Service
 }
 
 // Server is the JSON API.

@@ -77,6 +77,7 @@ func (s *Server) prepare(ctx context.Context, db *sqlstore.DB, cfg Config) error
 	// Relief granted (临时救助, basic-living relief) is transfer income.
 	s.Assist = &assist.Service{Store: db, Clocks: s.Clocks}
 	s.Screening.ReliefIncome = s.Assist.ReliefIncome
+	s.Clocks.Register(assist.ClockReferralAnswer, s.Assist.ReferralOverdue)
 	return nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/assets"
 	"github.com/zhangye-backstop/backstop/assist"
+	"github.com/zhangye-backstop/backstop/cases"
 	"github.com/zhangye-backstop/backstop/clock"
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/egress"
@@ -106,8 +107,10 @@ type Server struct {
 	Assist *assist.Service
 	// Screening: events, campaigns, loss reports, assessments, intake.
 	Screening *screening.Service
-	API       *httpapi.Server
-	UI        *web.Handler
+	// Cases: monitoring cases, their procedures, debts and measures.
+	Cases *cases.Service
+	API   *httpapi.Server
+	UI    *web.Handler
 
 	cfg     Config
 	handler http.Handler
@@ -207,6 +210,9 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 	if err := s.prepare(ctx, db, cfg); err != nil {
 		return nil, err
 	}
+	s.monitorCases(db, cfg)
+	// The national checks that need policy data and the household.
+	s.Cases.MoreChecks = s.Assist.ChecksOf
 	s.Registry = registry.New(db, logger, cfg.MaxImports)
 	s.Accounts = &accounts.Service{Store: db}
 	s.Policy = &policy.Service{Store: db}
@@ -215,7 +221,8 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 		RequestsPerSecond: cfg.RequestsPerSecond, Burst: int(4 * cfg.RequestsPerSecond), Version: cfg.Version, TempDir: tmp, Ping: db.Ping,
 		Registry: s.Registry, Accounts: s.Accounts, Policy: s.Policy, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
 		Calendar: s.Calendar, Clocks: s.Clocks, Screening: s.Screening, ReceiptSecret: cfg.ReceiptSecret,
-		Plans: s.Plans, Sharing: s.Sharing, Officers: s.Officers, Projects: s.Projects, Insurance: s.Insurance, Assets: s.Assets, Publicity: s.Publicity, Assist: s.Assist})
+		Plans: s.Plans, Sharing: s.Sharing, Officers: s.Officers, Projects: s.Projects, Insurance: s.Insurance, Assets: s.Assets, Publicity: s.Publicity, Assist: s.Assist,
+		Cases: s.Cases})
 	ui, err := web.New(web.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, TempDir: tmp, MaxUploadBytes: cfg.MaxUploadBytes, Version: cfg.Version,
 		Registry: s.Registry, Accounts: s.Accounts, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch, Screening: s.Screening,
 		Calendar: s.Calendar, Clocks: s.Clocks,

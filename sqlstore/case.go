@@ -17,7 +17,7 @@ import (
 const caseColumns = `c.id, c.household_id, c.household, c.village_code, COALESCE(h.head_name, ''), c.source, c.source_id, c.procedure_name, c.policy_id, c.procedure_steps,
  c.clearing_procedure, c.clearing_policy_id, c.clearing_steps, c.state, c.step, c.green_channel, c.loss_report_id, c.monitor_type, c.identified_on, c.risk_types,
  c.disaster_sub_item, c.disaster_note, c.identification, c.episode, COALESCE(c.previous_case_id, 0), c.clearing, c.clear_way, c.cleared_on, c.refused_at, c.note,
- c.open_debts, c.version, c.created_by, c.created_at, c.updated_at`
+ c.open_debts, c.stream_id, c.version, c.created_by, c.created_at, c.updated_at`
 
 const caseFrom = ` FROM cases c LEFT JOIN households h ON h.id = c.household_id`
 
@@ -27,7 +27,7 @@ func scanCase(sc interface{ Scan(...any) error }) (*backstop.Case, error) {
 	if err := sc.Scan(&c.ID, &c.HouseholdID, &c.Household, &c.Village, &c.HeadName, &source, &c.SourceID, &c.Procedure, &c.PolicyID, &steps,
 		&c.ClearingProcedure, &c.ClearingPolicyID, &clearingSteps, &state, &c.Step, &c.GreenChannel, &c.LossReportID, &c.MonitorType, &c.IdentifiedOn, &risks,
 		&c.DisasterSubItem, &c.DisasterNote, &ident, &c.Episode, &c.PreviousCaseID, &clearing, &c.ClearWay, &c.ClearedOn, &c.RefusedAt, &c.Note,
-		&c.OpenDebts, &c.Version, &c.CreatedBy, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		&c.OpenDebts, &c.StreamID, &c.Version, &c.CreatedBy, &c.CreatedAt, &c.UpdatedAt); err != nil {
 		return nil, err
 	}
 	c.Source, c.State = backstop.CaseSource(source), backstop.CaseState(state)
@@ -60,11 +60,6 @@ func stepsJSON(s []backstop.ProcedureStep) string {
 	return mustJSON(s)
 }
 
-// caseOutside is the refusal of a case outside the user's region.
-func caseOutside(id int64) error {
-	return backstop.Localized(backstop.EFORBIDDEN, "案件%d不在您的管辖范围内", "Case %d is outside your region.", id)
-}
-
 func caseNotFound(id int64) error {
 	return backstop.Localized(backstop.ENOTFOUND, "找不到编号为%d的案件", "Case %d not found.", id)
 }
@@ -78,6 +73,9 @@ func (db *DB) CreateCase(ctx context.Context, c *backstop.Case, ch *backstop.Cas
 	}
 	now := db.now().UTC()
 	decided := false
+	if err := checkNumberWritable(u, c.Household, false); err != nil {
+		return err
+	}
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		var village, head string
 		err := tx.QueryRowContext(ctx, db.q(`SELECT id, village_code, head_name FROM households WHERE number = ? AND NOT deleted`), c.Household).Scan(&c.HouseholdID, &village, &head)
@@ -95,18 +93,27 @@ func (db *DB) CreateCase(ctx context.Context, c *backstop.Case, ch *backstop.Cas
 			return err
 		}
 		c.Episode, c.Version, c.CreatedBy, c.CreatedAt, c.UpdatedAt = episodes+1, 1, u.Name, now, now
+		if c.ID, err = db.oneID(ctx, tx, "cases"); err != nil {
+			return err
+		}
+		if c.StreamID, err = db.oneID(ctx, tx, "streams"); err != nil {
+			return err
+		}
+		if err := db.createStream(ctx, tx, c.StreamID, backstop.StreamCase, c.ID, backstop.StreamDone, time.Time{}, now); err != nil {
+			return err
+		}
 		var prev any
 		if c.PreviousCaseID != 0 {
 			prev = c.PreviousCaseID
 		}
-		err = tx.QueryRowContext(ctx, db.q(`INSERT INTO cases (household_id, household, village_code, source, source_id, procedure_name, policy_id, procedure_steps,
+		_, err = tx.ExecContext(ctx, db.q(`INSERT INTO cases (id, household_id, household, village_code, source, source_id, procedure_name, policy_id, procedure_steps,
  clearing_procedure, clearing_policy_id, clearing_steps, state, step, green_channel, loss_report_id, monitor_type, identified_on, risk_types,
- disaster_sub_item, disaster_note, identification, episode, previous_case_id, clearing, clear_way, cleared_on, refused_at, note, open_debts, version, created_by, created_at, updated_at)
- VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 1, ?, ?, ?) RETURNING id`),
-			c.HouseholdID, c.Household, c.Village, string(c.Source), c.SourceID, c.Procedure, c.PolicyID, stepsJSON(c.Steps),
+ disaster_sub_item, disaster_note, identification, episode, previous_case_id, clearing, clear_way, cleared_on, refused_at, note, open_debts, stream_id, version, created_by, created_at, updated_at)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 1, ?, ?, ?)`),
+			c.ID, c.HouseholdID, c.Household, c.Village, string(c.Source), c.SourceID, c.Procedure, c.PolicyID, stepsJSON(c.Steps),
 			c.ClearingProcedure, c.ClearingPolicyID, stepsJSON(c.ClearingSteps), string(c.State), c.Step, c.GreenChannel, c.LossReportID, c.MonitorType, c.IdentifiedOn, mustJSON(nonNilStrings(c.RiskTypes)),
 			c.DisasterSubItem, c.DisasterNote, blockJSON(c.Identification), c.Episode, prev, blockJSON(c.Clearing), c.ClearWay, c.ClearedOn, c.RefusedAt, c.Note,
-			u.Name, now, now).Scan(&c.ID)
+			c.StreamID, u.Name, now, now)
 		if backstop.ErrorCode(db.translate(err)) == backstop.ECONFLICT {
 			return backstop.Localized(backstop.ECONFLICT, "农户%s已有未结束的监测帮扶案件", "Household %s has an open case already.", c.Household)
 		} else if err != nil {
@@ -264,12 +271,10 @@ func (db *DB) UpdateCase(ctx context.Context, c *backstop.Case, ch *backstop.Cas
 			var village string
 			err := tx.QueryRowContext(ctx, db.q(`SELECT village_code FROM cases WHERE id = ?`), c.ID).Scan(&village)
 			switch {
-			case err == sql.ErrNoRows:
+			case err == sql.ErrNoRows || (err == nil && !u.InScope(village)):
 				return caseNotFound(c.ID)
 			case err != nil:
 				return err
-			case !u.InScope(village):
-				return caseOutside(c.ID)
 			}
 			return backstop.Localized(backstop.ECONFLICT, "案件%d已被他人修改，请刷新后重试", "Case %d was changed by someone else; reload and try again.", c.ID)
 		}
@@ -292,16 +297,12 @@ func (db *DB) findCase(ctx context.Context, cond string, args []any, notFound er
 	if err != nil {
 		return nil, err
 	}
-	c, err := scanCase(db.read.QueryRowContext(ctx, db.q(`SELECT `+caseColumns+caseFrom+` WHERE `+cond+` ORDER BY c.id DESC LIMIT 1`), args...))
+	sc, sargs := scopeWhere(u, "c.village_code")
+	c, err := scanCase(db.read.QueryRowContext(ctx, db.q(`SELECT `+caseColumns+caseFrom+where(cond, sc)+` ORDER BY c.id DESC LIMIT 1`), append(args, sargs...)...))
 	if err == sql.ErrNoRows {
 		return nil, notFound
-	} else if err != nil {
-		return nil, db.translate(err)
 	}
-	if !u.InScope(c.Village) {
-		return nil, caseOutside(c.ID)
-	}
-	return c, nil
+	return c, db.translate(err)
 }
 
 // FindCase returns a case in the user's region (outside: EFORBIDDEN).
@@ -383,17 +384,13 @@ func (db *DB) caseInScope(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	var village string
-	err = db.read.QueryRowContext(ctx, db.q(`SELECT village_code FROM cases WHERE id = ?`), id).Scan(&village)
+	sc, sargs := scopeWhere(u, "village_code")
+	var one int
+	err = db.read.QueryRowContext(ctx, db.q(`SELECT 1 FROM cases`+where("id = ?", sc)), append([]any{id}, sargs...)...).Scan(&one)
 	if err == sql.ErrNoRows {
 		return caseNotFound(id)
-	} else if err != nil {
-		return db.translate(err)
 	}
-	if !u.InScope(village) {
-		return caseOutside(id)
-	}
-	return nil
+	return db.translate(err)
 }
 
 // CaseSteps lists a case's recorded steps in order.
@@ -526,13 +523,10 @@ func (db *DB) CreateMeasure(ctx context.Context, m *backstop.Measure) error {
 	now := db.now().UTC()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, db.q(`SELECT household, village_code FROM cases WHERE id = ?`), m.CaseID).Scan(&m.Household, &m.Village)
-		if err == sql.ErrNoRows {
+		if err == sql.ErrNoRows || (err == nil && !u.InScope(m.Village)) {
 			return caseNotFound(m.CaseID)
 		} else if err != nil {
 			return err
-		}
-		if !u.InScope(m.Village) {
-			return caseOutside(m.CaseID)
 		}
 		m.CreatedBy, m.CreatedAt, m.UpdatedAt, m.Version = u.Name, now, now, 1
 		if err := tx.QueryRowContext(ctx, db.q(`INSERT INTO measures (case_id, household, village_code, category, item, department, person, status, amount, planned_on, started_on, done_on, note, rule,
@@ -551,16 +545,12 @@ func (db *DB) FindMeasure(ctx context.Context, id int64) (*backstop.Measure, err
 	if err != nil {
 		return nil, err
 	}
-	m, err := scanMeasure(db.read.QueryRowContext(ctx, db.q(`SELECT `+measureColumns+` FROM measures WHERE id = ?`), id))
+	sc, sargs := scopeWhere(u, "village_code")
+	m, err := scanMeasure(db.read.QueryRowContext(ctx, db.q(`SELECT `+measureColumns+` FROM measures`+where("id = ?", sc)), append([]any{id}, sargs...)...))
 	if err == sql.ErrNoRows {
 		return nil, backstop.Localized(backstop.ENOTFOUND, "找不到编号为%d的帮扶措施", "Measure %d not found.", id)
-	} else if err != nil {
-		return nil, db.translate(err)
 	}
-	if !u.InScope(m.Village) {
-		return nil, backstop.Localized(backstop.EFORBIDDEN, "帮扶措施%d不在您的管辖范围内", "Measure %d is outside your region.", id)
-	}
-	return m, nil
+	return m, db.translate(err)
 }
 
 // UpdateMeasure writes a measure by compare-and-set on its version.
@@ -586,12 +576,10 @@ func (db *DB) UpdateMeasure(ctx context.Context, m *backstop.Measure) error {
 			var caseID int64
 			err := tx.QueryRowContext(ctx, db.q(`SELECT village_code, case_id FROM measures WHERE id = ?`), m.ID).Scan(&village, &caseID)
 			switch {
-			case err == sql.ErrNoRows || (err == nil && caseID != m.CaseID):
+			case err == sql.ErrNoRows || (err == nil && (caseID != m.CaseID || !u.InScope(village))):
 				return backstop.Localized(backstop.ENOTFOUND, "案件%d没有编号为%d的帮扶措施", "Case %d has no measure %d.", m.CaseID, m.ID)
 			case err != nil:
 				return err
-			case !u.InScope(village):
-				return backstop.Localized(backstop.EFORBIDDEN, "帮扶措施%d不在您的管辖范围内", "Measure %d is outside your region.", m.ID)
 			}
 			return backstop.Localized(backstop.ECONFLICT, "帮扶措施%d已被他人修改，请刷新后重试", "Measure %d was changed by someone else; reload and try again.", m.ID)
 		}

@@ -85,13 +85,15 @@ func testCasesStore(t *testing.T, db *sqlstore.DB) {
 	// Scope: a county officer elsewhere neither reads nor writes it; the
 	// county's own does.
 	other := UserContext(t, db, "gz-cases", backstop.RoleCounty, "620702")
-	if _, err := db.FindCase(other, c.ID); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
+	// Outside the region a case is not found, as if it did not exist (the
+	// use case answers a write with EFORBIDDEN, backstop.NotInRegion).
+	if _, err := db.FindCase(other, c.ID); backstop.ErrorCode(err) != backstop.ENOTFOUND {
 		t.Errorf("find outside: %v", err)
 	}
-	if err := db.UpdateCase(other, got, nil); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
+	if err := db.UpdateCase(other, got, nil); backstop.ErrorCode(err) != backstop.ENOTFOUND {
 		t.Errorf("update outside: %v", err)
 	}
-	if _, err := db.CaseSteps(other, c.ID); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
+	if _, err := db.CaseSteps(other, c.ID); backstop.ErrorCode(err) != backstop.ENOTFOUND {
 		t.Errorf("steps outside: %v", err)
 	}
 	if err := db.CreateCase(other, &backstop.Case{Household: green, Source: backstop.CaseFromManual, Procedure: "gansu_normal", State: backstop.CaseInProcedure}, nil); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
@@ -214,7 +216,7 @@ func testCasesStore(t *testing.T, db *sqlstore.DB) {
 	if err := db.CreateMeasure(ctx, &backstop.Measure{CaseID: c.ID, Category: "健康帮扶", Item: "医疗救助", Department: "medical_insurance", Status: backstop.MeasurePlanned}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateMeasure(other, &backstop.Measure{CaseID: g.ID, Category: "健康帮扶", Item: "医疗救助", Status: backstop.MeasurePlanned}); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
+	if err := db.CreateMeasure(other, &backstop.Measure{CaseID: g.ID, Category: "健康帮扶", Item: "医疗救助", Status: backstop.MeasurePlanned}); backstop.ErrorCode(err) != backstop.ENOTFOUND {
 		t.Errorf("measure outside: %v", err)
 	}
 	errs = twice(func(i int) error {
@@ -227,7 +229,7 @@ func testCasesStore(t *testing.T, db *sqlstore.DB) {
 	if err != nil || got2.Status != backstop.MeasureInProgress || got2.StartedOn != "2026-07-02" || got2.Version != 2 || got2.Amount == nil || *got2.Amount != amount {
 		t.Fatalf("measure after update %+v %v", got2, err)
 	}
-	if _, err := db.FindMeasure(other, m.ID); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
+	if _, err := db.FindMeasure(other, m.ID); backstop.ErrorCode(err) != backstop.ENOTFOUND {
 		t.Errorf("find measure outside: %v", err)
 	}
 	wrongCase := *got2
