@@ -21,6 +21,7 @@ type assistObjects struct {
 	household string
 	repair    int64
 	pointName string
+	referral  int64
 }
 
 var (
@@ -60,7 +61,19 @@ func (m *matrix) assist(t *testing.T, o *objects) *assistObjects {
 		t.Fatalf("supply point: %v", err)
 	}
 	assistFix[o] = f
+	f.referral = m.freshReferral(t, o)
 	return f
+}
+
+// freshReferral is a new 低保/特困 referral measure of the region's green
+// channel case.
+func (m *matrix) freshReferral(t *testing.T, o *objects) int64 {
+	t.Helper()
+	ms, err := m.app.Assist.Adopt(m.admin, m.cases(t, o).green, assist.AdoptInput{Measures: []assist.Choice{{Rule: "no_labour_dibao", Person: "矩阵民政" + o.village}}})
+	if err != nil {
+		t.Fatalf("referral: %v", err)
+	}
+	return ms[0].ID
 }
 
 func (m *matrix) freshRepair(t *testing.T, household string) int64 {
@@ -106,10 +119,10 @@ func init() {
 		"GET /api/v1/households/{number}/relief": {req: get(func(f *assistObjects, o *objects) string {
 			return "/api/v1/households/" + f.household + "/relief"
 		})},
-		"GET /api/v1/relief":                               {req: list("/api/v1/relief?limit=1000", func(f *assistObjects, o *objects) string { return f.household })},
-		"POST /api/v1/households/{number}/water/tests":     {req: household("/water/tests", `{"lab":"矩阵疾控","pass":true}`)},
-		"POST /api/v1/households/{number}/water/rechecks":  {req: household("/water/rechecks", `{"water":{"litres_per_person_day":40,"quality_ok":true,"trip_minutes":5,"outage_days":1}}`)},
-		"POST /api/v1/households/{number}/water/repairs":   {req: household("/water/repairs", `{"problem":"矩阵","assignee":"矩阵帮扶人"}`)},
+		"GET /api/v1/relief":                              {req: list("/api/v1/relief?limit=1000", func(f *assistObjects, o *objects) string { return f.household })},
+		"POST /api/v1/households/{number}/water/tests":    {req: household("/water/tests", `{"lab":"矩阵疾控","pass":true}`)},
+		"POST /api/v1/households/{number}/water/rechecks": {req: household("/water/rechecks", `{"water":{"litres_per_person_day":40,"quality_ok":true,"trip_minutes":5,"outage_days":1}}`)},
+		"POST /api/v1/households/{number}/water/repairs":  {req: household("/water/repairs", `{"problem":"矩阵","assignee":"矩阵帮扶人"}`)},
 		"GET /api/v1/households/{number}/water": {req: get(func(f *assistObjects, o *objects) string {
 			return "/api/v1/households/" + f.household + "/water"
 		})},
@@ -125,6 +138,27 @@ func init() {
 			return "/api/v1/water/supply-points", toJSON(map[string]any{"village": o.village, "name": fmt.Sprintf("矩阵新点%d", m.next()), "location": map[string]float64{"lon": 100.1, "lat": 39.1}, "households_served": 3})
 		})},
 		"GET /api/v1/water/supply-points": {req: list("/api/v1/water/supply-points?limit=1000", func(f *assistObjects, o *objects) string { return f.pointName })},
+		"GET /api/v1/cases/{id}/plan": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			return matrixReq{path: fmt.Sprintf("/api/v1/cases/%d/plan", m.cases(t, o).green)}
+		}},
+		"POST /api/v1/cases/{id}/plan": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			return matrixReq{path: fmt.Sprintf("/api/v1/cases/%d/plan", m.cases(t, o).green), body: `{"measures":[{"rule":"housing","person":"矩阵住建"}]}`}
+		}},
+		"POST /api/v1/measures/{id}/referral-answer": {req: post(func(m *matrix, f *assistObjects, o *objects, t *testing.T, fresh bool) (string, string) {
+			id := f.referral
+			if fresh {
+				id = m.freshReferral(t, o)
+			}
+			return fmt.Sprintf("/api/v1/measures/%d/referral-answer", id), `{"answer":"approved","note":"矩阵答复"}`
+		})},
+		"GET /api/v1/measures/queue": {req: list("/api/v1/measures/queue?department=civil_affairs&limit=1000", func(f *assistObjects, o *objects) string { return "矩阵民政" + o.village })},
+		"GET /api/v1/cases/{id}/problems": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			return matrixReq{path: fmt.Sprintf("/api/v1/cases/%d/problems", m.cases(t, o).green)}
+		}},
+		"GET /api/v1/cases/problems": {req: get(func(f *assistObjects, o *objects) string { return "/api/v1/cases/problems?limit=10" })},
+		"POST /api/v1/policies/dry-run": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
+			return matrixReq{path: "/api/v1/policies/dry-run", body: `{"key":"monitoring_line","region":"620000","value":4000,"unit":"yuan/person/year","effective_from":"2031-01-01","source":"矩阵试算"}`}
+		}},
 	}
 	for k, v := range rows {
 		if _, dup := matrixRows[k]; dup {
