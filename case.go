@@ -187,6 +187,7 @@ type Case struct {
 	// PolicyID its policy version; ClearingProcedure and ClearingPolicyID
 	// those of the clearing procedure, once one runs.
 	Procedure         string          `json:"procedure"`
+	ProcedureZH       string          `json:"procedure_name,omitempty"`
 	PolicyID          int64           `json:"policy_id"`
 	Steps             []ProcedureStep `json:"procedure_steps,omitempty"`
 	ClearingProcedure string          `json:"clearing_procedure,omitempty"`
@@ -499,4 +500,12 @@ func (c *Case) NextStep() (ProcedureStep, int, bool) {
 		}
 	}
 	return ProcedureStep{}, 0, false
+}
+
+// NextStepName is the Chinese name of the step due next, "" when none.
+func (c *Case) NextStepName() string {
+	if st, _, ok := c.NextStep(); ok {
+		return st.ZH
+	}
+	return ""
 }

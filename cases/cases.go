@@ -93,30 +93,30 @@ func invalid(problems []backstop.Problem) error {
 
 // procedure reads the named procedure in force for a village: the name
 // from selectKey, then its steps.
-func (s *Service) procedure(ctx context.Context, selectKey, village string) (string, *backstop.Policy, []backstop.ProcedureStep, error) {
+func (s *Service) procedure(ctx context.Context, selectKey, village string) (string, string, *backstop.Policy, []backstop.ProcedureStep, error) {
 	sel, err := s.Store.PolicyAt(ctx, selectKey, village, s.now())
 	if err != nil {
-		return "", nil, nil, missingPolicy(err, selectKey, village)
+		return "", "", nil, nil, missingPolicy(err, selectKey, village)
 	}
 	items, err := sel.ListItems()
 	if err != nil {
-		return "", nil, nil, err
+		return "", "", nil, nil, err
 	}
 	name := items[0].Code
 	p, err := s.Store.PolicyAt(ctx, backstop.PolicyCaseProcedures+name, village, s.now())
 	if err != nil {
-		return "", nil, nil, missingPolicy(err, backstop.PolicyCaseProcedures+name, village)
+		return "", "", nil, nil, missingPolicy(err, backstop.PolicyCaseProcedures+name, village)
 	}
 	steps, err := p.ProcedureSteps()
 	if err != nil {
-		return "", nil, nil, err
+		return "", "", nil, nil, err
 	}
 	for _, st := range steps {
 		if _, err := backstop.ParseRole(string(st.Role)); err != nil {
-			return "", nil, nil, backstop.Localized(backstop.EINVALID, "程序“%s”的步骤“%s”角色无效", "Procedure %s: step %s has no valid role.", name, st.Code)
+			return "", "", nil, nil, backstop.Localized(backstop.EINVALID, "程序“%s”的步骤“%s”角色无效", "Procedure %s: step %s has no valid role.", name, st.Code)
 		}
 	}
-	return name, p, steps, nil
+	return name, items[0].ZH, p, steps, nil
 }
 
 // missingPolicy names a policy row that does not apply: never a default.
@@ -235,11 +235,11 @@ func (s *Service) Open(ctx context.Context, in OpenInput) (*View, error) {
 	if prev, err := s.Store.LatestCase(ctx, h.Number); err == nil && !prev.State.Open() {
 		c.PreviousCaseID = prev.ID
 	}
-	name, p, steps, err := s.procedure(ctx, backstop.PolicyCaseProcedure, h.VillageCode)
+	name, zh, p, steps, err := s.procedure(ctx, backstop.PolicyCaseProcedure, h.VillageCode)
 	if err != nil {
 		return nil, err
 	}
-	c.Procedure, c.PolicyID, c.Steps = name, p.ID, steps
+	c.Procedure, c.ProcedureZH, c.PolicyID, c.Steps = name, zh, p.ID, steps
 	ch := &backstop.CaseChange{}
 	if in.GreenChannel {
 		report, why := s.greenChannelReport(ctx, h, a, c.RiskTypes)
@@ -839,4 +839,21 @@ func (s *Service) forWrite(ctx context.Context, u *backstop.User, id int64) (*ba
 		return nil, backstop.NotInRegion(u, err, fmt.Sprintf("案件%d", id), fmt.Sprintf("case %d", id))
 	}
 	return c, nil
+}
+
+// RiskTypeNames are the 100A27 names in force for a region, by code.
+func (s *Service) RiskTypeNames(ctx context.Context, region string) (map[string]string, error) {
+	p, err := s.number(ctx, backstop.PolicyRiskTypes, region)
+	if err != nil {
+		return nil, err
+	}
+	items, err := p.ListItems()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, it := range items {
+		out[it.Code] = it.ZH
+	}
+	return out, nil
 }

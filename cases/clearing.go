@@ -212,7 +212,7 @@ func (s *Service) ProposeClearing(ctx context.Context, id int64, in ClearingInpu
 		return nil, &backstop.Error{Code: backstop.EINVALID, Message: fmt.Sprintf("Case %d cannot be cleared: %s.", id, problems[0].Reason),
 			ZH: fmt.Sprintf("案件%d不符合风险消除条件：%s", id, problems[0].ReasonZH), Details: problems}
 	}
-	name, p, steps, err := s.procedure(ctx, backstop.PolicyCaseClearingProcedure, c.Village)
+	name, _, p, steps, err := s.procedure(ctx, backstop.PolicyCaseClearingProcedure, c.Village)
 	if err != nil {
 		return nil, err
 	}

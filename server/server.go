@@ -227,6 +227,7 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 		Registry: s.Registry, Accounts: s.Accounts, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch, Screening: s.Screening,
 		Calendar: s.Calendar, Clocks: s.Clocks,
 		Plans: s.Plans, Officers: s.Officers, Sharing: s.Sharing, Projects: s.Projects, Assets: s.Assets, Insurance: s.Insurance, Publicity: s.Publicity, Assist: s.Assist,
+		Cases:    s.Cases,
 		Overview: &overview.Service{Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch, Registry: s.Registry, Clocks: s.Clocks, Calendar: s.Calendar}})
 	if err != nil {
 		return nil, err

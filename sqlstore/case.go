@@ -14,7 +14,7 @@ import (
 // (version) with what goes with it — the step row, debts paid or made,
 // clocks stopped and started, a monitoring decision — in one transaction.
 
-const caseColumns = `c.id, c.household_id, c.household, c.village_code, COALESCE(h.head_name, ''), c.source, c.source_id, c.procedure_name, c.policy_id, c.procedure_steps,
+const caseColumns = `c.id, c.household_id, c.household, c.village_code, COALESCE(h.head_name, ''), c.source, c.source_id, c.procedure_name, c.procedure_zh, c.policy_id, c.procedure_steps,
  c.clearing_procedure, c.clearing_policy_id, c.clearing_steps, c.state, c.step, c.green_channel, c.loss_report_id, c.monitor_type, c.identified_on, c.risk_types,
  c.disaster_sub_item, c.disaster_note, c.identification, c.episode, COALESCE(c.previous_case_id, 0), c.clearing, c.clear_way, c.cleared_on, c.refused_at, c.note,
  c.open_debts, c.stream_id, c.version, c.created_by, c.created_at, c.updated_at`
@@ -24,7 +24,7 @@ const caseFrom = ` FROM cases c LEFT JOIN households h ON h.id = c.household_id`
 func scanCase(sc interface{ Scan(...any) error }) (*backstop.Case, error) {
 	var c backstop.Case
 	var source, state, steps, clearingSteps, risks, ident, clearing string
-	if err := sc.Scan(&c.ID, &c.HouseholdID, &c.Household, &c.Village, &c.HeadName, &source, &c.SourceID, &c.Procedure, &c.PolicyID, &steps,
+	if err := sc.Scan(&c.ID, &c.HouseholdID, &c.Household, &c.Village, &c.HeadName, &source, &c.SourceID, &c.Procedure, &c.ProcedureZH, &c.PolicyID, &steps,
 		&c.ClearingProcedure, &c.ClearingPolicyID, &clearingSteps, &state, &c.Step, &c.GreenChannel, &c.LossReportID, &c.MonitorType, &c.IdentifiedOn, &risks,
 		&c.DisasterSubItem, &c.DisasterNote, &ident, &c.Episode, &c.PreviousCaseID, &clearing, &c.ClearWay, &c.ClearedOn, &c.RefusedAt, &c.Note,
 		&c.OpenDebts, &c.StreamID, &c.Version, &c.CreatedBy, &c.CreatedAt, &c.UpdatedAt); err != nil {
@@ -106,11 +106,11 @@ func (db *DB) CreateCase(ctx context.Context, c *backstop.Case, ch *backstop.Cas
 		if c.PreviousCaseID != 0 {
 			prev = c.PreviousCaseID
 		}
-		_, err = tx.ExecContext(ctx, db.q(`INSERT INTO cases (id, household_id, household, village_code, source, source_id, procedure_name, policy_id, procedure_steps,
+		_, err = tx.ExecContext(ctx, db.q(`INSERT INTO cases (id, household_id, household, village_code, source, source_id, procedure_name, procedure_zh, policy_id, procedure_steps,
  clearing_procedure, clearing_policy_id, clearing_steps, state, step, green_channel, loss_report_id, monitor_type, identified_on, risk_types,
  disaster_sub_item, disaster_note, identification, episode, previous_case_id, clearing, clear_way, cleared_on, refused_at, note, open_debts, stream_id, version, created_by, created_at, updated_at)
- VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 1, ?, ?, ?)`),
-			c.ID, c.HouseholdID, c.Household, c.Village, string(c.Source), c.SourceID, c.Procedure, c.PolicyID, stepsJSON(c.Steps),
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 1, ?, ?, ?)`),
+			c.ID, c.HouseholdID, c.Household, c.Village, string(c.Source), c.SourceID, c.Procedure, c.ProcedureZH, c.PolicyID, stepsJSON(c.Steps),
 			c.ClearingProcedure, c.ClearingPolicyID, stepsJSON(c.ClearingSteps), string(c.State), c.Step, c.GreenChannel, c.LossReportID, c.MonitorType, c.IdentifiedOn, mustJSON(nonNilStrings(c.RiskTypes)),
 			c.DisasterSubItem, c.DisasterNote, blockJSON(c.Identification), c.Episode, prev, blockJSON(c.Clearing), c.ClearWay, c.ClearedOn, c.RefusedAt, c.Note,
 			c.StreamID, u.Name, now, now)

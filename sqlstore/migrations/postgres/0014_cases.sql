@@ -16,6 +16,7 @@ CREATE TABLE cases (
     source             TEXT NOT NULL CHECK (source IN ('assessment', 'self_report', 'referral', 'manual')),
     source_id          BIGINT NOT NULL DEFAULT 0,
     procedure_name     TEXT NOT NULL,
+    procedure_zh       TEXT NOT NULL DEFAULT '',
     policy_id          BIGINT NOT NULL,
     procedure_steps    TEXT NOT NULL,
     clearing_procedure TEXT NOT NULL DEFAULT '',
