@@ -48,6 +48,7 @@ func (h *Handler) routes() {
 	h.releaseRoutes()
 	h.screeningRoutes()
 	h.caseRoutes()
+	h.assistRoutes()
 	h.prepareRoutes()
 }
 
