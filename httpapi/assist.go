@@ -374,7 +374,7 @@ func (s *Server) assistRoutes() []*route {
 		{method: "POST", path: "/api/v1/measures/{id}/referral-answer", summary: "Civil affairs' answer to a 低保/特困 referral (approved or refused); stops its clock", tag: "assist",
 			params: []param{{name: "id", in: "path", typ: "integer", required: true, desc: "measure id"}}, body: "ReferralAnswer", response: "Measure", handle: s.answerReferral, access: write},
 		{method: "GET", path: "/api/v1/measures/queue", summary: "A department's measure queue (a department user gets its own organisation's)", tag: "assist",
-			params: append([]param{{name: "department", in: "query", typ: "string", desc: "department code"}, {name: "status", in: "query", typ: "string", desc: "planned, in_progress, done, refused"}, regionParam}, pageParams...),
+			params:   append([]param{{name: "department", in: "query", typ: "string", desc: "department code"}, {name: "status", in: "query", typ: "string", desc: "planned, in_progress, done, refused"}, regionParam}, pageParams...),
 			response: "MeasureList", handle: s.measureQueue, access: access{perm: backstop.PermReadCases}},
 		{method: "GET", path: "/api/v1/cases/{id}/problems", summary: "The national system's data checks on one case: problems to fix", tag: "assist",
 			params: []param{caseParam}, response: "CaseProblemList", handle: s.caseProblems, access: read},
