@@ -365,6 +365,7 @@ type Measure struct {
 // MeasureFilter selects measures; the user's scope applies too.
 type MeasureFilter struct {
 	CaseID     int64
+	CaseIDs    []int64 // the measures of these cases (a page of cases)
 	Department string
 	Status     string
 	Region     string

@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"context"
 	"time"
 
 	"github.com/zhangye-backstop/backstop"
@@ -49,4 +50,47 @@ func anyMeasure(ms []*backstop.Measure) bool {
 		}
 	}
 	return false
+}
+
+// CheckAll runs the national checks on every case of the user's region
+// (a region inside it when given), a page of cases at a time with their
+// measures read in one query per page; fn gets each case with its
+// problems. It returns how many cases were checked.
+func (s *Service) CheckAll(ctx context.Context, region string, fn func(c *backstop.Case, problems []backstop.Problem) error) (int, error) {
+	if _, err := backstop.Authorize(ctx, backstop.PermReadCases); err != nil {
+		return 0, err
+	}
+	now := s.now()
+	n := 0
+	const pageSize = 1000
+	for off := 0; ; off += pageSize {
+		cs, total, err := s.Store.FindCases(ctx, backstop.CaseFilter{Region: region, Offset: off, Limit: pageSize})
+		if err != nil {
+			return n, err
+		}
+		if len(cs) == 0 {
+			return n, nil
+		}
+		ids := make([]int64, len(cs))
+		for i, c := range cs {
+			ids[i] = c.ID
+		}
+		ms, _, err := s.Store.FindMeasures(ctx, backstop.MeasureFilter{CaseIDs: ids, Limit: 100_000})
+		if err != nil {
+			return n, err
+		}
+		byCase := map[int64][]*backstop.Measure{}
+		for _, m := range ms {
+			byCase[m.CaseID] = append(byCase[m.CaseID], m)
+		}
+		for _, c := range cs {
+			if err := fn(c, Check(c, nil, byCase[c.ID], now)); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if off+pageSize >= total {
+			return n, nil
+		}
+	}
 }

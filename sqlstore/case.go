@@ -608,6 +608,15 @@ func (db *DB) FindMeasures(ctx context.Context, f backstop.MeasureFilter) ([]*ba
 	if f.CaseID != 0 {
 		conds, args = append(conds, "case_id = ?"), append(args, f.CaseID)
 	}
+	if len(f.CaseIDs) > 0 {
+		if len(f.CaseIDs) > 5000 {
+			return nil, 0, backstop.Localized(backstop.EINVALID, "一次最多查询5000个案件的措施", "At most 5,000 cases' measures at once.")
+		}
+		conds = append(conds, "case_id IN ("+placeholders(len(f.CaseIDs))+")")
+		for _, id := range f.CaseIDs {
+			args = append(args, id)
+		}
+	}
 	if f.Department != "" {
 		conds, args = append(conds, "department = ?"), append(args, f.Department)
 	}
@@ -623,7 +632,11 @@ func (db *DB) FindMeasures(ctx context.Context, f backstop.MeasureFilter) ([]*ba
 	if f.CaseID == 0 {
 		order = " ORDER BY id DESC"
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+measureColumns+` FROM measures`+w+order+` LIMIT ? OFFSET ?`), append(args, pageLimit(f.Limit), max(f.Offset, 0))...)
+	limit := pageLimit(f.Limit)
+	if len(f.CaseIDs) > 0 {
+		limit = 100_000 // every measure of the page of cases
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+measureColumns+` FROM measures`+w+order+` LIMIT ? OFFSET ?`), append(args, limit, max(f.Offset, 0))...)
 	if err != nil {
 		return nil, 0, db.translate(err)
 	}
