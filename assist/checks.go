@@ -293,6 +293,18 @@ func (s *Service) Problems(ctx context.Context, region string, offset, limit int
 		if err != nil {
 			return nil, 0, 0, false, err
 		}
+		ids := make([]int64, len(cs))
+		for i, c := range cs {
+			ids[i] = c.ID
+		}
+		ms, _, err := ps.FindMeasures(ctx, backstop.MeasureFilter{CaseIDs: ids, Limit: 100_000})
+		if err != nil {
+			return nil, 0, 0, false, err
+		}
+		byCase := map[int64][]*backstop.Measure{}
+		for _, m := range ms {
+			byCase[m.CaseID] = append(byCase[m.CaseID], m)
+		}
 		for _, c := range cs {
 			checked++
 			h, err := s.household(ctx, c.Household)
@@ -307,11 +319,7 @@ func (s *Service) Problems(ctx context.Context, region string, offset, limit int
 				}
 				policies[county] = p
 			}
-			ms, _, err := ps.FindMeasures(ctx, backstop.MeasureFilter{CaseID: c.ID, Limit: 1000})
-			if err != nil {
-				return nil, 0, 0, false, err
-			}
-			all = append(all, allChecks(c, h, ms, p, now)...)
+			all = append(all, allChecks(c, h, byCase[c.ID], p, now)...)
 		}
 		if page+len(cs) >= total || len(cs) == 0 {
 			break
