@@ -28,7 +28,9 @@ func codes(ps []CaseProblem) string {
 func TestNationalChecks(t *testing.T) {
 	capable := &backstop.Household{Members: []*backstop.Member{member("普通劳动力", "健康"), member("技能劳动力", "健康")}, HelperName: "王", HelperPhone: "139"}
 	noLabour := &backstop.Household{Members: []*backstop.Member{member("无劳动力", "患有大病")}}
-	m := func(cat, item string) *backstop.Measure { return &backstop.Measure{Category: cat, Item: item, Status: backstop.MeasurePlanned} }
+	m := func(cat, item string) *backstop.Measure {
+		return &backstop.Measure{Category: cat, Item: item, Status: backstop.MeasurePlanned}
+	}
 	for _, c := range []struct {
 		name  string
 		c     backstop.Case

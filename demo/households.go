@@ -649,7 +649,7 @@ func demoSubsidyTables(ctx context.Context, store Store) error {
 			return err
 		}
 		p := &backstop.Policy{Key: backstop.PolicyHousingSubsidy, Region: code, Unit: "yuan", EffectiveFrom: time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC),
-			Data: []byte(`{"per_room":{"collapsed":20000,"severe":8000,"moderate":2000},"household_cap":{"collapsed":40000,"severe":20000,"moderate":5000},"uplift_pct":{"formerly_poor":10,"monitored":15}}`),
+			Data:   []byte(`{"per_room":{"collapsed":20000,"severe":8000,"moderate":2000},"household_cap":{"collapsed":40000,"severe":20000,"moderate":5000},"uplift_pct":{"formerly_poor":10,"monitored":15}}`),
 			Source: "本地默认（未核实）：演示数据（合成），" + c.name + "的住房恢复重建补助标准未找到出处；正式使用前由县区按本地文件录入 — demo data, not a published table"}
 		if err := store.CreatePolicy(ctx, p); err != nil {
 			return err
