@@ -298,8 +298,12 @@ type CaseFilter struct {
 	Region       string
 	Household    string
 	Now          time.Time
-	Offset       int
-	Limit        int
+	// Keyset reads in id order after AfterID, without counting (the
+	// total is -1): for walking every case.
+	Keyset  bool
+	AfterID int64
+	Offset  int
+	Limit   int
 }
 
 // CaseChange is one compare-and-set change of a case: the case's new

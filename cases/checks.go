@@ -63,8 +63,9 @@ func (s *Service) CheckAll(ctx context.Context, region string, fn func(c *backst
 	now := s.now()
 	n := 0
 	const pageSize = 1000
-	for off := 0; ; off += pageSize {
-		cs, total, err := s.Store.FindCases(ctx, backstop.CaseFilter{Region: region, Offset: off, Limit: pageSize})
+	var after int64
+	for {
+		cs, _, err := s.Store.FindCases(ctx, backstop.CaseFilter{Region: region, Keyset: true, AfterID: after, Limit: pageSize})
 		if err != nil {
 			return n, err
 		}
@@ -75,6 +76,7 @@ func (s *Service) CheckAll(ctx context.Context, region string, fn func(c *backst
 		for i, c := range cs {
 			ids[i] = c.ID
 		}
+		after = ids[len(ids)-1]
 		ms, _, err := s.Store.FindMeasures(ctx, backstop.MeasureFilter{CaseIDs: ids, Limit: 100_000})
 		if err != nil {
 			return n, err
@@ -89,7 +91,7 @@ func (s *Service) CheckAll(ctx context.Context, region string, fn func(c *backst
 			}
 			n++
 		}
-		if off+pageSize >= total {
+		if len(cs) < pageSize {
 			return n, nil
 		}
 	}

@@ -302,12 +302,14 @@ func (s *Service) Candidates(ctx context.Context, region string, offset, limit i
 		return nil, 0, err
 	}
 	var out []*Clearing
-	for off := 0; ; off += 500 {
-		cs, total, err := s.Store.FindCases(ctx, backstop.CaseFilter{State: string(backstop.CaseActive), Region: region, Offset: off, Limit: 500})
+	var after int64
+	for {
+		cs, _, err := s.Store.FindCases(ctx, backstop.CaseFilter{State: string(backstop.CaseActive), Region: region, Keyset: true, AfterID: after, Limit: 500})
 		if err != nil {
 			return nil, 0, err
 		}
 		for _, c := range cs {
+			after = c.ID
 			e, err := s.eligibility(ctx, c)
 			if err != nil {
 				return nil, 0, err
@@ -316,7 +318,7 @@ func (s *Service) Candidates(ctx context.Context, region string, offset, limit i
 				out = append(out, e)
 			}
 		}
-		if off+500 >= total {
+		if len(cs) < 500 {
 			break
 		}
 	}

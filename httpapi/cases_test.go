@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/cases"
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/screening"
 	"github.com/zhangye-backstop/backstop/server"
@@ -427,4 +428,93 @@ func testCases(t *testing.T, f *fixture) {
 	}
 	resp, _, b = f.caseDo(t, village, "POST", "/api/v1/cases", `{"household":"`+nosub+`","source":"manual","risk_types":["1","2","3","4","5","6"]}`)
 	wantError(t, "six risk types", resp, b, 400, "risk_types")
+}
+
+// TestCaseDebtsEscalate: a green-channel case's debts past due go to the
+// township's duty officers, and after the policy's working days to the
+// county's, on the clock engine, each once.
+func TestCaseDebtsEscalate(t *testing.T) {
+	for _, e := range storetest.Engines {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			db := e.Open(t)
+			storetest.LoadRegions(t, db)
+			f := serve(t, db, server.Config{MaxUploadBytes: 1 << 20, DataDir: t.TempDir()})
+			ctx := storetest.Admin()
+			if err := db.CreateContacts(ctx,
+				&backstop.Contact{Kind: backstop.ContactDutyOfficer, Name: "沙河镇值班", Region: "620723101000", Phone: "13900000001"},
+				&backstop.Contact{Kind: backstop.ContactDutyOfficer, Name: "临泽县值班", Region: "620723000000", Phone: "13900000002"}); err != nil {
+				t.Fatal(err)
+			}
+			const number = "6207231012017101"
+			caseHousehold(t, f, number, "普通劳动力", "", 5000, false)
+			loss, err := f.app.Screening.FileLossReport(ctx, number, screening.LossInput{HouseDamage: "collapsed", HouseRooms: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.app.Screening.VerifyLossReport(ctx, loss.ID); err != nil {
+				t.Fatal(err)
+			}
+			v, err := f.app.Cases.Open(ctx, casesOpen(number))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, _ := db.FindCase(ctx, v.ID)
+			sent := func() map[string]int {
+				t.Helper()
+				rows, err := db.WriteDB().Query(db.Rebind(`SELECT address FROM messages WHERE stream_id = ?`), c.StreamID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				out := map[string]int{}
+				for rows.Next() {
+					var a string
+					rows.Scan(&a)
+					out[a]++
+				}
+				return out
+			}
+			// A month later every debt is overdue: the township is told of
+			// each of the 8; nobody at the county yet.
+			later := time.Now().AddDate(0, 1, 0)
+			// The engine and the use case read the same clock.
+			f.app.Clocks.Now = func() time.Time { return later }
+			f.app.Cases.Now = f.app.Clocks.Now
+			defer func() { f.app.Clocks.Now, f.app.Cases.Now = nil, nil }()
+			if _, err := f.app.Clocks.RunDue(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := sent(); got["13900000001"] != 8 || got["13900000002"] != 0 {
+				t.Errorf("after the debts' due: %v, want the township told of 8", got)
+			}
+			// Past the policy's working days: the county.
+			f.app.Clocks.Now = func() time.Time { return later.AddDate(0, 0, 10) }
+			f.app.Cases.Now = f.app.Clocks.Now
+			if _, err := f.app.Clocks.RunDue(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := sent(); got["13900000001"] != 8 || got["13900000002"] != 8 {
+				t.Errorf("after the county's interval: %v", got)
+			}
+			clocks, _, err := db.FindClocks(ctx, backstop.ClockFilter{Kind: backstop.ClockCaseDebt, Limit: 100})
+			if err != nil || len(clocks) != 8 {
+				t.Fatalf("debt clocks: %d %v", len(clocks), err)
+			}
+			for _, clk := range clocks {
+				if clk.Stage != 2 || clk.State != backstop.ClockRunning {
+					t.Errorf("debt clock %s: stage %d, %s", clk.Subject, clk.Stage, clk.State)
+				}
+			}
+			// Once more: nothing new is sent (stage 2 is the last).
+			f.app.Clocks.RunDue(ctx)
+			if got := sent(); got["13900000001"] != 8 || got["13900000002"] != 8 {
+				t.Errorf("a third run sent more: %v", got)
+			}
+		})
+	}
+}
+
+func casesOpen(number string) cases.OpenInput {
+	return cases.OpenInput{Household: number, Source: "assessment", GreenChannel: true, RiskTypes: []string{"100A27006"}, DisasterSubItem: "洪涝灾害"}
 }

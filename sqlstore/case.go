@@ -14,12 +14,14 @@ import (
 // (version) with what goes with it — the step row, debts paid or made,
 // clocks stopped and started, a monitoring decision — in one transaction.
 
-const caseColumns = `c.id, c.household_id, c.household, c.village_code, COALESCE(h.head_name, ''), c.source, c.source_id, c.procedure_name, c.procedure_zh, c.policy_id, c.procedure_steps,
+const caseColumns = `c.id, c.household_id, c.household, c.village_code, COALESCE((SELECT h.head_name FROM households h WHERE h.id = c.household_id), ''), c.source, c.source_id, c.procedure_name, c.procedure_zh, c.policy_id, c.procedure_steps,
  c.clearing_procedure, c.clearing_policy_id, c.clearing_steps, c.state, c.step, c.green_channel, c.loss_report_id, c.monitor_type, c.identified_on, c.risk_types,
  c.disaster_sub_item, c.disaster_note, c.identification, c.episode, COALESCE(c.previous_case_id, 0), c.clearing, c.clear_way, c.cleared_on, c.refused_at, c.note,
  c.open_debts, c.stream_id, c.version, c.created_by, c.created_at, c.updated_at`
 
-const caseFrom = ` FROM cases c LEFT JOIN households h ON h.id = c.household_id`
+// The head's name is read per case row by its key (a join let PostgreSQL
+// hash the whole registry for every page).
+const caseFrom = ` FROM cases c`
 
 func scanCase(sc interface{ Scan(...any) error }) (*backstop.Case, error) {
 	var c backstop.Case
@@ -357,12 +359,18 @@ func (db *DB) FindCases(ctx context.Context, f backstop.CaseFilter) ([]*backstop
 		conds = append(conds, `EXISTS (SELECT 1 FROM clocks k WHERE k.kind IN (?, ?) AND k.subject LIKE 'case:' || c.id || ':%' AND k.state = ? AND k.due_at <= ?)`)
 		args = append(args, backstop.ClockCaseStep, backstop.ClockCaseDebt, string(backstop.ClockRunning), now.UTC())
 	}
-	w := where(conds...)
-	var total int
-	if err := db.read.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM cases c`+w), args...).Scan(&total); err != nil {
-		return nil, 0, db.translate(err)
+	order, total := " ORDER BY c.id DESC LIMIT ? OFFSET ?", -1
+	if f.Keyset {
+		conds, args = append(conds, "c.id > ?"), append(args, f.AfterID)
+		order = " ORDER BY c.id LIMIT ? OFFSET ?"
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+caseColumns+caseFrom+w+` ORDER BY c.id DESC LIMIT ? OFFSET ?`), append(args, pageLimit(f.Limit), max(f.Offset, 0))...)
+	w := where(conds...)
+	if !f.Keyset {
+		if err := db.read.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM cases c`+w), args...).Scan(&total); err != nil {
+			return nil, 0, db.translate(err)
+		}
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+caseColumns+caseFrom+w+order), append(args, pageLimit(f.Limit), max(f.Offset, 0))...)
 	if err != nil {
 		return nil, 0, db.translate(err)
 	}

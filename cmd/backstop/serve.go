@@ -101,6 +101,14 @@ func init() {
 				if err != nil {
 					return err
 				}
+				if *withDemo {
+					// The monitoring-case demo (issue 12), once.
+					if dc, err := demo.Cases(asCLI(ctx, "demo"), db, app.Screening, app.Cases); err != nil {
+						logger.Warn("case demo not loaded", "err", err)
+					} else if dc != nil {
+						logger.Info("case demo loaded", "green_channel", dc.Green, "normal", dc.Normal, "clearable", dc.Clearable, "held", dc.Held)
+					}
+				}
 				stop, err := app.Start(ctx, server.Background{DispatchWorkers: *rel.workers, Poll: *rel.sweep, PlanYears: *planYears})
 				if err != nil {
 					return err
