@@ -48,6 +48,9 @@ type PolicyKey struct {
 	// may use; Min and Max bound its numbers (and a number key's value).
 	Rows, Cols []string
 	Min, Max   float64
+	// Check, when set, checks a structured value further than its type
+	// (a table whose rows have different columns, say).
+	Check func(data json.RawMessage) error
 }
 
 var policyKeys = map[string]*PolicyKey{}
@@ -178,7 +181,13 @@ func (p *Policy) Validate() error {
 	if p.Value != 0 {
 		return Localized(EINVALID, "政策参数“%s”是结构化数据，不用 value", "%s is structured: it takes \"data\", not \"value\".", p.Key)
 	}
-	return k.checkData(p.Data)
+	if err := k.checkData(p.Data); err != nil {
+		return err
+	}
+	if k.Check != nil {
+		return k.Check(p.Data)
+	}
+	return nil
 }
 
 // bad refuses a structured value: zh and en say what is wrong, with the

@@ -61,6 +61,9 @@ type Service struct {
 	// named by their SHA-256.
 	AttachDir     string
 	MaxAttachment int64
+	// MoreChecks, when set, adds the national checks that need policy data
+	// and the household (assist.Service.ChecksOf) to a case's problems.
+	MoreChecks func(ctx context.Context, c *backstop.Case, measures []*backstop.Measure) ([]backstop.Problem, error)
 }
 
 func (s *Service) now() time.Time {
@@ -438,6 +441,13 @@ func (s *Service) View(ctx context.Context, id int64) (*View, error) {
 		v.Next = &st
 	}
 	v.Problems = Check(c, nil, v.Measures, now)
+	if s.MoreChecks != nil {
+		more, err := s.MoreChecks(ctx, c, v.Measures)
+		if err != nil {
+			return nil, err
+		}
+		v.Problems = append(v.Problems, more...)
+	}
 	return v, nil
 }
 

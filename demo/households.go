@@ -636,6 +636,28 @@ func demoLines(ctx context.Context, store Store, now time.Time) error {
 	return nil
 }
 
+// demoSubsidyTables gives each demo county a housing reconstruction
+// subsidy table, marked as a local default: the counties' real tables are
+// not known here, and a real deployment has none until a county enters
+// its own (a missing table is an error, never a default amount).
+func demoSubsidyTables(ctx context.Context, store Store) error {
+	for _, c := range counties {
+		code := c.code + "000000"
+		if _, err := store.PolicyAt(ctx, backstop.PolicyHousingSubsidy, code, time.Now()); err == nil {
+			continue
+		} else if backstop.ErrorCode(err) != backstop.ENOTFOUND {
+			return err
+		}
+		p := &backstop.Policy{Key: backstop.PolicyHousingSubsidy, Region: code, Unit: "yuan", EffectiveFrom: time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC),
+			Data:   []byte(`{"per_room":{"collapsed":20000,"severe":8000,"moderate":2000},"household_cap":{"collapsed":40000,"severe":20000,"moderate":5000},"uplift_pct":{"formerly_poor":10,"monitored":15}}`),
+			Source: "本地默认（未核实）：演示数据（合成），" + c.name + "的住房恢复重建补助标准未找到出处；正式使用前由县区按本地文件录入 — demo data, not a published table"}
+		if err := store.CreatePolicy(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Fill loads the generated geography and n households into an empty
 // store, as the acting user in ctx (an admin). Regions that exist already
 // (real boundaries, say) are kept as they are. It returns false when the
@@ -663,6 +685,9 @@ func Fill(ctx context.Context, store Store, n int, seed uint64, progress func(do
 		}
 	}
 	if err := demoLines(ctx, store, time.Now()); err != nil {
+		return false, err
+	}
+	if err := demoSubsidyTables(ctx, store); err != nil {
 		return false, err
 	}
 	gen := NewGenerator(g, seed)

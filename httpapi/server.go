@@ -18,6 +18,7 @@ import (
 	"github.com/zhangye-backstop/backstop/accounts"
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/assets"
+	"github.com/zhangye-backstop/backstop/assist"
 	"github.com/zhangye-backstop/backstop/cases"
 	"github.com/zhangye-backstop/backstop/clock"
 	"github.com/zhangye-backstop/backstop/dispatch"
@@ -73,6 +74,8 @@ type Config struct {
 	Insurance *insurance.Service
 	Assets    *assets.Service
 	Publicity *publicity.Service
+	// Assist: housing subsidy, drinking water, relief of households.
+	Assist *assist.Service
 	// Cases runs monitoring cases and their measures.
 	Cases *cases.Service
 	// Funnel reads the loop's dashboard.

@@ -513,3 +513,31 @@ func orNone(s string) string {
 	}
 	return s
 }
+
+// WaterStandardOf reads the water standard from its policy version.
+func WaterStandardOf(p *backstop.Policy) (WaterStandard, error) {
+	var t map[string]float64
+	if err := json.Unmarshal(p.Data, &t); err != nil {
+		return WaterStandard{}, backstop.Localized(backstop.EINVALID, "政策参数“%s”（第%d版）不是数值表", "Policy %s (version %d) is not a table of numbers.", p.Key, p.ID)
+	}
+	return WaterStandard{Litres: t["litres_per_person_day"], Quality: t["quality_tested"] != 0, TripMinutes: t["trip_minutes"], OutageDays: t["outage_days_per_year"]}, nil
+}
+
+// Failures lists, in Chinese, the indicators of a water check that fail
+// the standard (a missing figure is not judged).
+func (s WaterStandard) Failures(w backstop.WaterCheck) []string {
+	out := []string{}
+	if w.LitresPerPersonDay != nil && *w.LitresPerPersonDay < s.Litres {
+		out = append(out, fmt.Sprintf("人均日供水量%g升，低于%g升", *w.LitresPerPersonDay, s.Litres))
+	}
+	if s.Quality && w.QualityOK != nil && !*w.QualityOK {
+		out = append(out, "水质检测不达标")
+	}
+	if w.TripMinutes != nil && *w.TripMinutes > s.TripMinutes {
+		out = append(out, fmt.Sprintf("单次取水往返%g分钟，超过%g分钟", *w.TripMinutes, s.TripMinutes))
+	}
+	if w.OutageDays != nil && *w.OutageDays > s.OutageDays {
+		out = append(out, fmt.Sprintf("年停水%g天，超过%g天", *w.OutageDays, s.OutageDays))
+	}
+	return out
+}

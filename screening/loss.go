@@ -94,6 +94,17 @@ func (s *Service) assess(ctx context.Context, h *backstop.Household, r *backstop
 			r = &counted
 		}
 	}
+	if s.ReliefIncome != nil && e != nil {
+		granted, _, err := s.ReliefIncome(ctx, h.ID, e.StartedAt)
+		if err != nil {
+			return nil, err
+		}
+		if granted > r.Relief {
+			counted := *r
+			counted.Relief = granted
+			r = &counted
+		}
+	}
 	a := risk.Assess(risk.Input{Household: h, Report: r, Event: e, Date: date}, p)
 	a.AssessedAt = s.now()
 	return &a, nil

@@ -62,6 +62,11 @@ type Service struct {
 	// claims the report states (理赔收入), so that a payout the insurer
 	// recorded changes the assessment.
 	ClaimIncome func(ctx context.Context, householdID int64, since time.Time) (float64, []int64, error)
+	// ReliefIncome, when set, is the relief a household was granted since
+	// a date (assist.Service.ReliefIncome, 临时救助 and basic-living
+	// relief): an assessment of a report of an event counts the larger of
+	// it and the relief the report states, as transfer income.
+	ReliefIncome func(ctx context.Context, householdID int64, since time.Time) (float64, []int64, error)
 	// EventOpened and LossVerified, when set, hear of every event opened
 	// and every report verified (departments' subscriptions).
 	EventOpened  func(ctx context.Context, e *backstop.DisasterEvent)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/assets"
+	"github.com/zhangye-backstop/backstop/assist"
 	"github.com/zhangye-backstop/backstop/channel"
 	"github.com/zhangye-backstop/backstop/insurance"
 	"github.com/zhangye-backstop/backstop/officers"
@@ -73,6 +74,10 @@ func (s *Server) prepare(ctx context.Context, db *sqlstore.DB, cfg Config) error
 	s.Screening.LossVerified = s.Sharing.LossReportStored
 	// A payout the insurer recorded is the household's 理赔收入.
 	s.Screening.ClaimIncome = s.Insurance.ClaimIncome
+	// Relief granted (临时救助, basic-living relief) is transfer income.
+	s.Assist = &assist.Service{Store: db, Clocks: s.Clocks}
+	s.Screening.ReliefIncome = s.Assist.ReliefIncome
+	s.Clocks.Register(assist.ClockReferralAnswer, s.Assist.ReferralOverdue)
 	return nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/zhangye-backstop/backstop/accounts"
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/assets"
+	"github.com/zhangye-backstop/backstop/assist"
 	"github.com/zhangye-backstop/backstop/cases"
 	"github.com/zhangye-backstop/backstop/clock"
 	"github.com/zhangye-backstop/backstop/dispatch"
@@ -103,6 +104,8 @@ type Server struct {
 	Insurance *insurance.Service
 	Assets    *assets.Service
 	Publicity *publicity.Service
+	// Assist: housing subsidy, drinking water, relief of households.
+	Assist *assist.Service
 	// Screening: events, campaigns, loss reports, assessments, intake.
 	Screening *screening.Service
 	// Cases: monitoring cases, their procedures, debts and measures.
@@ -212,6 +215,8 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 	}
 	s.monitorCases(db, cfg)
 	s.Funnel = &funnel.Service{Store: db, Calendar: s.Calendar}
+	// The national checks that need policy data and the household.
+	s.Cases.MoreChecks = s.Assist.ChecksOf
 	s.Registry = registry.New(db, logger, cfg.MaxImports)
 	s.Accounts = &accounts.Service{Store: db}
 	s.Policy = &policy.Service{Store: db}
@@ -220,13 +225,13 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 		RequestsPerSecond: cfg.RequestsPerSecond, Burst: int(4 * cfg.RequestsPerSecond), Version: cfg.Version, TempDir: tmp, Ping: db.Ping,
 		Registry: s.Registry, Accounts: s.Accounts, Policy: s.Policy, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
 		Calendar: s.Calendar, Clocks: s.Clocks, Screening: s.Screening, ReceiptSecret: cfg.ReceiptSecret,
-		Plans: s.Plans, Sharing: s.Sharing, Officers: s.Officers, Projects: s.Projects, Insurance: s.Insurance, Assets: s.Assets, Publicity: s.Publicity,
+		Plans: s.Plans, Sharing: s.Sharing, Officers: s.Officers, Projects: s.Projects, Insurance: s.Insurance, Assets: s.Assets, Publicity: s.Publicity, Assist: s.Assist,
 		Cases: s.Cases, Funnel: s.Funnel})
 	ui, err := web.New(web.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, TempDir: tmp, MaxUploadBytes: cfg.MaxUploadBytes, Version: cfg.Version,
 		Registry: s.Registry, Accounts: s.Accounts, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch, Screening: s.Screening,
 		Calendar: s.Calendar, Clocks: s.Clocks,
-		Plans: s.Plans, Officers: s.Officers, Sharing: s.Sharing, Projects: s.Projects, Assets: s.Assets, Insurance: s.Insurance, Publicity: s.Publicity,
-		Cases: s.Cases, Funnel: s.Funnel,
+		Plans: s.Plans, Officers: s.Officers, Sharing: s.Sharing, Projects: s.Projects, Assets: s.Assets, Insurance: s.Insurance, Publicity: s.Publicity, Assist: s.Assist,
+		Cases:    s.Cases, Funnel: s.Funnel,
 		Overview: &overview.Service{Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch, Registry: s.Registry, Clocks: s.Clocks, Calendar: s.Calendar}})
 	if err != nil {
 		return nil, err

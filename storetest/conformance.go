@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		{"ListFilters", testListFilters},
 		{"Screening", testScreeningStore},
 		{"Cases", testCasesStore},
+		{"Assist", testAssistStore},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -49,6 +49,7 @@ func (h *Handler) routes() {
 	h.screeningRoutes()
 	h.caseRoutes()
 	h.funnelRoutes()
+	h.assistRoutes()
 	h.prepareRoutes()
 }
 

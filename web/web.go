@@ -26,6 +26,7 @@ import (
 	"github.com/zhangye-backstop/backstop/accounts"
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/assets"
+	"github.com/zhangye-backstop/backstop/assist"
 	"github.com/zhangye-backstop/backstop/cases"
 	"github.com/zhangye-backstop/backstop/clock"
 	"github.com/zhangye-backstop/backstop/dispatch"
@@ -88,6 +89,8 @@ type Config struct {
 	Assets    *assets.Service
 	Insurance *insurance.Service
 	Publicity *publicity.Service
+	// Assist: housing subsidy, drinking water, relief of households.
+	Assist *assist.Service
 }
 
 // Handler is the web UI.
