@@ -23,6 +23,7 @@ import (
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpx"
 	"github.com/zhangye-backstop/backstop/insurance"
+	"github.com/zhangye-backstop/backstop/loans"
 	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/plans"
 	"github.com/zhangye-backstop/backstop/policy"
@@ -71,6 +72,7 @@ type Config struct {
 	Insurance *insurance.Service
 	Assets    *assets.Service
 	Publicity *publicity.Service
+	Loans     *loans.Service
 }
 
 // Server is the JSON API.

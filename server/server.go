@@ -28,6 +28,7 @@ import (
 	"github.com/zhangye-backstop/backstop/httpapi"
 	"github.com/zhangye-backstop/backstop/httpx"
 	"github.com/zhangye-backstop/backstop/insurance"
+	"github.com/zhangye-backstop/backstop/loans"
 	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/overview"
 	"github.com/zhangye-backstop/backstop/plans"
@@ -101,6 +102,7 @@ type Server struct {
 	Insurance *insurance.Service
 	Assets    *assets.Service
 	Publicity *publicity.Service
+	Loans     *loans.Service
 	// Screening: events, campaigns, loss reports, assessments, intake.
 	Screening *screening.Service
 	API       *httpapi.Server
@@ -201,6 +203,10 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 			logger.Error("outbox sweep after clocks", "err", err)
 		}
 	}
+	// Loans: their papers' and instalments' reminders go to the helpers.
+	s.Loans = &loans.Service{Store: db, Clocks: s.Clocks, Logger: logger}
+	s.Clocks.Register(backstop.ClockLoanPapers, s.Loans.PapersDue)
+	s.Clocks.Register(backstop.ClockLoanInstalment, s.Loans.InstalmentDue)
 	if err := s.prepare(ctx, db, cfg); err != nil {
 		return nil, err
 	}
@@ -212,7 +218,7 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 		RequestsPerSecond: cfg.RequestsPerSecond, Burst: int(4 * cfg.RequestsPerSecond), Version: cfg.Version, TempDir: tmp, Ping: db.Ping,
 		Registry: s.Registry, Accounts: s.Accounts, Policy: s.Policy, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
 		Calendar: s.Calendar, Clocks: s.Clocks, Screening: s.Screening, ReceiptSecret: cfg.ReceiptSecret,
-		Plans: s.Plans, Sharing: s.Sharing, Officers: s.Officers, Projects: s.Projects, Insurance: s.Insurance, Assets: s.Assets, Publicity: s.Publicity})
+		Plans: s.Plans, Sharing: s.Sharing, Officers: s.Officers, Projects: s.Projects, Insurance: s.Insurance, Assets: s.Assets, Publicity: s.Publicity, Loans: s.Loans})
 	ui, err := web.New(web.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, TempDir: tmp, MaxUploadBytes: cfg.MaxUploadBytes, Version: cfg.Version,
 		Registry: s.Registry, Accounts: s.Accounts, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch, Screening: s.Screening,
 		Calendar: s.Calendar, Clocks: s.Clocks,
