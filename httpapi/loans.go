@@ -208,9 +208,13 @@ func (s *Server) loanRoutes() []*route {
 		{method: "POST", path: "/api/v1/loans/{id}/grant", summary: "Record an applied loan granted, with papers granted missing (due in working days) and instalment reminders", tag: "loans",
 			params: []param{idParam}, body: "LoanGrant", response: "Loan", handle: s.grantLoan, access: write},
 		{method: "POST", path: "/api/v1/loans/{id}/refuse", summary: "Record an applied loan refused by the bank", tag: "loans", params: []param{idParam}, body: "LoanStateIn", response: "Loan",
-			handle: s.moveLoan(func(l *loans.Service) func(contextT, int64, loans.StateInput) (*backstop.Loan, error) { return l.Refuse }), access: write},
+			handle: s.moveLoan(func(l *loans.Service) func(contextT, int64, loans.StateInput) (*backstop.Loan, error) {
+				return l.Refuse
+			}), access: write},
 		{method: "POST", path: "/api/v1/loans/{id}/repaid", summary: "Record a granted loan repaid", tag: "loans", params: []param{idParam}, body: "LoanStateIn", response: "Loan",
-			handle: s.moveLoan(func(l *loans.Service) func(contextT, int64, loans.StateInput) (*backstop.Loan, error) { return l.Repaid }), access: write},
+			handle: s.moveLoan(func(l *loans.Service) func(contextT, int64, loans.StateInput) (*backstop.Loan, error) {
+				return l.Repaid
+			}), access: write},
 		{method: "POST", path: "/api/v1/loans/{id}/papers", summary: "Record a paper granted missing as filled", tag: "loans", params: []param{idParam}, body: "LoanPaperIn", response: "Loan",
 			handle: s.fillLoanPaper, access: write},
 	}

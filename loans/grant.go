@@ -338,3 +338,25 @@ func (s *Service) MissingPapers(ctx context.Context, region string, offset, limi
 func (s *Service) AuditExport(ctx context.Context, filter string) error {
 	return s.Store.Audit(ctx, "loan.export", "loan", "list", filter)
 }
+
+// Purposes and Papers are the lists in force for a region today, for the
+// forms.
+func (s *Service) Purposes(ctx context.Context, region string) ([]backstop.ListItem, error) {
+	return s.list(ctx, backstop.PolicyLoanPurposes, region)
+}
+
+// Papers: see Purposes.
+func (s *Service) Papers(ctx context.Context, region string) ([]backstop.ListItem, error) {
+	return s.list(ctx, backstop.PolicyLoanPapers, region)
+}
+
+func (s *Service) list(ctx context.Context, key, region string) ([]backstop.ListItem, error) {
+	if _, err := backstop.Authorize(ctx, backstop.PermReadLoans); err != nil {
+		return nil, err
+	}
+	p, err := s.policy(ctx, key, region, s.now())
+	if err != nil {
+		return nil, err
+	}
+	return p.ListItems()
+}

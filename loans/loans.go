@@ -90,16 +90,19 @@ type ExceptionInput struct {
 // in force; ParentID names the loan an extension or renewal carries on
 // (the household's only granted loan when 0).
 type ApplyInput struct {
-	Kind       string          `json:"kind"`
-	Bank       string          `json:"bank"`
-	Amount     float64         `json:"amount"`
-	TermMonths int             `json:"term_months"`
-	Rate       float64         `json:"rate,omitempty"`
-	Purpose    string          `json:"purpose"`
-	Borrower   string          `json:"borrower_id_number"`
-	AppliedOn  string          `json:"applied_on"`
-	ParentID   int64           `json:"parent_id,omitempty"`
-	Exception  *ExceptionInput `json:"exception,omitempty"`
+	Kind       string  `json:"kind"`
+	Bank       string  `json:"bank"`
+	Amount     float64 `json:"amount"`
+	TermMonths int     `json:"term_months"`
+	Rate       float64 `json:"rate,omitempty"`
+	Purpose    string  `json:"purpose"`
+	Borrower   string  `json:"borrower_id_number"`
+	// BorrowerMember names the borrower by person number (人编号) instead,
+	// for forms that never show the ID number.
+	BorrowerMember string          `json:"borrower_member,omitempty"`
+	AppliedOn      string          `json:"applied_on"`
+	ParentID       int64           `json:"parent_id,omitempty"`
+	Exception      *ExceptionInput `json:"exception,omitempty"`
 }
 
 // broken is a rule a loan breaks: the field, the policy row, and why.
@@ -148,9 +151,12 @@ func (s *Service) Apply(ctx context.Context, number string, in ApplyInput) (*bac
 	} else if in.AppliedOn > s.today() {
 		problems = append(problems, problem("applied_on", "not in the future", "申请日期不能晚于今天"))
 	}
-	id, birth, err := backstop.ValidateIDNumber(in.Borrower)
-	if err != nil {
-		problems = append(problems, problem("borrower_id_number", backstop.ErrorMessage(err), "借款人证件号码有误："+backstop.ErrorMessageZH(err)))
+	var id string
+	if in.BorrowerMember == "" || in.Borrower != "" {
+		var err error
+		if id, _, err = backstop.ValidateIDNumber(in.Borrower); err != nil {
+			problems = append(problems, problem("borrower_id_number", backstop.ErrorMessage(err), "借款人证件号码有误："+backstop.ErrorMessageZH(err)))
+		}
 	}
 	if in.Exception != nil && (strings.TrimSpace(in.Exception.Reason) == "" || utf8.RuneCountInString(in.Exception.Reason) > backstop.MaxLoanNoteRunes) {
 		problems = append(problems, problem("exception.reason", fmt.Sprintf("an exception needs its reason, at most %d characters", backstop.MaxLoanNoteRunes),
@@ -165,12 +171,16 @@ func (s *Service) Apply(ctx context.Context, number string, in ApplyInput) (*bac
 	}
 	var member *backstop.Member
 	for _, m := range h.Members {
-		if strings.EqualFold(m.IDNumber, id) {
+		if id != "" && strings.EqualFold(m.IDNumber, id) || id == "" && m.Number == in.BorrowerMember {
 			member = m
 		}
 	}
 	if member == nil {
 		return nil, invalid([]backstop.Problem{problem("borrower_id_number", "the borrower must be a member of the household", "借款人须为该户家庭成员")})
+	}
+	id, birth, err := backstop.ValidateIDNumber(member.IDNumber)
+	if err != nil {
+		return nil, invalid([]backstop.Problem{problem("borrower_id_number", "the borrower's ID number in the registry carries no birth date", "登记的借款人证件号码有误，无法计算年龄")})
 	}
 	loans, err := s.Store.HouseholdLoans(ctx, number)
 	if err != nil {

@@ -33,7 +33,7 @@ func (s *Service) WriteLoans(ctx context.Context, w io.Writer, format string, f 
 	if total > MaxExportRows {
 		return backstop.Localized(backstop.ETOOLARGE, "一次最多导出%d笔贷款，现有%d笔：请缩小地区或加筛选条件", "At most %d loans an export, not %d: narrow the filter.", MaxExportRows, total)
 	}
-	if err := s.AuditExport(ctx, fmt.Sprintf("region=%s state=%s kind=%s bank=%s rows=%d", f.Region, f.State, f.Kind, f.Bank, total)); err != nil {
+	if err := s.AuditExport(ctx, fmt.Sprintf("region %s state %s kind %s bank %s rows %d", f.Region, f.State, f.Kind, f.Bank, total)); err != nil {
 		return err
 	}
 	var out sheet.Writer

@@ -108,7 +108,7 @@ func (db *DB) CreateLoan(ctx context.Context, l *backstop.Loan, outstanding floa
 			rules, reason, by, stream, u.Name, now, now); err != nil {
 			return err
 		}
-		detail := fmt.Sprintf("%s %s %.2f yuan %d months, policies %v", l.Household, l.Kind, l.Amount, l.TermMonths, l.PolicyIDs)
+		detail := fmt.Sprintf("household %s, kind %s, %.0f yuan, %d months", l.Household, l.Kind, l.Amount, l.TermMonths)
 		if err := db.auditIn(ctx, tx, village, "loan.apply", "loan", fmt.Sprint(id), detail); err != nil {
 			return err
 		}
@@ -366,7 +366,13 @@ func (db *DB) FillLoanPaper(ctx context.Context, id int64, code, on string) (*ba
 				return err
 			}
 		}
-		return db.auditIn(ctx, tx, l.Village, "loan.paper", "loan", fmt.Sprint(id), code+" "+on)
+		name := code
+		for _, p := range l.Papers {
+			if p.Code == code {
+				name = p.Name
+			}
+		}
+		return db.auditIn(ctx, tx, l.Village, "loan.paper", "loan", fmt.Sprint(id), name+" filled on "+on)
 	})
 	if err != nil {
 		return nil, err

@@ -48,6 +48,7 @@ func (h *Handler) routes() {
 	h.releaseRoutes()
 	h.screeningRoutes()
 	h.prepareRoutes()
+	h.loanPages()
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {

@@ -31,6 +31,7 @@ import (
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/httpx"
 	"github.com/zhangye-backstop/backstop/insurance"
+	"github.com/zhangye-backstop/backstop/loans"
 	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/overview"
 	"github.com/zhangye-backstop/backstop/plans"
@@ -81,6 +82,7 @@ type Config struct {
 	Projects  *projects.Service
 	Assets    *assets.Service
 	Insurance *insurance.Service
+	Loans     *loans.Service
 	Publicity *publicity.Service
 }
 
