@@ -172,6 +172,33 @@ func TestLoanRules(t *testing.T) {
 			if resp, body := f.do(t, "GET", path, other, nil, ""); resp.StatusCode != 404 {
 				t.Errorf("another village read the loans: %d %s", resp.StatusCode, body)
 			}
+			// After a disaster: the granted top-up's household lost 30,000 in
+			// production (the share rule: 30% of 70,000 is 21,000); proposed
+			// for extension once the township verified the report.
+			if resp, body := f.json(t, "POST", fmt.Sprintf("/api/v1/loans/%d/grant", top.ID), village, `{"granted_on":"2026-11-06"}`); resp.StatusCode != 200 {
+				t.Fatalf("grant the top-up: %d %s", resp.StatusCode, body)
+			}
+			resp, body = f.json(t, "POST", "/api/v1/households/"+number+"/loss-reports", city, `{"house_damage":"none","production_loss_yuan":30000}`)
+			if resp.StatusCode != 201 {
+				t.Fatalf("loss report: %d %s", resp.StatusCode, body)
+			}
+			report := decode[struct{ ID int64 }](t, body).ID
+			proposals := func() string {
+				resp, body := f.do(t, "GET", "/api/v1/loans/extension-proposals", auditor, nil, "")
+				if resp.StatusCode != 200 {
+					t.Fatalf("proposals: %d %s", resp.StatusCode, body)
+				}
+				return string(body)
+			}
+			if strings.Contains(proposals(), fmt.Sprintf(`"loan_id":%d,`, top.ID)) {
+				t.Error("an unverified loss report proposed an extension")
+			}
+			if resp, body := f.json(t, "POST", fmt.Sprintf("/api/v1/loss-reports/%d/verify", report), city, ""); resp.StatusCode != 200 {
+				t.Fatalf("verify: %d %s", resp.StatusCode, body)
+			}
+			if p := proposals(); !strings.Contains(p, fmt.Sprintf(`"loan_id":%d,`, top.ID)) || !strings.Contains(p, `"production_loss_yuan":30000`) {
+				t.Errorf("the verified loss report proposed no extension: %s", p)
+			}
 			_ = time.Now
 		})
 	}

@@ -99,7 +99,7 @@ func (s *Service) Grant(ctx context.Context, id int64, in GrantInput) (*backstop
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.Clocks.New(ctx, backstop.ClockLoanPapers, "", l.Village, s.now(), due)
+		c, err := s.Clocks.New(ctx, backstop.ClockLoanPapers, "", l.Village, granted, due)
 		if err != nil {
 			return nil, err
 		}
