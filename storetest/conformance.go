@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		{"NoExistenceOracle", testNoExistenceOracle},
 		{"ListFilters", testListFilters},
 		{"Screening", testScreeningStore},
+		{"Loans", testLoansStore},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
