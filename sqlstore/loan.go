@@ -185,12 +185,27 @@ func (db *DB) FindLoans(ctx context.Context, f backstop.LoanFilter) ([]*backstop
 	if f.Bank != "" {
 		conds, args = append(conds, "l.bank = ?"), append(args, f.Bank)
 	}
-	if f.State != "" {
-		conds, args = append(conds, "("+loanStateSQL+") = ?"), append(args, today, today, string(f.State))
+	// A state as conditions the village index serves (loanStateSQL's
+	// cases, one by one).
+	switch f.State {
+	case "":
+	case backstop.LoanOverdue:
+		conds, args = append(conds, "l.state = 'granted' AND l.due_on <> '' AND l.due_on < ?"), append(args, today)
+	case backstop.LoanRepaying:
+		conds, args = append(conds, "l.state = 'granted' AND (l.due_on = '' OR l.due_on >= ?) AND l.first_due_on <> '' AND l.first_due_on <= ?"), append(args, today, today)
+	case backstop.LoanGranted:
+		conds, args = append(conds, "l.state = 'granted' AND (l.due_on = '' OR l.due_on >= ?) AND (l.first_due_on = '' OR l.first_due_on > ?)"), append(args, today, today)
+	default:
+		conds, args = append(conds, "l.state = ?"), append(args, string(f.State))
 	}
 	from := ` FROM loans l JOIN households h ON h.id = l.household_id` + where(conds...)
+	// The count needs the household only to match its number.
+	counted := from
+	if f.Household == "" {
+		counted = ` FROM loans l` + where(conds...)
+	}
 	var total int
-	if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*)`+from), args...).Scan(&total); err != nil {
+	if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*)`+counted), args...).Scan(&total); err != nil {
 		return nil, 0, db.translate(err)
 	}
 	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+loanColumns+from+` ORDER BY l.id DESC LIMIT ? OFFSET ?`), append(args, pageLimit(f.Limit), f.Offset)...)

@@ -43,6 +43,10 @@ func testLoansStore(t *testing.T, db *sqlstore.DB) {
 				t.Errorf("counts on %s: %v, want %v", day, got, want)
 				break
 			}
+			// The list filtered by the state says the same.
+			if _, total, err := db.FindLoans(ctx, backstop.LoanFilter{State: s, Today: day}); err != nil || total != want[string(s)] {
+				t.Errorf("loans %s on %s: %d, want %d (%v)", s, day, total, want[string(s)], err)
+			}
 		}
 	}
 	// Another county sees none of them.

@@ -35,7 +35,7 @@ CREATE TABLE loans (
     created_at           TIMESTAMP NOT NULL,
     updated_at           TIMESTAMP NOT NULL
 );
-CREATE INDEX loans_village ON loans (village_code, state, due_on);
+CREATE INDEX loans_village ON loans (village_code, state, due_on, first_due_on);
 CREATE INDEX loans_household ON loans (household_id);
 CREATE INDEX loans_parent ON loans (parent_id);
 
