@@ -83,6 +83,20 @@ func TestLoanPages(t *testing.T) {
 	if status, body := get(t, boss, s.srv.URL+"/loans?format=xlsx"); status != 200 || !strings.HasPrefix(body, "PK") {
 		t.Errorf("export: %d", status)
 	}
+	// The household's page links to its loans; the audit trail says what
+	// was done in words.
+	if _, body := get(t, boss, s.srv.URL+"/households/6207231012010001"); !strings.Contains(body, `href="/households/6207231012010001/loans"`) {
+		t.Error("the household page has no link to its loans")
+	}
+	_, body = get(t, s.client(t, "audit", web.LangZH), s.srv.URL+"/audit?size=100")
+	if strings.Contains(body, "data-raw") {
+		t.Errorf("the audit page shows a loan's detail as recorded: %.300s", body[strings.Index(body, "data-raw"):])
+	}
+	for _, want := range []string{"登记小额信贷申请", "户编号 6207231012010001；新增；30000元；36个月", "登记小额信贷放款", "放款日期 2026-11-05；到期日期 2029-11-05；容缺材料 1 项"} {
+		if !strings.Contains(shown(body), want) {
+			t.Errorf("the audit trail does not say %q", want)
+		}
+	}
 	if status, _ := get(t, dept, s.srv.URL+"/loans"); status != 403 {
 		t.Errorf("a department opened the loans: %d", status)
 	}
