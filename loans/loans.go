@@ -204,6 +204,11 @@ func (s *Service) Apply(ctx context.Context, number string, in ApplyInput) (*bac
 		if _, err := backstop.Authorize(ctx, backstop.PermApproveLoanExc); err != nil {
 			return nil, err
 		}
+		if l.PolicyIDs == nil { // the subsidy was not computed: its period's row is missing
+			if _, _, err := s.subsidyPct(ctx, h.VillageCode, applied, l.TermMonths); err != nil {
+				return nil, err
+			}
+		}
 		l.Exception = &backstop.LoanException{Reason: strings.TrimSpace(in.Exception.Reason), ApprovedBy: u.Name}
 		for _, r := range rules {
 			l.Exception.Rules = append(l.Exception.Rules, r.key)
@@ -392,6 +397,11 @@ func (s *Service) check(ctx context.Context, village string, l *backstop.Loan, l
 	}
 	pct, pids, err := s.subsidyPct(ctx, village, start, l.TermMonths)
 	if err != nil {
+		if len(out) > 0 {
+			// Refused on its rules already: those are the answer (an
+			// exception to them still meets the missing period).
+			return out, nil
+		}
 		return nil, err
 	}
 	ids = append(ids, subsidyCap.ID)

@@ -141,3 +141,63 @@ func TestLoanReminders(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestLoanRenewal: a renewal (续贷) repays a granted loan with a new one of
+// at most its amount, once (loans.renewal_max_times); its grant settles
+// the old loan; a refused application cannot be granted.
+func TestLoanRenewal(t *testing.T) {
+	db := storetest.OpenSQLite(t)
+	storetest.LoadRegions(t, db)
+	ctx := storetest.Admin()
+	if _, err := storetest.ImportRoster(ctx, db, storetest.SharedData(t, "templates/households.csv"), backstop.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cal := &workday.Service{Store: db}
+	if err := cal.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := &loans.Service{Store: db, Clocks: &clock.Engine{Store: db, Calendar: cal}}
+	in := loans.ApplyInput{Kind: "new", Bank: "临泽农商银行", Amount: 20000, TermMonths: 12, Purpose: "planting", Borrower: "620723196106054054", AppliedOn: "2024-03-01"}
+	old, err := s.Apply(ctx, "6207231012010001", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2024-03 to 2025-02: the 70% row throughout.
+	if old.SubsidyPct != 70 {
+		t.Errorf("subsidy of a 2024 loan: %v", old.SubsidyPct)
+	}
+	if _, err := s.Grant(ctx, old.ID, loans.GrantInput{GrantedOn: "2024-03-05"}); err != nil {
+		t.Fatal(err)
+	}
+	in.Kind, in.AppliedOn, in.Amount = "renewal", "2025-02-20", 25000
+	if _, err := s.Apply(ctx, "6207231012010001", in); backstop.ErrorCode(err) != backstop.EINVALID || !strings.Contains(backstop.ErrorMessageZH(err), "续贷金额不能超过原贷款金额") {
+		t.Errorf("a renewal above the loan it repays: %v", err)
+	}
+	in.Amount, in.TermMonths = 20000, 10
+	renewal, err := s.Apply(ctx, "6207231012010001", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Grant(ctx, renewal.ID, loans.GrantInput{GrantedOn: "2025-03-05"}); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := s.Loan(ctx, old.ID); err != nil || l.State != backstop.LoanRepaid || l.RepaidOn != "2025-03-05" {
+		t.Errorf("the renewed loan: %+v %v", l, err)
+	}
+	in.ParentID, in.AppliedOn, in.TermMonths = renewal.ID, "2025-12-20", 6
+	if _, err := s.Apply(ctx, "6207231012010001", in); backstop.ErrorCode(err) != backstop.EINVALID || !strings.Contains(backstop.ErrorMessage(err), "loans.renewal_max_times") {
+		t.Errorf("a second renewal: %v", err)
+	}
+	in.Kind, in.ParentID, in.AppliedOn = "new", 0, "2025-06-01"
+	in.Amount = 10000
+	l, err := s.Apply(ctx, "6207231012010001", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Refuse(ctx, l.ID, loans.StateInput{On: "2025-06-10"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Grant(ctx, l.ID, loans.GrantInput{GrantedOn: "2025-06-11"}); backstop.ErrorCode(err) != backstop.ECONFLICT {
+		t.Errorf("a refused loan granted: %v", err)
+	}
+}
