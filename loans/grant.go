@@ -196,7 +196,7 @@ func (s *Service) move(ctx context.Context, id int64, in StateInput, from, to ba
 		return nil, invalid([]backstop.Problem{problem("on", "a date (YYYY-MM-DD), from the application to today", "请填写日期（YYYY-MM-DD），不早于申请日期、不晚于今天")})
 	}
 	if l.Stored != from {
-		return nil, backstop.Localized(backstop.ECONFLICT, "该笔贷款现为“%s”，不能这样变更", "The loan is %[2]s: it cannot change so.", stateZH[l.State], l.State)
+		return nil, &backstop.Error{Code: backstop.ECONFLICT, Message: fmt.Sprintf("The loan is %s: it cannot change so.", l.State), ZH: fmt.Sprintf("该笔贷款现为“%s”，不能这样变更", stateZH[l.State])}
 	}
 	version := in.Version
 	if version == 0 {
