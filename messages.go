@@ -123,6 +123,9 @@ var permissionNames = map[Permission]Named{
 	PermIntake:            {"办理一键报贫和部门线索", "handle self-reports and referrals"},
 	PermIntakeApprove:     {"认定一键报贫和部门线索", "approve self-reports and referrals"},
 	PermRefer:             {"推送风险线索", "refer households at risk"},
+	PermReadCases:         {"查看监测帮扶案件", "read monitoring cases and measures"},
+	PermManageCases:       {"办理监测帮扶案件", "open cases and do their steps"},
+	PermApproveCases:      {"审核审批监测帮扶案件", "review and approve cases"},
 }
 
 // RoleName is a role's name in both languages.

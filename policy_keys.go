@@ -93,10 +93,40 @@ func init() {
 	}
 }
 
+// policyKeyFamilies are keys registered by prefix: prefix + a name of
+// lowercase letters, digits and underscores is a key of the family's type
+// (e.g. case.procedures.<name>, a named procedure set up without code).
+var policyKeyFamilies = map[string]*PolicyKey{}
+
+// RegisterPolicyKeyFamily registers every key prefix + name.
+func RegisterPolicyKeyFamily(k PolicyKey) {
+	if _, dup := policyKeyFamilies[k.Key]; dup {
+		panic("policy key family registered twice: " + k.Key)
+	}
+	if k.Max == 0 {
+		k.Max = math.MaxFloat64
+	}
+	policyKeyFamilies[k.Key] = &k
+}
+
 // PolicyKeyOf returns a registered key.
 func PolicyKeyOf(key string) (*PolicyKey, bool) {
-	k, ok := policyKeys[key]
-	return k, ok
+	if k, ok := policyKeys[key]; ok {
+		return k, ok
+	}
+	for prefix, fam := range policyKeyFamilies {
+		name, ok := strings.CutPrefix(key, prefix)
+		if !ok || name == "" || len(name) > 40 {
+			continue
+		}
+		if strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+			continue
+		}
+		k := *fam
+		k.Key, k.Required = key, false
+		return &k, true
+	}
+	return nil, false
 }
 
 // PolicyKeys lists the registered keys by name.

@@ -36,6 +36,7 @@ type Store interface {
 	CampaignService
 	LossReportService
 	IntakeService
+	CaseStore
 	// Ping tells whether the database answers, for health checks.
 	Ping(ctx context.Context) error
 }

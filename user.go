@@ -95,6 +95,13 @@ const (
 	PermIntake        Permission = "intake:handle"
 	PermIntakeApprove Permission = "intake:approve"
 	PermRefer         Permission = "intake:refer"
+	// Cases (issue 12): read cases and measures (village and above, and
+	// departments for their measure queues); open cases and do the steps
+	// of one's level (village and above); the township review and county
+	// approval steps need a role of that level besides.
+	PermReadCases    Permission = "cases:read"
+	PermManageCases  Permission = "cases:manage"
+	PermApproveCases Permission = "cases:approve"
 )
 
 // rolePermissions: departments issue and weigh warnings and see what they
@@ -105,19 +112,22 @@ var rolePermissions = map[Role][]Permission{
 		PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove, PermManageFeeds, PermRelease, PermConfirm, PermManageReach, PermManageChannel, PermManagePolicy,
 		PermResolveQuarantine, PermScreen, PermReportLoss, PermVerifyLoss, PermIntake, PermIntakeApprove, PermRefer,
 		PermReadPrepared, PermWritePlans, PermApprovePlans, PermManageOfficers, PermManageOrgs, PermReadSharing, PermSubscribe, PermWriteProjects, PermReviewProjects, PermManageAssets, PermApproveAssets,
-		PermManageInsurance, PermManagePublicity},
+		PermManageInsurance, PermManagePublicity, PermReadCases, PermManageCases, PermApproveCases},
 	RoleCity: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,
 		PermRelease, PermConfirm, PermManageReach, PermScreen, PermReportLoss, PermVerifyLoss, PermIntake, PermIntakeApprove,
 		PermReadPrepared, PermWritePlans, PermApprovePlans, PermManageOfficers, PermManageOrgs, PermReadSharing, PermSubscribe, PermWriteProjects, PermReviewProjects, PermManageAssets, PermApproveAssets,
-		PermManageInsurance, PermManagePublicity},
+		PermManageInsurance, PermManagePublicity, PermReadCases, PermManageCases, PermApproveCases},
 	RoleCounty: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,
 		PermRelease, PermConfirm, PermManageReach, PermScreen, PermReportLoss, PermVerifyLoss, PermIntake, PermIntakeApprove,
-		PermReadPrepared, PermWritePlans, PermManageOfficers, PermReadSharing, PermWriteProjects, PermReviewProjects, PermManageAssets, PermApproveAssets, PermManageInsurance, PermManagePublicity},
+		PermReadPrepared, PermWritePlans, PermManageOfficers, PermReadSharing, PermWriteProjects, PermReviewProjects, PermManageAssets, PermApproveAssets, PermManageInsurance, PermManagePublicity,
+		PermReadCases, PermManageCases, PermApproveCases},
 	RoleTownship: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermConfirm, PermScreen, PermReportLoss, PermVerifyLoss, PermIntake,
-		PermReadPrepared, PermManageOfficers, PermWriteProjects, PermReviewProjects, PermManageAssets, PermManageInsurance, PermManagePublicity},
-	RoleVillage:    {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermReadWarnings, PermConfirm, PermReportLoss, PermIntake, PermReadPrepared, PermWriteProjects},
+		PermReadPrepared, PermManageOfficers, PermWriteProjects, PermReviewProjects, PermManageAssets, PermManageInsurance, PermManagePublicity,
+		PermReadCases, PermManageCases, PermApproveCases},
+	RoleVillage: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermReadWarnings, PermConfirm, PermReportLoss, PermIntake, PermReadPrepared, PermWriteProjects,
+		PermReadCases, PermManageCases},
 	RoleDepartment: {PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds, PermRefer, PermReadSharing, PermSubscribe, PermPush},
-	RoleAuditor:    {PermReadRegistry, PermReadAudit, PermReadWarnings, PermReadPrepared, PermReadSharing},
+	RoleAuditor:    {PermReadRegistry, PermReadAudit, PermReadWarnings, PermReadPrepared, PermReadSharing, PermReadCases},
 	// A disaster information officer reads the registry of its area (to
 	// name the household) and files loss reports there, nothing else.
 	RoleInfoOfficer: {PermReadRegistry, PermReadWarnings, PermReportLoss},

@@ -18,6 +18,7 @@ import (
 	"github.com/zhangye-backstop/backstop/accounts"
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/assets"
+	"github.com/zhangye-backstop/backstop/cases"
 	"github.com/zhangye-backstop/backstop/clock"
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/exposure"
@@ -72,7 +73,9 @@ type Config struct {
 	Insurance *insurance.Service
 	Assets    *assets.Service
 	Publicity *publicity.Service
-	Loans     *loans.Service
+	// Cases runs monitoring cases and their measures.
+	Cases *cases.Service
+	Loans *loans.Service
 }
 
 // Server is the JSON API.

@@ -21,6 +21,7 @@ import (
 	"github.com/zhangye-backstop/backstop/accounts"
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/assets"
+	"github.com/zhangye-backstop/backstop/cases"
 	"github.com/zhangye-backstop/backstop/clock"
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/egress"
@@ -105,8 +106,10 @@ type Server struct {
 	Loans     *loans.Service
 	// Screening: events, campaigns, loss reports, assessments, intake.
 	Screening *screening.Service
-	API       *httpapi.Server
-	UI        *web.Handler
+	// Cases: monitoring cases, their procedures, debts and measures.
+	Cases *cases.Service
+	API   *httpapi.Server
+	UI    *web.Handler
 
 	cfg     Config
 	handler http.Handler
@@ -210,6 +213,7 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 	if err := s.prepare(ctx, db, cfg); err != nil {
 		return nil, err
 	}
+	s.monitorCases(db, cfg)
 	s.Registry = registry.New(db, logger, cfg.MaxImports)
 	s.Accounts = &accounts.Service{Store: db}
 	s.Policy = &policy.Service{Store: db}
@@ -218,11 +222,14 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 		RequestsPerSecond: cfg.RequestsPerSecond, Burst: int(4 * cfg.RequestsPerSecond), Version: cfg.Version, TempDir: tmp, Ping: db.Ping,
 		Registry: s.Registry, Accounts: s.Accounts, Policy: s.Policy, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
 		Calendar: s.Calendar, Clocks: s.Clocks, Screening: s.Screening, ReceiptSecret: cfg.ReceiptSecret,
-		Plans: s.Plans, Sharing: s.Sharing, Officers: s.Officers, Projects: s.Projects, Insurance: s.Insurance, Assets: s.Assets, Publicity: s.Publicity, Loans: s.Loans})
+		Plans: s.Plans, Sharing: s.Sharing, Officers: s.Officers, Projects: s.Projects, Insurance: s.Insurance, Assets: s.Assets, Publicity: s.Publicity,
+		Cases: s.Cases, Loans: s.Loans})
 	ui, err := web.New(web.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, TempDir: tmp, MaxUploadBytes: cfg.MaxUploadBytes, Version: cfg.Version,
 		Registry: s.Registry, Accounts: s.Accounts, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch, Screening: s.Screening,
 		Calendar: s.Calendar, Clocks: s.Clocks,
-		Plans: s.Plans, Officers: s.Officers, Sharing: s.Sharing, Projects: s.Projects, Assets: s.Assets, Insurance: s.Insurance, Publicity: s.Publicity, Loans: s.Loans,
+		Plans: s.Plans, Officers: s.Officers, Sharing: s.Sharing, Projects: s.Projects, Assets: s.Assets, Insurance: s.Insurance, Publicity: s.Publicity,
+		Cases:    s.Cases,
+		Loans:    s.Loans,
 		Overview: &overview.Service{Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch, Registry: s.Registry, Clocks: s.Clocks, Calendar: s.Calendar}})
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/zhangye-backstop/backstop"
 )
@@ -42,7 +43,6 @@ func (db *DB) DecideMonitoring(ctx context.Context, d *backstop.MonitoringDecisi
 	if d.Source == "" {
 		return backstop.Localized(backstop.EINVALID, "监测认定需要注明来源（案件或人工认定）", "A monitoring decision needs its source (a case, or manual).")
 	}
-	risks, _ := json.Marshal(nonNilStrings(d.RiskTypes))
 	now := db.now().UTC()
 	defer db.registryChanged()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
@@ -50,6 +50,17 @@ func (db *DB) DecideMonitoring(ctx context.Context, d *backstop.MonitoringDecisi
 		if err != nil {
 			return err
 		}
+		return db.decideTx(ctx, tx, u, d, id, village, now)
+	})
+}
+
+// decideTx records a decision for the household id of village in tx and
+// makes it current (DecideMonitoring, and a case's approval or green
+// channel in the case's own transaction; the caller tells the listener the
+// registry changed once it committed).
+func (db *DB) decideTx(ctx context.Context, tx *sql.Tx, u *backstop.User, d *backstop.MonitoringDecision, id int64, village string, now time.Time) error {
+	risks, _ := json.Marshal(nonNilStrings(d.RiskTypes))
+	{
 		d.DecidedBy, d.DecidedAt = u.Name, now
 		if err := tx.QueryRowContext(ctx, db.q(`INSERT INTO monitoring_decisions (household_id, monitored, monitor_type, identified_on, cleared_on, risk_types, source, note, decided_by, decided_at)
  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), id, boolInt(d.Monitored), d.MonitorType, d.IdentifiedOn, d.ClearedOn, string(risks), d.Source, d.Note, u.Name, now).Scan(&d.ID); err != nil {
@@ -74,7 +85,7 @@ func (db *DB) DecideMonitoring(ctx context.Context, d *backstop.MonitoringDecisi
 			return err
 		}
 		return db.auditIn(ctx, tx, village, "monitoring.decide", "household", d.Household, detail)
-	})
+	}
 }
 
 // MonitoringDecisions lists a household's decisions in the user's scope,

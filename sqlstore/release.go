@@ -433,7 +433,9 @@ func (db *DB) FindReleasePage(ctx context.Context, f backstop.ReleaseFilter) ([]
 	}
 	if u.Region != backstop.NationalScope {
 		lo, hi := backstop.CodeRange(u.Region)
-		where, args = append(where, "EXISTS (SELECT 1 FROM field_tasks t WHERE t.stream_id = r.stream_id AND t.village_code BETWEEN ? AND ?)"), append(args, lo, hi)
+		// A release concerns the villages its exposure snapshot holds,
+		// whether or not they had key-group persons to confirm.
+		where, args = append(where, "EXISTS (SELECT 1 FROM exposure_villages ev WHERE ev.snapshot_id = r.snapshot_id AND ev.village_code BETWEEN ? AND ?)"), append(args, lo, hi)
 	}
 	cond := " WHERE " + strings.Join(where, " AND ")
 	var total int

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		{"NoExistenceOracle", testNoExistenceOracle},
 		{"ListFilters", testListFilters},
 		{"Screening", testScreeningStore},
+		{"Cases", testCasesStore},
 		{"Loans", testLoansStore},
 	}
 	for _, tc := range tests {

@@ -33,6 +33,27 @@ func testListFilters(t *testing.T, db *sqlstore.DB) {
 	if _, total, err := db.FindReleasePage(inside, backstop.ReleaseFilter{}); err != nil || total != 1 {
 		t.Errorf("a village with tasks sees %d releases (%v)", total, err)
 	}
+	// A township whose village the release's exposure reached with
+	// nobody to confirm (no key-group person) sees it too.
+	quiet := "620723102201"
+	snap := &backstop.ExposureSnapshot{WarningID: f.warning.ID, ComputedAt: now, Villages: map[string]*backstop.ExposureCounts{quiet: backstop.NewExposureCounts()}}
+	snap.Villages[quiet].Households = 1
+	// The warning's latest exposure still reaches the first village.
+	snap.Villages[f.tasks[0].VillageCode] = backstop.NewExposureCounts()
+	snap.Villages[f.tasks[0].VillageCode].Households = 1
+	snapID, err := db.SaveExposure(ctx, snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := &backstop.Release{WarningID: f.warning.ID, SnapshotID: snapID, Audiences: []string{backstop.AudienceHouseholds}, Channels: []string{backstop.ChannelSMS},
+		Text: "测试短信", Basis: backstop.BasisRedOrange, Deadline: now.Add(30 * time.Minute), CreatedAt: now}
+	if err := db.CreateRelease(ctx, second, now.Add(time.Hour), &backstop.Clock{Kind: backstop.ClockReleaseConfirm, StartedAt: now, LimitValue: 30, LimitUnit: backstop.UnitMinutes, Due: now.Add(30 * time.Minute)},
+		func(backstop.ReleaseWriter) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if rs, total, err := db.FindReleasePage(UserContext(t, db, "lists-quiet", backstop.RoleTownship, "620723102000"), backstop.ReleaseFilter{}); err != nil || total != 1 || rs[0].ID != second.ID {
+		t.Errorf("an exposed village without tasks sees %d releases (%v)", total, err)
+	}
 	outside := UserContext(t, db, "lists-elsewhere", backstop.RoleCounty, "620724000000")
 	if _, total, err := db.FindReleasePage(outside, backstop.ReleaseFilter{}); err != nil || total != 0 {
 		t.Errorf("a county without tasks sees %d releases (%v)", total, err)

@@ -100,7 +100,7 @@ func (h *Handler) loanPage(w http.ResponseWriter, r *http.Request, title string,
 		status, msg, notice = e.status, e.msg, ""
 	}
 	h.render(w, r, status, "prepare.html", &page{Title: title, Menu: "loans", Notice: notice, Error: msg,
-		Crumbs: []crumb{{Label: h.tr(r, "menu.group.monitoring")}, {Label: h.tr(r, "menu.loans"), Href: "/loans"}, {Label: title}}, Data: v})
+		Crumbs: []crumb{{Label: h.tr(r, "menu.group.cases")}, {Label: h.tr(r, "menu.loans"), Href: "/loans"}, {Label: title}}, Data: v})
 	return nil
 }
 

@@ -47,6 +47,7 @@ func (h *Handler) routes() {
 	h.calendarRoutes()
 	h.releaseRoutes()
 	h.screeningRoutes()
+	h.caseRoutes()
 	h.prepareRoutes()
 	h.loanPages()
 }

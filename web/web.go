@@ -26,6 +26,7 @@ import (
 	"github.com/zhangye-backstop/backstop/accounts"
 	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/assets"
+	"github.com/zhangye-backstop/backstop/cases"
 	"github.com/zhangye-backstop/backstop/clock"
 	"github.com/zhangye-backstop/backstop/dispatch"
 	"github.com/zhangye-backstop/backstop/exposure"
@@ -74,6 +75,8 @@ type Config struct {
 	Overview *overview.Service
 	// Screening runs events, campaigns, loss reports and intake.
 	Screening *screening.Service
+	// Cases runs monitoring cases (监测帮扶).
+	Cases *cases.Service
 	// The 预案与协同 group: plans, officers, departments' sharing, the
 	// project library, assets, insurance, publicity.
 	Plans     *plans.Service
@@ -413,21 +416,23 @@ type page struct {
 // navItems are the menu entries and the permissions any one of which
 // opens them.
 var navItems = map[string][]backstop.Permission{
-	"warnings":    {backstop.PermReadWarnings},
-	"releases":    {backstop.PermReadWarnings},
-	"warning-new": {backstop.PermWriteWarnings},
-	"quarantine":  {backstop.PermRelease, backstop.PermManageFeeds, backstop.PermResolveQuarantine},
-	"feeds":       {backstop.PermRelease, backstop.PermManageFeeds, backstop.PermResolveQuarantine},
-	"templates":   {backstop.PermManageReach},
-	"contacts":    {backstop.PermManageReach},
-	"channels":    {backstop.PermManageChannel, backstop.PermRelease},
-	"households":  {backstop.PermReadRegistry},
-	"import":      {backstop.PermWriteRegistry},
-	"users":       {backstop.PermManageUsers},
-	"audit":       {backstop.PermReadAudit},
-	"calendar":    {backstop.PermManagePolicy},
-	"screening":   {backstop.PermReadRegistry},
-	"intake":      {backstop.PermIntake},
+	"warnings":     {backstop.PermReadWarnings},
+	"releases":     {backstop.PermReadWarnings},
+	"warning-new":  {backstop.PermWriteWarnings},
+	"quarantine":   {backstop.PermRelease, backstop.PermManageFeeds, backstop.PermResolveQuarantine},
+	"feeds":        {backstop.PermRelease, backstop.PermManageFeeds, backstop.PermResolveQuarantine},
+	"templates":    {backstop.PermManageReach},
+	"contacts":     {backstop.PermManageReach},
+	"channels":     {backstop.PermManageChannel, backstop.PermRelease},
+	"households":   {backstop.PermReadRegistry},
+	"import":       {backstop.PermWriteRegistry},
+	"users":        {backstop.PermManageUsers},
+	"audit":        {backstop.PermReadAudit},
+	"calendar":     {backstop.PermManagePolicy},
+	"screening":    {backstop.PermReadRegistry},
+	"intake":       {backstop.PermIntake},
+	"cases":        {backstop.PermReadCases},
+	"cases-manage": {backstop.PermManageCases},
 }
 
 func navOf(u *backstop.User) map[string]bool {
