@@ -11,7 +11,7 @@ import (
 func (s *Server) apiRoutes() []*route {
 	var out []*route
 	for _, part := range [][]*route{s.metaRoutes(), s.regionRoutes(), s.householdRoutes(), s.rosterRoutes(), s.userRoutes(), s.warningRoutes(),
-		s.releaseRoutes(), s.quarantineRoutes(), s.calendarRoutes(), s.policyRoutes(), s.planRoutes(), s.sharingRoutes(), s.officerRoutes(), s.projectRoutes(), s.insuranceRoutes(), s.assetRoutes(), s.publicityRoutes(), s.screeningRoutes(), s.caseRoutes(), s.funnelRoutes(), s.assistRoutes()} {
+		s.releaseRoutes(), s.quarantineRoutes(), s.calendarRoutes(), s.policyRoutes(), s.planRoutes(), s.sharingRoutes(), s.officerRoutes(), s.projectRoutes(), s.insuranceRoutes(), s.assetRoutes(), s.publicityRoutes(), s.screeningRoutes(), s.caseRoutes(), s.funnelRoutes(), s.assistRoutes(), s.loanRoutes()} {
 		out = append(out, part...)
 	}
 	return out

@@ -26,6 +26,7 @@ import (
 	"github.com/zhangye-backstop/backstop/funnel"
 	"github.com/zhangye-backstop/backstop/httpx"
 	"github.com/zhangye-backstop/backstop/insurance"
+	"github.com/zhangye-backstop/backstop/loans"
 	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/plans"
 	"github.com/zhangye-backstop/backstop/policy"
@@ -80,6 +81,8 @@ type Config struct {
 	Cases *cases.Service
 	// Funnel reads the loop's dashboard.
 	Funnel *funnel.Service
+	// Loans runs microcredit.
+	Loans *loans.Service
 }
 
 // Server is the JSON API.

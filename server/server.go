@@ -31,6 +31,7 @@ import (
 	"github.com/zhangye-backstop/backstop/httpapi"
 	"github.com/zhangye-backstop/backstop/httpx"
 	"github.com/zhangye-backstop/backstop/insurance"
+	"github.com/zhangye-backstop/backstop/loans"
 	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/overview"
 	"github.com/zhangye-backstop/backstop/plans"
@@ -106,6 +107,8 @@ type Server struct {
 	Publicity *publicity.Service
 	// Assist: housing subsidy, drinking water, relief of households.
 	Assist *assist.Service
+	// Loans: microcredit (脱贫人口小额信贷).
+	Loans *loans.Service
 	// Screening: events, campaigns, loss reports, assessments, intake.
 	Screening *screening.Service
 	// Cases: monitoring cases, their procedures, debts and measures.
@@ -210,11 +213,15 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 			logger.Error("outbox sweep after clocks", "err", err)
 		}
 	}
+	// Loans: their papers' and instalments' reminders go to the helpers.
+	s.Loans = &loans.Service{Store: db, Clocks: s.Clocks, Logger: logger}
+	s.Clocks.Register(backstop.ClockLoanPapers, s.Loans.PapersDue)
+	s.Clocks.Register(backstop.ClockLoanInstalment, s.Loans.InstalmentDue)
+	s.Funnel = &funnel.Service{Store: db, Calendar: s.Calendar, Loans: s.Loans}
 	if err := s.prepare(ctx, db, cfg); err != nil {
 		return nil, err
 	}
 	s.monitorCases(db, cfg)
-	s.Funnel = &funnel.Service{Store: db, Calendar: s.Calendar}
 	// The national checks that need policy data and the household.
 	s.Cases.MoreChecks = s.Assist.ChecksOf
 	s.Registry = registry.New(db, logger, cfg.MaxImports)
@@ -226,12 +233,13 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 		Registry: s.Registry, Accounts: s.Accounts, Policy: s.Policy, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch,
 		Calendar: s.Calendar, Clocks: s.Clocks, Screening: s.Screening, ReceiptSecret: cfg.ReceiptSecret,
 		Plans: s.Plans, Sharing: s.Sharing, Officers: s.Officers, Projects: s.Projects, Insurance: s.Insurance, Assets: s.Assets, Publicity: s.Publicity, Assist: s.Assist,
-		Cases: s.Cases, Funnel: s.Funnel})
+		Cases: s.Cases, Funnel: s.Funnel, Loans: s.Loans})
 	ui, err := web.New(web.Config{Logger: logger, Auth: s.Auth, Metrics: s.Metrics, TempDir: tmp, MaxUploadBytes: cfg.MaxUploadBytes, Version: cfg.Version,
 		Registry: s.Registry, Accounts: s.Accounts, Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch, Screening: s.Screening,
 		Calendar: s.Calendar, Clocks: s.Clocks,
 		Plans: s.Plans, Officers: s.Officers, Sharing: s.Sharing, Projects: s.Projects, Assets: s.Assets, Insurance: s.Insurance, Publicity: s.Publicity, Assist: s.Assist,
-		Cases:    s.Cases, Funnel: s.Funnel,
+		Cases: s.Cases, Funnel: s.Funnel,
+		Loans:    s.Loans,
 		Overview: &overview.Service{Alerting: s.Alerting, Exposure: s.Exposure, Dispatch: s.Dispatch, Registry: s.Registry, Clocks: s.Clocks, Calendar: s.Calendar}})
 	if err != nil {
 		return nil, err

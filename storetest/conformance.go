@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		{"Screening", testScreeningStore},
 		{"Cases", testCasesStore},
 		{"Assist", testAssistStore},
+		{"Loans", testLoansStore},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

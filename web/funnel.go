@@ -98,9 +98,9 @@ func (h *Handler) funnelPage(w http.ResponseWriter, r *http.Request) error {
 func loanStateOrder(counts map[string]int) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, st := range loanStates {
-		if _, ok := counts[st]; ok {
-			out, seen[st] = append(out, st), true
+	for _, st := range backstop.LoanStates {
+		if _, ok := counts[string(st)]; ok {
+			out, seen[string(st)] = append(out, string(st)), true
 		}
 	}
 	var rest []string
@@ -176,6 +176,3 @@ func (h *Handler) funnelSheet(w http.ResponseWriter, r *http.Request) error {
 
 // funnelColumns are the sheet's figure columns, in the line's order.
 var funnelColumns = []string{"found", "unopened", "monitored", "helped", "cleared", "held", "open", "overdue", "overdue_share", "open_debts", "overdue_debts", "green_channel"}
-
-// loanStates orders the loan states (MERGE: backstop.LoanStates).
-var loanStates = []string{"applied", "granted", "repaying", "extended", "overdue", "repaid", "refused"}

@@ -51,6 +51,7 @@ func (h *Handler) routes() {
 	h.funnelRoutes()
 	h.assistRoutes()
 	h.prepareRoutes()
+	h.loanPages()
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {

@@ -34,6 +34,7 @@ import (
 	"github.com/zhangye-backstop/backstop/funnel"
 	"github.com/zhangye-backstop/backstop/httpx"
 	"github.com/zhangye-backstop/backstop/insurance"
+	"github.com/zhangye-backstop/backstop/loans"
 	"github.com/zhangye-backstop/backstop/officers"
 	"github.com/zhangye-backstop/backstop/overview"
 	"github.com/zhangye-backstop/backstop/plans"
@@ -88,6 +89,7 @@ type Config struct {
 	Projects  *projects.Service
 	Assets    *assets.Service
 	Insurance *insurance.Service
+	Loans     *loans.Service
 	Publicity *publicity.Service
 	// Assist: housing subsidy, drinking water, relief of households.
 	Assist *assist.Service

@@ -59,6 +59,7 @@ func init() {
 				if generated != "" {
 					fmt.Fprintf(env.stdout, "\n  First start: user \"admin\" created with password  %s\n  (shown once; set BACKSTOP_ADMIN_PASSWORD to choose it)\n\n", generated)
 				}
+				demoFilled := false
 				if *withDemo {
 					start := time.Now()
 					filled, err := demo.Fill(asCLI(ctx, "demo"), db, *demoN, 1, nil)
@@ -68,6 +69,7 @@ func init() {
 					if filled {
 						logger.Info("demo data loaded", "households", *demoN, "took", time.Since(start).Round(time.Millisecond))
 					}
+					demoFilled = filled
 				}
 				// The demo's numbers carry real operators' prefixes: a real
 				// gateway would text whoever holds them.
@@ -107,6 +109,13 @@ func init() {
 						logger.Warn("case demo not loaded", "err", err)
 					} else if dc != nil {
 						logger.Info("case demo loaded", "green_channel", dc.Green, "normal", dc.Normal, "clearable", dc.Clearable, "held", dc.Held)
+					}
+				}
+				if demoFilled {
+					// The demo's loans go through the use cases, which the
+					// server assembles.
+					if err := demo.Loans(asCLI(ctx, "demo"), db, app.Loans, app.Screening, time.Now()); err != nil {
+						return fmt.Errorf("demo loans: %w", err)
 					}
 				}
 				stop, err := app.Start(ctx, server.Background{DispatchWorkers: *rel.workers, Poll: *rel.sweep, PlanYears: *planYears})
