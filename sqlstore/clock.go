@@ -131,7 +131,7 @@ func (db *DB) FailClock(ctx context.Context, id int64, owner string, reason stri
 		reason = reason[:500]
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, db.q(`UPDATE clocks SET claim_owner = '', claim_until = NULL, fire_at = ?, last_error = ? WHERE id = ? AND claim_owner = ?`), retryAt.UTC(), reason, id, owner)
+		_, err := tx.ExecContext(ctx, db.q(`UPDATE clocks SET claim_owner = '', claim_until = NULL, fire_at = ?, last_error = ? WHERE id = ? AND claim_owner = ?`), retryAt.UTC(), backstop.RedactSecrets(reason), id, owner)
 		return err
 	})
 }
