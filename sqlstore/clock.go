@@ -170,13 +170,24 @@ func (db *DB) FindClocks(ctx context.Context, f backstop.ClockFilter) ([]*backst
 		return nil, 0, err
 	}
 	conds, args := []string{"1 = 1"}, []any{}
+	// A region's clocks are those inside it and those of the regions
+	// that hold it: a county-wide deadline runs for each village too.
+	scope := func(region string) {
+		lo, hi := backstop.CodeRange(region)
+		cond, a := "(region_code BETWEEN ? AND ?", []any{lo, hi}
+		if up := backstop.AncestorCodes(region); len(up) > 0 {
+			cond += " OR region_code IN (?" + strings.Repeat(", ?", len(up)-1) + ")"
+			for _, c := range up {
+				a = append(a, c)
+			}
+		}
+		conds, args = append(conds, cond+")"), append(args, a...)
+	}
 	if u.Region != backstop.NationalScope {
-		lo, hi := backstop.CodeRange(u.Region)
-		conds, args = append(conds, "region_code BETWEEN ? AND ?"), append(args, lo, hi)
+		scope(u.Region)
 	}
 	if f.Region != "" && f.Region != backstop.NationalScope {
-		lo, hi := backstop.CodeRange(f.Region)
-		conds, args = append(conds, "region_code BETWEEN ? AND ?"), append(args, lo, hi)
+		scope(f.Region)
 	}
 	if f.Kind != "" {
 		conds, args = append(conds, "kind = ?"), append(args, f.Kind)
