@@ -573,6 +573,29 @@ func testUsers(t *testing.T, db *sqlstore.DB) {
 	if _, err := db.UserByToken(ctx, secret+"x"); backstop.ErrorCode(err) != backstop.EUNAUTHORIZED {
 		t.Errorf("forged token: %v", err)
 	}
+	// last_used moves with use, at most once a minute: set it back two
+	// minutes (as if the token had last been used then) and use it.
+	lastUsed := func() time.Time {
+		t.Helper()
+		toks, _, err := db.FindTokens(ctx, "town", 10, 0)
+		if err != nil || len(toks) != 1 || toks[0].LastUsed == nil {
+			t.Fatalf("tokens after a use: %v %+v", err, toks)
+		}
+		return *toks[0].LastUsed
+	}
+	first := lastUsed()
+	for i := 0; i < 2; i++ {
+		back := time.Now().UTC().Add(-2 * time.Minute)
+		if err := db.ExecForTest(ctx, `UPDATE tokens SET last_used = ? WHERE id = ?`, back, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.UserByToken(ctx, secret); err != nil {
+			t.Fatal(err)
+		}
+		if got := lastUsed(); time.Since(got) > time.Minute || got.Before(first.Add(-time.Second)) {
+			t.Errorf("use %d: last_used %v, was set back to %v", i+2, got, back)
+		}
+	}
 	sess, err := db.CreateSession(ctx, u.ID, time.Hour)
 	if err != nil {
 		t.Fatal(err)
