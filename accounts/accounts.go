@@ -57,7 +57,7 @@ func checkGrant(actor *backstop.User, role backstop.Role, region string) error {
 		return err
 	}
 	if !role.AtMost(actor.Role) {
-		return backstop.Localized(backstop.EFORBIDDEN, "您不能授予比自己高或不在同一序列的角色（%s）", "You may not grant a role (%s) above your own or beside it.", role)
+		return backstop.Localized(backstop.EFORBIDDEN, "您不能授予比自己高或不在同一序列的角色（%s）", "You may not grant a role (%s) above your own or beside it.", backstop.Term(backstop.TermRole, string(role)))
 	}
 	code := region
 	if region != backstop.NationalScope {

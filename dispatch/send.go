@@ -319,7 +319,7 @@ func (s *Service) TestSend(ctx context.Context, ch, address, text string) (*Test
 	}
 	sender, ok := s.Senders[ch]
 	if !ok {
-		return nil, backstop.Localized(backstop.EUNAVAILABLE, "渠道%s未配置", "Channel %s is not configured.", ch)
+		return nil, backstop.Localized(backstop.EUNAVAILABLE, "渠道%s未配置", "Channel %s is not configured.", backstop.Term(backstop.TermChannel, ch))
 	}
 	if strings.TrimSpace(address) == "" && ch != backstop.ChannelWeCom {
 		return nil, backstop.Localized(backstop.EINVALID, "请填写接收地址", "Give an address to send the test to.")

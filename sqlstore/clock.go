@@ -42,7 +42,7 @@ func (db *DB) insertClock(ctx context.Context, ex execer, c *backstop.Clock) err
  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), c.Kind, c.Subject, c.Region, c.StartedAt.UTC(), c.LimitValue, string(c.LimitUnit), policy, c.Due.UTC(), c.DueDate,
 		c.Provisional, string(c.State), c.FireAt.UTC()).Scan(&c.ID)
 	if backstop.ErrorCode(db.translate(err)) == backstop.ECONFLICT {
-		return backstop.Localized(backstop.ECONFLICT, "%[2]s的%[1]s计时已存在", "A %s clock of %s exists already.", c.Kind, c.Subject)
+		return backstop.Localized(backstop.ECONFLICT, "%[2]s的%[1]s计时已存在", "A %s clock of %s exists already.", backstop.Term(backstop.TermClockKind, c.Kind), c.Subject)
 	}
 	return err
 }
@@ -148,7 +148,7 @@ func (db *DB) StopClock(ctx context.Context, kind, subject string, state backsto
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return backstop.Localized(backstop.ENOTFOUND, "%[2]s没有正在进行的%[1]s计时", "No running %s clock of %s.", kind, subject)
+			return backstop.Localized(backstop.ENOTFOUND, "%[2]s没有正在进行的%[1]s计时", "No running %s clock of %s.", backstop.Term(backstop.TermClockKind, kind), subject)
 		}
 		return nil
 	})
@@ -158,7 +158,7 @@ func (db *DB) StopClock(ctx context.Context, kind, subject string, state backsto
 func (db *DB) FindClock(ctx context.Context, kind, subject string) (*backstop.Clock, error) {
 	c, err := scanClock(db.read.QueryRowContext(ctx, db.q(`SELECT `+clockColumns+` FROM clocks WHERE kind = ? AND subject = ?`), kind, subject))
 	if err == sql.ErrNoRows {
-		return nil, backstop.Localized(backstop.ENOTFOUND, "找不到%[2]s的%[1]s计时", "No %s clock of %s.", kind, subject)
+		return nil, backstop.Localized(backstop.ENOTFOUND, "找不到%[2]s的%[1]s计时", "No %s clock of %s.", backstop.Term(backstop.TermClockKind, kind), subject)
 	}
 	return c, db.translate(err)
 }

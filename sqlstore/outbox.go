@@ -392,7 +392,7 @@ func (db *DB) ApplyReceipt(ctx context.Context, channel, key, status, reason str
 			Scan(&m.Channel, &m.Audience, &m.Address, &m.Name, &m.HouseholdID, &m.VillageCode, &m.Status)
 		if err == sql.ErrNoRows || (err == nil && m.Channel != channel) {
 			// A key of another channel is not this gateway's to report on.
-			return backstop.Localized(backstop.ENOTFOUND, "%s渠道没有编号为“%s”的消息", "No %s message has the key %q.", channel, key)
+			return backstop.Localized(backstop.ENOTFOUND, "%s渠道没有编号为“%s”的消息", "No %s message has the key %q.", backstop.Term(backstop.TermChannel, channel), key)
 		} else if err != nil {
 			return err
 		}
