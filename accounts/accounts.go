@@ -165,3 +165,14 @@ func (s *Service) Audit(ctx context.Context, f backstop.AuditFilter) ([]*backsto
 	}
 	return items, total, err
 }
+
+// RecordListExport audits an export of a list page (warnings, releases,
+// the audit trail, contacts …) before its first byte is written: list
+// names it, filter is the query it was filtered by. It needs perm, the
+// permission of the data the list holds.
+func (s *Service) RecordListExport(ctx context.Context, perm backstop.Permission, list, filter string) error {
+	if _, err := backstop.Authorize(ctx, perm); err != nil {
+		return err
+	}
+	return s.Store.Audit(ctx, "list.export", "list", list, filter)
+}
