@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
