@@ -306,10 +306,11 @@ func (h *Handler) releasePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	prog, err := h.cfg.Dispatch.Progress(r.Context(), id)
+	dash, err := h.cfg.Dispatch.Dashboard(r.Context(), id)
 	if err != nil {
 		return err
 	}
+	prog := dash.Progress
 	rel, st, warning := prog.Release, prog.Stats, prog.Warning
 	u := backstop.UserFromContext(r.Context())
 	f, show, err := taskFilter(r, id)
@@ -374,7 +375,8 @@ func (h *Handler) releasePage(w http.ResponseWriter, r *http.Request) error {
 		Data: map[string]any{"P": prog, "Release": rel, "Stats": st, "Rows": messageRows(st.Messages), "Warning": row, "Tasks": tasks, "Pager": pg, "Map": mapData,
 			"Statuses": []string{backstop.MessagePending, backstop.MessageSent, backstop.MessageDelivered, backstop.MessageFailed, backstop.MessageSimulated},
 			"Show":     show, "Shows": taskShows, "Village": f.Village, "Townships": h.townships(r, st.Villages), "Deadline": deadline, "Provisional": provisional,
-			"Refresh": prog.Phase != dispatch.PhaseDone, "Export": exportQuery(r.URL.Query()),
+			"Refresh": prog.Phase != dispatch.PhaseDone, "Export": exportQuery(r.URL.Query()), "Failures": dash.Failures, "FailuresTotal": dash.FailuresTotal,
+			"Scoped": u.Region != backstop.NationalScope, "VillageNames": h.villageNames(r, dash.Failures),
 			// Persons: the confirmation list names people; a role that may
 			// not read the registry (departments) sees the figures only.
 			"Persons": u.Can(backstop.PermReadRegistry)}})
@@ -705,4 +707,15 @@ func writeCSV(w io.Writer, head []string, rows [][]string) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// villageNames names the villages of failed messages.
+func (h *Handler) villageNames(r *http.Request, fs []*backstop.FailedMessage) map[string]string {
+	names := map[string]string{}
+	for _, f := range fs {
+		if _, ok := names[f.Village]; !ok && f.Village != "" {
+			names[f.Village] = h.regionName(r.Context(), f.Village, langOf(r))
+		}
+	}
+	return names
 }
