@@ -254,7 +254,9 @@ type HouseholdService interface {
 	// filter selects in the user's scope, in a stable order.
 	ExportHouseholds(ctx context.Context, f HouseholdFilter, fn func(*Household) error) error
 	// HouseholdHistory lists the recorded changes of a household, newest first.
-	HouseholdHistory(ctx context.Context, number string) ([]*HistoryEntry, error)
+	// HouseholdHistory pages a household's recorded changes, newest
+	// first, with their total.
+	HouseholdHistory(ctx context.Context, number string, limit, offset int) ([]*HistoryEntry, int, error)
 }
 
 // HistoryEntry is one recorded change of a household.

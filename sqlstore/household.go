@@ -275,25 +275,32 @@ func (db *DB) ExportHouseholds(ctx context.Context, f backstop.HouseholdFilter, 
 }
 
 // HouseholdHistory lists a household's recorded changes, newest first.
-func (db *DB) HouseholdHistory(ctx context.Context, number string) ([]*backstop.HistoryEntry, error) {
+func (db *DB) HouseholdHistory(ctx context.Context, number string, limit, offset int) ([]*backstop.HistoryEntry, int, error) {
 	h, err := db.FindHousehold(ctx, number) // applies the scope
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT at, actor, action, detail FROM household_history WHERE household_id = ? ORDER BY id DESC LIMIT 200`), h.ID)
+	if limit <= 0 || limit > MaxPageSize {
+		limit = MaxPageSize
+	}
+	var total int
+	if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*) FROM household_history WHERE household_id = ?`), h.ID).Scan(&total); err != nil {
+		return nil, 0, db.translate(err)
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT at, actor, action, detail FROM household_history WHERE household_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`), h.ID, limit, max(offset, 0))
 	if err != nil {
-		return nil, db.translate(err)
+		return nil, 0, db.translate(err)
 	}
 	defer rows.Close()
 	var out []*backstop.HistoryEntry
 	for rows.Next() {
 		var e backstop.HistoryEntry
 		if err := rows.Scan(&e.At, &e.Actor, &e.Action, &e.Detail); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		out = append(out, &e)
 	}
-	return out, rows.Err()
+	return out, total, rows.Err()
 }
 
 // RegionCounts aggregates households in the user's scope under parent by

@@ -155,7 +155,7 @@ func testRosterTemplate(t *testing.T, db *sqlstore.DB) {
 	if err := db.UpdateHousehold(ctx, tekun); err != nil {
 		t.Errorf("update of a loaded household: %v", err)
 	}
-	histBefore, _ := db.HouseholdHistory(ctx, h.Number)
+	histBefore, _, _ := db.HouseholdHistory(ctx, h.Number, 0, 0)
 	rev0 := registryRev(t, db)
 
 	res = importTemplate(t, db)
@@ -166,7 +166,7 @@ func testRosterTemplate(t *testing.T, db *sqlstore.DB) {
 	if h2.Version != h.Version || !h2.UpdatedAt.Equal(h.UpdatedAt) {
 		t.Errorf("re-import touched the household: version %d → %d", h.Version, h2.Version)
 	}
-	histAfter, _ := db.HouseholdHistory(ctx, h.Number)
+	histAfter, _, _ := db.HouseholdHistory(ctx, h.Number, 0, 0)
 	if len(histAfter) != len(histBefore) {
 		t.Errorf("re-import added history: %d → %d entries", len(histBefore), len(histAfter))
 	}
@@ -313,7 +313,7 @@ func testRosterChangedRowUpdates(t *testing.T, db *sqlstore.DB) {
 		t.Errorf("changed import: %+v", res)
 	}
 	for number, want := range map[string]int{"6207252032010099": 1, "6207252032010007": 1, "6207221072060012": 1} {
-		if hist, _ := db.HouseholdHistory(Admin(), number); len(hist) != want {
+		if hist, _, _ := db.HouseholdHistory(Admin(), number, 0, 0); len(hist) != want {
 			t.Errorf("household %s: %d history entries, want %d", number, len(hist), want)
 		}
 	}
@@ -321,9 +321,13 @@ func testRosterChangedRowUpdates(t *testing.T, db *sqlstore.DB) {
 	if *h.IncomePerCapita != 5500 || h.Groups&backstop.GroupDisability == 0 || h.Groups&backstop.GroupLowIncome == 0 || h.Version != 2 {
 		t.Errorf("after update: income %v, groups %v, version %d", *h.IncomePerCapita, h.Groups.Names(), h.Version)
 	}
-	hist, _ := db.HouseholdHistory(Admin(), h.Number)
+	hist, _, _ := db.HouseholdHistory(Admin(), h.Number, 0, 0)
 	if len(hist) != 2 {
 		t.Errorf("history entries = %d, want 2", len(hist))
+	}
+	// Paged: the older entry on the second page of one, the total said.
+	if older, total, err := db.HouseholdHistory(Admin(), h.Number, 1, 1); err != nil || len(older) != 1 || total != 2 || !older[0].At.Equal(hist[1].At) {
+		t.Errorf("history page 2: %v %d of %d", err, len(older), total)
 	}
 }
 

@@ -224,13 +224,16 @@ func testFieldTasksStore(t *testing.T, db *sqlstore.DB) {
 		t.Errorf("tasks of nothing: %v", err)
 	}
 	// A household's history: the warning that reached it, in scope only.
-	hist, err := db.HouseholdTasks(ctx, tasks[0].HouseholdID, 10)
-	if err != nil || len(hist) != 1 || hist[0].WarningID != f.warning.ID || hist[0].Level != backstop.WarningRed || hist[0].ID != tasks[0].ID || hist[0].ReleasedAt.IsZero() {
+	hist, n, err := db.HouseholdTasks(ctx, tasks[0].HouseholdID, 10, 0)
+	if err != nil || len(hist) != 1 || n != 1 || hist[0].WarningID != f.warning.ID || hist[0].Level != backstop.WarningRed || hist[0].ID != tasks[0].ID || hist[0].ReleasedAt.IsZero() {
 		t.Fatalf("household tasks: %v %+v", err, hist)
 	}
 	elsewhere := UserContext(t, db, "county-elsewhere", backstop.RoleCounty, "620702")
-	if hist, err := db.HouseholdTasks(elsewhere, tasks[0].HouseholdID, 10); err != nil || len(hist) != 0 {
+	if hist, n, err := db.HouseholdTasks(elsewhere, tasks[0].HouseholdID, 10, 0); err != nil || len(hist) != 0 || n != 0 {
 		t.Errorf("a household's tasks out of scope: %v %d", err, len(hist))
+	}
+	if hist, n, err := db.HouseholdTasks(ctx, tasks[0].HouseholdID, 10, 1); err != nil || len(hist) != 0 || n != 1 {
+		t.Errorf("the page after a household's only task: %v %d of %d", err, len(hist), n)
 	}
 	// Two people confirming one task at once: one wins, the other loses
 	// cleanly; the winner may correct their own.

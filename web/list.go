@@ -26,6 +26,28 @@ type listPage struct {
 	Page, Size, Total, Pages int
 	Query                    url.Values
 	Sizes                    []int
+	// Param is the query parameter of the page number: "page", or a
+	// section's own (tasks_page) where a page holds several lists.
+	Param string
+}
+
+// PageParam is the query parameter of the page number.
+func (p *listPage) PageParam() string {
+	if p.Param == "" {
+		return "page"
+	}
+	return p.Param
+}
+
+// sectionPageOf reads the page of one of several lists on a page, from
+// its own parameter, at a fixed size.
+func sectionPageOf(r *http.Request, param string, size int) *listPage {
+	q := r.URL.Query()
+	p := &listPage{Page: 1, Size: size, Query: q, Param: param}
+	if n, err := strconv.Atoi(strings.TrimSpace(q.Get(param))); err == nil && n >= 1 {
+		p.Page = min(n, maxPage)
+	}
+	return p
 }
 
 // Offset is where the page starts.

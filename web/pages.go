@@ -359,9 +359,9 @@ func (h *Handler) revealHousehold(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// householdTaskLimit bounds the warnings and confirmations a household
-// page lists (the newest).
-const householdTaskLimit = 100
+// householdSectionSize is the page size of the household page's
+// warnings and history.
+const householdSectionSize = 50
 
 // householdTaskRow is one person's confirmation of one warning, as the
 // household's history shows it.
@@ -441,12 +441,26 @@ func (h *Handler) showHousehold(w http.ResponseWriter, r *http.Request, hh *back
 			return err
 		}
 	}
-	history, err := h.cfg.Registry.History(r.Context(), hh.Number)
-	if err != nil {
+	// The history and the warnings are paged, each on its own: nothing
+	// older is cut off silently.
+	historyPage := sectionPageOf(r, "history_page", householdSectionSize)
+	var history []*backstop.HistoryEntry
+	if err := historyPage.load(func(limit, offset int) (int, error) {
+		var total int
+		var err error
+		history, total, err = h.cfg.Registry.History(r.Context(), hh.Number, limit, offset)
+		return total, err
+	}); err != nil {
 		return err
 	}
-	tasks, err := h.cfg.Registry.Tasks(r.Context(), hh, householdTaskLimit)
-	if err != nil {
+	taskPage := sectionPageOf(r, "tasks_page", householdSectionSize)
+	var tasks []*backstop.HouseholdTask
+	if err := taskPage.load(func(limit, offset int) (int, error) {
+		var total int
+		var err error
+		tasks, total, err = h.cfg.Registry.Tasks(r.Context(), hh, limit, offset)
+		return total, err
+	}); err != nil {
 		return err
 	}
 	// The map: the smallest enclosing region with a boundary, and the
@@ -468,7 +482,7 @@ func (h *Handler) showHousehold(w http.ResponseWriter, r *http.Request, hh *back
 	}
 	u := backstop.UserFromContext(r.Context())
 	cat := h.cats[langOf(r)]
-	data := map[string]any{"H": hh, "Members": memberRows(cat, hh.Members, revealed, time.Now()), "History": history, "Tasks": householdTaskRows(r, tasks, time.Now()), "Map": mapData, "Revealed": revealed, "CanReveal": u.Can(backstop.PermRevealPII)}
+	data := map[string]any{"H": hh, "Members": memberRows(cat, hh.Members, revealed, time.Now()), "History": history, "HistoryPager": historyPage, "Tasks": householdTaskRows(r, tasks, time.Now()), "TaskPager": taskPage, "Map": mapData, "Revealed": revealed, "CanReveal": u.Can(backstop.PermRevealPII)}
 	crumbs := []crumb{{Label: cat.translate("menu.households"), Href: "/households"}, {Label: hh.HeadName}}
 	p := &page{Title: hh.HeadName + " " + hh.Number, Menu: "households", Crumbs: crumbs, Data: data}
 	if len(notice) > 0 {
