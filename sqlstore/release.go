@@ -51,7 +51,7 @@ func (db *DB) ScanExposedRecipients(ctx context.Context, snapshotID int64, fn fu
 		return err
 	}
 	sort.Slice(hs, func(i, j int) bool { return hs[i].id < hs[j].id })
-	cutoff := elderlyCutoff(db.now())
+	cutoff := db.elderlyCutoff(db.now())
 	// load runs one pair of queries over a stretch of exposed households
 	// (households in id order, then the members of the key-group ones)
 	// and returns the exposed ones; a range also returns the households

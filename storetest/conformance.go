@@ -141,6 +141,30 @@ func testRosterTemplate(t *testing.T, db *sqlstore.DB) {
 		backstop.GroupTekun|backstop.GroupDisability|backstop.GroupElderlyAlone|backstop.GroupMonitored|backstop.GroupLowIncome {
 		t.Errorf("赵玉梅's household groups = %v, want tekun, disability, elderly alone, monitored, low income (5,200 < 6,000)", tekun.Groups.Names())
 	}
+	// Who is elderly is the policy elderly.age in force, not a constant:
+	// at 100 赵玉梅 no longer is, in the household and in the filter.
+	today := time.Now().In(backstop.Beijing)
+	day := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
+	elderlyOnes := func() int {
+		_, n, err := db.FindHouseholds(ctx, backstop.HouseholdFilter{Groups: backstop.GroupElderlyAlone, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := elderlyOnes()
+	for _, years := range []float64{100, 60} {
+		if err := db.CreatePolicy(ctx, &backstop.Policy{Key: backstop.PolicyElderlyAge, Region: backstop.NationalScope, Value: years, Unit: "years", EffectiveFrom: day, Source: "conformance test"}); err != nil {
+			t.Fatal(err)
+		}
+		h, _ := db.FindHousehold(ctx, "6207252032010007")
+		if elderly := h.Groups&backstop.GroupElderlyAlone != 0; elderly != (years == 60) {
+			t.Errorf("elderly.age %v: 赵玉梅 elderly alone %v", years, elderly)
+		}
+		if n := elderlyOnes(); (years == 60) != (n == before) || (years == 100 && n != 0) {
+			t.Errorf("elderly.age %v: %d elderly-alone households (%d at 60)", years, n, before)
+		}
+	}
 	// The first import was an initial load, which sets keys, indexes and
 	// foreign keys aside and builds them at the end. Writes that need them
 	// (upserts by number) work, and a second household with the number is
