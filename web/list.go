@@ -183,7 +183,7 @@ func problemIn(cat catalog, lang string, p backstop.Problem) string {
 	case p.Column != "":
 		where = cat.translate("problem.column", p.Column)
 	case p.Path != "":
-		where = cat.translate("problem.path", p.Path)
+		where = cat.translate("problem.path", capPathText(cat, p.Path))
 	}
 	reason := p.ReasonZH
 	if reason == "" {
@@ -280,4 +280,29 @@ func (e *listExport) write(h *Handler, w http.ResponseWriter, r *http.Request, f
 		}
 	}
 	return out.Close()
+}
+
+// capPathText reads a CAP element path (alert/info[0]/area[1]/polygon) in
+// the catalog's words: 预警 › 信息（第1项） › 区域（第2项） › 多边形. An
+// element the catalog does not name keeps its name.
+func capPathText(cat catalog, path string) string {
+	if path == "/" || path == "" {
+		return cat.translate("cap.el.document")
+	}
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	out := make([]string, 0, len(parts))
+	for _, part := range parts {
+		name, index := part, -1
+		if i := strings.IndexByte(part, '['); i > 0 && strings.HasSuffix(part, "]") {
+			if n, err := strconv.Atoi(part[i+1 : len(part)-1]); err == nil {
+				name, index = part[:i], n
+			}
+		}
+		word := cat.translateOr("cap.el."+name, name)
+		if index >= 0 {
+			word = cat.translate("cap.el.nth", word, index+1)
+		}
+		out = append(out, word)
+	}
+	return strings.Join(out, " › ")
 }
