@@ -93,7 +93,7 @@ func TestListConventions(t *testing.T) {
 	// Unknown filter values: a Chinese 400 naming what was wrong.
 	for path, want := range map[string]string{
 		"/warnings?level=purple": "purple", "/warnings?from=garbage": "garbage", "/releases?state=bogus": "bogus", "/contacts?kind=bogus": "bogus",
-		"/quarantine?state=bogus": "bogus", "/screening/events?state=bogus": "bogus", "/audit?action=bogus.x": "bogus.x", "/warnings?export=pdf": "pdf",
+		"/quarantine?state=bogus": "bogus", "/screening/events?state=bogus": "bogus", "/users?role=bogus": "bogus", "/audit?action=bogus.x": "bogus.x", "/warnings?export=pdf": "pdf",
 	} {
 		c := admin
 		if strings.HasPrefix(path, "/audit") {

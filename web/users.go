@@ -61,7 +61,7 @@ func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, status int
 	f := backstop.UserFilter{Query: strings.TrimSpace(q.Get("q")), Role: backstop.Role(q.Get("role")), Limit: size, Offset: (p - 1) * size}
 	if f.Role != "" {
 		if _, err := backstop.ParseRole(string(f.Role)); err != nil {
-			f.Role = ""
+			return backstop.Localized(backstop.EINVALID, "角色“%s”无法识别，请从列表中选择", "Unknown role %q: choose one from the list.", f.Role)
 		}
 	}
 	users, total, err := h.cfg.Accounts.Users(r.Context(), f)
