@@ -75,9 +75,9 @@ func Errorf(code, format string, args ...any) *Error {
 }
 
 // Localized builds an *Error with a Chinese and an English message from the
-// same arguments.
+// same arguments; a Named argument (a Term) reads in each message's language.
 func Localized(code, zh, en string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(en, args...), ZH: fmt.Sprintf(zh, args...)}
+	return &Error{Code: code, Message: fmt.Sprintf(en, args...), ZH: fmt.Sprintf(zh, localArgs(args)...)}
 }
 
 // ErrorMessageZH returns the Chinese message of err: its own, else its

@@ -109,7 +109,7 @@ type FieldTaskService interface {
 	// HouseholdTasks lists a household's field tasks in the user's
 	// region, newest first, at most limit, with the warnings of their
 	// releases.
-	HouseholdTasks(ctx context.Context, householdID int64, limit int) ([]*HouseholdTask, error)
+	HouseholdTasks(ctx context.Context, householdID int64, limit, offset int) ([]*HouseholdTask, int, error)
 	// OpenTasks lists every open task of a stream escalated to the given
 	// level so far, unpaged and unscoped, for the escalation handler.
 	OpenTasks(ctx context.Context, streamID int64, escalation int) ([]*FieldTask, error)

@@ -27,10 +27,9 @@ var Groups = []Group{GroupFormerlyPoor, GroupMonitored, GroupDibao, GroupTekun, 
 // are derived at query time because they depend on today's date.
 const StoredGroups = GroupFormerlyPoor | GroupMonitored | GroupDibao | GroupTekun | GroupDisability | GroupLowIncome
 
-// ElderlyAge is the age from which a person living alone counts as an
-// elderly person living alone (老年人, 60 by the Law on the Protection of the
-// Rights and Interests of the Elderly, art. 2).
-const ElderlyAge = 60
+// The age from which a person living alone counts as an elderly person
+// living alone is the policy PolicyElderlyAge (seeded 60: 老年人 by the
+// Law on the Protection of the Rights and Interests of the Elderly, art. 2).
 
 var groupNames = map[Group]string{
 	GroupFormerlyPoor: "formerly_poor",
@@ -254,7 +253,9 @@ type HouseholdService interface {
 	// filter selects in the user's scope, in a stable order.
 	ExportHouseholds(ctx context.Context, f HouseholdFilter, fn func(*Household) error) error
 	// HouseholdHistory lists the recorded changes of a household, newest first.
-	HouseholdHistory(ctx context.Context, number string) ([]*HistoryEntry, error)
+	// HouseholdHistory pages a household's recorded changes, newest
+	// first, with their total.
+	HouseholdHistory(ctx context.Context, number string, limit, offset int) ([]*HistoryEntry, int, error)
 }
 
 // HistoryEntry is one recorded change of a household.

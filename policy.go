@@ -41,6 +41,9 @@ const (
 	// PolicyLinkValidHours: hours after its work's deadline that a
 	// helper's link stops working.
 	PolicyLinkValidHours = "link.valid_hours"
+	// PolicyElderlyAge: the age in whole years from which a person living
+	// alone counts as an elderly person living alone (独居老人).
+	PolicyElderlyAge = "elderly.age"
 )
 
 // PolicyService finds the version of a parameter in force.

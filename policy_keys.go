@@ -83,6 +83,8 @@ func init() {
 			ZH: "通报乡镇后仍未确认、通报县区的间隔", EN: "minutes after the townships were told of the unconfirmed that the counties are told"},
 		{Key: PolicyLinkValidHours, Type: PolicyNumber, Unit: "hours", Required: true, Min: 1, Max: 24 * 90,
 			ZH: "帮扶责任人确认链接在截止后继续有效的小时数", EN: "hours after its work's deadline that a helper's link keeps working"},
+		{Key: PolicyElderlyAge, Type: PolicyNumber, Unit: "years", Required: true, Min: 40, Max: 100,
+			ZH: "独居老人的年龄起点（周岁）", EN: "age in years from which a person living alone counts as elderly"},
 	} {
 		RegisterPolicyKey(k)
 	}

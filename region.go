@@ -126,6 +126,21 @@ func ParentCodeOf(code string) string {
 	return parent
 }
 
+// AncestorCodes are the regions that hold code, nearest first: its
+// parent, the parent's parent … up to the province, then NationalScope.
+// A deadline set for a county applies in each of its villages.
+func AncestorCodes(code string) []string {
+	var out []string
+	if code == NationalScope {
+		return out
+	}
+	for p := ParentCodeOf(code); p != "" && p != code; p = ParentCodeOf(p) {
+		out = append(out, p)
+		code = p
+	}
+	return append(out, NationalScope)
+}
+
 // CodePrefix returns the significant digits of a normalised code: all codes
 // inside the region start with it.
 func CodePrefix(code string) string {

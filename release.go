@@ -112,6 +112,19 @@ type ReleaseStats struct {
 	ComputedAt time.Time             `json:"computed_at"`
 }
 
+// FailedMessage is a message that failed, with the gateway's reason, for
+// the dashboard's list of failures no confirmation task follows up.
+type FailedMessage struct {
+	ID       int64  `json:"id"`
+	Channel  string `json:"channel"`
+	Audience string `json:"audience"`
+	Name     string `json:"name"`
+	Address  string `json:"address"` // masked
+	Village  string `json:"village_code"`
+	Reason   string `json:"reason"`
+	Attempts int    `json:"attempts"`
+}
+
 // TaskCounts sum confirmation tasks.
 type TaskCounts struct {
 	Total       int `json:"total"`
@@ -195,4 +208,8 @@ type ReleaseService interface {
 	// confirmation tasks in the user's region are listed.
 	FindReleasePage(ctx context.Context, f ReleaseFilter) ([]*Release, int, error)
 	ReleaseStats(ctx context.Context, id int64) (*ReleaseStats, error)
+	// UntaskedFailures lists a release's failed messages that no
+	// confirmation task follows up, with their reasons, in the user's
+	// region: up to limit, and how many there are.
+	UntaskedFailures(ctx context.Context, releaseID int64, limit int) ([]*FailedMessage, int, error)
 }

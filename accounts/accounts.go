@@ -57,7 +57,7 @@ func checkGrant(actor *backstop.User, role backstop.Role, region string) error {
 		return err
 	}
 	if !role.AtMost(actor.Role) {
-		return backstop.Localized(backstop.EFORBIDDEN, "您不能授予比自己高或不在同一序列的角色（%s）", "You may not grant a role (%s) above your own or beside it.", role)
+		return backstop.Localized(backstop.EFORBIDDEN, "您不能授予比自己高或不在同一序列的角色（%s）", "You may not grant a role (%s) above your own or beside it.", backstop.Term(backstop.TermRole, string(role)))
 	}
 	code := region
 	if region != backstop.NationalScope {
@@ -164,4 +164,15 @@ func (s *Service) Audit(ctx context.Context, f backstop.AuditFilter) ([]*backsto
 		items = []*backstop.AuditEntry{}
 	}
 	return items, total, err
+}
+
+// RecordListExport audits an export of a list page (warnings, releases,
+// the audit trail, contacts …) before its first byte is written: list
+// names it, filter is the query it was filtered by. It needs perm, the
+// permission of the data the list holds.
+func (s *Service) RecordListExport(ctx context.Context, perm backstop.Permission, list, filter string) error {
+	if _, err := backstop.Authorize(ctx, perm); err != nil {
+		return err
+	}
+	return s.Store.Audit(ctx, "list.export", "list", list, filter)
 }

@@ -67,7 +67,7 @@ func (s *Service) AcceptQuarantined(ctx context.Context, id int64, area InputAre
 		return nil, backstop.NotInRegion(u, err, fmt.Sprintf("隔离的预警%d", id), fmt.Sprintf("quarantined alert %d", id))
 	}
 	if q.State != backstop.QuarantineOpen {
-		return nil, backstop.Localized(backstop.ECONFLICT, "隔离的预警 %d 已由 %s 处理（%s）", "Quarantined alert %d was resolved already by %s (%s).", id, q.ResolvedBy, q.State)
+		return nil, backstop.Localized(backstop.ECONFLICT, "隔离的预警 %d 已由 %s 处理（%s）", "Quarantined alert %d was resolved already by %s (%s).", id, q.ResolvedBy, backstop.Term(backstop.TermQuarantineState, q.State))
 	}
 	if q.Truncated {
 		return nil, backstop.Localized(backstop.EINVALID, "隔离的预警 %d 只保存了前 %d 字节（原文 %d 字节），无法接收", "Quarantined alert %d is kept cut to %d of its %d bytes and cannot be accepted.", id, len(q.Document), q.Size)

@@ -34,11 +34,11 @@ type Failure struct {
 func (f *Failure) Error() string { return f.Reason }
 
 func temporary(format string, args ...any) error {
-	return &Failure{Temporary: true, Reason: fmt.Sprintf(format, args...)}
+	return &Failure{Temporary: true, Reason: backstop.RedactSecrets(fmt.Sprintf(format, args...))}
 }
 
 func permanent(format string, args ...any) error {
-	return &Failure{Reason: fmt.Sprintf(format, args...)}
+	return &Failure{Reason: backstop.RedactSecrets(fmt.Sprintf(format, args...))}
 }
 
 // IsTemporary tells a failure worth retrying; errors that are not a

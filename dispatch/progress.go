@@ -34,6 +34,58 @@ type Progress struct {
 	Rate int `json:"rate"`
 	// Overdue: the confirmation deadline has passed with persons open.
 	Overdue bool `json:"overdue"`
+	// Unused are the channels configured on this server that the
+	// release did not use (not chosen, or chosen but no chosen audience
+	// reaches anyone on them), so that a dashboard says what did not go
+	// out.
+	Unused []string `json:"unused_channels"`
+}
+
+// Dashboard is a release's progress with what its dashboard lists
+// besides: the failed messages that no confirmation task follows up.
+type Dashboard struct {
+	*Progress
+	Failures      []*backstop.FailedMessage `json:"untasked_failures"`
+	FailuresTotal int                       `json:"untasked_failures_total"`
+}
+
+// maxShownFailures is how many untasked failures a dashboard lists; the
+// total is said beside them.
+const maxShownFailures = 200
+
+// Dashboard returns a release's progress, unused channels and untasked
+// failures in the user's region.
+func (s *Service) Dashboard(ctx context.Context, id int64) (*Dashboard, error) {
+	p, err := s.Progress(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	d := &Dashboard{Progress: p}
+	if d.Failures, d.FailuresTotal, err = s.Store.UntaskedFailures(ctx, id, maxShownFailures); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// unusedChannels are the configured channels a release sent nothing on:
+// those not chosen, and those chosen that no message of the release (in
+// any region) went out on.
+func (s *Service) unusedChannels(ctx context.Context, r *backstop.Release) []string {
+	used := map[string]bool{}
+	if counts, err := s.Store.StreamCounts(ctx, r.StreamID); err == nil {
+		for _, c := range counts {
+			if c.N > 0 {
+				used[c.Channel] = true
+			}
+		}
+	}
+	var out []string
+	for _, ch := range backstop.Channels {
+		if _, configured := s.Senders[ch]; configured && !used[ch] {
+			out = append(out, ch)
+		}
+	}
+	return out
 }
 
 // progressOf computes the figures of a release from its stats.
@@ -73,7 +125,9 @@ func (s *Service) Progress(ctx context.Context, id int64) (*Progress, error) {
 	if err != nil {
 		return nil, err
 	}
-	return progressOf(r, w, st, s.now()), nil
+	p := progressOf(r, w, st, s.now())
+	p.Unused = s.unusedChannels(ctx, r)
+	return p, nil
 }
 
 // ReleaseList pages releases across warnings (newest first) with their

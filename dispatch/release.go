@@ -139,7 +139,7 @@ func (s *Service) prepare(ctx context.Context, warningID int64, req Request) (*p
 		return nil, backstop.Localized(backstop.ECONFLICT, "预警（%d）已过期，不能发布", "Warning %d has expired.", w.ID)
 	}
 	if w.Exercise() && !req.Test {
-		return nil, backstop.Localized(backstop.EINVALID, "这是一条%s状态的预警，只能以测试方式发布（test: true）", "The warning has status %s: it can be released as a test only (\"test\": true).", w.Status)
+		return nil, backstop.Localized(backstop.EINVALID, "这是一条%s状态的预警，只能以测试方式发布（test: true）", "The warning has status %s: it can be released as a test only (\"test\": true).", backstop.Term(backstop.TermWarningStatus, w.Status))
 	}
 	p := &plan{warning: w, req: req, audiences: map[string]bool{}, channels: map[string]bool{}}
 	for _, a := range req.Audiences {

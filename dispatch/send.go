@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -318,7 +319,7 @@ func (s *Service) TestSend(ctx context.Context, ch, address, text string) (*Test
 	}
 	sender, ok := s.Senders[ch]
 	if !ok {
-		return nil, backstop.Localized(backstop.EUNAVAILABLE, "渠道%s未配置", "Channel %s is not configured.", ch)
+		return nil, backstop.Localized(backstop.EUNAVAILABLE, "渠道%s未配置", "Channel %s is not configured.", backstop.Term(backstop.TermChannel, ch))
 	}
 	if strings.TrimSpace(address) == "" && ch != backstop.ChannelWeCom {
 		return nil, backstop.Localized(backstop.EINVALID, "请填写接收地址", "Give an address to send the test to.")
@@ -336,9 +337,14 @@ func (s *Service) TestSend(ctx context.Context, ch, address, text string) (*Test
 	var b [6]byte
 	rand.Read(b[:])
 	key := "bst-test-" + hex.EncodeToString(b[:])
-	shown := address
-	if ch == backstop.ChannelSMS {
+	shown := backstop.RedactSecrets(address)
+	switch ch {
+	case backstop.ChannelSMS:
 		shown = backstop.MaskPhone(address)
+	case backstop.ChannelWeCom:
+		// A robot's address is its webhook URL or its bare key: both are
+		// the secret; the trail names the host or the configured robot.
+		shown = robotShown(address)
 	}
 	if err := s.Store.Audit(ctx, "channel.test", "channel", ch, "to "+shown+", key "+key); err != nil {
 		return nil, err
@@ -346,9 +352,24 @@ func (s *Service) TestSend(ctx context.Context, ch, address, text string) (*Test
 	res := &TestResult{Channel: ch, Key: key}
 	out, err := sender.Send(ctx, &backstop.Message{Channel: ch, Address: address, Text: text, Key: key})
 	if err != nil {
-		res.Error = err.Error()
+		res.Error = backstop.RedactSecrets(err.Error())
 	} else {
 		res.Accepted, res.GatewayID = true, out.GatewayID
 	}
 	return res, nil
+}
+
+// robotShown names a 企业微信 robot address without its key: the host of a
+// webhook URL, "default" for the configured robot, *** for a bare key.
+func robotShown(address string) string {
+	switch {
+	case address == "" || address == channel.DefaultRobot:
+		return channel.DefaultRobot
+	case strings.Contains(address, "://"):
+		if u, err := url.Parse(address); err == nil && u.Host != "" {
+			return u.Host
+		}
+		return backstop.Redacted
+	}
+	return backstop.Redacted
 }

@@ -212,7 +212,8 @@ type Factor struct {
 	Has    func(geo.Attr, string) bool
 }
 
-// elderly tells a household of one person aged ElderlyAge or more on day.
+// elderly tells a household of one person aged the policy's elderly age
+// or more on day.
 func elderly(a geo.Attr, cutoff uint16) bool {
 	return a.People == 1 && a.Youngest != 0 && a.Youngest <= cutoff
 }
@@ -231,6 +232,18 @@ var Factors = []Factor{
 	{"vulnerability.earth_wood", "土木结构住房", "earth-wood house", func(a geo.Attr, _ string) bool { return a.Structure() == geo.StructureCodes["土木"] }},
 	{"vulnerability.dispersed_water", "分散供水", "dispersed water supply", func(a geo.Attr, _ string) bool { return a.Water() == geo.WaterCodes["分散供水"] }},
 	{"vulnerability.high_rise", "易地扶贫搬迁高楼", "relocation high-rise", func(a geo.Attr, _ string) bool { return a.Relocation() }},
+}
+
+// elderlyAge reads the age from which a person living alone is elderly,
+// and its policy id.
+func (s *Service) elderlyAge(ctx context.Context) (int, int64, error) {
+	p, err := s.Store.PolicyAt(ctx, backstop.PolicyElderlyAge, backstop.NationalScope, s.now())
+	if backstop.ErrorCode(err) == backstop.ENOTFOUND {
+		return 0, 0, backstop.Localized(backstop.EUNAVAILABLE, "缺少政策参数“%s”：请管理员设置", "The policy %s is not set: an admin must add a version.", backstop.PolicyElderlyAge)
+	} else if err != nil {
+		return 0, 0, err
+	}
+	return int(p.Value), p.ID, nil
 }
 
 // weights reads the factor weights in force and their policy ids.
@@ -269,7 +282,12 @@ func (s *Service) Compute(ctx context.Context, w *backstop.Warning) (*backstop.E
 	}
 	start := time.Now()
 	hits := ix.Query(AreaOf(w))
-	snap := Summarise(ix, &hits, weights, s.now())
+	age, ageID, err := s.elderlyAge(ctx)
+	if err != nil {
+		return nil, err
+	}
+	policyIDs = append(policyIDs, ageID)
+	snap := Summarise(ix, &hits, weights, age, s.now())
 	snap.TookMS = float64(time.Since(start).Microseconds()) / 1000
 	snap.WarningID, snap.ComputedAt, snap.RegistryRev, snap.PolicyIDs = w.ID, s.now(), ix.Rev(), policyIDs
 	if _, err := s.Store.SaveExposure(ctx, snap); err != nil {
@@ -294,9 +312,9 @@ func invert(m map[string]uint8) map[uint8]string {
 }
 
 // Summarise counts hits per village and ranks them by score (ties by id).
-func Summarise(ix *geo.Index, hits *geo.Result, weights []float64, now time.Time) *backstop.ExposureSnapshot {
+func Summarise(ix *geo.Index, hits *geo.Result, weights []float64, elderlyAge int, now time.Time) *backstop.ExposureSnapshot {
 	villages := ix.Villages()
-	cutoff := geo.DaysSince1900(now.AddDate(-backstop.ElderlyAge, 0, 0).Format("2006-01-02"))
+	cutoff := geo.DaysSince1900(now.AddDate(-elderlyAge, 0, 0).Format("2006-01-02"))
 	snap := &backstop.ExposureSnapshot{Villages: map[string]*backstop.ExposureCounts{}}
 	ranked := make([]backstop.RankedHousehold, 0, hits.Len())
 	for i, id := range hits.IDs {

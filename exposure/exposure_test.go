@@ -1,9 +1,12 @@
 package exposure_test
 
 import (
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/alerting"
 	"github.com/zhangye-backstop/backstop/exposure"
 	"github.com/zhangye-backstop/backstop/storetest"
 )
@@ -105,4 +108,29 @@ func TestIndexFollowsRegistry(t *testing.T) {
 func fakeID() string {
 	first17 := "62079919700101" + "123"
 	return first17 + string(backstop.IDCheckDigit(first17))
+}
+
+// TestExposureRecordsElderlyAge: a snapshot records the elderly.age
+// version it counted elderly people living alone by, beside the weights.
+func TestExposureRecordsElderlyAge(t *testing.T) {
+	db := storetest.OpenSQLite(t)
+	ctx := storetest.Admin()
+	exp := storetest.DemoExposure(t, db, 200, 3)
+	alerts := &alerting.Service{Store: db, Exposer: exp, Sender: "backstop.test", Region: "620700"}
+	w, err := alerts.IngestInput(ctx, &alerting.Input{Hazard: "rainstorm", Level: "red", Headline: "临泽县暴雨红色预警",
+		Areas: []alerting.InputArea{{Desc: "临泽县", Regions: []string{"620723"}}}}, "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := db.FindExposure(ctx, w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := db.PolicyAt(ctx, backstop.PolicyElderlyAge, backstop.NationalScope, time.Now().In(backstop.Beijing))
+	if err != nil || p.Value != 60 {
+		t.Fatalf("the seeded elderly.age: %+v %v", p, err)
+	}
+	if !slices.Contains(snap.PolicyIDs, p.ID) {
+		t.Errorf("the snapshot's policies %v do not hold elderly.age %d", snap.PolicyIDs, p.ID)
+	}
 }

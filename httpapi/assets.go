@@ -101,8 +101,8 @@ func (s *Server) assetRoutes() []*route {
 	manage := access{perm: backstop.PermManageAssets, scope: scopeWrite}
 	return []*route{
 		{method: "GET", path: "/api/v1/assets", summary: "The register of poverty-alleviation project assets (扶贫项目资产) in your region", tag: "assets",
-			params: append([]param{{name: "region", in: "query", typ: "string", desc: "region code"}, {name: "class", in: "query", typ: "string", desc: "operating, public_welfare or household"},
-				{name: "state", in: "query", typ: "string", desc: "in_use, damaged, restored, repurposed, disposed"}}, pageParams...),
+			params: append([]param{{name: "region", in: "query", typ: "string", format: "region", desc: "region code"}, {name: "class", in: "query", typ: "string", desc: "operating, public_welfare or household", values: codes(backstop.AssetClasses)},
+				{name: "state", in: "query", typ: "string", desc: "in_use, damaged, restored, repurposed, disposed", values: []string{"in_use", "damaged", "restored", "repurposed", "disposed"}}}, pageParams...),
 			response: "AssetList", handle: s.listAssets, access: access{perm: backstop.PermReadPrepared}},
 		{method: "POST", path: "/api/v1/assets", summary: "Register an asset: class, owner, village, location, value, source project", tag: "assets", body: "AssetIn", response: "Asset",
 			status: http.StatusCreated, handle: s.createAsset, access: manage},

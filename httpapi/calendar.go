@@ -124,7 +124,7 @@ func (s *Server) calendarRoutes() []*route {
 		{method: "POST", path: "/api/v1/calendar", summary: "Load years of the working-day calendar (admins): a CSV date,kind,name (holiday/workday) as multipart field \"file\" or the raw body; running clocks due in those years are recounted", tag: "calendar",
 			params: []param{{name: "filename", in: "query", typ: "string", desc: "file name when the body is the raw file (recorded as the source)"}}, body: "file", response: "CalendarImport", status: http.StatusCreated, access: access{perm: backstop.PermManagePolicy, scope: scopeWrite}, handle: s.importCalendar},
 		{method: "GET", path: "/api/v1/clocks", summary: "Deadlines (clocks) in your region, soonest due first", tag: "calendar",
-			params: append([]param{{name: "state", in: "query", typ: "string", desc: "running, overdue, met or cancelled"}, {name: "region", in: "query", typ: "string", desc: "region code: clocks inside it"},
+			params: append([]param{{name: "state", in: "query", typ: "string", desc: "running, overdue, met or cancelled", values: []string{"running", "overdue", "met", "cancelled"}}, {name: "region", in: "query", typ: "string", format: "region", desc: "region code: clocks inside it"},
 				{name: "kind", in: "query", typ: "string", desc: "e.g. release.confirm"}, {name: "subject", in: "query", typ: "string", desc: "e.g. release:12"}}, pageParams...),
 			response: "ClockList", access: access{scope: scopeNone}, handle: s.listClocks},
 	}

@@ -102,11 +102,15 @@ func (s *Server) deleteHousehold(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) householdHistory(w http.ResponseWriter, r *http.Request) error {
-	items, err := s.cfg.Registry.History(r.Context(), r.PathValue("number"))
+	limit, offset, err := page(r, 100)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newList(items, len(items)))
+	items, total, err := s.cfg.Registry.History(r.Context(), r.PathValue("number"), limit, offset)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newList(items, total))
 	return nil
 }
 
@@ -147,7 +151,7 @@ func (s *Server) householdRoutes() []*route {
 			params: []param{numberParam, {name: "reveal", in: "query", typ: "boolean", desc: "show ID numbers and phones unmasked"}}, response: "Household", access: access{perm: backstop.PermReadRegistry, scope: scopeRead}, handle: s.getHousehold},
 		{method: "PUT", path: "/api/v1/households/{number}", summary: "Replace a household's fields (members given are upserted)", tag: "households", params: []param{numberParam}, body: "Household", response: "Household", access: access{perm: backstop.PermWriteRegistry, scope: scopeWrite}, handle: s.updateHousehold},
 		{method: "DELETE", path: "/api/v1/households/{number}", summary: "Remove a household from the registry (its history stays)", tag: "households", params: []param{numberParam}, status: http.StatusNoContent, access: access{perm: backstop.PermWriteRegistry, scope: scopeWrite}, handle: s.deleteHousehold},
-		{method: "GET", path: "/api/v1/households/{number}/history", summary: "Recorded changes of a household", tag: "households", params: []param{numberParam}, response: "HistoryList", access: access{perm: backstop.PermReadRegistry, scope: scopeRead}, handle: s.householdHistory},
+		{method: "GET", path: "/api/v1/households/{number}/history", summary: "Recorded changes of a household, newest first, paged", tag: "households", params: append([]param{numberParam}, pageParams...), response: "HistoryList", access: access{perm: backstop.PermReadRegistry, scope: scopeRead}, handle: s.householdHistory},
 		{method: "PUT", path: "/api/v1/households/{number}/members/{member}", summary: "Create or update a member", tag: "households",
 			params: []param{numberParam, {name: "member", in: "path", typ: "string", required: true, desc: "person number (人编号)"}}, body: "Member", response: "Household", access: access{perm: backstop.PermWriteRegistry, scope: scopeWrite}, handle: s.upsertMember},
 		{method: "DELETE", path: "/api/v1/households/{number}/members/{member}", summary: "Remove a member", tag: "households",

@@ -180,7 +180,7 @@ func (s *Server) insuranceRoutes() []*route {
 		{method: "POST", path: "/api/v1/insurance/products", summary: "Add a product: insurer, cover, premium and who pays it, perils", tag: "insurance", body: "InsuranceProductIn",
 			response: "InsuranceProduct", status: http.StatusCreated, handle: s.createProduct, access: manage},
 		{method: "GET", path: "/api/v1/insurance/policies", summary: "Policies households of your region hold", tag: "insurance",
-			params:   append([]param{{name: "household", in: "query", typ: "string", desc: "户编号"}, {name: "region", in: "query", typ: "string", desc: "region code"}}, pageParams...),
+			params:   append([]param{{name: "household", in: "query", typ: "string", desc: "户编号"}, {name: "region", in: "query", typ: "string", format: "region", desc: "region code"}}, pageParams...),
 			response: "InsurancePolicyList", handle: s.listInsurancePolicies, access: access{perm: backstop.PermReadPrepared}},
 		{method: "POST", path: "/api/v1/insurance/policies", summary: "Enter policies by hand (all or none)", tag: "insurance", body: "InsurancePoliciesIn", response: "InsurancePolicyList",
 			status: http.StatusCreated, handle: s.addInsurancePolicies, access: manage},
@@ -195,7 +195,7 @@ func (s *Server) insuranceRoutes() []*route {
 		{method: "POST", path: "/api/v1/insurance/claims/{id}/settle", summary: "Record a filed claim's outcome: paid (payout, date) or refused (reason)", tag: "insurance",
 			params: []param{{name: "id", in: "path", typ: "integer", required: true, desc: "claim id"}}, body: "Settlement", response: "InsuranceClaim", handle: s.settleClaim, access: manage},
 		{method: "GET", path: "/api/v1/insurance/gaps", summary: "Key-group households without house insurance in force (of a warning's exposure, when given), and coverage per village", tag: "insurance",
-			params:   append([]param{{name: "region", in: "query", typ: "string", desc: "region code (your region when absent)"}, {name: "warning", in: "query", typ: "integer", desc: "warning id: its exposed households only"}}, pageParams...),
+			params:   append([]param{{name: "region", in: "query", typ: "string", format: "region", desc: "region code (your region when absent)"}, {name: "warning", in: "query", typ: "integer", desc: "warning id: its exposed households only"}}, pageParams...),
 			response: "InsuranceGaps", handle: s.insuranceGaps, access: access{perm: backstop.PermReadPrepared, scope: scopeRead}},
 	}
 }

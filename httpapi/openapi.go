@@ -182,8 +182,15 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		var params []any
 		for _, p := range rt.params {
+			schema := map[string]any{"type": p.typ}
+			if p.format != "" {
+				schema["format"] = p.format
+			}
+			if p.values != nil && !p.list {
+				schema["enum"] = p.values
+			}
 			params = append(params, map[string]any{"name": p.name, "in": p.in, "required": p.required || p.in == "path",
-				"description": p.desc, "schema": map[string]any{"type": p.typ}})
+				"description": p.desc, "schema": schema})
 		}
 		if len(params) > 0 {
 			op["parameters"] = params

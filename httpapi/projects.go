@@ -115,11 +115,11 @@ func (s *Server) projectRoutes() []*route {
 	review := access{perm: backstop.PermReviewProjects, scope: scopeWrite}
 	return []*route{
 		{method: "GET", path: "/api/v1/projects", summary: "The project library (项目库) of your region: procedure state, fast track, funds totals", tag: "projects",
-			params: append([]param{{name: "region", in: "query", typ: "string", desc: "region code"}, {name: "state", in: "query", typ: "string", desc: "in_step, approved or rejected"},
+			params: append([]param{{name: "region", in: "query", typ: "string", format: "region", desc: "region code"}, {name: "state", in: "query", typ: "string", desc: "in_step, approved or rejected", values: []string{"in_step", "approved", "rejected"}},
 				{name: "fast_track", in: "query", typ: "boolean", desc: "only disaster-response projects (or none of them)"}, {name: "type", in: "query", typ: "string", desc: "project type code"}}, pageParams...),
 			response: "ProjectList", handle: s.listProjects, access: access{perm: backstop.PermReadPrepared}},
 		{method: "GET", path: "/api/v1/projects/lists", summary: "Project types and fund sources in force (policy data)", tag: "projects",
-			params: []param{{name: "region", in: "query", typ: "string", desc: "region code"}}, response: "ProjectLists", handle: s.projectLists, access: access{perm: backstop.PermReadPrepared}},
+			params: []param{{name: "region", in: "query", typ: "string", format: "region", desc: "region code"}}, response: "ProjectLists", handle: s.projectLists, access: access{perm: backstop.PermReadPrepared}},
 		{method: "POST", path: "/api/v1/projects", summary: "Propose a village's project (fast_track: a disaster-response project on the shorter procedure); the first step's clock starts", tag: "projects",
 			body: "ProjectIn", response: "Project", status: http.StatusCreated, handle: s.proposeProject, access: access{perm: backstop.PermWriteProjects, scope: scopeWrite}},
 		{method: "GET", path: "/api/v1/projects/{id}", summary: "A project with its steps, history, funds and beneficiaries", tag: "projects", params: []param{idParam}, response: "Project",

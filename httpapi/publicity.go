@@ -140,15 +140,15 @@ func (s *Server) publicityRoutes() []*route {
 	manage := access{perm: backstop.PermManagePublicity, scope: scopeWrite}
 	return []*route{
 		{method: "GET", path: "/api/v1/publicity", summary: "Publicity and education events (宣传教育) of your region", tag: "publicity",
-			params: append([]param{{name: "region", in: "query", typ: "string", desc: "region code"}, {name: "year", in: "query", typ: "integer", desc: "year"},
-				{name: "theme", in: "query", typ: "string", desc: "theme code"}, {name: "state", in: "query", typ: "string", desc: "proposed, planned, held or dropped"}}, pageParams...),
+			params: append([]param{{name: "region", in: "query", typ: "string", format: "region", desc: "region code"}, {name: "year", in: "query", typ: "integer", desc: "year"},
+				{name: "theme", in: "query", typ: "string", desc: "theme code"}, {name: "state", in: "query", typ: "string", desc: "proposed, planned, held or dropped", values: []string{"proposed", "planned", "held", "dropped"}}}, pageParams...),
 			response: "PublicityList", handle: s.listPublicity, access: access{perm: backstop.PermReadPrepared}},
 		{method: "POST", path: "/api/v1/publicity", summary: "Record an event: theme, date, place, organiser, audience, materials", tag: "publicity", body: "PublicityIn", response: "Publicity",
 			status: http.StatusCreated, handle: s.createPublicity, access: manage},
 		{method: "POST", path: "/api/v1/publicity/calendar", summary: "Propose a year's fixed days (policy publicity.themes: 全国防灾减灾日 12 May …) to each county of a region; kept when proposed before", tag: "publicity",
 			body: "PublicityCalendar", response: "PublicityProposed", handle: s.proposeCalendar, access: manage},
 		{method: "GET", path: "/api/v1/publicity/coverage", summary: "A region's townships with the events held in them in a year and their audience", tag: "publicity",
-			params:   []param{{name: "region", in: "query", typ: "string", desc: "region code (your region when absent)"}, {name: "year", in: "query", typ: "integer", desc: "year (this year when absent)"}},
+			params:   []param{{name: "region", in: "query", typ: "string", format: "region", desc: "region code (your region when absent)"}, {name: "year", in: "query", typ: "integer", desc: "year (this year when absent)"}},
 			response: "PublicityCoverage", handle: s.publicityCoverage, access: access{perm: backstop.PermReadPrepared, scope: scopeRead}},
 		{method: "GET", path: "/api/v1/publicity/{id}", summary: "One event", tag: "publicity", params: []param{idParam}, response: "Publicity", handle: s.getPublicity,
 			access: access{perm: backstop.PermReadPrepared, scope: scopeRead}},

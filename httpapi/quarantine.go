@@ -95,7 +95,7 @@ func (s *Server) dismissQuarantined(w http.ResponseWriter, r *http.Request) erro
 func (s *Server) quarantineRoutes() []*route {
 	return []*route{
 		{method: "GET", path: "/api/v1/quarantine", summary: "CAP alerts from feeds that were refused, with the reasons (duty officers of the feed's region)", tag: "warnings",
-			params: append([]param{{name: "state", in: "query", typ: "string", desc: "open, accepted or dismissed"}}, pageParams...), response: "QuarantineList", access: access{perm: backstop.PermReadWarnings, scope: scopeNone}, handle: s.listQuarantine},
+			params: append([]param{{name: "state", in: "query", typ: "string", desc: "open, accepted or dismissed", values: []string{backstop.QuarantineOpen, backstop.QuarantineAccepted, backstop.QuarantineDismissed}}}, pageParams...), response: "QuarantineList", access: access{perm: backstop.PermReadWarnings, scope: scopeNone}, handle: s.listQuarantine},
 		{method: "GET", path: "/api/v1/quarantine/{id}", summary: "One refused alert with its reasons", tag: "warnings", params: []param{quarantineParam}, response: "Quarantined", access: access{perm: backstop.PermReadWarnings, scope: scopeRead}, handle: s.getQuarantined},
 		{method: "GET", path: "/api/v1/quarantine/{id}/document", summary: "The refused alert's document as received (plain text download)", tag: "warnings", params: []param{quarantineParam}, response: "file", access: access{perm: backstop.PermReadWarnings, scope: scopeRead}, handle: s.quarantinedDocument},
 		{method: "POST", path: "/api/v1/quarantine/{id}/accept", summary: "Accept a refused alert with an area drawn or chosen by hand (admins): it is ingested as a warning", tag: "warnings",

@@ -106,9 +106,9 @@ func (s *Server) regionRoutes() []*route {
 	return []*route{
 		{method: "GET", path: "/api/v1/regions", summary: "List regions", tag: "regions", response: "RegionList",
 			params: append([]param{
-				{name: "parent", in: "query", typ: "string", desc: "direct children of this code"},
-				{name: "within", in: "query", typ: "string", desc: "everything inside this code"},
-				{name: "level", in: "query", typ: "string", desc: "province, city, county, township or village"},
+				{name: "parent", in: "query", typ: "string", format: "region", desc: "direct children of this code"},
+				{name: "within", in: "query", typ: "string", format: "region", desc: "everything inside this code"},
+				{name: "level", in: "query", typ: "string", desc: "province, city, county, township or village", values: []string{"province", "city", "county", "township", "village"}},
 				{name: "q", in: "query", typ: "string", desc: "part of the name"},
 				{name: "counts", in: "query", typ: "boolean", desc: "add household and key-group counts (in your scope)"},
 			}, pageParams...), access: access{scope: scopeNone}, handle: s.listRegions},

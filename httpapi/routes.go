@@ -24,7 +24,7 @@ var (
 		{name: "offset", in: "query", typ: "integer", desc: "rows to skip"},
 	}
 	householdFilterParams = append([]param{
-		{name: "region", in: "query", typ: "string", desc: "region code (6, 9 or 12 digits): households inside it"},
+		{name: "region", in: "query", typ: "string", format: "region", desc: "region code (6, 9 or 12 digits): households inside it"},
 		{name: "group", in: "query", typ: "string", desc: "key group, repeatable or comma-separated: formerly_poor, monitored, dibao, tekun, disability, low_income, elderly_alone"},
 		{name: "q", in: "query", typ: "string", desc: "household or person number, ID number, or part of a name"},
 	}, pageParams...)

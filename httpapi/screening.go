@@ -557,7 +557,7 @@ func (s *Server) screeningRoutes() []*route {
 	eventParam := param{name: "id", in: "path", typ: "integer", required: true, desc: "event id"}
 	campaignParam := param{name: "id", in: "path", typ: "integer", required: true, desc: "campaign id"}
 	reportParam := param{name: "id", in: "path", typ: "integer", required: true, desc: "loss report id (a version)"}
-	regionQuery := param{name: "region", in: "query", typ: "string", desc: "region code inside the event's area (default: the area, or your region)"}
+	regionQuery := param{name: "region", in: "query", typ: "string", format: "region", desc: "region code inside the event's area (default: the area, or your region)"}
 	format := param{name: "format", in: "query", typ: "string", desc: "csv (default) or xlsx"}
 	read := access{perm: backstop.PermReadRegistry, scope: scopeRead}
 	list := access{perm: backstop.PermReadRegistry, scope: scopeNone}
@@ -565,7 +565,7 @@ func (s *Server) screeningRoutes() []*route {
 		{method: "POST", path: "/api/v1/events", summary: "Record a disaster event (灾害过程), from a warning (its hazard, start and regions) or by hand; starts the 初报 clock", tag: "screening",
 			body: "EventInput", response: "Event", status: http.StatusCreated, handle: s.createEvent, access: access{perm: backstop.PermScreen, scope: scopeWrite}},
 		{method: "GET", path: "/api/v1/events", summary: "Disaster events overlapping your region, newest first", tag: "screening",
-			params: append([]param{{name: "state", in: "query", typ: "string", desc: "ongoing, stabilised or closed"}}, pageParams...), response: "EventList", handle: s.listEvents, access: list},
+			params: append([]param{{name: "state", in: "query", typ: "string", desc: "ongoing, stabilised or closed", values: []string{"ongoing", "stabilised", "closed"}}}, pageParams...), response: "EventList", handle: s.listEvents, access: list},
 		{method: "GET", path: "/api/v1/events/{id}", summary: "A disaster event with its report clocks (初报, 核报) and reports", tag: "screening",
 			params: []param{eventParam}, response: "EventDetail", handle: s.getEvent, access: read},
 		{method: "POST", path: "/api/v1/events/{id}/state", summary: "Move an event on: stabilised (starts the 核报 clock) or closed", tag: "screening",
@@ -587,8 +587,8 @@ func (s *Server) screeningRoutes() []*route {
 		{method: "GET", path: "/api/v1/campaigns/{id}", summary: "A campaign with its visits in your region: done, overdue, per village and township", tag: "screening",
 			params: []param{campaignParam}, response: "Campaign", handle: s.getCampaign, access: read},
 		{method: "GET", path: "/api/v1/campaigns/{id}/visits", summary: "A campaign's visits in your region (phones masked)", tag: "screening",
-			params: append([]param{campaignParam, {name: "open", in: "query", typ: "boolean", desc: "only visits not done"}, {name: "outcome", in: "query", typ: "string", desc: "visited or not_home"},
-				{name: "village", in: "query", typ: "string", desc: "12-digit village code"}}, pageParams...), response: "TaskList", handle: s.listVisits, access: read},
+			params: append([]param{campaignParam, {name: "open", in: "query", typ: "boolean", desc: "only visits not done"}, {name: "outcome", in: "query", typ: "string", desc: "visited or not_home", values: []string{"visited", "not_home"}},
+				{name: "village", in: "query", typ: "string", format: "region", desc: "12-digit village code"}}, pageParams...), response: "TaskList", handle: s.listVisits, access: read},
 		{method: "POST", path: "/api/v1/visits/{id}", summary: "Record a visit's outcome without a loss report: visited (nothing found) or not_home", tag: "screening",
 			params: []param{{name: "id", in: "path", typ: "integer", required: true, desc: "visit (task) id"}}, body: "VisitOutcome", response: "Task", handle: s.finishVisit,
 			access: access{perm: backstop.PermReportLoss, scope: scopeWrite}},
@@ -610,10 +610,10 @@ func (s *Server) screeningRoutes() []*route {
 		{method: "GET", path: "/api/v1/households/{number}/assessment/reevaluation", summary: "What today's policy versions would change in the stored assessment (nothing is written)", tag: "screening",
 			params: []param{numberParam}, response: "AssessmentChange", handle: s.reevaluate, access: read},
 		{method: "GET", path: "/api/v1/assessments", summary: "Current assessments in your region, the highest risk first", tag: "screening",
-			params: append([]param{{name: "region", in: "query", typ: "string", desc: "region code"}, {name: "event", in: "query", typ: "integer", desc: "event id"},
+			params: append([]param{{name: "region", in: "query", typ: "string", format: "region", desc: "region code"}, {name: "event", in: "query", typ: "integer", desc: "event id"},
 				{name: "at_risk", in: "query", typ: "boolean", desc: "only at risk"}}, pageParams...), response: "AssessmentList", handle: s.listAssessments, access: list},
 		{method: "GET", path: "/api/v1/at-risk", summary: "Households assessed at risk that are not monitored, oldest report first, with days since the report and the reasons", tag: "screening",
-			params: append([]param{{name: "region", in: "query", typ: "string", desc: "region code"}}, pageParams...), response: "AtRiskList", handle: s.atRisk, access: list},
+			params: append([]param{{name: "region", in: "query", typ: "string", format: "region", desc: "region code"}}, pageParams...), response: "AtRiskList", handle: s.atRisk, access: list},
 		{method: "POST", path: "/api/v1/self-reports", summary: "A household's own report (一键报贫), public: ID check digit, consent required, limits per address and phone (429), duplicates merged; answers a lookup code and the clocks", tag: "intake",
 			public: true, body: "SelfReport", response: "PublicIntake", status: http.StatusCreated, handle: s.submitSelfReport},
 		{method: "GET", path: "/api/v1/self-reports/{code}", summary: "The state of a self-report by its lookup code (public; no personal data)", tag: "intake", public: true,
@@ -621,8 +621,8 @@ func (s *Server) screeningRoutes() []*route {
 		{method: "POST", path: "/api/v1/referrals", summary: "A department's referral (民政, 医保, 应急管理, 教育, 残联) with the department's token and a reason", tag: "intake",
 			body: "Referral", response: "ReferralAnswer", status: http.StatusCreated, handle: s.refer, access: access{perm: backstop.PermRefer, scope: scopeNone}},
 		{method: "GET", path: "/api/v1/intake", summary: "Self-reports and referrals in your region with source, matched (else 系统外), due dates and overdue steps", tag: "intake",
-			params: append([]param{{name: "source", in: "query", typ: "string", desc: "self_report or referral"}, {name: "state", in: "query", typ: "string", desc: "received, checked, answered, approved, rejected"},
-				{name: "open", in: "query", typ: "boolean", desc: "not yet decided"}, {name: "overdue", in: "query", typ: "boolean", desc: "a step past due"}, {name: "region", in: "query", typ: "string", desc: "region code"}}, pageParams...),
+			params: append([]param{{name: "source", in: "query", typ: "string", desc: "self_report or referral", values: []string{"self_report", "referral"}}, {name: "state", in: "query", typ: "string", desc: "received, checked, answered, approved, rejected", values: []string{"received", "checked", "answered", "approved", "rejected"}},
+				{name: "open", in: "query", typ: "boolean", desc: "not yet decided"}, {name: "overdue", in: "query", typ: "boolean", desc: "a step past due"}, {name: "region", in: "query", typ: "string", format: "region", desc: "region code"}}, pageParams...),
 			response: "IntakeList", handle: s.listIntake, access: access{perm: backstop.PermIntake, scope: scopeNone}},
 		{method: "POST", path: "/api/v1/intake/{id}/steps", summary: "Record a step: check, answer (village), approve (county), reject; stops the step's clock", tag: "intake",
 			params: []param{{name: "id", in: "path", typ: "integer", required: true, desc: "intake item id"}}, body: "IntakeStep", response: "IntakeItem", handle: s.advanceIntake,

@@ -104,6 +104,12 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 type param struct {
 	name, in, typ, desc string
 	required            bool
+	// values are the only values a query parameter takes (list: a
+	// comma-separated list of them); format is "date" (YYYY-MM-DD) or
+	// "region" (a region code) for a string. checkQuery enforces them.
+	values []string
+	list   bool
+	format string
 }
 
 // route is one API operation; the same table registers the handler and
@@ -248,6 +254,9 @@ func (s *Server) wrap(rt *route) http.Handler {
 			ctx := r.Context()
 			if u != nil {
 				ctx = backstop.NewContextWithUser(ctx, u)
+			}
+			if err := checkQuery(rt, r); err != nil {
+				return err
 			}
 			return rt.handle(rec, r.WithContext(ctx))
 		}()

@@ -269,8 +269,8 @@ func (s *Server) userRoutes() []*route {
 		{method: "GET", path: "/api/v1/users", summary: "List the users in the admin's scope", tag: "users",
 			params: append([]param{
 				{name: "q", in: "query", typ: "string", desc: "part of the name or display name"},
-				{name: "role", in: "query", typ: "string", desc: "admin, city, county, township, village, department or auditor"},
-				{name: "region", in: "query", typ: "string", desc: "region code: users whose scope lies inside it"},
+				{name: "role", in: "query", typ: "string", desc: "admin, city, county, township, village, department or auditor", values: codes(backstop.Roles)},
+				{name: "region", in: "query", typ: "string", format: "region", desc: "region code: users whose scope lies inside it"},
 			}, pageParams...), response: "UserList", handle: s.listUsers,
 			access: access{perm: backstop.PermManageUsers, scope: scopeNone}},
 		{method: "POST", path: "/api/v1/users", summary: "Create a user inside the admin's scope (role defaults to village)", tag: "users", body: "NewUser", response: "User", status: http.StatusCreated, handle: s.createUser,

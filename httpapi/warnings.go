@@ -80,7 +80,16 @@ func (s *Server) createWarning(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listWarnings(w http.ResponseWriter, r *http.Request) error {
-	f := backstop.WarningFilter{State: r.URL.Query().Get("state"), Hazard: backstop.Hazard(r.URL.Query().Get("hazard"))}
+	q := r.URL.Query()
+	f := backstop.WarningFilter{State: q.Get("state"), Hazard: backstop.Hazard(q.Get("hazard")), Level: q.Get("level"), Sort: q.Get("sort")}
+	// from and to are days in Beijing time (checkQuery checked them).
+	if v := q.Get("from"); v != "" {
+		f.SentFrom, _ = time.ParseInLocation("2006-01-02", v, backstop.Beijing)
+	}
+	if v := q.Get("to"); v != "" {
+		day, _ := time.ParseInLocation("2006-01-02", v, backstop.Beijing)
+		f.SentTo = day.AddDate(0, 0, 1)
+	}
 	var err error
 	if f.Limit, f.Offset, err = page(r, 50); err != nil {
 		return err
@@ -306,7 +315,12 @@ func (s *Server) warningRoutes() []*route {
 		{method: "POST", path: "/api/v1/warnings", summary: "Push a warning: CAP 1.2/1.1 (application/cap+xml or application/xml) or JSON; 201 with the stored warning and its exposure totals, 200 for a duplicate, 400 with every element path and rule broken", tag: "warnings",
 			body: "WarningInput", response: "Warning", status: http.StatusCreated, access: access{perm: backstop.PermWriteWarnings, scope: scopeWrite}, handle: s.createWarning},
 		{method: "GET", path: "/api/v1/warnings", summary: "List warnings, newest first", tag: "warnings",
-			params:   append([]param{{name: "state", in: "query", typ: "string", desc: "active, updated, cancelled, expired"}, {name: "hazard", in: "query", typ: "string", desc: "hazard code"}}, pageParams...),
+			params: append([]param{{name: "state", in: "query", typ: "string", desc: "active, updated, cancelled, expired", values: []string{backstop.StateActive, backstop.StateUpdated, backstop.StateCancelled, backstop.StateExpired}},
+				{name: "hazard", in: "query", typ: "string", desc: "hazard code", values: hazardCodes()},
+				{name: "level", in: "query", typ: "string", desc: "red, orange, yellow, blue, or none for unlevelled", values: codes(backstop.WarningLevels, "none")},
+				{name: "from", in: "query", typ: "string", format: "date", desc: "sent on or after this day (Beijing time)"},
+				{name: "to", in: "query", typ: "string", format: "date", desc: "sent on or before this day (Beijing time)"},
+				{name: "sort", in: "query", typ: "string", desc: "sent (newest first, the default), level (gravest first) or state (active first)", values: []string{"sent", "level", "state"}}}, pageParams...),
 			response: "WarningList", access: access{perm: backstop.PermReadWarnings, scope: scopeShared}, handle: s.listWarnings},
 		{method: "GET", path: "/api/v1/warnings/{id}", summary: "One warning", tag: "warnings", params: []param{warningParam}, response: "Warning", access: access{perm: backstop.PermReadWarnings, scope: scopeShared}, handle: s.getWarning},
 		{method: "GET", path: "/api/v1/warnings/{id}/cap", summary: "The warning's CAP document", tag: "warnings", params: []param{warningParam}, response: "file", access: access{perm: backstop.PermReadWarnings, scope: scopeShared}, handle: s.getWarningCAP},

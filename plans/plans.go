@@ -405,7 +405,7 @@ func (s *Service) Submit(ctx context.Context, id int64) (*backstop.Plan, error) 
 		return nil, err
 	}
 	if p.State != backstop.PlanDraft {
-		return nil, backstop.Localized(backstop.ECONFLICT, "只有草稿可以报送（当前：%s）", "Only a draft can be submitted (it is %s).", p.State)
+		return nil, backstop.Localized(backstop.ECONFLICT, "只有草稿可以报送（当前：%s）", "Only a draft can be submitted (it is %s).", backstop.Term(backstop.TermPlanState, string(p.State)))
 	}
 	if len(p.Missing) > 0 {
 		items, _, err := s.Checklist(ctx, p.County)

@@ -22,7 +22,7 @@ type Store interface {
 	backstop.HouseholdService
 	backstop.RosterStore
 	backstop.AuditService
-	HouseholdTasks(ctx context.Context, householdID int64, limit int) ([]*backstop.HouseholdTask, error)
+	HouseholdTasks(ctx context.Context, householdID int64, limit, offset int) ([]*backstop.HouseholdTask, int, error)
 }
 
 // Service runs the registry's use cases.
@@ -172,27 +172,28 @@ func (s *Service) DeleteMember(ctx context.Context, number, member string) error
 // Tasks lists the field tasks at a household, newest first: the
 // warnings that reached it and how each person was confirmed, phones
 // masked.
-func (s *Service) Tasks(ctx context.Context, h *backstop.Household, limit int) ([]*backstop.HouseholdTask, error) {
+func (s *Service) Tasks(ctx context.Context, h *backstop.Household, limit, offset int) ([]*backstop.HouseholdTask, int, error) {
 	if _, err := backstop.Authorize(ctx, backstop.PermReadRegistry); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	items, err := s.Store.HouseholdTasks(ctx, h.ID, limit)
+	items, total, err := s.Store.HouseholdTasks(ctx, h.ID, limit, offset)
 	for _, t := range items {
 		t.Phone, t.AssigneePhone = backstop.MaskPhone(t.Phone), backstop.MaskPhone(t.AssigneePhone)
 	}
-	return items, err
+	return items, total, err
 }
 
-// History lists the recorded changes of a household, newest first.
-func (s *Service) History(ctx context.Context, number string) ([]*backstop.HistoryEntry, error) {
+// History pages the recorded changes of a household, newest first, with
+// their total.
+func (s *Service) History(ctx context.Context, number string, limit, offset int) ([]*backstop.HistoryEntry, int, error) {
 	if _, err := backstop.Authorize(ctx, backstop.PermReadRegistry); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	items, err := s.Store.HouseholdHistory(ctx, number)
+	items, total, err := s.Store.HouseholdHistory(ctx, number, limit, offset)
 	if items == nil {
 		items = []*backstop.HistoryEntry{}
 	}
-	return items, err
+	return items, total, err
 }
 
 // Export writes the roster in the import layout, masked unless

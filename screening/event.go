@@ -183,7 +183,7 @@ func (s *Service) SetEventState(ctx context.Context, id int64, state string) (*b
 	}
 	order := map[backstop.EventState]int{backstop.EventOngoing: 0, backstop.EventStabilised: 1, backstop.EventClosed: 2}
 	if order[to] <= order[e.State] {
-		return nil, backstop.Localized(backstop.ECONFLICT, "灾害过程已是%s，不能改为%s", "The event is %s already: it cannot go back to %s.", e.State, to)
+		return nil, backstop.Localized(backstop.ECONFLICT, "灾害过程已是%s，不能改为%s", "The event is %s already: it cannot go back to %s.", backstop.Term(backstop.TermEventState, string(e.State)), backstop.Term(backstop.TermEventState, string(to)))
 	}
 	var final *backstop.Clock
 	if to == backstop.EventStabilised {

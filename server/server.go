@@ -127,6 +127,7 @@ func New(ctx context.Context, db *sqlstore.DB, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	cfg.Logger = slog.New(backstop.RedactingHandler(cfg.Logger.Handler()))
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 12 * time.Hour
 	}

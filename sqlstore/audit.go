@@ -30,6 +30,9 @@ func (db *DB) auditIn(ctx context.Context, ex execer, region, action, entity, re
 	if len(region) != 12 {
 		region = u.Region
 	}
+	// No credential reaches the trail: a robot URL's key, a token or a
+	// password in a detail is redacted whoever wrote it.
+	record, detail = backstop.RedactSecrets(record), backstop.RedactSecrets(detail)
 	_, err := ex.ExecContext(ctx, db.q(`INSERT INTO audit_log (at, actor, role, via, addr, action, entity, record, detail, region_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		db.now().UTC(), u.Name, string(u.Role), u.Via, u.Addr, action, entity, record, detail, region)
 	return err

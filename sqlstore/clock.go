@@ -42,7 +42,7 @@ func (db *DB) insertClock(ctx context.Context, ex execer, c *backstop.Clock) err
  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), c.Kind, c.Subject, c.Region, c.StartedAt.UTC(), c.LimitValue, string(c.LimitUnit), policy, c.Due.UTC(), c.DueDate,
 		c.Provisional, string(c.State), c.FireAt.UTC()).Scan(&c.ID)
 	if backstop.ErrorCode(db.translate(err)) == backstop.ECONFLICT {
-		return backstop.Localized(backstop.ECONFLICT, "%[2]s的%[1]s计时已存在", "A %s clock of %s exists already.", c.Kind, c.Subject)
+		return backstop.Localized(backstop.ECONFLICT, "%[2]s的%[1]s计时已存在", "A %s clock of %s exists already.", backstop.Term(backstop.TermClockKind, c.Kind), c.Subject)
 	}
 	return err
 }
@@ -131,7 +131,7 @@ func (db *DB) FailClock(ctx context.Context, id int64, owner string, reason stri
 		reason = reason[:500]
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, db.q(`UPDATE clocks SET claim_owner = '', claim_until = NULL, fire_at = ?, last_error = ? WHERE id = ? AND claim_owner = ?`), retryAt.UTC(), reason, id, owner)
+		_, err := tx.ExecContext(ctx, db.q(`UPDATE clocks SET claim_owner = '', claim_until = NULL, fire_at = ?, last_error = ? WHERE id = ? AND claim_owner = ?`), retryAt.UTC(), backstop.RedactSecrets(reason), id, owner)
 		return err
 	})
 }
@@ -148,7 +148,7 @@ func (db *DB) StopClock(ctx context.Context, kind, subject string, state backsto
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return backstop.Localized(backstop.ENOTFOUND, "%[2]s没有正在进行的%[1]s计时", "No running %s clock of %s.", kind, subject)
+			return backstop.Localized(backstop.ENOTFOUND, "%[2]s没有正在进行的%[1]s计时", "No running %s clock of %s.", backstop.Term(backstop.TermClockKind, kind), subject)
 		}
 		return nil
 	})
@@ -158,7 +158,7 @@ func (db *DB) StopClock(ctx context.Context, kind, subject string, state backsto
 func (db *DB) FindClock(ctx context.Context, kind, subject string) (*backstop.Clock, error) {
 	c, err := scanClock(db.read.QueryRowContext(ctx, db.q(`SELECT `+clockColumns+` FROM clocks WHERE kind = ? AND subject = ?`), kind, subject))
 	if err == sql.ErrNoRows {
-		return nil, backstop.Localized(backstop.ENOTFOUND, "找不到%[2]s的%[1]s计时", "No %s clock of %s.", kind, subject)
+		return nil, backstop.Localized(backstop.ENOTFOUND, "找不到%[2]s的%[1]s计时", "No %s clock of %s.", backstop.Term(backstop.TermClockKind, kind), subject)
 	}
 	return c, db.translate(err)
 }
@@ -170,13 +170,24 @@ func (db *DB) FindClocks(ctx context.Context, f backstop.ClockFilter) ([]*backst
 		return nil, 0, err
 	}
 	conds, args := []string{"1 = 1"}, []any{}
+	// A region's clocks are those inside it and those of the regions
+	// that hold it: a county-wide deadline runs for each village too.
+	scope := func(region string) {
+		lo, hi := backstop.CodeRange(region)
+		cond, a := "(region_code BETWEEN ? AND ?", []any{lo, hi}
+		if up := backstop.AncestorCodes(region); len(up) > 0 {
+			cond += " OR region_code IN (?" + strings.Repeat(", ?", len(up)-1) + ")"
+			for _, c := range up {
+				a = append(a, c)
+			}
+		}
+		conds, args = append(conds, cond+")"), append(args, a...)
+	}
 	if u.Region != backstop.NationalScope {
-		lo, hi := backstop.CodeRange(u.Region)
-		conds, args = append(conds, "region_code BETWEEN ? AND ?"), append(args, lo, hi)
+		scope(u.Region)
 	}
 	if f.Region != "" && f.Region != backstop.NationalScope {
-		lo, hi := backstop.CodeRange(f.Region)
-		conds, args = append(conds, "region_code BETWEEN ? AND ?"), append(args, lo, hi)
+		scope(f.Region)
 	}
 	if f.Kind != "" {
 		conds, args = append(conds, "kind = ?"), append(args, f.Kind)

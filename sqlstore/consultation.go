@@ -245,6 +245,6 @@ func (db *DB) FindFeeds(ctx context.Context) ([]*backstop.Feed, error) {
 
 // FeedPolled records a poll's outcome.
 func (db *DB) FeedPolled(ctx context.Context, id int64, at time.Time, newWarnings int, pollErr string) error {
-	_, err := db.write.ExecContext(ctx, db.q(`UPDATE feeds SET last_polled_at = ?, last_new = ?, last_error = ? WHERE id = ?`), at.UTC(), newWarnings, pollErr, id)
+	_, err := db.write.ExecContext(ctx, db.q(`UPDATE feeds SET last_polled_at = ?, last_new = ?, last_error = ? WHERE id = ?`), at.UTC(), newWarnings, backstop.RedactSecrets(pollErr), id)
 	return db.translate(err)
 }

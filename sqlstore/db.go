@@ -54,6 +54,7 @@ type DB struct {
 	logger *slog.Logger
 	now    func() time.Time
 
+	elderly   elderlyCache
 	rebound   sync.Map // query → rebound query
 	sequences sync.Map // table → its id sequence (PostgreSQL)
 

@@ -115,16 +115,25 @@ func (db *DB) FindTasks(ctx context.Context, f backstop.TaskFilter) ([]*backstop
 
 // HouseholdTasks lists a household's field tasks in the user's region,
 // newest first, with the warnings of their releases.
-func (db *DB) HouseholdTasks(ctx context.Context, householdID int64, limit int) ([]*backstop.HouseholdTask, error) {
+func (db *DB) HouseholdTasks(ctx context.Context, householdID int64, limit, offset int) ([]*backstop.HouseholdTask, int, error) {
 	u, err := backstop.RequireUser(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	lo, hi := backstop.CodeRange(u.Region)
 	if limit <= 0 || limit > MaxPageSize {
 		limit = MaxPageSize
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(taskSelect+` WHERE t.household_id = ? AND t.village_code BETWEEN ? AND ? ORDER BY t.id DESC LIMIT ?`), householdID, lo, hi, limit)
+	var total int
+	if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*) FROM field_tasks t WHERE t.household_id = ? AND t.village_code BETWEEN ? AND ?`), householdID, lo, hi).Scan(&total); err != nil {
+		return nil, 0, db.translate(err)
+	}
+	out, err := db.householdTasks(ctx, householdID, lo, hi, limit, max(offset, 0))
+	return out, total, err
+}
+
+func (db *DB) householdTasks(ctx context.Context, householdID int64, lo, hi string, limit, offset int) ([]*backstop.HouseholdTask, error) {
+	rows, err := db.read.QueryContext(ctx, db.q(taskSelect+` WHERE t.household_id = ? AND t.village_code BETWEEN ? AND ? ORDER BY t.id DESC LIMIT ? OFFSET ?`), householdID, lo, hi, limit, offset)
 	if err != nil {
 		return nil, db.translate(err)
 	}

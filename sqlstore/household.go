@@ -38,7 +38,9 @@ func boolPtr(n sql.NullBool) *bool {
 	return &b
 }
 
-func scanHousehold(sc interface{ Scan(...any) error }) (*backstop.Household, error) {
+// scanHousehold reads a household row; elderlyCutoff is the latest birth
+// date of an elderly person today (db.elderlyCutoff).
+func scanHousehold(sc interface{ Scan(...any) error }, elderlyCutoff string) (*backstop.Household, error) {
 	var h backstop.Household
 	var riskCleared, dangerous, safeWater, relocation sql.NullBool
 	var income, lon, lat sql.NullFloat64
@@ -59,7 +61,7 @@ func scanHousehold(sc interface{ Scan(...any) error }) (*backstop.Household, err
 		h.Location = &backstop.Point{Lon: lon.Float64, Lat: lat.Float64}
 	}
 	h.Groups = backstop.Group(groups)
-	if h.People == 1 && h.YoungestBirth != "" && h.YoungestBirth <= elderlyCutoff(time.Now()) {
+	if h.People == 1 && h.YoungestBirth != "" && h.YoungestBirth <= elderlyCutoff {
 		h.Groups |= backstop.GroupElderlyAlone
 	}
 	return &h, nil
@@ -74,11 +76,6 @@ func numberLike(q string) bool {
 		}
 	}
 	return true
-}
-
-// elderlyCutoff is the latest birth date of a person who is elderly today.
-func elderlyCutoff(now time.Time) string {
-	return now.AddDate(-backstop.ElderlyAge, 0, 0).Format("2006-01-02")
 }
 
 // memberFields are what scanMember reads, in its order.
@@ -110,7 +107,7 @@ func (db *DB) FindHousehold(ctx context.Context, number string) (*backstop.House
 		return nil, err
 	}
 	sc, sargs := scope(u)
-	h, err := scanHousehold(db.read.QueryRowContext(ctx, db.q(householdSelect+` WHERE h.number = ? AND NOT h.deleted AND `+sc), append([]any{number}, sargs...)...))
+	h, err := scanHousehold(db.read.QueryRowContext(ctx, db.q(householdSelect+` WHERE h.number = ? AND NOT h.deleted AND `+sc), append([]any{number}, sargs...)...), db.elderlyCutoff(time.Now()))
 	if err == sql.ErrNoRows {
 		return nil, backstop.Localized(backstop.ENOTFOUND, "找不到户%s", "Household %s not found.", number)
 	} else if err != nil {
@@ -142,7 +139,7 @@ func (db *DB) members(ctx context.Context, ex execer, householdID int64, number 
 }
 
 // householdWhere builds the WHERE clause of a household list.
-func householdWhere(u *backstop.User, f backstop.HouseholdFilter, now time.Time) (string, []any, error) {
+func (db *DB) householdWhere(u *backstop.User, f backstop.HouseholdFilter, now time.Time) (string, []any, error) {
 	sc, args := scope(u)
 	where := []string{"NOT h.deleted", sc}
 	if f.Region != "" && f.Region != backstop.NationalScope {
@@ -159,7 +156,7 @@ func householdWhere(u *backstop.User, f backstop.HouseholdFilter, now time.Time)
 			any, args = append(any, "(h.groups & ?) <> 0"), append(args, int64(stored))
 		}
 		if f.Groups&backstop.GroupElderlyAlone != 0 {
-			any, args = append(any, "(h.people = 1 AND h.youngest_birth <> '' AND h.youngest_birth <= ?)"), append(args, elderlyCutoff(now))
+			any, args = append(any, "(h.people = 1 AND h.youngest_birth <> '' AND h.youngest_birth <= ?)"), append(args, db.elderlyCutoff(now))
 		}
 		where = append(where, "("+strings.Join(any, " OR ")+")")
 	}
@@ -195,7 +192,7 @@ func (db *DB) FindHouseholds(ctx context.Context, f backstop.HouseholdFilter) ([
 	if err := u.Require(backstop.PermReadRegistry); err != nil {
 		return nil, 0, err
 	}
-	cond, args, err := householdWhere(u, f, db.now())
+	cond, args, err := db.householdWhere(u, f, db.now())
 	if err != nil {
 		return nil, 0, err
 	}
@@ -216,8 +213,9 @@ func (db *DB) FindHouseholds(ctx context.Context, f backstop.HouseholdFilter) ([
 	}
 	defer rows.Close()
 	out := []*backstop.Household{}
+	cutoff := db.elderlyCutoff(time.Now())
 	for rows.Next() {
-		h, err := scanHousehold(rows)
+		h, err := scanHousehold(rows, cutoff)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -275,25 +273,32 @@ func (db *DB) ExportHouseholds(ctx context.Context, f backstop.HouseholdFilter, 
 }
 
 // HouseholdHistory lists a household's recorded changes, newest first.
-func (db *DB) HouseholdHistory(ctx context.Context, number string) ([]*backstop.HistoryEntry, error) {
+func (db *DB) HouseholdHistory(ctx context.Context, number string, limit, offset int) ([]*backstop.HistoryEntry, int, error) {
 	h, err := db.FindHousehold(ctx, number) // applies the scope
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT at, actor, action, detail FROM household_history WHERE household_id = ? ORDER BY id DESC LIMIT 200`), h.ID)
+	if limit <= 0 || limit > MaxPageSize {
+		limit = MaxPageSize
+	}
+	var total int
+	if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*) FROM household_history WHERE household_id = ?`), h.ID).Scan(&total); err != nil {
+		return nil, 0, db.translate(err)
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT at, actor, action, detail FROM household_history WHERE household_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`), h.ID, limit, max(offset, 0))
 	if err != nil {
-		return nil, db.translate(err)
+		return nil, 0, db.translate(err)
 	}
 	defer rows.Close()
 	var out []*backstop.HistoryEntry
 	for rows.Next() {
 		var e backstop.HistoryEntry
 		if err := rows.Scan(&e.At, &e.Actor, &e.Action, &e.Detail); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		out = append(out, &e)
 	}
-	return out, rows.Err()
+	return out, total, rows.Err()
 }
 
 // RegionCounts aggregates households in the user's scope under parent by
@@ -318,7 +323,7 @@ func (db *DB) RegionCounts(ctx context.Context, parent string) (map[string]*back
 		child = backstop.LevelVillage
 	}
 	n := child.PrefixLen()
-	cond, args, err := householdWhere(u, backstop.HouseholdFilter{Region: parent}, db.now())
+	cond, args, err := db.householdWhere(u, backstop.HouseholdFilter{Region: parent}, db.now())
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +332,7 @@ func (db *DB) RegionCounts(ctx context.Context, parent string) (map[string]*back
 	for _, g := range backstop.Groups {
 		if g == backstop.GroupElderlyAlone {
 			cols = append(cols, "COALESCE(sum(CASE WHEN h.people = 1 AND h.youngest_birth <> '' AND h.youngest_birth <= ? THEN 1 ELSE 0 END), 0)")
-			gargs = append(gargs, elderlyCutoff(db.now()))
+			gargs = append(gargs, db.elderlyCutoff(db.now()))
 			continue
 		}
 		cols = append(cols, fmt.Sprintf("COALESCE(sum(CASE WHEN (h.groups & %d) <> 0 THEN 1 ELSE 0 END), 0)", g))

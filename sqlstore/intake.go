@@ -294,7 +294,7 @@ func (db *DB) AdvanceIntake(ctx context.Context, id int64, step, note string) (*
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return backstop.Localized(backstop.ECONFLICT, "报告%d当前状态为%s，不能办理“%s”", "Intake item %d is %s: %s cannot be recorded now.", id, it.State, step)
+			return backstop.Localized(backstop.ECONFLICT, "报告%d当前状态为%s，不能办理“%s”", "Intake item %d is %s: %s cannot be recorded now.", id, backstop.Term(backstop.TermIntakeState, string(it.State)), backstop.Term(backstop.TermIntakeStep, step))
 		}
 		for kind, state := range s.stops {
 			if err := db.stopClockTx(ctx, tx, kind, fmt.Sprintf("intake:%d", id), state, now); err != nil {

@@ -360,7 +360,7 @@ func (db *DB) recordResults(ctx context.Context, tx *sql.Tx, streamID int64, res
 		if next.IsZero() {
 			next = r.At
 		}
-		res, err := st.ExecContext(ctx, r.Status, r.Error, r.GatewayID, r.GatewayID, r.Status, r.At.UTC(), r.Status, r.At.UTC(), next.UTC(), r.ID)
+		res, err := st.ExecContext(ctx, r.Status, backstop.RedactSecrets(r.Error), r.GatewayID, r.GatewayID, r.Status, r.At.UTC(), r.Status, r.At.UTC(), next.UTC(), r.ID)
 		if err != nil {
 			return err
 		}
@@ -392,7 +392,7 @@ func (db *DB) ApplyReceipt(ctx context.Context, channel, key, status, reason str
 			Scan(&m.Channel, &m.Audience, &m.Address, &m.Name, &m.HouseholdID, &m.VillageCode, &m.Status)
 		if err == sql.ErrNoRows || (err == nil && m.Channel != channel) {
 			// A key of another channel is not this gateway's to report on.
-			return backstop.Localized(backstop.ENOTFOUND, "%s渠道没有编号为“%s”的消息", "No %s message has the key %q.", channel, key)
+			return backstop.Localized(backstop.ENOTFOUND, "%s渠道没有编号为“%s”的消息", "No %s message has the key %q.", backstop.Term(backstop.TermChannel, channel), key)
 		} else if err != nil {
 			return err
 		}
@@ -405,7 +405,7 @@ func (db *DB) ApplyReceipt(ctx context.Context, channel, key, status, reason str
 		if status == backstop.MessageDelivered {
 			_, err = tx.ExecContext(ctx, db.q(`UPDATE messages SET status = ?, error = '', delivered_at = COALESCE(delivered_at, ?), sent_at = COALESCE(sent_at, ?) WHERE id = ?`), status, at.UTC(), at.UTC(), id)
 		} else {
-			_, err = tx.ExecContext(ctx, db.q(`UPDATE messages SET status = ?, error = ?, sent_at = COALESCE(sent_at, ?) WHERE id = ?`), status, reason, at.UTC(), id)
+			_, err = tx.ExecContext(ctx, db.q(`UPDATE messages SET status = ?, error = ?, sent_at = COALESCE(sent_at, ?) WHERE id = ?`), status, backstop.RedactSecrets(reason), at.UTC(), id)
 		}
 		if err != nil {
 			return err

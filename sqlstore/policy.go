@@ -82,6 +82,9 @@ func (db *DB) FindPolicies(ctx context.Context, key string) ([]*backstop.Policy,
 // CreatePolicy adds a version. Versions are never edited: a change is a
 // new row with a later effective date, so past decisions keep theirs.
 func (db *DB) CreatePolicy(ctx context.Context, p *backstop.Policy) error {
+	if p.Key == backstop.PolicyElderlyAge {
+		defer db.forgetElderly()
+	}
 	u, err := backstop.RequireUser(ctx)
 	if err != nil {
 		return err

@@ -227,7 +227,7 @@ func (db *DB) ResolveQuarantinedAlert(ctx context.Context, id int64, r backstop.
 			if q.ResolvedAt != nil {
 				at = q.ResolvedAt.In(backstop.Beijing).Format("2006-01-02 15:04:05")
 			}
-			return backstop.Localized(backstop.ECONFLICT, "隔离的预警 %d 已由 %s 于 %s 处理（%s）", "Quarantined alert %d was resolved already by %s at %s (%s).", id, q.ResolvedBy, at, q.State)
+			return backstop.Localized(backstop.ECONFLICT, "隔离的预警 %d 已由 %s 于 %s 处理（%s）", "Quarantined alert %d was resolved already by %s at %s (%s).", id, q.ResolvedBy, at, backstop.Term(backstop.TermQuarantineState, q.State))
 		}
 		out = q
 		action, detail := "quarantine.dismiss", r.Note

@@ -51,7 +51,7 @@ func (db *DB) ScanExposedRecipients(ctx context.Context, snapshotID int64, fn fu
 		return err
 	}
 	sort.Slice(hs, func(i, j int) bool { return hs[i].id < hs[j].id })
-	cutoff := elderlyCutoff(db.now())
+	cutoff := db.elderlyCutoff(db.now())
 	// load runs one pair of queries over a stretch of exposed households
 	// (households in id order, then the members of the key-group ones)
 	// and returns the exposed ones; a range also returns the households
@@ -472,7 +472,21 @@ func (db *DB) ReleaseStats(ctx context.Context, id int64) (*backstop.ReleaseStat
 	u, _ := backstop.RequireUser(ctx)
 	now := db.now().UTC()
 	st := &backstop.ReleaseStats{ReleaseID: id, ComputedAt: now, Villages: []backstop.VillageConfirmation{}}
-	if st.Messages, err = db.StreamCounts(ctx, r.StreamID); err != nil {
+	// Outside the national scope every figure is the user's region's:
+	// the messages to its villages (officers' and groups' messages, which
+	// carry no village, are the releaser's), as the tasks below.
+	scoped := u != nil && u.Region != backstop.NationalScope
+	var lo, hi string
+	var first, last int64
+	if scoped {
+		lo, hi = backstop.CodeRange(u.Region)
+		if err := db.read.QueryRowContext(ctx, db.q(`SELECT first_message, last_message FROM streams WHERE id = ?`), r.StreamID).Scan(&first, &last); err != nil {
+			return nil, db.translate(err)
+		}
+		if st.Messages, err = db.regionCounts(ctx, r.StreamID, first, last, lo, hi); err != nil {
+			return nil, err
+		}
+	} else if st.Messages, err = db.StreamCounts(ctx, r.StreamID); err != nil {
 		return nil, err
 	}
 	total := 0
@@ -483,13 +497,17 @@ func (db *DB) ReleaseStats(ctx context.Context, id int64) (*backstop.ReleaseStat
 	}
 	// Delivery times: the first delivered, and the one that makes 90 %.
 	if total > 0 {
-		q := `SELECT delivered_at FROM messages WHERE stream_id = ? AND delivered_at IS NOT NULL ORDER BY delivered_at LIMIT 1 OFFSET ?`
+		q, qargs := `SELECT delivered_at FROM messages WHERE stream_id = ? AND delivered_at IS NOT NULL ORDER BY delivered_at LIMIT 1 OFFSET ?`, []any{r.StreamID}
+		if scoped {
+			q, qargs = `SELECT delivered_at FROM messages WHERE id BETWEEN ? AND ? AND stream_id = ? AND village_code BETWEEN ? AND ? AND delivered_at IS NOT NULL ORDER BY delivered_at LIMIT 1 OFFSET ?`,
+				[]any{first, last, r.StreamID, lo, hi}
+		}
 		for _, x := range []struct {
 			offset int
 			dst    **float64
 		}{{0, &st.FirstDelivered}, {(total*9+9)/10 - 1, &st.NinetyDelivered}} {
 			var at anyTime
-			err := db.read.QueryRowContext(ctx, db.q(q), r.StreamID, x.offset).Scan(&at)
+			err := db.read.QueryRowContext(ctx, db.q(q), append(qargs, x.offset)...).Scan(&at)
 			if err == sql.ErrNoRows {
 				continue
 			} else if err != nil {
@@ -530,4 +548,91 @@ func (db *DB) ReleaseStats(ctx context.Context, id int64) (*backstop.ReleaseStat
 	}
 	st.Tasks.Open = st.Tasks.Total - st.Tasks.Confirmed - st.Tasks.Unreachable
 	return st, rows.Err()
+}
+
+// regionCounts counts a stream's messages to villages in lo..hi by
+// channel, audience and status: a region's share of a release.
+func (db *DB) regionCounts(ctx context.Context, streamID, first, last int64, lo, hi string) ([]backstop.MessageCount, error) {
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT channel, audience, status, count(*) FROM messages WHERE id BETWEEN ? AND ? AND stream_id = ? AND village_code BETWEEN ? AND ?
+ GROUP BY channel, audience, status ORDER BY channel, audience, status`), first, last, streamID, lo, hi)
+	if err != nil {
+		return nil, db.translate(err)
+	}
+	defer rows.Close()
+	out := []backstop.MessageCount{}
+	for rows.Next() {
+		var c backstop.MessageCount
+		if err := rows.Scan(&c.Channel, &c.Audience, &c.Status, &c.N); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// UntaskedFailures lists a release's failed messages that no
+// confirmation task follows up (a household's public SMS, an officer's,
+// a group robot's, a loudspeaker's), newest first, with their reason, in
+// the user's region (all for the national scope); addresses masked.
+func (db *DB) UntaskedFailures(ctx context.Context, releaseID int64, limit int) ([]*backstop.FailedMessage, int, error) {
+	u, err := backstop.RequireUser(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	r, err := db.FindRelease(ctx, releaseID)
+	if err != nil {
+		return nil, 0, err
+	}
+	var first, last int64
+	if err := db.read.QueryRowContext(ctx, db.q(`SELECT first_message, last_message FROM streams WHERE id = ?`), r.StreamID).Scan(&first, &last); err != nil {
+		return nil, 0, db.translate(err)
+	}
+	cond, args := `m.id BETWEEN ? AND ? AND m.stream_id = ? AND m.status = ? AND NOT EXISTS (SELECT 1 FROM field_tasks t WHERE t.stream_id = m.stream_id AND t.household_id = m.household_id)`,
+		[]any{first, last, r.StreamID, backstop.MessageFailed}
+	if u.Region != backstop.NationalScope {
+		lo, hi := backstop.CodeRange(u.Region)
+		cond, args = cond+" AND m.village_code BETWEEN ? AND ?", append(args, lo, hi)
+	}
+	var total int
+	if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*) FROM messages m WHERE `+cond), args...).Scan(&total); err != nil {
+		return nil, 0, db.translate(err)
+	}
+	if limit <= 0 || limit > MaxPageSize {
+		limit = 100
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT m.id, m.channel, m.audience, m.name, m.address, m.village_code, m.error, m.attempts FROM messages m WHERE `+cond+` ORDER BY m.id DESC LIMIT ?`), append(args, limit)...)
+	if err != nil {
+		return nil, 0, db.translate(err)
+	}
+	defer rows.Close()
+	out := []*backstop.FailedMessage{}
+	for rows.Next() {
+		f := &backstop.FailedMessage{}
+		if err := rows.Scan(&f.ID, &f.Channel, &f.Audience, &f.Name, &f.Address, &f.Village, &f.Reason, &f.Attempts); err != nil {
+			return nil, 0, err
+		}
+		f.Address = maskedAddress(f.Channel, f.Address)
+		f.Reason = backstop.RedactSecrets(f.Reason)
+		out = append(out, f)
+	}
+	return out, total, rows.Err()
+}
+
+// maskedAddress is a message's address as lists show it: a phone masked,
+// a robot by its host, a terminal group or mailbox as it is.
+func maskedAddress(channel, address string) string {
+	switch channel {
+	case backstop.ChannelSMS:
+		return backstop.MaskPhone(address)
+	case backstop.ChannelWeCom:
+		if i := strings.Index(address, "://"); i >= 0 {
+			host := address[i+3:]
+			if j := strings.IndexAny(host, "/?"); j >= 0 {
+				host = host[:j]
+			}
+			return host
+		}
+		return backstop.Redacted
+	}
+	return address
 }

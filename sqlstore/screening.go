@@ -48,7 +48,7 @@ func (db *DB) cohortCondition(code string, eventID int64, now time.Time) (string
 	case backstop.CohortLowIncome:
 		return bit(backstop.GroupLowIncome)
 	case backstop.CohortElderlyAlone:
-		return "(h.people = 1 AND h.youngest_birth <> '' AND h.youngest_birth <= ?)", []any{elderlyCutoff(now)}, nil
+		return "(h.people = 1 AND h.youngest_birth <> '' AND h.youngest_birth <= ?)", []any{db.elderlyCutoff(now)}, nil
 	case backstop.CohortHighRise:
 		return "h.relocation_high_rise = ?", []any{true}, nil
 	case backstop.CohortEveryone:

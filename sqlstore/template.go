@@ -187,7 +187,7 @@ func (db *DB) SaveTemplate(ctx context.Context, t *backstop.MessageTemplate) err
 			err := tx.QueryRowContext(ctx, db.q(`INSERT INTO message_templates (region_code, hazard, level, text, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`),
 				t.Region, string(t.Hazard), t.Level, t.Text, u.Name, now).Scan(&t.ID)
 			if backstop.ErrorCode(db.translate(err)) == backstop.ECONFLICT {
-				return backstop.Localized(backstop.ECONFLICT, "区划%s已有灾种“%s”、级别“%s”的模板，请修改原模板", "Region %s has a template for %q %q already; edit it.", t.Region, t.Hazard, t.Level)
+				return backstop.Localized(backstop.ECONFLICT, "区划%s已有灾种“%s”、级别“%s”的模板，请修改原模板", "Region %s has a template for %q %q already; edit it.", t.Region, backstop.Term(backstop.TermHazard, string(t.Hazard)), backstop.Term(backstop.TermLevel, string(t.Level)))
 			}
 			if err != nil {
 				return err
@@ -210,7 +210,7 @@ func (db *DB) SaveTemplate(ctx context.Context, t *backstop.MessageTemplate) err
 			t.Region = stored
 			_, err = tx.ExecContext(ctx, db.q(`UPDATE message_templates SET hazard = ?, level = ?, text = ?, updated_by = ?, updated_at = ? WHERE id = ?`), string(t.Hazard), t.Level, t.Text, u.Name, now, t.ID)
 			if backstop.ErrorCode(db.translate(err)) == backstop.ECONFLICT {
-				return backstop.Localized(backstop.ECONFLICT, "区划%s已有灾种“%s”、级别“%s”的模板，请修改原模板", "Region %s has a template for %q %q already; edit it.", t.Region, t.Hazard, t.Level)
+				return backstop.Localized(backstop.ECONFLICT, "区划%s已有灾种“%s”、级别“%s”的模板，请修改原模板", "Region %s has a template for %q %q already; edit it.", t.Region, backstop.Term(backstop.TermHazard, string(t.Hazard)), backstop.Term(backstop.TermLevel, string(t.Level)))
 			}
 			if err != nil {
 				return err

@@ -889,9 +889,9 @@ func (db *DB) RevokeToken(ctx context.Context, userName string, id int64) error 
 	})
 }
 
-// lastUsedEvery is how often a token's last use is written: once an hour
+// lastUsedEvery is how often a token's last use is written: once a minute
 // tells an admin which tokens are alive without a write per request.
-const lastUsedEvery = time.Hour
+const lastUsedEvery = time.Minute
 
 // UserByToken returns the user of a valid bearer token: not expired, not
 // revoked, its user not disabled.
@@ -916,7 +916,9 @@ func (db *DB) UserByToken(ctx context.Context, secret string) (*backstop.User, e
 	u.Role = backstop.Role(role)
 	if !used.Valid || now.Sub(used.Time) >= lastUsedEvery {
 		// Best effort: a failed write must not fail the request.
-		db.write.ExecContext(ctx, db.q(`UPDATE tokens SET last_used = ? WHERE id = ?`), now, tokenID)
+		// The condition keeps concurrent requests of one token to one
+		// write a minute.
+		db.write.ExecContext(context.WithoutCancel(ctx), db.q(`UPDATE tokens SET last_used = ? WHERE id = ? AND (last_used IS NULL OR last_used < ?)`), now, tokenID, now.Add(-lastUsedEvery))
 	}
 	u.Via = "token"
 	return &u, nil

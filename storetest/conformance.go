@@ -144,6 +144,30 @@ func testRosterTemplate(t *testing.T, db *sqlstore.DB) {
 		backstop.GroupTekun|backstop.GroupDisability|backstop.GroupElderlyAlone|backstop.GroupMonitored|backstop.GroupLowIncome {
 		t.Errorf("赵玉梅's household groups = %v, want tekun, disability, elderly alone, monitored, low income (5,200 < 6,000)", tekun.Groups.Names())
 	}
+	// Who is elderly is the policy elderly.age in force, not a constant:
+	// at 100 赵玉梅 no longer is, in the household and in the filter.
+	today := time.Now().In(backstop.Beijing)
+	day := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
+	elderlyOnes := func() int {
+		_, n, err := db.FindHouseholds(ctx, backstop.HouseholdFilter{Groups: backstop.GroupElderlyAlone, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := elderlyOnes()
+	for _, years := range []float64{100, 60} {
+		if err := db.CreatePolicy(ctx, &backstop.Policy{Key: backstop.PolicyElderlyAge, Region: backstop.NationalScope, Value: years, Unit: "years", EffectiveFrom: day, Source: "conformance test"}); err != nil {
+			t.Fatal(err)
+		}
+		h, _ := db.FindHousehold(ctx, "6207252032010007")
+		if elderly := h.Groups&backstop.GroupElderlyAlone != 0; elderly != (years == 60) {
+			t.Errorf("elderly.age %v: 赵玉梅 elderly alone %v", years, elderly)
+		}
+		if n := elderlyOnes(); (years == 60) != (n == before) || (years == 100 && n != 0) {
+			t.Errorf("elderly.age %v: %d elderly-alone households (%d at 60)", years, n, before)
+		}
+	}
 	// The first import was an initial load, which sets keys, indexes and
 	// foreign keys aside and builds them at the end. Writes that need them
 	// (upserts by number) work, and a second household with the number is
@@ -158,7 +182,7 @@ func testRosterTemplate(t *testing.T, db *sqlstore.DB) {
 	if err := db.UpdateHousehold(ctx, tekun); err != nil {
 		t.Errorf("update of a loaded household: %v", err)
 	}
-	histBefore, _ := db.HouseholdHistory(ctx, h.Number)
+	histBefore, _, _ := db.HouseholdHistory(ctx, h.Number, 0, 0)
 	rev0 := registryRev(t, db)
 
 	res = importTemplate(t, db)
@@ -169,7 +193,7 @@ func testRosterTemplate(t *testing.T, db *sqlstore.DB) {
 	if h2.Version != h.Version || !h2.UpdatedAt.Equal(h.UpdatedAt) {
 		t.Errorf("re-import touched the household: version %d → %d", h.Version, h2.Version)
 	}
-	histAfter, _ := db.HouseholdHistory(ctx, h.Number)
+	histAfter, _, _ := db.HouseholdHistory(ctx, h.Number, 0, 0)
 	if len(histAfter) != len(histBefore) {
 		t.Errorf("re-import added history: %d → %d entries", len(histBefore), len(histAfter))
 	}
@@ -316,7 +340,7 @@ func testRosterChangedRowUpdates(t *testing.T, db *sqlstore.DB) {
 		t.Errorf("changed import: %+v", res)
 	}
 	for number, want := range map[string]int{"6207252032010099": 1, "6207252032010007": 1, "6207221072060012": 1} {
-		if hist, _ := db.HouseholdHistory(Admin(), number); len(hist) != want {
+		if hist, _, _ := db.HouseholdHistory(Admin(), number, 0, 0); len(hist) != want {
 			t.Errorf("household %s: %d history entries, want %d", number, len(hist), want)
 		}
 	}
@@ -324,9 +348,13 @@ func testRosterChangedRowUpdates(t *testing.T, db *sqlstore.DB) {
 	if *h.IncomePerCapita != 5500 || h.Groups&backstop.GroupDisability == 0 || h.Groups&backstop.GroupLowIncome == 0 || h.Version != 2 {
 		t.Errorf("after update: income %v, groups %v, version %d", *h.IncomePerCapita, h.Groups.Names(), h.Version)
 	}
-	hist, _ := db.HouseholdHistory(Admin(), h.Number)
+	hist, _, _ := db.HouseholdHistory(Admin(), h.Number, 0, 0)
 	if len(hist) != 2 {
 		t.Errorf("history entries = %d, want 2", len(hist))
+	}
+	// Paged: the older entry on the second page of one, the total said.
+	if older, total, err := db.HouseholdHistory(Admin(), h.Number, 1, 1); err != nil || len(older) != 1 || total != 2 || !older[0].At.Equal(hist[1].At) {
+		t.Errorf("history page 2: %v %d of %d", err, len(older), total)
 	}
 }
 
@@ -575,6 +603,29 @@ func testUsers(t *testing.T, db *sqlstore.DB) {
 	}
 	if _, err := db.UserByToken(ctx, secret+"x"); backstop.ErrorCode(err) != backstop.EUNAUTHORIZED {
 		t.Errorf("forged token: %v", err)
+	}
+	// last_used moves with use, at most once a minute: set it back two
+	// minutes (as if the token had last been used then) and use it.
+	lastUsed := func() time.Time {
+		t.Helper()
+		toks, _, err := db.FindTokens(ctx, "town", 10, 0)
+		if err != nil || len(toks) != 1 || toks[0].LastUsed == nil {
+			t.Fatalf("tokens after a use: %v %+v", err, toks)
+		}
+		return *toks[0].LastUsed
+	}
+	first := lastUsed()
+	for i := 0; i < 2; i++ {
+		back := time.Now().UTC().Add(-2 * time.Minute)
+		if err := db.ExecForTest(ctx, `UPDATE tokens SET last_used = ? WHERE id = ?`, back, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.UserByToken(ctx, secret); err != nil {
+			t.Fatal(err)
+		}
+		if got := lastUsed(); time.Since(got) > time.Minute || got.Before(first.Add(-time.Second)) {
+			t.Errorf("use %d: last_used %v, was set back to %v", i+2, got, back)
+		}
 	}
 	sess, err := db.CreateSession(ctx, u.ID, time.Hour)
 	if err != nil {

@@ -224,13 +224,16 @@ func testFieldTasksStore(t *testing.T, db *sqlstore.DB) {
 		t.Errorf("tasks of nothing: %v", err)
 	}
 	// A household's history: the warning that reached it, in scope only.
-	hist, err := db.HouseholdTasks(ctx, tasks[0].HouseholdID, 10)
-	if err != nil || len(hist) != 1 || hist[0].WarningID != f.warning.ID || hist[0].Level != backstop.WarningRed || hist[0].ID != tasks[0].ID || hist[0].ReleasedAt.IsZero() {
+	hist, n, err := db.HouseholdTasks(ctx, tasks[0].HouseholdID, 10, 0)
+	if err != nil || len(hist) != 1 || n != 1 || hist[0].WarningID != f.warning.ID || hist[0].Level != backstop.WarningRed || hist[0].ID != tasks[0].ID || hist[0].ReleasedAt.IsZero() {
 		t.Fatalf("household tasks: %v %+v", err, hist)
 	}
 	elsewhere := UserContext(t, db, "county-elsewhere", backstop.RoleCounty, "620702")
-	if hist, err := db.HouseholdTasks(elsewhere, tasks[0].HouseholdID, 10); err != nil || len(hist) != 0 {
+	if hist, n, err := db.HouseholdTasks(elsewhere, tasks[0].HouseholdID, 10, 0); err != nil || len(hist) != 0 || n != 0 {
 		t.Errorf("a household's tasks out of scope: %v %d", err, len(hist))
+	}
+	if hist, n, err := db.HouseholdTasks(ctx, tasks[0].HouseholdID, 10, 1); err != nil || len(hist) != 0 || n != 1 {
+		t.Errorf("the page after a household's only task: %v %d of %d", err, len(hist), n)
 	}
 	// Two people confirming one task at once: one wins, the other loses
 	// cleanly; the winner may correct their own.
@@ -364,6 +367,43 @@ func testClocksStore(t *testing.T, db *sqlstore.DB) {
 	}
 	if _, n, _ := db.FindClocks(ctx, backstop.ClockFilter{State: "overdue", Now: now}); n != 20 {
 		t.Errorf("overdue clocks: %d (the later one is not)", n)
+	}
+	// A county-wide clock runs for the county's townships and villages
+	// too; a neighbouring county's does not, nor one of a village below.
+	countyWide := mk("case:county", "620723000000", now.Add(2*time.Hour))
+	cityWide := mk("case:city", "620700000000", now.Add(3*time.Hour))
+	neighbour := mk("case:neighbour", "620702000000", now.Add(4*time.Hour))
+	for _, who := range []struct {
+		name   string
+		role   backstop.Role
+		region string
+	}{
+		{"anc-town", backstop.RoleTownship, "620723101000"}, {"anc-village", backstop.RoleVillage, "620723101201"},
+	} {
+		uctx := UserContext(t, db, who.name, who.role, who.region)
+		cs, _, err := db.FindClocks(uctx, backstop.ClockFilter{State: "running", Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int64]bool{}
+		for _, c := range cs {
+			got[c.ID] = true
+		}
+		if !got[countyWide.ID] || !got[cityWide.ID] || got[neighbour.ID] || got[later.ID] {
+			t.Errorf("%s sees county %v, city %v, neighbour county %v, neighbour village %v", who.region, got[countyWide.ID], got[cityWide.ID], got[neighbour.ID], got[later.ID])
+		}
+		if cs, _, _ := db.FindClocks(ctx, backstop.ClockFilter{Region: who.region, Subject: "case:county"}); len(cs) != 1 {
+			t.Errorf("filter by %s: the county's clock not listed", who.region)
+		}
+	}
+	county := UserContext(t, db, "anc-county", backstop.RoleCounty, "620723000000")
+	if cs, _, _ := db.FindClocks(county, backstop.ClockFilter{Subject: "case:neighbour"}); len(cs) != 0 {
+		t.Errorf("a county sees the neighbouring county's clock")
+	}
+	for _, c := range []*backstop.Clock{countyWide, cityWide, neighbour} {
+		if err := db.StopClock(ctx, "test.clock", c.Subject, backstop.ClockCancelled, now); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := db.StopClock(ctx, "test.clock", later.Subject, backstop.ClockMet, now); err != nil {
 		t.Fatal(err)

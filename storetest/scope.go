@@ -255,7 +255,7 @@ func testDepartmentReadsNoHousehold(t *testing.T, db *sqlstore.DB) {
 	if _, err := db.RegionCounts(dept, "620700"); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
 		t.Errorf("department counts households by region: %v", err)
 	}
-	if _, err := db.HouseholdHistory(dept, "6207231012010001"); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
+	if _, _, err := db.HouseholdHistory(dept, "6207231012010001", 0, 0); backstop.ErrorCode(err) != backstop.EFORBIDDEN {
 		t.Errorf("department reads a household's history: %v", err)
 	}
 	// Warnings stay theirs.

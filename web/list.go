@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/httpx"
+	"github.com/zhangye-backstop/backstop/sheet"
 )
 
 // Page sizes a list offers, as users of government back offices know
@@ -24,6 +26,28 @@ type listPage struct {
 	Page, Size, Total, Pages int
 	Query                    url.Values
 	Sizes                    []int
+	// Param is the query parameter of the page number: "page", or a
+	// section's own (tasks_page) where a page holds several lists.
+	Param string
+}
+
+// PageParam is the query parameter of the page number.
+func (p *listPage) PageParam() string {
+	if p.Param == "" {
+		return "page"
+	}
+	return p.Param
+}
+
+// sectionPageOf reads the page of one of several lists on a page, from
+// its own parameter, at a fixed size.
+func sectionPageOf(r *http.Request, param string, size int) *listPage {
+	q := r.URL.Query()
+	p := &listPage{Page: 1, Size: size, Query: q, Param: param}
+	if n, err := strconv.Atoi(strings.TrimSpace(q.Get(param))); err == nil && n >= 1 {
+		p.Page = min(n, maxPage)
+	}
+	return p
 }
 
 // Offset is where the page starts.
@@ -159,11 +183,126 @@ func problemIn(cat catalog, lang string, p backstop.Problem) string {
 	case p.Column != "":
 		where = cat.translate("problem.column", p.Column)
 	case p.Path != "":
-		where = cat.translate("problem.path", p.Path)
+		where = cat.translate("problem.path", capPathText(cat, p.Path))
 	}
 	reason := p.ReasonZH
 	if reason == "" {
 		reason = cat.translate("problem.unexplained")
 	}
 	return where + reason
+}
+
+// maxListExportRows bounds a list export: past it the sheet ends with a row
+// that says so, never silently.
+const maxListExportRows = 50_000
+
+// listExport is a list page's export: its name (for the file and the
+// audit row), the permission its data needs, the column heads, and a
+// reader of the filtered list a chunk at a time (limit, offset → rows,
+// total).
+type listExport struct {
+	name string
+	perm backstop.Permission
+	head []string
+	rows func(limit, offset int) ([][]string, int, error)
+}
+
+// exportFormat reads ?export=csv|xlsx: "" when the page is asked for.
+func exportFormat(r *http.Request) (string, error) {
+	switch v := r.URL.Query().Get("export"); v {
+	case "":
+		return "", nil
+	case "csv", "xlsx":
+		return v, nil
+	default:
+		return "", backstop.Localized(backstop.EINVALID, "导出格式只能是 csv 或 xlsx，不能是“%s”", "export must be csv or xlsx, not %q.", v)
+	}
+}
+
+// exportLinks are the 导出 buttons of a list: the page's own query with
+// export=xlsx and export=csv.
+func exportLinks(cat catalog, r *http.Request) []string {
+	q := r.URL.Query()
+	q.Del("page")
+	q.Del("size")
+	out := []string{}
+	for _, f := range []string{"xlsx", "csv"} {
+		q.Set("export", f)
+		out = append(out, cat.translate("action.export."+f), r.URL.Path+"?"+q.Encode())
+	}
+	return out
+}
+
+// write audits the export, then writes every row of the filtered list
+// (masked as the page shows it) as a sheet in format.
+func (e *listExport) write(h *Handler, w http.ResponseWriter, r *http.Request, format string) error {
+	q := r.URL.Query()
+	q.Del("export")
+	if err := h.cfg.Accounts.RecordListExport(r.Context(), e.perm, e.name, q.Encode()); err != nil {
+		return err
+	}
+	var all [][]string
+	cut := false
+	const chunk = 1000
+	for offset := 0; ; offset += chunk {
+		rows, total, err := e.rows(chunk, offset)
+		if err != nil {
+			return err
+		}
+		all = append(all, rows...)
+		if len(all) >= maxListExportRows {
+			all, cut = all[:maxListExportRows], total > maxListExportRows
+			break
+		}
+		if offset+chunk >= total || len(rows) == 0 {
+			break
+		}
+	}
+	if cut {
+		all = append(all, []string{h.cats[langOf(r)].translate("export.cut", maxListExportRows)})
+	}
+	name := e.name + "." + format
+	if format == "csv" {
+		httpx.SetDownload(w, "csv", name)
+		return writeCSV(w, e.head, all)
+	}
+	out, err := sheet.NewXLSX(httpx.NewDownload(w, "xlsx", name), e.name)
+	if err != nil {
+		return err
+	}
+	for _, row := range append([][]string{e.head}, all...) {
+		cells := make([]any, len(row))
+		for i, c := range row {
+			cells[i] = c
+		}
+		if err := out.Write(cells); err != nil {
+			return err
+		}
+	}
+	return out.Close()
+}
+
+// capPathText reads a CAP element path (alert/info[0]/area[1]/polygon) in
+// the catalog's words: 预警 › 信息（第1项） › 区域（第2项） › 多边形. An
+// element the catalog does not name keeps its name.
+func capPathText(cat catalog, path string) string {
+	if path == "/" || path == "" {
+		return cat.translate("cap.el.document")
+	}
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	out := make([]string, 0, len(parts))
+	for _, part := range parts {
+		name, index := part, -1
+		if i := strings.IndexByte(part, '['); i > 0 && strings.HasSuffix(part, "]") {
+			if n, err := strconv.Atoi(part[i+1 : len(part)-1]); err == nil {
+				name, index = part[:i], n
+			}
+		}
+		word := cat.translateOr("cap.el."+name, name)
+		if index >= 0 {
+			word = cat.translate("cap.el.nth", word, index+1)
+		}
+		out = append(out, word)
+	}
+	return strings.Join(out, " › ")
 }

@@ -363,9 +363,9 @@ func (h *Handler) revealHousehold(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// householdTaskLimit bounds the warnings and confirmations a household
-// page lists (the newest).
-const householdTaskLimit = 100
+// householdSectionSize is the page size of the household page's
+// warnings and history.
+const householdSectionSize = 50
 
 // householdTaskRow is one person's confirmation of one warning, as the
 // household's history shows it.
@@ -445,12 +445,26 @@ func (h *Handler) showHousehold(w http.ResponseWriter, r *http.Request, hh *back
 			return err
 		}
 	}
-	history, err := h.cfg.Registry.History(r.Context(), hh.Number)
-	if err != nil {
+	// The history and the warnings are paged, each on its own: nothing
+	// older is cut off silently.
+	historyPage := sectionPageOf(r, "history_page", householdSectionSize)
+	var history []*backstop.HistoryEntry
+	if err := historyPage.load(func(limit, offset int) (int, error) {
+		var total int
+		var err error
+		history, total, err = h.cfg.Registry.History(r.Context(), hh.Number, limit, offset)
+		return total, err
+	}); err != nil {
 		return err
 	}
-	tasks, err := h.cfg.Registry.Tasks(r.Context(), hh, householdTaskLimit)
-	if err != nil {
+	taskPage := sectionPageOf(r, "tasks_page", householdSectionSize)
+	var tasks []*backstop.HouseholdTask
+	if err := taskPage.load(func(limit, offset int) (int, error) {
+		var total int
+		var err error
+		tasks, total, err = h.cfg.Registry.Tasks(r.Context(), hh, limit, offset)
+		return total, err
+	}); err != nil {
 		return err
 	}
 	// The map: the smallest enclosing region with a boundary, and the
@@ -472,7 +486,7 @@ func (h *Handler) showHousehold(w http.ResponseWriter, r *http.Request, hh *back
 	}
 	u := backstop.UserFromContext(r.Context())
 	cat := h.cats[langOf(r)]
-	data := map[string]any{"H": hh, "Members": memberRows(cat, hh.Members, revealed, time.Now()), "History": history, "Tasks": householdTaskRows(r, tasks, time.Now()), "Map": mapData, "Revealed": revealed, "CanReveal": u.Can(backstop.PermRevealPII)}
+	data := map[string]any{"H": hh, "Members": memberRows(cat, hh.Members, revealed, time.Now()), "History": history, "HistoryPager": historyPage, "Tasks": householdTaskRows(r, tasks, time.Now()), "TaskPager": taskPage, "Map": mapData, "Revealed": revealed, "CanReveal": u.Can(backstop.PermRevealPII)}
 	crumbs := []crumb{{Label: cat.translate("menu.households"), Href: "/households"}, {Label: hh.HeadName}}
 	p := &page{Title: hh.HeadName + " " + hh.Number, Menu: "households", Crumbs: crumbs, Data: data}
 	if len(notice) > 0 {
@@ -699,6 +713,44 @@ func (h *Handler) importResultPage(w http.ResponseWriter, r *http.Request) error
 func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := backstop.AuditFilter{Actor: strings.TrimSpace(q.Get("actor")), Action: q.Get("action"), Entity: q.Get("entity"), Record: strings.TrimSpace(q.Get("record"))}
+	lang := langOf(r)
+	cat := h.cats[lang]
+	if f.Action != "" {
+		if _, known := cat["audit.action."+f.Action]; !known {
+			return backstop.Localized(backstop.EINVALID, "操作类型“%s”无法识别，请从列表中选择", "Unknown action %q: choose one from the list.", f.Action)
+		}
+	}
+	names := map[string]string{}
+	regionName := func(code string) string {
+		if n, ok := names[code]; ok {
+			return n
+		}
+		n := h.regionName(r.Context(), code, lang)
+		names[code] = n
+		return n
+	}
+	if format, err := exportFormat(r); err != nil {
+		return err
+	} else if format != "" {
+		ex := &listExport{name: "audit", perm: backstop.PermReadAudit,
+			head: []string{cat.translate("col.time"), cat.translate("col.actor"), cat.translate("users.role"), cat.translate("audit.via"), cat.translate("audit.addr"),
+				cat.translate("col.action"), cat.translate("audit.record"), cat.translate("col.detail")},
+			rows: func(limit, offset int) ([][]string, int, error) {
+				f.Limit, f.Offset = limit, offset
+				items, total, err := h.cfg.Accounts.Audit(r.Context(), f)
+				lines := h.auditLines(lang, items, regionName)
+				rows := make([][]string, len(lines))
+				for i, l := range lines {
+					role := ""
+					if l.Role != "" {
+						role = cat.translateOr("role."+l.Role, cat.translate("role.unknown"))
+					}
+					rows[i] = []string{l.At.In(backstop.Beijing).Format("2006-01-02 15:04:05"), l.ActorText, role, l.ViaText, addrText(cat, l.Addr), l.ActionText, l.RecordText, l.DetailText}
+				}
+				return rows, total, err
+			}}
+		return ex.write(h, w, r, format)
+	}
 	pg := pageOf(r, 50)
 	var items []*backstop.AuditEntry
 	err := pg.load(func(limit, offset int) (int, error) {
@@ -711,16 +763,6 @@ func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	lang := langOf(r)
-	names := map[string]string{}
-	regionName := func(code string) string {
-		if n, ok := names[code]; ok {
-			return n
-		}
-		n := h.regionName(r.Context(), code, lang)
-		names[code] = n
-		return n
-	}
 	var actions []string
 	for k := range h.cats[lang] {
 		if a, ok := strings.CutPrefix(k, "audit.action."); ok && a != "other" {
@@ -728,7 +770,7 @@ func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	sort.Strings(actions)
-	data := map[string]any{"Items": h.auditLines(lang, items, regionName), "Pager": pg, "Filter": f, "Actions": actions}
+	data := map[string]any{"Items": h.auditLines(lang, items, regionName), "Pager": pg, "Filter": f, "Actions": actions, "Exports": exportLinks(cat, r)}
 	h.render(w, r, http.StatusOK, "audit.html", &page{Title: h.cats[lang].translate("menu.audit"), Menu: "audit", Data: data})
 	return nil
 }

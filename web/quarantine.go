@@ -27,13 +27,41 @@ var quarantineStates = []string{backstop.QuarantineOpen, backstop.QuarantineAcce
 func (h *Handler) quarantinePage(w http.ResponseWriter, r *http.Request) error {
 	state := r.URL.Query().Get("state")
 	switch state {
+	case "":
+		state = backstop.QuarantineOpen
 	case backstop.QuarantineOpen, backstop.QuarantineAccepted, backstop.QuarantineDismissed, "all":
 	default:
-		state = backstop.QuarantineOpen
+		return backstop.Localized(backstop.EINVALID, "处理状态“%s”无法识别，请从列表中选择", "Unknown state %q: choose one from the list.", state)
 	}
 	f := backstop.QuarantineFilter{State: state}
 	if state == "all" {
 		f.State = ""
+	}
+	lang := langOf(r)
+	cat := h.cats[lang]
+	if format, err := exportFormat(r); err != nil {
+		return err
+	} else if format != "" {
+		ex := &listExport{name: "quarantine", perm: backstop.PermReadWarnings,
+			head: []string{cat.translate("quarantine.received"), cat.translate("quarantine.feed"), cat.translate("warning.sender"), cat.translate("quarantine.reason"), cat.translate("quarantine.state")},
+			rows: func(limit, offset int) ([][]string, int, error) {
+				f.Limit, f.Offset = limit, offset
+				items, total, err := h.cfg.Alerting.Quarantined(r.Context(), f)
+				rows := make([][]string, len(items))
+				for i, q := range items {
+					reason := q.Message
+					if lang != LangEN {
+						reason = q.MessageZH
+						if reason == "" {
+							reason = cat.translate("quarantine.reason.unexplained")
+						}
+					}
+					rows[i] = []string{q.ReceivedAt.In(backstop.Beijing).Format("2006-01-02 15:04"), q.FeedName, q.Sender,
+						cat.translate("quarantine.code."+q.Code) + "：" + reason, cat.translate("quarantine.state." + q.State)}
+				}
+				return rows, total, err
+			}}
+		return ex.write(h, w, r, format)
 	}
 	pg := pageOf(r, 20)
 	var items []*backstop.QuarantinedAlert
@@ -49,7 +77,7 @@ func (h *Handler) quarantinePage(w http.ResponseWriter, r *http.Request) error {
 	}
 	u := backstop.UserFromContext(r.Context())
 	h.render(w, r, http.StatusOK, "quarantine.html", &page{Title: h.cats[langOf(r)].translate("menu.quarantine"), Menu: "quarantine",
-		Data: map[string]any{"Items": items, "Pager": pg, "State": state, "States": quarantineStates, "CanResolve": u.Can(backstop.PermResolveQuarantine)}})
+		Data: map[string]any{"Items": items, "Pager": pg, "State": state, "States": quarantineStates, "CanResolve": u.Can(backstop.PermResolveQuarantine), "Exports": exportLinks(cat, r)}})
 	return nil
 }
 

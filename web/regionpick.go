@@ -36,6 +36,15 @@ var pickLevels = []backstop.RegionLevel{backstop.LevelCounty, backstop.LevelTown
 // regionPicker builds the cascader of field name with value selected,
 // below the user's scope.
 func (h *Handler) regionPicker(r *http.Request, name, value string) (*regionPick, error) {
+	return h.regionPickerOf(r, name, value, pickLevels)
+}
+
+// userPickLevels are the levels a user's region is chosen from: a
+// national admin gives city users too.
+var userPickLevels = append([]backstop.RegionLevel{backstop.LevelCity}, pickLevels...)
+
+// regionPickerOf builds a cascader over levels (from the top).
+func (h *Handler) regionPickerOf(r *http.Request, name, value string, levels []backstop.RegionLevel) (*regionPick, error) {
 	u := backstop.UserFromContext(r.Context())
 	p := &regionPick{Name: name, Value: value}
 	scope := u.Region
@@ -47,7 +56,7 @@ func (h *Handler) regionPicker(r *http.Request, name, value string) (*regionPick
 		}
 		parent = reg
 	}
-	for _, lvl := range pickLevels {
+	for _, lvl := range levels {
 		if parent != nil && parent.Level >= lvl {
 			continue
 		}

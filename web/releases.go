@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,10 +37,10 @@ func (h *Handler) releasesPage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := backstop.ReleaseFilter{State: q.Get("state"), Test: q.Get("test")}
 	if f.State != "" && f.State != backstop.StreamSending && f.State != backstop.StreamDone {
-		f.State = ""
+		return backstop.Localized(backstop.EINVALID, "发布状态只能是“发送中”或“发送完成”，不能是“%s”", "state must be sending or done, not %q.", f.State)
 	}
-	if f.Test != "only" && f.Test != "none" {
-		f.Test = ""
+	if f.Test != "" && f.Test != "only" && f.Test != "none" {
+		return backstop.Localized(backstop.EINVALID, "测试发布筛选只能是“仅正式发布”或“仅测试发布”，不能是“%s”", "test must be none or only, not %q.", f.Test)
 	}
 	if v := q.Get("warning"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
@@ -47,6 +48,34 @@ func (h *Handler) releasesPage(w http.ResponseWriter, r *http.Request) error {
 			return backstop.Localized(backstop.EINVALID, "预警编号“%s”无效", "Warning id %q is not valid.", v)
 		}
 		f.WarningID = id
+	}
+	cat := h.cats[langOf(r)]
+	if format, err := exportFormat(r); err != nil {
+		return err
+	} else if format != "" {
+		ex := &listExport{name: "releases", perm: backstop.PermReadWarnings,
+			head: []string{cat.translate("release.made"), cat.translate("col.actor"), cat.translate("release.warning"), cat.translate("release.channels"), cat.translate("release.sent"),
+				cat.translate("message.failed"), cat.translate("release.confirmation"), cat.translate("tasks.open"), cat.translate("tasks.overdue")},
+			rows: func(limit, offset int) ([][]string, int, error) {
+				f.Limit, f.Offset = limit, offset
+				items, total, err := h.cfg.Dispatch.ReleaseList(r.Context(), f)
+				rows := make([][]string, len(items))
+				for i, p := range items {
+					var chans []string
+					for _, c := range p.Release.Channels {
+						chans = append(chans, cat.translate("channel."+c))
+					}
+					title := p.Warning.Headline
+					if title == "" {
+						title = hazardName(r, p.Warning.Hazard)
+					}
+					rows[i] = []string{p.Release.CreatedAt.In(backstop.Beijing).Format("2006-01-02 15:04"), actorText(cat, p.Release.CreatedBy), title, strings.Join(chans, "、"),
+						fmt.Sprintf("%d / %d", p.Sent, p.MessagesTotal), fmt.Sprint(p.Messages["failed"]), fmt.Sprintf("%d / %d", p.Stats.Tasks.Confirmed, p.Stats.Tasks.Total),
+						fmt.Sprint(p.Stats.Tasks.Open), fmt.Sprint(p.Stats.Tasks.Overdue)}
+				}
+				return rows, total, err
+			}}
+		return ex.write(h, w, r, format)
 	}
 	pg := pageOf(r, 20)
 	var items []*dispatch.Progress
@@ -65,7 +94,7 @@ func (h *Handler) releasesPage(w http.ResponseWriter, r *http.Request) error {
 		rows[i] = releaseRow{Progress: p, Level: levelOf(p.Warning.Level), Hazard: hazardName(r, p.Warning.Hazard)}
 	}
 	h.render(w, r, http.StatusOK, "releases.html", &page{Title: h.cats[langOf(r)].translate("menu.releases"), Menu: "releases",
-		Data: map[string]any{"Rows": rows, "Pager": pg, "Filter": f}})
+		Data: map[string]any{"Rows": rows, "Pager": pg, "Filter": f, "Exports": exportLinks(cat, r)}})
 	return nil
 }
 
@@ -277,10 +306,11 @@ func (h *Handler) releasePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	prog, err := h.cfg.Dispatch.Progress(r.Context(), id)
+	dash, err := h.cfg.Dispatch.Dashboard(r.Context(), id)
 	if err != nil {
 		return err
 	}
+	prog := dash.Progress
 	rel, st, warning := prog.Release, prog.Stats, prog.Warning
 	u := backstop.UserFromContext(r.Context())
 	f, show, err := taskFilter(r, id)
@@ -345,7 +375,8 @@ func (h *Handler) releasePage(w http.ResponseWriter, r *http.Request) error {
 		Data: map[string]any{"P": prog, "Release": rel, "Stats": st, "Rows": messageRows(st.Messages), "Warning": row, "Tasks": tasks, "Pager": pg, "Map": mapData,
 			"Statuses": []string{backstop.MessagePending, backstop.MessageSent, backstop.MessageDelivered, backstop.MessageFailed, backstop.MessageSimulated},
 			"Show":     show, "Shows": taskShows, "Village": f.Village, "Townships": h.townships(r, st.Villages), "Deadline": deadline, "Provisional": provisional,
-			"Refresh": prog.Phase != dispatch.PhaseDone, "Export": exportQuery(r.URL.Query()),
+			"Refresh": prog.Phase != dispatch.PhaseDone, "Export": exportQuery(r.URL.Query()), "Failures": dash.Failures, "FailuresTotal": dash.FailuresTotal,
+			"Scoped": u.Region != backstop.NationalScope, "VillageNames": h.villageNames(r, dash.Failures),
 			// Persons: the confirmation list names people; a role that may
 			// not read the registry (departments) sees the figures only.
 			"Persons": u.Can(backstop.PermReadRegistry)}})
@@ -514,6 +545,9 @@ func (h *Handler) renderContacts(w http.ResponseWriter, r *http.Request, status 
 		return err
 	}
 	kind := r.URL.Query().Get("kind")
+	if kind != "" && !slices.Contains(backstop.ContactKinds, kind) {
+		return backstop.Localized(backstop.EINVALID, "联系人类型“%s”无法识别，请从列表中选择", "Unknown contact kind %q: choose one from the list.", kind)
+	}
 	region, err := pickedRegion([]string{r.URL.Query().Get("region")})
 	if err != nil {
 		return err
@@ -527,6 +561,43 @@ func (h *Handler) renderContacts(w http.ResponseWriter, r *http.Request, status 
 		if region == "" || backstop.CodeWithin(padCode(c.Region), region) {
 			cs = append(cs, c)
 		}
+	}
+	cat := h.cats[langOf(r)]
+	if format, err := exportFormat(r); err != nil {
+		return err
+	} else if format != "" && status == http.StatusOK {
+		names := map[string]string{}
+		ex := &listExport{name: "contacts", perm: backstop.PermReadWarnings,
+			head: []string{cat.translate("contacts.kind"), cat.translate("contacts.name"), cat.translate("col.region"), cat.translate("col.phone"), cat.translate("contacts.email"),
+				cat.translate("contacts.address"), cat.translate("contacts.hazards")},
+			rows: func(limit, offset int) ([][]string, int, error) {
+				part := cs[min(offset, len(cs)):min(offset+limit, len(cs))]
+				rows := make([][]string, len(part))
+				for i, c := range part {
+					if _, ok := names[c.Region]; !ok {
+						names[c.Region] = h.regionName(r.Context(), padCode(c.Region), langOf(r))
+					}
+					name := c.Name
+					if c.Department != "" {
+						name += " · " + c.Department
+					}
+					addr := ""
+					switch {
+					case c.Address == "":
+					case c.Kind == backstop.ContactBroadcast:
+						addr = cat.translate("contacts.address.terminal")
+					default:
+						addr = robotAddressText(cat, c.Address)
+					}
+					var hz []string
+					for _, x := range c.Hazards {
+						hz = append(hz, hazardName(r, x))
+					}
+					rows[i] = []string{cat.translate("contact." + c.Kind), name, names[c.Region], c.Phone, c.Email, addr, strings.Join(hz, "、")}
+				}
+				return rows, len(cs), nil
+			}}
+		return ex.write(h, w, r, format)
 	}
 	pg := pageOf(r, 50)
 	cs = pageSlice(pg, cs)
@@ -546,7 +617,7 @@ func (h *Handler) renderContacts(w http.ResponseWriter, r *http.Request, status 
 	}
 	h.render(w, r, status, "contacts.html", &page{Title: h.cats[langOf(r)].translate("menu.contacts"), Menu: "contacts", Error: errMsg,
 		Data: map[string]any{"Contacts": cs, "Pager": pg, "Kinds": backstop.ContactKinds, "RegionNames": names, "Pick": pick, "FormPick": formPick,
-			"Kind": kind, "CanEdit": u.Can(backstop.PermManageReach), "Hazards": backstop.Hazards, "HazardNames": hazardNames(r)}})
+			"Kind": kind, "CanEdit": u.Can(backstop.PermManageReach), "Hazards": backstop.Hazards, "HazardNames": hazardNames(r), "Exports": exportLinks(cat, r)}})
 	return nil
 }
 
@@ -636,4 +707,15 @@ func writeCSV(w io.Writer, head []string, rows [][]string) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// villageNames names the villages of failed messages.
+func (h *Handler) villageNames(r *http.Request, fs []*backstop.FailedMessage) map[string]string {
+	names := map[string]string{}
+	for _, f := range fs {
+		if _, ok := names[f.Village]; !ok && f.Village != "" {
+			names[f.Village] = h.regionName(r.Context(), f.Village, langOf(r))
+		}
+	}
+	return names
 }

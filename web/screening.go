@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,12 +78,33 @@ func (h *Handler) eventsPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) renderEvents(w http.ResponseWriter, r *http.Request, status int, errMsg string, form url.Values) error {
+	state := r.URL.Query().Get("state")
+	if state != "" && !slices.Contains(eventStates, state) {
+		return backstop.Localized(backstop.EINVALID, "灾害过程状态“%s”无法识别，请从列表中选择", "Unknown event state %q: choose one from the list.", state)
+	}
+	cat := h.cats[langOf(r)]
+	if format, err := exportFormat(r); err != nil {
+		return err
+	} else if format != "" && status == http.StatusOK {
+		names := hazardNames(r)
+		ex := &listExport{name: "events", perm: backstop.PermReadWarnings,
+			head: []string{cat.translate("event.started"), cat.translate("warning.hazard"), cat.translate("event.title"), cat.translate("event.regions"), cat.translate("event.state")},
+			rows: func(limit, offset int) ([][]string, int, error) {
+				items, total, err := h.cfg.Screening.Events(r.Context(), backstop.EventFilter{State: state, Limit: limit, Offset: offset})
+				rows := make([][]string, len(items))
+				for i, e := range items {
+					rows[i] = []string{e.StartedAt.In(backstop.Beijing).Format("2006-01-02 15:04"), names[string(e.Hazard)], e.Title, fmt.Sprint(len(e.Regions)), cat.translate("event.state." + string(e.State))}
+				}
+				return rows, total, err
+			}}
+		return ex.write(h, w, r, format)
+	}
 	pg := pageOf(r, 20)
 	var items []*backstop.DisasterEvent
 	err := pg.load(func(limit, offset int) (int, error) {
 		var total int
 		var err error
-		items, total, err = h.cfg.Screening.Events(r.Context(), backstop.EventFilter{State: r.URL.Query().Get("state"), Limit: limit, Offset: offset})
+		items, total, err = h.cfg.Screening.Events(r.Context(), backstop.EventFilter{State: state, Limit: limit, Offset: offset})
 		return total, err
 	})
 	if err != nil {
@@ -94,9 +116,12 @@ func (h *Handler) renderEvents(w http.ResponseWriter, r *http.Request, status in
 	}
 	h.render(w, r, status, "screening_events.html", &page{Title: h.tr(r, "screening.events"), Menu: "screening-events", Error: errMsg, Crumbs: h.screeningCrumbs(r),
 		Data: map[string]any{"Items": items, "Pager": pg, "Offset": pg.Offset(), "CanWrite": u.Can(backstop.PermScreen),
-			"Hazards": backstop.Hazards, "HazardNames": hazardNames(r), "Form": form}})
+			"Hazards": backstop.Hazards, "HazardNames": hazardNames(r), "Form": form, "State": state, "States": eventStates, "Exports": exportLinks(cat, r)}})
 	return nil
 }
+
+// eventStates are the states the event list filters by.
+var eventStates = []string{"ongoing", "stabilised", "closed"}
 
 func (h *Handler) parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
@@ -361,6 +386,22 @@ func (h *Handler) campaignsPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) renderCampaigns(w http.ResponseWriter, r *http.Request, status int, errMsg string, form url.Values) error {
+	cat := h.cats[langOf(r)]
+	if format, err := exportFormat(r); err != nil {
+		return err
+	} else if format != "" && status == http.StatusOK {
+		ex := &listExport{name: "campaigns", perm: backstop.PermReadWarnings,
+			head: []string{cat.translate("campaign.title"), cat.translate("campaign.kind"), cat.translate("campaign.visits"), cat.translate("campaign.due")},
+			rows: func(limit, offset int) ([][]string, int, error) {
+				items, total, err := h.cfg.Screening.Campaigns(r.Context(), backstop.CampaignFilter{Limit: limit, Offset: offset})
+				rows := make([][]string, len(items))
+				for i, c := range items {
+					rows[i] = []string{c.Title, cat.translate("campaign.kind." + string(c.Kind)), fmt.Sprint(c.Visits), c.DueDate}
+				}
+				return rows, total, err
+			}}
+		return ex.write(h, w, r, format)
+	}
 	pg := pageOf(r, 20)
 	var items []*backstop.Campaign
 	err := pg.load(func(limit, offset int) (int, error) {
@@ -384,7 +425,7 @@ func (h *Handler) renderCampaigns(w http.ResponseWriter, r *http.Request, status
 	}
 	h.render(w, r, status, "screening_campaigns.html", &page{Title: h.tr(r, "screening.campaigns"), Menu: "screening-campaigns", Error: errMsg, Crumbs: h.screeningCrumbs(r),
 		Data: map[string]any{"Items": items, "Pager": pg, "Offset": pg.Offset(), "CanWrite": u.Can(backstop.PermScreen),
-			"Kinds": backstop.CampaignKinds, "Form": form, "Pick": pick}})
+			"Kinds": backstop.CampaignKinds, "Form": form, "Pick": pick, "Exports": exportLinks(cat, r)}})
 	return nil
 }
 
@@ -751,12 +792,27 @@ func (h *Handler) verifyLoss(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) assessmentsPage(w http.ResponseWriter, r *http.Request) error {
+	if err := collapseRegion(r, "region"); err != nil {
+		return err
+	}
 	pg := pageOf(r, 20)
 	q := r.URL.Query()
-	f := backstop.AssessmentFilter{Region: q.Get("region"), AtRisk: q.Get("at_risk") != "0"}
-	f.EventID, _ = strconv.ParseInt(q.Get("event"), 10, 64)
+	region, err := pickedRegion([]string{q.Get("region")})
+	if err != nil {
+		return err
+	}
+	f := backstop.AssessmentFilter{Region: region, AtRisk: q.Get("at_risk") != "0"}
+	if v := q.Get("event"); v != "" {
+		if f.EventID, err = strconv.ParseInt(v, 10, 64); err != nil || f.EventID <= 0 {
+			return backstop.Localized(backstop.EINVALID, "灾害过程编号“%s”无效", "Event id %q is not valid.", v)
+		}
+	}
+	pick, err := h.regionPicker(r, "region", region)
+	if err != nil {
+		return err
+	}
 	var items []*backstop.Assessment
-	err := pg.load(func(limit, offset int) (int, error) {
+	err = pg.load(func(limit, offset int) (int, error) {
 		var total int
 		var err error
 		f.Limit, f.Offset = limit, offset
@@ -767,24 +823,35 @@ func (h *Handler) assessmentsPage(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	h.render(w, r, http.StatusOK, "screening_assessments.html", &page{Title: h.tr(r, "screening.assessments"), Menu: "screening-assessments", Crumbs: h.screeningCrumbs(r),
-		Data: map[string]any{"Items": items, "Pager": pg, "Offset": pg.Offset(), "Filter": f}})
+		Data: map[string]any{"Items": items, "Pager": pg, "Offset": pg.Offset(), "Filter": f, "Pick": pick}})
 	return nil
 }
 
 func (h *Handler) atRiskPage(w http.ResponseWriter, r *http.Request) error {
+	if err := collapseRegion(r, "region"); err != nil {
+		return err
+	}
+	region, err := pickedRegion([]string{r.URL.Query().Get("region")})
+	if err != nil {
+		return err
+	}
+	pick, err := h.regionPicker(r, "region", region)
+	if err != nil {
+		return err
+	}
 	pg := pageOf(r, 20)
 	var items []*backstop.AtRiskEntry
-	err := pg.load(func(limit, offset int) (int, error) {
+	err = pg.load(func(limit, offset int) (int, error) {
 		var total int
 		var err error
-		items, total, err = h.cfg.Screening.AtRisk(r.Context(), r.URL.Query().Get("region"), offset, limit)
+		items, total, err = h.cfg.Screening.AtRisk(r.Context(), region, offset, limit)
 		return total, err
 	})
 	if err != nil {
 		return err
 	}
 	h.render(w, r, http.StatusOK, "screening_atrisk.html", &page{Title: h.tr(r, "screening.at_risk"), Menu: "screening-atrisk", Crumbs: h.screeningCrumbs(r),
-		Data: map[string]any{"Items": items, "Pager": pg, "Offset": pg.Offset(), "Region": r.URL.Query().Get("region")}})
+		Data: map[string]any{"Items": items, "Pager": pg, "Offset": pg.Offset(), "Region": region, "Pick": pick}})
 	return nil
 }
 
@@ -794,6 +861,9 @@ func (h *Handler) intakePage(w http.ResponseWriter, r *http.Request) error {
 	pg := pageOf(r, 20)
 	q := r.URL.Query()
 	f := backstop.IntakeFilter{Source: q.Get("source"), Open: q.Get("all") == "", Overdue: q.Get("overdue") != ""}
+	if f.Source != "" && f.Source != string(backstop.SourceSelfReport) && f.Source != string(backstop.SourceReferral) {
+		return backstop.Localized(backstop.EINVALID, "来源“%s”无法识别，请从列表中选择", "Unknown source %q: choose one from the list.", f.Source)
+	}
 	var items []*backstop.IntakeItem
 	err := pg.load(func(limit, offset int) (int, error) {
 		var total int

@@ -30,40 +30,14 @@ func (h *Handler) userRoutes() {
 var rolesLowestFirst = []backstop.Role{backstop.RoleInfoOfficer, backstop.RoleVillage, backstop.RoleTownship, backstop.RoleCounty, backstop.RoleCity,
 	backstop.RoleDepartment, backstop.RoleAuditor, backstop.RoleAdmin}
 
-// regionOption is one region an admin may give, indented by its level
-// below the admin's scope.
-type regionOption struct {
-	Code, Label string
-}
-
-// maxRegionOptions bounds the region choice; a scope with more regions
-// (a national admin of a whole country's data) types the code instead.
-const maxRegionOptions = 3000
-
-// regionOptions lists the regions inside the admin's scope, parents
-// before their children (code order is tree order), for a select.
-func (h *Handler) regionOptions(r *http.Request, u *backstop.User) ([]regionOption, bool, error) {
-	within := u.Region
-	items, total, err := h.cfg.Registry.Regions(r.Context(), backstop.RegionFilter{Within: within, Limit: maxRegionOptions})
-	if err != nil {
-		return nil, false, err
+// userRegion reads the region an admin gave in a form's cascader: the
+// deepest level chosen, or the admin's own region when none is.
+func userRegion(r *http.Request, me *backstop.User) (string, error) {
+	code, err := pickedRegion(r.PostForm["region"])
+	if err != nil || code != "" {
+		return code, err
 	}
-	if total > maxRegionOptions {
-		return nil, false, nil
-	}
-	var out []regionOption
-	if u.Region == backstop.NationalScope {
-		out = append(out, regionOption{Code: backstop.NationalScope, Label: h.cats[langOf(r)].translate("region.national")})
-	}
-	top := backstop.LevelOfCode(u.Region)
-	for _, reg := range items {
-		depth := max(int(reg.Level)-int(top), 0)
-		if u.Region == backstop.NationalScope {
-			depth = int(reg.Level) - 1
-		}
-		out = append(out, regionOption{Code: reg.Code, Label: strings.Repeat("\u3000", depth) + reg.Name})
-	}
-	return out, true, nil
+	return me.Region, nil
 }
 
 // userRow is a user with its region's name, for lists.
@@ -87,7 +61,7 @@ func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, status int
 	f := backstop.UserFilter{Query: strings.TrimSpace(q.Get("q")), Role: backstop.Role(q.Get("role")), Limit: size, Offset: (p - 1) * size}
 	if f.Role != "" {
 		if _, err := backstop.ParseRole(string(f.Role)); err != nil {
-			f.Role = ""
+			return backstop.Localized(backstop.EINVALID, "角色“%s”无法识别，请从列表中选择", "Unknown role %q: choose one from the list.", f.Role)
 		}
 	}
 	users, total, err := h.cfg.Accounts.Users(r.Context(), f)
@@ -104,7 +78,7 @@ func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, status int
 		rows[i] = userRow{User: u, RegionName: names[u.Region]}
 	}
 	me := backstop.UserFromContext(r.Context())
-	regions, listed, err := h.regionOptions(r, me)
+	pick, err := h.regionPickerOf(r, "region", form.Get("region"), userPickLevels)
 	if err != nil {
 		return err
 	}
@@ -116,8 +90,8 @@ func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, status int
 		notice = h.cats[lang].translate("users.created", name)
 	}
 	data := map[string]any{"Users": rows, "Total": total, "Page": p, "Pages": max((total+size-1)/size, 1), "Offset": f.Offset, "Filter": f, "Size": size,
-		"Roles": grantable(me), "AllRoles": rolesLowestFirst, "Regions": regions, "RegionsListed": listed, "Form": form,
-		"RegionSelected": form.Get("region")}
+		"Roles": grantable(me), "AllRoles": rolesLowestFirst, "Pick": pick, "Form": form,
+		"Own": h.regionName(r.Context(), me.Region, lang)}
 	h.render(w, r, status, "users.html", &page{Title: h.cats[lang].translate("menu.users"), Menu: "users", Error: errMsg, Notice: notice, Data: data})
 	return nil
 }
@@ -160,8 +134,12 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) error {
 	if role == "" {
 		role = string(backstop.RoleVillage)
 	}
+	region, err := userRegion(r, backstop.UserFromContext(r.Context()))
+	if err != nil {
+		return err
+	}
 	u := &backstop.User{Name: strings.TrimSpace(r.PostFormValue("name")), DisplayName: r.PostFormValue("display_name"),
-		Role: backstop.Role(role), Region: strings.TrimSpace(r.PostFormValue("region"))}
+		Role: backstop.Role(role), Region: region}
 	if err := h.cfg.Accounts.CreateUser(r.Context(), u, r.PostFormValue("password")); err != nil {
 		if shownOnPage(err) {
 			form := url.Values{"name": {u.Name}, "display_name": {u.DisplayName}, "role": {role}, "region": {u.Region}}
@@ -205,11 +183,11 @@ func (h *Handler) renderUser(w http.ResponseWriter, r *http.Request, status int,
 	data := map[string]any{"U": u, "RegionName": h.regionName(r.Context(), u.Region, lang), "Self": self, "Manage": manage,
 		"Tokens": rows, "TokenTotal": total}
 	if manage && !self {
-		regions, listed, err := h.regionOptions(r, me)
+		pick, err := h.regionPickerOf(r, "region", u.Region, userPickLevels)
 		if err != nil {
 			return err
 		}
-		data["Regions"], data["RegionsListed"], data["Roles"], data["RegionSelected"] = regions, listed, grantable(me), u.Region
+		data["Pick"], data["Roles"], data["Own"] = pick, grantable(me), h.regionName(r.Context(), me.Region, lang)
 	}
 	var notice string
 	if done := r.URL.Query().Get("done"); done != "" {
@@ -250,14 +228,16 @@ func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if err := readForm(w, r); err != nil {
 		return err
 	}
-	_, err := h.cfg.Accounts.Change(r.Context(), r.PathValue("name"), func(u *backstop.User) {
+	region, err := userRegion(r, backstop.UserFromContext(r.Context()))
+	if err != nil {
+		return h.afterChange(w, r, err, "updated")
+	}
+	_, err = h.cfg.Accounts.Change(r.Context(), r.PathValue("name"), func(u *backstop.User) {
 		u.DisplayName = r.PostFormValue("display_name")
 		if v := r.PostFormValue("role"); v != "" {
 			u.Role = backstop.Role(v)
 		}
-		if v := strings.TrimSpace(r.PostFormValue("region")); v != "" {
-			u.Region = v
-		}
+		u.Region = region
 	})
 	return h.afterChange(w, r, err, "updated")
 }

@@ -74,8 +74,11 @@ func TestUsersPages(t *testing.T) {
 	if !regexp.MustCompile(`<option value="village" selected>村级</option>`).MatchString(body) {
 		t.Error("the add form does not default to the village role")
 	}
-	if !strings.Contains(body, `<option value="620723101201">`) || strings.Contains(body, `value="620722107000"`) || strings.Contains(body, `value="000000000000"`) {
-		t.Error("the region choice is not the admin's county")
+	// The region is chosen with the cascader of the admin's county (its
+	// townships first), never typed.
+	if !strings.Contains(body, `data-testid="regionpick-region"`) || !strings.Contains(body, `<option value="620723101000">`) || strings.Contains(body, `value="620722107000"`) ||
+		strings.Contains(body, `value="000000000000"`) || strings.Contains(body, `inputmode="numeric" maxlength="12"`) || !strings.Contains(body, "不选择则为本级：临泽县") {
+		t.Error("the region choice is not the cascader of the admin's county")
 	}
 	if i, j := strings.Index(body, `value="village"`), strings.Index(body, `value="admin"`); i < 0 || j < i {
 		t.Error("roles not listed lowest first")
@@ -90,12 +93,18 @@ func TestUsersPages(t *testing.T) {
 
 	// Create: no role given means village; outside the county refused on
 	// the page, in Chinese.
-	status, loc, _ := postForm(t, admin, s.srv.URL+"/users", url.Values{"name": {"newbie"}, "region": {"620723101201"}, "password": {password}})
+	status, loc, _ := postForm(t, admin, s.srv.URL+"/users", url.Values{"name": {"newbie"}, "region": {"620723101000", "620723101201"}, "password": {password}})
 	if status != http.StatusSeeOther || loc != "/users/newbie?done=created" {
 		t.Fatalf("create: %d %s", status, loc)
 	}
-	if u, _ := s.db.FindUser(storetest.Admin(), "newbie"); u == nil || u.Role != backstop.RoleVillage {
+	if u, _ := s.db.FindUser(storetest.Admin(), "newbie"); u == nil || u.Role != backstop.RoleVillage || u.Region != "620723101201" {
 		t.Errorf("new user: %+v", u)
+	}
+	// None chosen is the admin's own county.
+	if status, _, body := postForm(t, admin, s.srv.URL+"/users", url.Values{"name": {"county-duty"}, "role": {"county"}, "region": {"", ""}, "password": {password}}); status != http.StatusSeeOther {
+		t.Errorf("create at the admin's level: %d %s", status, pageText(body))
+	} else if u, _ := s.db.FindUser(storetest.Admin(), "county-duty"); u == nil || u.Region != "620723000000" {
+		t.Errorf("a user created with no region chosen: %+v", u)
 	}
 	_, body = get(t, admin, s.srv.URL+loc)
 	if !strings.Contains(body, "已创建用户 newbie") {

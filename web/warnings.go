@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -128,6 +129,23 @@ func (h *Handler) warningsPage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	u := backstop.UserFromContext(r.Context())
 	f := backstop.WarningFilter{State: q.Get("state"), Hazard: backstop.Hazard(q.Get("hazard")), Level: q.Get("level"), Sort: q.Get("sort")}
+	hazards := make([]string, len(backstop.Hazards))
+	for i, hz := range backstop.Hazards {
+		hazards[i] = string(hz.Code)
+	}
+	for _, c := range []struct {
+		zh, en, value string
+		allowed       []string
+	}{
+		{"状态", "state", f.State, []string{backstop.StateActive, backstop.StateUpdated, backstop.StateCancelled, backstop.StateExpired}},
+		{"级别", "level", f.Level, []string{"red", "orange", "yellow", "blue", "none"}},
+		{"灾种", "hazard", string(f.Hazard), hazards},
+		{"排序", "sort", f.Sort, []string{"sent", "level", "state"}},
+	} {
+		if c.value != "" && !slices.Contains(c.allowed, c.value) {
+			return backstop.Localized(backstop.EINVALID, "筛选条件“%s”的值“%s”无法识别，请从列表中选择", "Unknown %s %q: choose one from the list.", backstop.Named{ZH: c.zh, EN: c.en}, c.value)
+		}
+	}
 	for _, d := range []struct {
 		key string
 		dst *time.Time
@@ -144,6 +162,35 @@ func (h *Handler) warningsPage(w http.ResponseWriter, r *http.Request) error {
 	if httpx.Truthy(r, "mine") {
 		f.Exposing = u.Region
 	}
+	cat := h.cats[langOf(r)]
+	if format, err := exportFormat(r); err != nil {
+		return err
+	} else if format != "" {
+		feeds := h.feedNames(r)
+		ex := &listExport{name: "warnings", perm: backstop.PermReadWarnings,
+			head: []string{cat.translate("warning.sent"), cat.translate("warning.hazard"), cat.translate("warning.level"), cat.translate("warning.headline"),
+				cat.translate("warning.state"), cat.translate("warning.source"), cat.translate("warning.released")},
+			rows: func(limit, offset int) ([][]string, int, error) {
+				f.Limit, f.Offset = limit, offset
+				items, total, err := h.cfg.Alerting.Warnings(r.Context(), f)
+				rows := make([][]string, len(items))
+				for i, it := range items {
+					row := h.warningRow(r, it)
+					_, n, err := h.cfg.Dispatch.ReleaseList(r.Context(), backstop.ReleaseFilter{WarningID: it.ID, Limit: 1})
+					if err != nil {
+						return nil, 0, err
+					}
+					headline := it.Headline
+					if headline == "" {
+						headline = it.Event
+					}
+					rows[i] = []string{it.Sent.In(backstop.Beijing).Format("2006-01-02 15:04"), row.HazardZH, cat.translateOr("level."+string(it.Level), cat.translate("level.none")), headline,
+						cat.translate("warning.state." + row.State), h.sourceText(r, it.Source, feeds), cat.translate("warning.releases.count", n)}
+				}
+				return rows, total, err
+			}}
+		return ex.write(h, w, r, format)
+	}
 	pg := pageOf(r, 20)
 	var items []*backstop.Warning
 	err := pg.load(func(limit, offset int) (int, error) {
@@ -156,12 +203,7 @@ func (h *Handler) warningsPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	feeds := map[int64]string{}
-	if fs, err := h.cfg.Alerting.Feeds(r.Context()); err == nil {
-		for _, f := range fs {
-			feeds[f.ID] = f.Name
-		}
-	}
+	feeds := h.feedNames(r)
 	var centre *backstop.Point
 	if u.Region != backstop.NationalScope {
 		if reg, err := h.cfg.Registry.Region(r.Context(), u.Region, false); err == nil {
@@ -184,8 +226,19 @@ func (h *Handler) warningsPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.render(w, r, http.StatusOK, "warnings.html", &page{Title: h.cats[langOf(r)].translate("menu.warnings"), Menu: "warnings",
 		Data: map[string]any{"Rows": rows, "Pager": pg, "Filter": f, "Mine": httpx.Truthy(r, "mine"), "From": q.Get("from"), "To": q.Get("to"),
-			"Hazards": backstop.Hazards, "Levels": backstop.WarningLevels, "CanWrite": u.Can(backstop.PermWriteWarnings)}})
+			"Hazards": backstop.Hazards, "Levels": backstop.WarningLevels, "CanWrite": u.Can(backstop.PermWriteWarnings), "Exports": exportLinks(cat, r)}})
 	return nil
+}
+
+// feedNames are the polled feeds' names by id, for a warning's source.
+func (h *Handler) feedNames(r *http.Request) map[int64]string {
+	feeds := map[int64]string{}
+	if fs, err := h.cfg.Alerting.Feeds(r.Context()); err == nil {
+		for _, f := range fs {
+			feeds[f.ID] = f.Name
+		}
+	}
+	return feeds
 }
 
 func (h *Handler) newWarningPage(w http.ResponseWriter, r *http.Request) error {

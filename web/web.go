@@ -265,9 +265,20 @@ func (h *Handler) funcs(lang string, cat catalog) template.FuncMap {
 		},
 		"phoneHousehold": func(g *householdTasks, d *phoneView) map[string]any { return map[string]any{"G": g, "D": d} },
 		"userName":       func(name string) string { return actorText(cat, name) },
-		"bar": func(reset string, exports ...string) map[string]any {
+		"bar": func(reset string, parts ...any) map[string]any {
 			type link struct{ Label, Href string }
 			var ls []link
+			// Label/href pairs, given one by one or as a []string (a
+			// page's exportLinks).
+			var exports []string
+			for _, p := range parts {
+				switch v := p.(type) {
+				case string:
+					exports = append(exports, v)
+				case []string:
+					exports = append(exports, v...)
+				}
+			}
 			for i := 0; i+1 < len(exports); i += 2 {
 				ls = append(ls, link{Label: exports[i], Href: exports[i+1]})
 			}
@@ -284,12 +295,7 @@ func (h *Handler) funcs(lang string, cat catalog) template.FuncMap {
 			return strings.ReplaceAll(s, backstop.LinkPlaceholder, cat.translate("release.link.placeholder"))
 		},
 		// A robot's web address is a secret key: shown by its host only.
-		"addressText": func(a string) string {
-			if u, err := url.Parse(a); err == nil && u.Host != "" {
-				return cat.translate("contacts.address.robot", u.Host)
-			}
-			return a
-		},
+		"addressText": func(a string) string { return robotAddressText(cat, a) },
 		"quarantineReason": func(q *backstop.QuarantinedAlert) string {
 			if lang == LangEN {
 				return q.Message
@@ -605,4 +611,13 @@ func VendorBuilt() bool {
 	_, err1 := staticFS.ReadFile("static/vendor/echarts.min.js")
 	_, err2 := staticFS.ReadFile("static/vendor/htmx.min.js")
 	return err1 == nil && err2 == nil
+}
+
+// robotAddressText is a contact's address as pages and exports show it: a
+// 企业微信 robot by its host, never its URL with the key.
+func robotAddressText(cat catalog, a string) string {
+	if u, err := url.Parse(a); err == nil && u.Host != "" {
+		return cat.translate("contacts.address.robot", u.Host)
+	}
+	return backstop.RedactSecrets(a)
 }

@@ -114,7 +114,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *logFormat == "json" {
 		handler = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
 	}
-	env.logger = slog.New(handler)
+	env.logger = slog.New(backstop.RedactingHandler(handler))
 	if path := os.Getenv("BACKSTOP_CPUPROFILE"); path != "" {
 		// For measuring: a CPU profile of the whole command.
 		f, err := os.Create(path)

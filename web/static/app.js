@@ -289,10 +289,18 @@
     var note = document.getElementById("queue-note");
     if (note) note.hidden = q.length === 0;
   }
+  // retryTimer sends the queue again while it is not empty: a phone's
+  // "online" event is not reliable (it may fire before the connection is
+  // usable, or not at all), so a kept tap never waits on it alone.
+  var retryTimer = null;
+  function retryLater() {
+    if (retryTimer === null) retryTimer = setTimeout(function () { retryTimer = null; flushQueue(); }, 3000);
+  }
   function flushQueue() {
     var q = loadQueue();
     showQueued(q);
-    if (!q.length || !navigator.onLine) return;
+    if (!q.length) return;
+    if (!navigator.onLine) { retryLater(); return; }
     var item = q[0];
     fetch(item.action, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Requested-With": "fetch" }, body: item.body, credentials: "same-origin" })
       .then(function (res) {
@@ -314,7 +322,7 @@
           if (q.length) flushQueue(); else if (res.ok) location.reload();
         }
       })
-      .catch(function () { showQueued(loadQueue()); });
+      .catch(function () { showQueued(loadQueue()); retryLater(); });
   }
   function wireConfirmations() {
     var forms = document.querySelectorAll("form[data-confirm]");
