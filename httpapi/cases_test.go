@@ -151,7 +151,7 @@ func testCases(t *testing.T, f *fixture) {
 	}
 	ix := f.app.Exposure.Index()
 	hits := ix.Query(exposure.AreaOf(&backstop.Warning{Areas: []backstop.WarningArea{{Circles: []backstop.CircleArea{{Centre: backstop.Point{Lon: 100.1, Lat: 39.3}, RadiusKM: 1}}}}}))
-	snap := exposure.Summarise(ix, &hits, make([]float64, 64), time.Now())
+	snap := exposure.Summarise(ix, &hits, make([]float64, 64), 60, time.Now())
 	if vc := snap.Villages["620723101201"]; vc == nil || vc.Groups["monitored"] < 1 {
 		t.Errorf("an exposure computed after the green channel does not count the household as monitored: %+v", vc)
 	}
