@@ -25,11 +25,13 @@ var auditWriters = map[string][2]int{"Audit": {1, 5}, "audit": {2, 6}, "auditIn"
 // ("plan."+string(to)): the values each prefix takes. A new prefix goes
 // here with its values.
 var dynamicActions = map[string][]string{
-	"asset.":     {string(backstop.DecisionApproved), string(backstop.DecisionRejected)},
-	"intake.":    {backstop.StepCheck, backstop.StepAnswer, backstop.StepApprove, backstop.StepReject},
-	"plan.":      {string(backstop.PlanDraft), string(backstop.PlanSubmitted), string(backstop.PlanApproved)},
-	"project.":   {backstop.StepPassed, backstop.StepRejected},
-	"publicity.": {string(backstop.PublicityProposed), string(backstop.PublicityPlanned), string(backstop.PublicityHeld), string(backstop.PublicityDropped)},
+	"asset.":        {string(backstop.DecisionApproved), string(backstop.DecisionRejected)},
+	"assist.water_": {backstop.WaterQualityTest, backstop.WaterRecheck},
+	"loan.":         {string(backstop.LoanRefused), string(backstop.LoanRepaid)}, // SetLoanState: refuse, repaid
+	"intake.":       {backstop.StepCheck, backstop.StepAnswer, backstop.StepApprove, backstop.StepReject},
+	"plan.":         {string(backstop.PlanDraft), string(backstop.PlanSubmitted), string(backstop.PlanApproved)},
+	"project.":      {backstop.StepPassed, backstop.StepRejected},
+	"publicity.":    {string(backstop.PublicityProposed), string(backstop.PublicityPlanned), string(backstop.PublicityHeld), string(backstop.PublicityDropped)},
 }
 
 var actionName = regexp.MustCompile(`^[a-z_]+(\.[a-z_]+)+$`)
@@ -43,6 +45,7 @@ func moduleAuditActions(t *testing.T) (map[string]string, []string) {
 	fset := token.NewFileSet()
 	actions := map[string]string{}
 	var unknown []string
+	var fieldActions [][2]string
 	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -73,6 +76,14 @@ func moduleAuditActions(t *testing.T) (map[string]string, []string) {
 					return true
 				}
 				for i, l := range as.Lhs {
+					// A change's action set by field (ch.Action = "…") is
+					// written where the change is stored.
+					if fs, ok := l.(*ast.SelectorExpr); ok && fs.Sel.Name == "Action" {
+						if lit, ok := as.Rhs[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+							v, _ := strconv.Unquote(lit.Value)
+							fieldActions = append(fieldActions, [2]string{v, fset.Position(lit.Pos()).String()})
+						}
+					}
 					id, ok1 := l.(*ast.Ident)
 					lit, ok2 := as.Rhs[i].(*ast.BasicLit)
 					if ok1 && ok2 && lit.Kind == token.STRING {
@@ -83,6 +94,16 @@ func moduleAuditActions(t *testing.T) (map[string]string, []string) {
 				return true
 			})
 			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				// …or in the change's literal (CaseChange{Action: "…"}).
+				if kv, ok := n.(*ast.KeyValueExpr); ok {
+					if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Action" {
+						if lit, ok := kv.Value.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+							v, _ := strconv.Unquote(lit.Value)
+							fieldActions = append(fieldActions, [2]string{v, fset.Position(lit.Pos()).String()})
+						}
+					}
+					return true
+				}
 				call, ok := n.(*ast.CallExpr)
 				if !ok {
 					return true
@@ -109,6 +130,10 @@ func moduleAuditActions(t *testing.T) (map[string]string, []string) {
 							vals = append(vals, prefix+v)
 						}
 					}
+				case *ast.SelectorExpr:
+					if a.Sel.Name == "Action" {
+						return true // the change's Action fields are read where set
+					}
 				case *ast.Ident:
 					vals = assigned[a.Name]
 					if fn.Name.Name == "Audit" || fn.Name.Name == "audit" || fn.Name.Name == "auditIn" {
@@ -134,6 +159,14 @@ func moduleAuditActions(t *testing.T) (map[string]string, []string) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, fa := range fieldActions {
+		if !actionName.MatchString(fa[0]) {
+			continue // an Action field of something else
+		}
+		if _, seen := actions[fa[0]]; !seen {
+			actions[fa[0]] = fa[1]
+		}
 	}
 	return actions, unknown
 }
