@@ -102,6 +102,10 @@ const (
 	PermReadCases    Permission = "cases:read"
 	PermManageCases  Permission = "cases:manage"
 	PermApproveCases Permission = "cases:approve"
+	// PermMeasureQueue reads a measure queue: every case reader, and a
+	// department user its own organisation's (measures name the 户编号 and
+	// village, never a person's data).
+	PermMeasureQueue Permission = "measures:queue"
 )
 
 // rolePermissions: departments issue and weigh warnings and see what they
@@ -112,22 +116,22 @@ var rolePermissions = map[Role][]Permission{
 		PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove, PermManageFeeds, PermRelease, PermConfirm, PermManageReach, PermManageChannel, PermManagePolicy,
 		PermResolveQuarantine, PermScreen, PermReportLoss, PermVerifyLoss, PermIntake, PermIntakeApprove, PermRefer,
 		PermReadPrepared, PermWritePlans, PermApprovePlans, PermManageOfficers, PermManageOrgs, PermReadSharing, PermSubscribe, PermWriteProjects, PermReviewProjects, PermManageAssets, PermApproveAssets,
-		PermManageInsurance, PermManagePublicity, PermReadCases, PermManageCases, PermApproveCases},
+		PermManageInsurance, PermManagePublicity, PermReadCases, PermManageCases, PermMeasureQueue, PermApproveCases},
 	RoleCity: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,
 		PermRelease, PermConfirm, PermManageReach, PermScreen, PermReportLoss, PermVerifyLoss, PermIntake, PermIntakeApprove,
 		PermReadPrepared, PermWritePlans, PermApprovePlans, PermManageOfficers, PermManageOrgs, PermReadSharing, PermSubscribe, PermWriteProjects, PermReviewProjects, PermManageAssets, PermApproveAssets,
-		PermManageInsurance, PermManagePublicity, PermReadCases, PermManageCases, PermApproveCases},
+		PermManageInsurance, PermManagePublicity, PermReadCases, PermManageCases, PermMeasureQueue, PermApproveCases},
 	RoleCounty: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermWriteWarnings, PermConsult, PermApprove,
 		PermRelease, PermConfirm, PermManageReach, PermScreen, PermReportLoss, PermVerifyLoss, PermIntake, PermIntakeApprove,
 		PermReadPrepared, PermWritePlans, PermManageOfficers, PermReadSharing, PermWriteProjects, PermReviewProjects, PermManageAssets, PermApproveAssets, PermManageInsurance, PermManagePublicity,
-		PermReadCases, PermManageCases, PermApproveCases},
+		PermReadCases, PermManageCases, PermMeasureQueue, PermApproveCases},
 	RoleTownship: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermExport, PermReadWarnings, PermConfirm, PermScreen, PermReportLoss, PermVerifyLoss, PermIntake,
 		PermReadPrepared, PermManageOfficers, PermWriteProjects, PermReviewProjects, PermManageAssets, PermManageInsurance, PermManagePublicity,
-		PermReadCases, PermManageCases, PermApproveCases},
+		PermReadCases, PermManageCases, PermMeasureQueue, PermApproveCases},
 	RoleVillage: {PermReadRegistry, PermWriteRegistry, PermRevealPII, PermReadWarnings, PermConfirm, PermReportLoss, PermIntake, PermReadPrepared, PermWriteProjects,
-		PermReadCases, PermManageCases},
-	RoleDepartment: {PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds, PermRefer, PermReadSharing, PermSubscribe, PermPush},
-	RoleAuditor:    {PermReadRegistry, PermReadAudit, PermReadWarnings, PermReadPrepared, PermReadSharing, PermReadCases},
+		PermReadCases, PermManageCases, PermMeasureQueue},
+	RoleDepartment: {PermReadWarnings, PermWriteWarnings, PermConsult, PermManageFeeds, PermRefer, PermReadSharing, PermSubscribe, PermPush, PermMeasureQueue},
+	RoleAuditor:    {PermReadRegistry, PermReadAudit, PermReadWarnings, PermReadPrepared, PermReadSharing, PermReadCases, PermMeasureQueue},
 	// A disaster information officer reads the registry of its area (to
 	// name the household) and files loss reports there, nothing else.
 	RoleInfoOfficer: {PermReadRegistry, PermReadWarnings, PermReportLoss},

@@ -309,7 +309,7 @@ func (s *Service) ReferralOverdue(ctx context.Context, c *backstop.Clock) (*back
 // Queue pages a department's measures. A department user sees its own
 // organisation's queue whatever it asks for; others name the department.
 func (s *Service) Queue(ctx context.Context, department, status, region string, offset, limit int) ([]*backstop.Measure, int, error) {
-	u, err := backstop.Authorize(ctx, backstop.PermReadCases)
+	u, err := backstop.Authorize(ctx, backstop.PermMeasureQueue)
 	if err != nil {
 		return nil, 0, err
 	}

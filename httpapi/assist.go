@@ -375,7 +375,7 @@ func (s *Server) assistRoutes() []*route {
 			params: []param{{name: "id", in: "path", typ: "integer", required: true, desc: "measure id"}}, body: "ReferralAnswer", response: "Measure", handle: s.answerReferral, access: write},
 		{method: "GET", path: "/api/v1/measures/queue", summary: "A department's measure queue (a department user gets its own organisation's)", tag: "assist",
 			params:   append([]param{{name: "department", in: "query", typ: "string", desc: "department code"}, {name: "status", in: "query", typ: "string", desc: "planned, in_progress, done, refused"}, regionParam}, pageParams...),
-			response: "MeasureList", handle: s.measureQueue, access: access{perm: backstop.PermReadCases}},
+			response: "MeasureList", handle: s.measureQueue, access: access{perm: backstop.PermMeasureQueue}},
 		{method: "GET", path: "/api/v1/cases/{id}/problems", summary: "The national system's data checks on one case: problems to fix", tag: "assist",
 			params: []param{caseParam}, response: "CaseProblemList", handle: s.caseProblems, access: read},
 		{method: "GET", path: "/api/v1/cases/problems", summary: "The national data checks across the cases of your region (or region=)", tag: "assist",

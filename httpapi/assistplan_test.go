@@ -162,6 +162,26 @@ func testAssistancePlan(t *testing.T, f *fixture) {
 	if resp, b := f.json(t, "GET", "/api/v1/measures/queue", county, ""); resp.StatusCode != 400 {
 		t.Errorf("a queue without a department: %d %s", resp.StatusCode, b)
 	}
+	// A department user reads its own organisation's queue, whatever
+	// department it names, and no case.
+	housing := f.token(t, "zhujian", backstop.RoleDepartment, "620723")
+	org := &backstop.Organisation{Kind: backstop.DeptHousing, Name: "临泽县住房和城乡建设局", Region: "620723000000", Contact: "住建联络员"}
+	if err := f.db.CreateOrganisation(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.SetMembers(ctx, org.ID, []string{"zhujian"}); err != nil {
+		t.Fatal(err)
+	}
+	resp, b = f.json(t, "GET", "/api/v1/measures/queue?department=civil_affairs", housing, "")
+	if q := decode[struct {
+		Items []backstop.Measure
+		Total int
+	}](t, b); resp.StatusCode != 200 || q.Total != 1 || q.Items[0].Item != "危房改造" || strings.Contains(string(b), "户主") {
+		t.Errorf("the housing department's own queue: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := f.json(t, "GET", "/api/v1/cases", housing, ""); resp.StatusCode != 403 {
+		t.Errorf("a department reading cases: %d %s, want 403", resp.StatusCode, b)
+	}
 
 	// The list across cases.
 	resp, b = f.json(t, "GET", "/api/v1/cases/problems", county, "")

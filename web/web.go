@@ -448,6 +448,7 @@ var navItems = map[string][]backstop.Permission{
 	"screening":   {backstop.PermReadRegistry},
 	"intake":      {backstop.PermIntake},
 	"cases":       {backstop.PermReadCases},
+	"queue":       {backstop.PermMeasureQueue},
 	"case-write":  {backstop.PermManageCases},
 }
 
