@@ -126,6 +126,7 @@ var permissionNames = map[Permission]Named{
 	PermReadCases:         {"查看监测帮扶案件", "read monitoring cases and measures"},
 	PermManageCases:       {"办理监测帮扶案件", "open cases and do their steps"},
 	PermApproveCases:      {"审核审批监测帮扶案件", "review and approve cases"},
+	PermMeasureQueue:      {"查看帮扶措施待办", "read measure queues"},
 }
 
 // RoleName is a role's name in both languages.

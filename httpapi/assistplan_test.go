@@ -176,7 +176,7 @@ func testAssistancePlan(t *testing.T, f *fixture) {
 	if q := decode[struct {
 		Items []backstop.Measure
 		Total int
-	}](t, b); resp.StatusCode != 200 || q.Total != 1 || q.Items[0].Item != "危房改造" || strings.Contains(string(b), "户主") {
+	}](t, b); resp.StatusCode != 200 || q.Total != 1 || q.Items[0].Item != "危房改造" || q.Items[0].Household != "" || strings.Contains(string(b), "户主") {
 		t.Errorf("the housing department's own queue: %d %s", resp.StatusCode, b)
 	}
 	if resp, b := f.json(t, "GET", "/api/v1/cases", housing, ""); resp.StatusCode != 403 {

@@ -60,6 +60,11 @@ func (m *matrix) assist(t *testing.T, o *objects) *assistObjects {
 	if _, err := m.app.Assist.AddSupplyPoint(m.admin, assist.SupplyPointInput{Village: o.village, Name: f.pointName, Location: backstop.Point{Lon: 100.1, Lat: 39.1}, Households: 10}); err != nil {
 		t.Fatalf("supply point: %v", err)
 	}
+	// A measure the emergency department owns: the matrix's department
+	// caller is a member of an emergency organisation and reads its queue.
+	if _, err := m.app.Assist.Adopt(m.admin, m.cases(t, o).green, assist.AdoptInput{Measures: []assist.Choice{{Category: "社会帮扶", Item: "社会捐助", Department: "emergency", Person: "矩阵应急" + o.village}}}); err != nil {
+		t.Fatalf("emergency measure: %v", err)
+	}
 	assistFix[o] = f
 	f.referral = m.freshReferral(t, o)
 	return f
@@ -151,7 +156,7 @@ func init() {
 			}
 			return fmt.Sprintf("/api/v1/measures/%d/referral-answer", id), `{"answer":"approved","note":"矩阵答复"}`
 		})},
-		"GET /api/v1/measures/queue": {req: list("/api/v1/measures/queue?department=civil_affairs&limit=1000", func(f *assistObjects, o *objects) string { return "矩阵民政" + o.village })},
+		"GET /api/v1/measures/queue": {req: list("/api/v1/measures/queue?department=emergency&limit=1000", func(f *assistObjects, o *objects) string { return "矩阵应急" + o.village })},
 		"GET /api/v1/cases/{id}/problems": {req: func(t *testing.T, m *matrix, c *caller, o *objects, fresh bool) matrixReq {
 			return matrixReq{path: fmt.Sprintf("/api/v1/cases/%d/problems", m.cases(t, o).green)}
 		}},
