@@ -142,19 +142,26 @@ func (h *Handler) assistQueue(w http.ResponseWriter, r *http.Request) error {
 	dept, status, region := strings.TrimSpace(q.Get("department")), q.Get("status"), strings.TrimSpace(q.Get("region"))
 	u := backstop.UserFromContext(r.Context())
 	var items []*backstop.Measure
-	if dept != "" || (u != nil && u.Role == backstop.RoleDepartment) {
-		if err := pg.load(func(limit, offset int) (int, error) {
+	asked := dept != "" || (u != nil && u.Role == backstop.RoleDepartment)
+	if asked {
+		err := pg.load(func(limit, offset int) (int, error) {
 			var total int
 			var err error
 			items, total, err = h.cfg.Assist.Queue(r.Context(), dept, status, region, offset, limit)
 			return total, err
-		}); err != nil {
+		})
+		switch {
+		case err != nil && dept == "" && backstop.ErrorCode(err) == backstop.EINVALID:
+			// A department account of no organisation chooses the
+			// department first.
+			asked = false
+		case err != nil:
 			return err
 		}
 	}
 	h.render(w, r, http.StatusOK, "assist_queue.html", &page{Title: h.tr(r, "menu.assist.queue"), Menu: "assist-queue", Crumbs: h.assistCrumbs(r, crumb{Label: h.tr(r, "menu.assist.queue")}),
 		Data: map[string]any{"Items": items, "Pager": pg, "Offset": pg.Offset(), "Department": dept, "Status": status, "Region": region, "Departments": assistDepartments,
-			"Statuses": backstop.MeasureStatuses, "Asked": dept != "" || (u != nil && u.Role == backstop.RoleDepartment)}})
+			"Statuses": backstop.MeasureStatuses, "Asked": asked}})
 	return nil
 }
 
