@@ -56,45 +56,45 @@ func (db *DB) FunnelCounts(ctx context.Context, region string, childPrefix int, 
 		return db.translate(rows.Err())
 	}
 
-	// Found: a current at-risk assessment or any case.
+	// Found: a case, or else a current at-risk assessment (the latter
+	// counted here, the households with a case below).
 	ac, aargs, err := in("village_code")
 	if err != nil {
 		return nil, err
 	}
-	found := `SELECT ` + sub("village_code") + `, COUNT(DISTINCT household_id) FROM (
-		SELECT household_id, village_code FROM assessments` + where("is_current", "at_risk", ac) + `
-		UNION ALL SELECT household_id, village_code FROM cases` + where(ac) + `) x GROUP BY 1`
-	if err := scan(found, append(append([]any{}, aargs...), aargs...), func(rows *sql.Rows) error {
+	found := `SELECT ` + sub("a.village_code") + `, COUNT(*) FROM assessments a` + where("a.is_current", "a.at_risk", strings.ReplaceAll(ac, "village_code", "a.village_code"),
+		"NOT EXISTS (SELECT 1 FROM cases c WHERE c.household_id = a.household_id)") + ` GROUP BY 1`
+	if err := scan(found, aargs, func(rows *sql.Rows) error {
 		var code string
 		var n int
 		if err := rows.Scan(&code, &n); err != nil {
 			return err
 		}
-		child(code).Found = n
+		child(code).Unopened = n
 		return nil
 	}); err != nil {
 		return nil, err
 	}
 
-	// Cases by stage.
-	withCases := map[string]int{}
+	// Cases by stage, each household once, and the open procedure debts
+	// the cases keep count of.
 	stages := `SELECT ` + sub("village_code") + `, COUNT(DISTINCT household_id),
 		COUNT(DISTINCT CASE WHEN state IN ('active', 'clearing', 'cleared', 'held') THEN household_id END),
 		COUNT(DISTINCT CASE WHEN state = 'cleared' THEN household_id END),
 		COUNT(DISTINCT CASE WHEN state = 'held' THEN household_id END),
 		SUM(CASE WHEN state IN ('in_procedure', 'active', 'clearing', 'held') THEN 1 ELSE 0 END),
-		SUM(CASE WHEN green_channel THEN 1 ELSE 0 END)
+		SUM(CASE WHEN green_channel THEN 1 ELSE 0 END), SUM(open_debts)
 		FROM cases` + where(ac) + ` GROUP BY 1`
 	if err := scan(stages, aargs, func(rows *sql.Rows) error {
 		var code string
 		var withCase int
 		f := &backstop.FunnelFigures{}
-		if err := rows.Scan(&code, &withCase, &f.Monitored, &f.Cleared, &f.Held, &f.Open, &f.GreenChannel); err != nil {
+		if err := rows.Scan(&code, &withCase, &f.Monitored, &f.Cleared, &f.Held, &f.Open, &f.GreenChannel, &f.OpenDebts); err != nil {
 			return err
 		}
 		c := child(code)
-		withCases[code] = withCase
-		c.Monitored, c.Cleared, c.Held, c.Open, c.GreenChannel = f.Monitored, f.Cleared, f.Held, f.Open, f.GreenChannel
+		c.Found = withCase
+		c.Monitored, c.Cleared, c.Held, c.Open, c.GreenChannel, c.OpenDebts = f.Monitored, f.Cleared, f.Held, f.Open, f.GreenChannel, f.OpenDebts
 		return nil
 	}); err != nil {
 		return nil, err
@@ -120,22 +120,6 @@ func (db *DB) FunnelCounts(ctx context.Context, region string, childPrefix int, 
 		return nil, err
 	}
 
-	// Procedure debts, open and overdue.
-	debts := `SELECT ` + sub("c.village_code") + `, COUNT(*), SUM(CASE WHEN d.due_at <= ? THEN 1 ELSE 0 END)
-		FROM case_debts d JOIN cases c ON c.id = d.case_id` + where("d.paid_at IS NULL", cc) + ` GROUP BY 1`
-	if err := scan(debts, append([]any{now.UTC()}, cargs...), func(rows *sql.Rows) error {
-		var code string
-		var n, late int
-		if err := rows.Scan(&code, &n, &late); err != nil {
-			return err
-		}
-		c := child(code)
-		c.OpenDebts, c.OverdueDebts = n, late
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-
 	// Open cases with a step or a debt past due: the running case clocks
 	// past due (few), each case counted once.
 	kc, kargs, err := in("region_code")
@@ -143,11 +127,14 @@ func (db *DB) FunnelCounts(ctx context.Context, region string, childPrefix int, 
 		return nil, err
 	}
 	late := map[int64]string{}
-	overdue := `SELECT subject, region_code FROM clocks` + where(kc, "state = ?", "due_at <= ?", "kind IN (?, ?)")
+	overdue := `SELECT kind, subject, region_code FROM clocks` + where(kc, "state = ?", "due_at <= ?", "kind IN (?, ?)")
 	if err := scan(overdue, append(kargs, string(backstop.ClockRunning), now.UTC(), backstop.ClockCaseStep, backstop.ClockCaseDebt), func(rows *sql.Rows) error {
-		var subject, code string
-		if err := rows.Scan(&subject, &code); err != nil {
+		var kind, subject, code string
+		if err := rows.Scan(&kind, &subject, &code); err != nil {
 			return err
+		}
+		if kind == backstop.ClockCaseDebt && len(code) >= childPrefix {
+			child(code[:childPrefix]).OverdueDebts++
 		}
 		rest, ok := strings.CutPrefix(subject, "case:")
 		if !ok {
@@ -199,8 +186,8 @@ func (db *DB) FunnelCounts(ctx context.Context, region string, childPrefix int, 
 		return nil, err
 	}
 
-	for code, f := range out.Children {
-		f.Unopened = max(f.Found-withCases[code], 0)
+	for _, f := range out.Children {
+		f.Found += f.Unopened
 		t := &out.Total
 		t.Found += f.Found
 		t.Unopened += f.Unopened
