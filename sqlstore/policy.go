@@ -31,9 +31,10 @@ func scanPolicy(sc interface{ Scan(...any) error }) (*backstop.Policy, error) {
 
 // PolicyAt returns the version of key in force on date for region: among
 // the versions whose region contains it, the most specific region wins,
-// then the latest effective date.
+// then the latest effective date. The date is Beijing's (an instant of
+// 07:00 UTC on the day a version takes effect is already that day there).
 func (db *DB) PolicyAt(ctx context.Context, key, region string, date time.Time) (*backstop.Policy, error) {
-	d := date.Format("2006-01-02")
+	d := date.In(backstop.Beijing).Format("2006-01-02")
 	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+policyColumns+` FROM policies WHERE key = ? AND effective_from <= ? AND (effective_to IS NULL OR effective_to = '' OR effective_to > ?) ORDER BY effective_from DESC, id DESC`), key, d, d)
 	if err != nil {
 		return nil, db.translate(err)
