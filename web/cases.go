@@ -28,6 +28,8 @@ func (h *Handler) caseRoutes() {
 	h.handle("POST /cases/{id}/steps/{step}", h.caseStep)
 	h.handle("POST /cases/{id}/measures", h.caseMeasure)
 	h.handle("POST /cases/{id}/clearing", h.caseClearing)
+	h.handle("POST /cases/{id}/hold", h.caseHoldOrRevert)
+	h.handle("POST /cases/{id}/revert", h.caseHoldOrRevert)
 }
 
 func (h *Handler) casesCrumbs(r *http.Request, items ...crumb) []crumb {
@@ -349,4 +351,27 @@ func stepper(v *cases.View) []timelineStep {
 		out = append(out, ts)
 	}
 	return out
+}
+
+// caseHoldOrRevert marks a case 暂不标注 (hold) or reverses its clearing
+// (回退, revert), with the reason given.
+func (h *Handler) caseHoldOrRevert(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "Record")
+	if err != nil {
+		return err
+	}
+	if err := h.parseForm(w, r); err != nil {
+		return err
+	}
+	note := r.PostFormValue("note")
+	if strings.HasSuffix(r.URL.Path, "/hold") {
+		_, err = h.cfg.Cases.Hold(r.Context(), id, note)
+	} else {
+		_, err = h.cfg.Cases.Revert(r.Context(), id, note)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, fmt.Sprintf("/cases/%d?done=1", id), http.StatusSeeOther)
+	return nil
 }
