@@ -355,6 +355,13 @@ func testCases(t *testing.T, f *fixture) {
 	if a := mustStep(county, o.ID, "county_approval", `{"outcome":"pass"}`); a.State != "cleared" || a.Step != "national_mark" {
 		t.Errorf("after the clearing's approval: %+v", a)
 	}
+	// Departments are told of a case opened (the green channel's) and of
+	// a clearing (its subject names the clearing's time), once each.
+	for typ, id := range map[string]int64{backstop.EventCaseOpened: g.ID, backstop.EventCaseCleared: o.ID} {
+		if n, err := f.db.QueryIntForTest(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM shared_events WHERE type = '%s' AND (subject = 'case:%d' OR subject LIKE 'case:%d:%%')`, typ, id, id)); err != nil || n != 1 {
+			t.Errorf("%s events of case %d: %d (%v), want 1", typ, id, n, err)
+		}
+	}
 	if h, _ := f.db.FindHousehold(ctx, old); h.Groups&backstop.GroupMonitored != 0 {
 		t.Errorf("still monitored after the clearing")
 	}
