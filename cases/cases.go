@@ -779,24 +779,8 @@ func (s *Service) Attach(ctx context.Context, id int64, body io.Reader) (*backst
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])
 	path := s.attachmentPath(hash)
-	if _, err := os.Stat(path); os.IsNotExist(err) {
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			return nil, err
-		}
-		tmp, err := os.CreateTemp(filepath.Dir(path), ".upload-*")
-		if err != nil {
-			return nil, err
-		}
-		_, werr := tmp.Write(data)
-		cerr := tmp.Close()
-		if werr != nil || cerr != nil {
-			os.Remove(tmp.Name())
-			return nil, fmt.Errorf("write attachment: %v %v", werr, cerr)
-		}
-		if err := os.Rename(tmp.Name(), path); err != nil {
-			os.Remove(tmp.Name())
-			return nil, err
-		}
+	if err := screening.WriteAddressed(path, data); err != nil {
+		return nil, err
 	}
 	return &backstop.Attachment{Hash: hash, ContentType: ct, Bytes: int64(len(data))}, nil
 }

@@ -319,24 +319,8 @@ func (s *Service) AddPhoto(ctx context.Context, reportID int64, body io.Reader) 
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])
 	path := s.photoPath(hash)
-	if _, err := os.Stat(path); os.IsNotExist(err) {
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			return nil, err
-		}
-		tmp, err := os.CreateTemp(filepath.Dir(path), ".upload-*")
-		if err != nil {
-			return nil, err
-		}
-		_, werr := tmp.Write(data)
-		cerr := tmp.Close()
-		if werr != nil || cerr != nil {
-			os.Remove(tmp.Name())
-			return nil, fmt.Errorf("write photo: %v %v", werr, cerr)
-		}
-		if err := os.Rename(tmp.Name(), path); err != nil {
-			os.Remove(tmp.Name())
-			return nil, err
-		}
+	if err := WriteAddressed(path, data); err != nil {
+		return nil, err
 	}
 	p := &backstop.Photo{Hash: hash, ContentType: ct, Bytes: int64(len(data)), Width: cfg.Width, Height: cfg.Height}
 	if err := s.Store.AddPhoto(ctx, reportID, p); err != nil {
@@ -460,4 +444,31 @@ func (s *Service) AtRisk(ctx context.Context, region string, offset, limit int) 
 		}
 	}
 	return s.Store.AtRiskQueue(ctx, region, offset, limit)
+}
+
+// WriteAddressed writes a file named by its content's hash, once: a file
+// already there is the same bytes; a new one appears whole (written to a
+// temporary file beside it, then renamed) or not at all.
+func WriteAddressed(path string, data []byte) error {
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".upload-*")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %v %v", filepath.Base(path), werr, cerr)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
 }
