@@ -84,6 +84,11 @@ func (h *Handler) funnelPage(w http.ResponseWriter, r *http.Request) error {
 		loans = append(loans, map[string]any{"name": cat.translate("loan.state." + st), "value": d.Loans[st], "href": "/loans?" + url.Values{"region": {d.Region}, "state": {st}}.Encode()})
 	}
 	data["LoanBars"] = map[string]any{"items": loans, "unit": cat.translate("unit.loans")}
+	anyLoan := false
+	for _, n := range d.Loans {
+		anyLoan = anyLoan || n > 0
+	}
+	data["LoanAny"] = anyLoan // no chart of zeros: the table says it
 	var crumbs []crumb
 	if d.Parent != nil {
 		crumbs = append(crumbs, crumb{Label: d.Parent.Name, Href: "/funnel?region=" + d.Parent.Code})

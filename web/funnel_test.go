@@ -3,6 +3,7 @@ package web_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -88,6 +89,13 @@ func TestFunnelBrowser(t *testing.T) {
 				t.Errorf("the dashboard scrolls sideways at %d px", size.w)
 			}
 			checkWords(t, "shi01", "/funnel", b.shownText())
+			if *screenshots != "" {
+				b.do("let the charts draw", chromedp.Sleep(400*time.Millisecond))
+				b.shot(*screenshots, size.name+"-funnel-city")
+				if st := b.open("/cases?stage=helped"); st == 200 {
+					b.shot(*screenshots, size.name+"-funnel-helped-list")
+				}
+			}
 		})
 	}
 }

@@ -151,9 +151,9 @@
       var d = JSON.parse(dataEl.textContent);
       var chart = echarts.init(el);
       chart.setOption({
-        tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-        grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
-        xAxis: { type: "value", name: d.unit, minInterval: 1 },
+        tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: function (v) { return v + " " + d.unit; } },
+        grid: { left: 8, right: 16, top: 8, bottom: 8, containLabel: true },
+        xAxis: { type: "value", minInterval: 1 },
         yAxis: { type: "category", inverse: true, data: d.items.map(function (i) { return i.name; }) },
         series: [{ type: "bar", data: d.items.map(function (i) { return { value: i.value, href: i.href }; }), itemStyle: { color: "#2e90fa" } }]
       });
