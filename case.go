@@ -295,8 +295,10 @@ type CaseFilter struct {
 	GreenChannel *bool
 	HasDebts     bool
 	Overdue      bool // a running step or a debt past its due
-	// Stage selects by the loop's dashboard stage: "monitored" (reached
-	// monitoring) or "helped" (monitored, a measure started or done).
+	// Stage selects the cases a figure of the loop's dashboard counts,
+	// each household by its latest case: "found" (every latest case),
+	// "monitored" (reached monitoring), "helped" (monitored, a measure
+	// started or done), "cleared", "held" (暂不标注).
 	Stage string
 	// Category selects cases with a measure (not refused) of the category.
 	Category  string

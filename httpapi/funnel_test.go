@@ -83,7 +83,7 @@ func testFunnel(t *testing.T, f *fixture) {
 	}
 	g1, g2 := green("6207231012018001"), green("6207231012018002")
 	for id, on := range map[int64]string{g1: "2026-10-10", g2: "2026-10-12"} {
-		if err := f.db.ExecForTest(ctx, `UPDATE cases SET created_at = ?, identified_on = ? WHERE id = ?`, time.Date(2026, 9, 30, 9, 0, 0, 0, backstop.Beijing).UTC(), on, id); err != nil {
+		if err := f.db.ExecForTest(ctx, `UPDATE cases SET created_at = ?, reported_on = ?, identified_on = ? WHERE id = ?`, time.Date(2026, 9, 30, 9, 0, 0, 0, backstop.Beijing).UTC(), "2026-09-30", on, id); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -97,8 +97,17 @@ func testFunnel(t *testing.T, f *fixture) {
 	}
 	const normal, atRisk = "6207231012018003", "6207231012018004"
 	caseHousehold(t, f, normal, "普通劳动力", "", 5000, false)
-	if resp, _, b := f.caseDo(t, village, "POST", "/api/v1/cases", `{"household":"`+normal+`","source":"manual"}`); resp.StatusCode != 201 {
+	resp, first, b := f.caseDo(t, village, "POST", "/api/v1/cases", `{"household":"`+normal+`","source":"manual"}`)
+	if resp.StatusCode != 201 {
 		t.Fatalf("normal case: %d %s", resp.StatusCode, b)
+	}
+	// Refused at its application, then applied for again: the household
+	// counts once, by its latest case.
+	if resp, _, b := f.caseDo(t, village, "POST", fmt.Sprintf("/api/v1/cases/%d/steps/application", first.ID), `{"outcome":"fail","note":"材料不全"}`); resp.StatusCode != 200 {
+		t.Fatalf("refusing the application: %d %s", resp.StatusCode, b)
+	}
+	if resp, _, b := f.caseDo(t, village, "POST", "/api/v1/cases", `{"household":"`+normal+`","source":"manual"}`); resp.StatusCode != 201 {
+		t.Fatalf("applying again: %d %s", resp.StatusCode, b)
 	}
 	caseHousehold(t, f, atRisk, "普通劳动力", "", 5000, false)
 	if a, err := f.app.Screening.FileLossReport(ctx, atRisk, screening.LossInput{HouseDamage: "collapsed", HouseRooms: 3}); err != nil || !a.Assessment.AtRisk {
@@ -167,7 +176,7 @@ func testFunnel(t *testing.T, f *fixture) {
 	for _, c := range []struct {
 		query string
 		want  int
-	}{{"stage=monitored", 2}, {"stage=helped", 1}, {"category=产业帮扶", 2}} {
+	}{{"stage=found", 3}, {"stage=monitored", 2}, {"stage=helped", 1}, {"category=产业帮扶", 2}, {"", 4}} {
 		resp, b := f.json(t, "GET", "/api/v1/cases?region=620723&"+c.query, county, "")
 		if resp.StatusCode != 200 || decode[struct {
 			Total int `json:"total"`

@@ -110,15 +110,19 @@ func (db *DB) CreateCase(ctx context.Context, c *backstop.Case, ch *backstop.Cas
 		}
 		_, err = tx.ExecContext(ctx, db.q(`INSERT INTO cases (id, household_id, household, village_code, source, source_id, procedure_name, procedure_zh, policy_id, procedure_steps,
  clearing_procedure, clearing_policy_id, clearing_steps, state, step, green_channel, loss_report_id, monitor_type, identified_on, risk_types,
- disaster_sub_item, disaster_note, identification, episode, previous_case_id, clearing, clear_way, cleared_on, refused_at, note, open_debts, stream_id, version, created_by, created_at, updated_at)
- VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 1, ?, ?, ?)`),
+ disaster_sub_item, disaster_note, identification, episode, previous_case_id, clearing, clear_way, cleared_on, refused_at, note, open_debts, stream_id, version, created_by, created_at, updated_at, reported_on)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 1, ?, ?, ?, ?)`),
 			c.ID, c.HouseholdID, c.Household, c.Village, string(c.Source), c.SourceID, c.Procedure, c.ProcedureZH, c.PolicyID, stepsJSON(c.Steps),
 			c.ClearingProcedure, c.ClearingPolicyID, stepsJSON(c.ClearingSteps), string(c.State), c.Step, c.GreenChannel, c.LossReportID, c.MonitorType, c.IdentifiedOn, mustJSON(nonNilStrings(c.RiskTypes)),
 			c.DisasterSubItem, c.DisasterNote, blockJSON(c.Identification), c.Episode, prev, blockJSON(c.Clearing), c.ClearWay, c.ClearedOn, c.RefusedAt, c.Note,
-			c.StreamID, u.Name, now, now)
+			c.StreamID, u.Name, now, now, now.In(backstop.Beijing).Format(time.DateOnly))
 		if backstop.ErrorCode(db.translate(err)) == backstop.ECONFLICT {
 			return backstop.Localized(backstop.ECONFLICT, "农户%s已有未结束的监测帮扶案件", "Household %s has an open case already.", c.Household)
 		} else if err != nil {
+			return err
+		}
+		// The household's earlier episodes leave the loop's counts.
+		if _, err := tx.ExecContext(ctx, db.q(`UPDATE cases SET superseded = ? WHERE household_id = ? AND id < ? AND superseded = ?`), true, c.HouseholdID, c.ID, false); err != nil {
 			return err
 		}
 		if ch == nil {
@@ -351,15 +355,21 @@ func (db *DB) FindCases(ctx context.Context, f backstop.CaseFilter) ([]*backstop
 	if f.Household != "" {
 		conds, args = append(conds, "c.household = ?"), append(args, f.Household)
 	}
+	// A stage is the loop's dashboard's figure: households counted by
+	// their latest case.
 	switch f.Stage {
 	case "":
-	case "monitored", "helped":
-		conds = append(conds, "c.state IN ('active', 'clearing', 'cleared', 'held')")
-		if f.Stage == "helped" {
-			conds = append(conds, "EXISTS (SELECT 1 FROM measures m WHERE m.case_id = c.id AND (m.status IN ('in_progress', 'done') OR m.started_on <> ''))")
-		}
+	case "found":
+		conds = append(conds, "NOT c.superseded")
+	case "monitored":
+		conds = append(conds, "NOT c.superseded", "c.state IN ('active', 'clearing', 'cleared', 'held')")
+	case "helped":
+		conds = append(conds, "NOT c.superseded", "c.state IN ('active', 'clearing', 'cleared', 'held')", "c.helped")
+	case "cleared", "held":
+		conds, args = append(conds, "NOT c.superseded", "c.state = ?"), append(args, f.Stage)
 	default:
-		return nil, 0, backstop.Localized(backstop.EINVALID, "阶段（stage）只能是 monitored（已纳入监测）或 helped（已帮扶），不能是“%s”", "stage must be monitored or helped, not %q.", f.Stage)
+		return nil, 0, backstop.Localized(backstop.EINVALID, "阶段（stage）只能是 found（发现）、monitored（已纳入监测）、helped（已帮扶）、cleared（已消除）或 held（暂不标注），不能是“%s”",
+			"stage must be found, monitored, helped, cleared or held, not %q.", f.Stage)
 	}
 	if f.Category != "" {
 		conds, args = append(conds, "EXISTS (SELECT 1 FROM measures m WHERE m.case_id = c.id AND m.category = ? AND m.status <> 'refused')"), append(args, f.Category)
@@ -556,8 +566,18 @@ func (db *DB) CreateMeasure(ctx context.Context, m *backstop.Measure) error {
 			u.Name, now, now).Scan(&m.ID); err != nil {
 			return err
 		}
+		if err := db.markHelped(ctx, tx, m.CaseID); err != nil {
+			return err
+		}
 		return db.auditIn(ctx, tx, m.Village, "measure.create", "case", fmt.Sprint(m.CaseID), fmt.Sprintf("measure %d: %s/%s (%s) %s", m.ID, m.Category, m.Item, m.Department, m.Status))
 	})
+}
+
+// markHelped keeps a case's helped flag (a measure of it started or done,
+// as the loop's dashboard counts) true to its measures, in tx.
+func (db *DB) markHelped(ctx context.Context, tx *sql.Tx, caseID int64) error {
+	_, err := tx.ExecContext(ctx, db.q(`UPDATE cases SET helped = EXISTS (SELECT 1 FROM measures m WHERE m.case_id = cases.id AND (m.status IN ('in_progress', 'done') OR m.started_on <> '')) WHERE id = ?`), caseID)
+	return err
 }
 
 // FindMeasure returns a measure in the user's region.
@@ -607,6 +627,9 @@ func (db *DB) UpdateMeasure(ctx context.Context, m *backstop.Measure) error {
 		m.Version++
 		m.UpdatedAt = now
 		if err := tx.QueryRowContext(ctx, db.q(`SELECT household, village_code, created_by, created_at FROM measures WHERE id = ?`), m.ID).Scan(&m.Household, &m.Village, &m.CreatedBy, &m.CreatedAt); err != nil {
+			return err
+		}
+		if err := db.markHelped(ctx, tx, m.CaseID); err != nil {
 			return err
 		}
 		return db.auditIn(ctx, tx, m.Village, "measure.update", "case", fmt.Sprint(m.CaseID), fmt.Sprintf("measure %d: %s/%s (%s) %s", m.ID, m.Category, m.Item, m.Department, m.Status))

@@ -67,9 +67,12 @@ func (h *Handler) casesPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.render(w, r, http.StatusOK, "cases.html", &page{Title: h.tr(r, "menu.cases"), Menu: "cases", Crumbs: h.casesCrumbs(r),
-		Data: map[string]any{"Items": items, "Pager": pg, "Offset": pg.Offset(), "Q": r.URL.Query(), "States": backstop.CaseStates, "Export": "/cases/export.xlsx?" + r.URL.RawQuery}})
+		Data: map[string]any{"Items": items, "Pager": pg, "Offset": pg.Offset(), "Q": r.URL.Query(), "States": backstop.CaseStates, "Stages": caseStages, "Export": "/cases/export.xlsx?" + r.URL.RawQuery}})
 	return nil
 }
+
+// caseStages are the loop's dashboard's figures a list can select.
+var caseStages = []string{"found", "monitored", "helped", "cleared", "held"}
 
 // casesHeader is the export's first row.
 var casesHeader = []any{"案件编号", "户编号", "户主", "村代码", "状态", "当前步骤", "绿色通道", "待补程序", "风险识别时间", "风险类型", "第几次认定"}

@@ -35,10 +35,10 @@ type funnelStage struct {
 
 func (h *Handler) funnelStages(r *http.Request, region string, f backstop.FunnelFigures) []funnelStage {
 	return []funnelStage{
-		{"found", h.tr(r, "funnel.found"), f.Found, funnelLink(region, url.Values{})},
+		{"found", h.tr(r, "funnel.found"), f.Found, funnelLink(region, url.Values{"stage": {"found"}})},
 		{"monitored", h.tr(r, "funnel.monitored"), f.Monitored, funnelLink(region, url.Values{"stage": {"monitored"}})},
 		{"helped", h.tr(r, "funnel.helped"), f.Helped, funnelLink(region, url.Values{"stage": {"helped"}})},
-		{"cleared", h.tr(r, "funnel.cleared"), f.Cleared, funnelLink(region, url.Values{"state": {"cleared"}})},
+		{"cleared", h.tr(r, "funnel.cleared"), f.Cleared, funnelLink(region, url.Values{"stage": {"cleared"}})},
 	}
 }
 
