@@ -46,7 +46,9 @@ func (db *DB) FunnelCounts(ctx context.Context, region string, childPrefix int, 
 	scans := []func(*backstop.FunnelCounts) error{
 		func(part *backstop.FunnelCounts) error { return db.funnelUnopened(ctx, part, ac, aargs, childPrefix) },
 		func(part *backstop.FunnelCounts) error { return db.funnelStages(ctx, part, ac, aargs, childPrefix) },
-		func(part *backstop.FunnelCounts) error { return db.funnelOverdue(ctx, part, kc, kargs, childPrefix, now) },
+		func(part *backstop.FunnelCounts) error {
+			return db.funnelOverdue(ctx, part, kc, kargs, childPrefix, now)
+		},
 		func(part *backstop.FunnelCounts) error { return db.funnelSpans(ctx, part, ac, aargs) },
 		func(part *backstop.FunnelCounts) error { return db.funnelMeasures(ctx, part, ac, aargs) },
 	}
@@ -216,7 +218,7 @@ func (db *DB) funnelOverdue(ctx context.Context, part *backstop.FunnelCounts, kc
 }
 
 // funnelSpans groups the monitored latest cases by report (the case's
-// opening, Beijing date) and inclusion (风险识别) date. ("state || ''"
+// opening, Beijing date) and inclusion (风险识别) date. ("state || ”"
 // keeps SQLite on cases_loop, which covers the query, rather than
 // cases_state, which does not.)
 func (db *DB) funnelSpans(ctx context.Context, part *backstop.FunnelCounts, ac string, args []any) error {
