@@ -214,15 +214,18 @@ type Case struct {
 	ClearWay        string     `json:"clear_way,omitempty"`
 	ClearedOn       string     `json:"cleared_on,omitempty"`
 	// OpenDebts counts the unpaid procedure debts (程序未完成 while > 0).
-	OpenDebts   int       `json:"open_debts"`
-	StreamID    int64     `json:"-"` // where its escalations go out
-	OverdueDebt bool      `json:"overdue_debt,omitempty"`
-	RefusedAt   string    `json:"refused_at,omitempty"` // the step that refused it
-	Note        string    `json:"note,omitempty"`
-	Version     int       `json:"version"`
-	CreatedBy   string    `json:"created_by"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	OpenDebts   int   `json:"open_debts"`
+	StreamID    int64 `json:"-"` // where its escalations go out
+	OverdueDebt bool  `json:"overdue_debt,omitempty"`
+	// StepClock is the running clock of the step due next, when one runs
+	// (read with the case by the use case, not stored on its row).
+	StepClock *Clock    `json:"step_clock,omitempty"`
+	RefusedAt string    `json:"refused_at,omitempty"` // the step that refused it
+	Note      string    `json:"note,omitempty"`
+	Version   int       `json:"version"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Attachment is a file kept for a step (a consent scan or photo), stored
@@ -411,6 +414,9 @@ type CaseStore interface {
 	// ECONFLICT. c.ID, c.Episode, c.Version are set.
 	CreateCase(ctx context.Context, c *Case, ch *CaseChange) error
 	FindCase(ctx context.Context, id int64) (*Case, error)
+	// CaseStepClocks sets each case's StepClock: the running clock of its
+	// step due next, if any (read in one query).
+	CaseStepClocks(ctx context.Context, cs []*Case) error
 	// OpenCase returns a household's open case, ENOTFOUND when none.
 	OpenCase(ctx context.Context, household string) (*Case, error)
 	// LatestCase returns a household's newest case of any state.

@@ -440,6 +440,10 @@ func (s *Service) View(ctx context.Context, id int64) (*View, error) {
 	if st, _, ok := c.NextStep(); ok {
 		v.Next = &st
 	}
+	if err := s.Store.CaseStepClocks(ctx, []*backstop.Case{c}); err != nil {
+		return nil, err
+	}
+	v.NextClock = c.StepClock
 	v.Problems = Check(c, nil, v.Measures, now)
 	if s.MoreChecks != nil {
 		more, err := s.MoreChecks(ctx, c, v.Measures)
@@ -459,7 +463,15 @@ func (s *Service) Cases(ctx context.Context, f backstop.CaseFilter) ([]*backstop
 	if f.Now.IsZero() {
 		f.Now = s.now()
 	}
-	return s.Store.FindCases(ctx, f)
+	cs, total, err := s.Store.FindCases(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	// The list shows each case's clock: when its step is due.
+	if err := s.Store.CaseStepClocks(ctx, cs); err != nil {
+		return nil, 0, err
+	}
+	return cs, total, nil
 }
 
 // NationalDiff is one of the comparison lists with the national system.

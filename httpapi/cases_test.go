@@ -173,6 +173,34 @@ func testCases(t *testing.T, f *fixture) {
 	if resp.StatusCode != 201 || n.State != "in_procedure" || n.Step != "application" || len(n.Debts) != 0 || n.Procedure != "gansu_normal" {
 		t.Fatalf("normal case: %d %s", resp.StatusCode, b)
 	}
+	// Its clock: the application's 2 working days, on the case and in
+	// the list.
+	due := func(token, query string) string {
+		t.Helper()
+		resp, b := f.json(t, "GET", "/api/v1/cases?"+query, token, "")
+		l := decode[struct {
+			Items []struct {
+				ID        int64 `json:"id"`
+				StepClock *struct {
+					DueDate string `json:"due_date"`
+					State   string `json:"state"`
+				} `json:"step_clock"`
+			} `json:"items"`
+		}](t, b)
+		if resp.StatusCode != 200 || len(l.Items) != 1 || l.Items[0].StepClock == nil || l.Items[0].StepClock.State != "running" {
+			t.Fatalf("cases of %s: %d %s", query, resp.StatusCode, b)
+		}
+		return l.Items[0].StepClock.DueDate
+	}
+	resp, b = f.json(t, "GET", fmt.Sprintf("/api/v1/cases/%d", n.ID), village, "")
+	clockView := decode[struct {
+		NextClock struct {
+			DueDate string `json:"due_date"`
+		} `json:"next_clock"`
+	}](t, b)
+	if want := due(village, "household="+normal); clockView.NextClock.DueDate == "" || clockView.NextClock.DueDate != want || want < time.Now().In(backstop.Beijing).Format(time.DateOnly) {
+		t.Errorf("the application's clock: case %s, list %s", clockView.NextClock.DueDate, want)
+	}
 	resp, _, b = f.caseDo(t, village, "POST", "/api/v1/cases", `{"household":"`+normal+`","source":"manual"}`)
 	wantError(t, "a second open case", resp, b, 409, "")
 	resp, _, b = step(village, n.ID, "home_check", `{"outcome":"pass","staff":["王一","李二"]}`)

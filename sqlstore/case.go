@@ -187,7 +187,7 @@ func (db *DB) applyCaseChange(ctx context.Context, tx *sql.Tx, u *backstop.User,
 	}
 	if clk := ch.Start; clk != nil {
 		clk.Kind, clk.Region = backstop.ClockCaseStep, c.Village
-		clk.Subject = fmt.Sprintf("case:%d:v%d:%s", c.ID, c.Version, c.Step)
+		clk.Subject = stepClockSubject(c)
 		if err := db.insertClock(ctx, tx, clk); err != nil {
 			return err
 		}
@@ -407,6 +407,48 @@ func (db *DB) FindCases(ctx context.Context, f backstop.CaseFilter) ([]*backstop
 		out = append(out, c)
 	}
 	return out, total, rows.Err()
+}
+
+// stepClockSubject is the subject of a case's step clock: a change
+// stops the running one and starts the next under the case's new
+// version, so the clock running now is the current version's.
+func stepClockSubject(c *backstop.Case) string {
+	return fmt.Sprintf("case:%d:v%d:%s", c.ID, c.Version, c.Step)
+}
+
+// CaseStepClocks sets the cases' StepClock from the running step clocks,
+// in one query by their keys (the cases were read in the user's scope).
+func (db *DB) CaseStepClocks(ctx context.Context, cs []*backstop.Case) error {
+	bySubject := map[string]*backstop.Case{}
+	args := []any{backstop.ClockCaseStep, string(backstop.ClockRunning)}
+	for _, c := range cs {
+		if c.Step != "" && c.State.Open() {
+			subject := stepClockSubject(c)
+			bySubject[subject] = c
+			args = append(args, subject)
+		}
+	}
+	if len(bySubject) == 0 {
+		return nil
+	}
+	if len(bySubject) > MaxPageSize {
+		return backstop.Localized(backstop.EINVALID, "一次最多读取%d个案件的计时", "At most %d cases' clocks at once.", MaxPageSize)
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+clockColumns+` FROM clocks WHERE kind = ? AND state = ? AND subject IN (`+placeholders(len(bySubject))+`)`), args...)
+	if err != nil {
+		return db.translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		k, err := scanClock(rows)
+		if err != nil {
+			return err
+		}
+		if c := bySubject[k.Subject]; c != nil {
+			c.StepClock = k
+		}
+	}
+	return db.translate(rows.Err())
 }
 
 // caseInScope checks a case exists in the user's region.

@@ -73,13 +73,22 @@ func TestCasePages(t *testing.T) {
 	us, _, id := caseSite(t)
 	c := us.client(t, "cadre", "zh-CN")
 	status, body := get(t, c, us.url("/cases"))
-	if status != 200 || !strings.Contains(body, caseNumber) || !strings.Contains(body, "程序未完成") || !strings.Contains(body, "查询") || !strings.Contains(body, "重置") || !strings.Contains(body, "导出") {
+	if status != 200 || !strings.Contains(body, caseNumber) || !strings.Contains(body, "程序未完成") || !strings.Contains(body, "查询") || !strings.Contains(body, "重置") || !strings.Contains(body, "导出") ||
+		!strings.Contains(body, "本步期限") || !strings.Contains(body, "环节") {
 		t.Errorf("cases list: %d\n%.2000s", status, body)
 	}
 	checkWords(t, "cadre", "/cases", pageText(body))
 	status, body = get(t, c, us.url("/cases?state=refused"))
 	if status != 200 || strings.Contains(body, caseNumber) {
 		t.Errorf("a filter that excludes the case: %d", status)
+	}
+	// The dashboard's figures as list filters, the stage kept selected.
+	status, body = get(t, c, us.url("/cases?stage=helped"))
+	if status != 200 || !strings.Contains(body, caseNumber) || !strings.Contains(body, `<option value="helped" selected>已落实帮扶</option>`) {
+		t.Errorf("the helped cases: %d", status)
+	}
+	if status, body = get(t, c, us.url("/cases?stage=cleared")); status != 200 || strings.Contains(body, caseNumber) {
+		t.Errorf("the cleared cases list the active one: %d", status)
 	}
 	status, body = get(t, c, us.url(fmt.Sprintf("/cases/%d", id)))
 	for _, want := range []string{"程序未完成", "监测帮扶中", "农户申请并签署家庭经济状况核查授权书", "待补程序", "危房改造", "小额信贷", "data-testid=\"case-loans\"", "洪涝灾害", "因病"} {

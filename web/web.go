@@ -182,6 +182,8 @@ func (h *Handler) funcs(lang string, cat catalog) template.FuncMap {
 			}
 			return t.In(backstop.Beijing).Format("2006-01-02")
 		},
+		// late tells a running clock past its due time now.
+		"late": func(c *backstop.Clock) bool { return c != nil && c.Overdue(time.Now()) },
 		"datetime": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"
