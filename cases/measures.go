@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -63,25 +64,36 @@ func (s *Service) checkMeasure(ctx context.Context, village string, in MeasureIn
 		problems = append(problems, problem("item", "an item of the category "+in.Category, "“"+in.Category+"”的措施项目须为："+strings.Join(cats[i].Items, "、")))
 	}
 	if !slices.Contains(backstop.MeasureStatuses, in.Status) {
-		problems = append(problems, problem("status", "planned, in_progress, done or refused", "状态须为 planned（计划）、in_progress（实施中）、done（已完成）或 refused（未实施）"))
+		problems = append(problems, problem("status", "planned, in_progress, done or refused", "状态须为计划、实施中、已完成或未实施"))
 	}
-	for _, f := range []struct{ name, v string }{{"department", in.Department}, {"person", in.Person}, {"rule", in.Rule}} {
+	// The Chinese reasons name each field in words: they reach the case
+	// page as they are.
+	for _, f := range []struct{ name, zh, v string }{{"department", "责任部门", in.Department}, {"person", "责任人", in.Person}, {"rule", "提议规则", in.Rule}} {
 		if utf8.RuneCountInString(f.v) > backstop.MaxMeasureText {
-			problems = append(problems, problem(f.name, fmt.Sprintf("at most %d characters", backstop.MaxMeasureText), fmt.Sprintf("%s最多%d个字", f.name, backstop.MaxMeasureText)))
+			problems = append(problems, problem(f.name, fmt.Sprintf("at most %d characters", backstop.MaxMeasureText), fmt.Sprintf("%s最多%d个字", f.zh, backstop.MaxMeasureText)))
 		}
 	}
 	if utf8.RuneCountInString(in.Note) > backstop.MaxCaseNote {
 		problems = append(problems, problem("note", fmt.Sprintf("at most %d characters", backstop.MaxCaseNote), fmt.Sprintf("备注最多%d个字", backstop.MaxCaseNote)))
 	}
-	if in.Amount != nil && (*in.Amount < 0 || *in.Amount > MaxMeasureAmount) {
+	if in.Amount != nil && (math.IsNaN(*in.Amount) || *in.Amount < 0 || *in.Amount > MaxMeasureAmount) {
 		problems = append(problems, problem("amount", fmt.Sprintf("0 to %d yuan", MaxMeasureAmount), fmt.Sprintf("金额须在0至%d元之间", MaxMeasureAmount)))
 	}
-	for _, d := range []struct{ name, v string }{{"planned_on", in.PlannedOn}, {"started_on", in.StartedOn}, {"done_on", in.DoneOn}} {
+	days := map[string]time.Time{}
+	for _, d := range []struct{ name, zh, v string }{{"planned_on", "计划日期", in.PlannedOn}, {"started_on", "开始日期", in.StartedOn}, {"done_on", "完成日期", in.DoneOn}} {
 		if d.v == "" {
 			continue
 		}
-		if _, err := time.Parse(time.DateOnly, d.v); err != nil {
-			problems = append(problems, problem(d.name, "a date YYYY-MM-DD", d.name+"须为YYYY-MM-DD格式的日期"))
+		day, err := time.Parse(time.DateOnly, d.v)
+		if err != nil {
+			problems = append(problems, problem(d.name, "a date YYYY-MM-DD", d.zh+"须为有效日期，如2026-07-01"))
+			continue
+		}
+		days[d.name] = day
+	}
+	if start, ok := days["started_on"]; ok {
+		if done, ok := days["done_on"]; ok && done.Before(start) {
+			problems = append(problems, problem("done_on", "not before the start date", fmt.Sprintf("完成日期（%s）不能早于开始日期（%s）", in.DoneOn, in.StartedOn)))
 		}
 	}
 	if in.Status == backstop.MeasureDone && in.DoneOn == "" {

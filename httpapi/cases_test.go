@@ -364,6 +364,8 @@ func testCases(t *testing.T, f *fixture) {
 	}
 	resp, b = f.json(t, "POST", fmt.Sprintf("/api/v1/cases/%d/measures", o.ID), village, `{"category":"产业帮扶","item":"开飞机","status":"planned"}`)
 	wantError(t, "a measure item not in the list", resp, b, 400, "item")
+	resp, b = f.json(t, "POST", fmt.Sprintf("/api/v1/cases/%d/measures", o.ID), village, `{"category":"产业帮扶","item":"养殖业","status":"done","started_on":"2026-03-01","done_on":"2026-01-05"}`)
+	wantError(t, "a measure done before it started", resp, b, 400, "done_on")
 	if c, _ := reasons(old); !c.Eligible {
 		t.Fatalf("not eligible after a measure: %+v", c)
 	}
