@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -27,6 +28,7 @@ func (h *Handler) caseRoutes() {
 	h.handle("GET /cases/{id}/notice", h.caseNotice)
 	h.handle("POST /cases/{id}/steps/{step}", h.caseStep)
 	h.handle("POST /cases/{id}/measures", h.caseMeasure)
+	h.handle("POST /cases/{id}/measures/{mid}", h.caseMeasureEdit)
 	h.handle("POST /cases/{id}/clearing", h.caseClearing)
 	h.handle("POST /cases/{id}/hold", h.caseHoldOrRevert)
 	h.handle("POST /cases/{id}/revert", h.caseHoldOrRevert)
@@ -156,9 +158,18 @@ func (h *Handler) casePage(w http.ResponseWriter, r *http.Request) error {
 	if v.ClearingPhase() {
 		steps = v.ClearingSteps
 	}
-	h.render(w, r, http.StatusOK, "case.html", &page{Title: h.tr(r, "case.title") + " " + v.Household, Menu: "cases", Crumbs: h.casesCrumbs(r, crumb{Label: v.Household}),
-		Data: map[string]any{"V": v, "Procedure": steps, "Categories": cats, "RiskNames": names, "Done": r.URL.Query().Get("done"),
-			"Stepper": stepper(v)}})
+	status, msg, done := http.StatusOK, "", r.URL.Query().Get("done")
+	// A refused measure form comes back here (prepFail): the reason is
+	// shown, and the measure's edit form (its id still in the path) open.
+	editing, _ := strconv.ParseInt(r.PathValue("mid"), 10, 64)
+	if e, ok := r.Context().Value(prepErrorKey{}).(prepError); ok {
+		status, msg, done = e.status, e.msg, ""
+	} else {
+		editing = 0
+	}
+	h.render(w, r, status, "case.html", &page{Title: h.tr(r, "case.title") + " " + v.Household, Menu: "cases", Crumbs: h.casesCrumbs(r, crumb{Label: v.Household}), Error: msg,
+		Data: map[string]any{"V": v, "Procedure": steps, "Categories": cats, "RiskNames": names, "Done": done,
+			"Stepper": stepper(v), "Statuses": backstop.MeasureStatuses, "Editing": editing}})
 	return nil
 }
 
@@ -254,6 +265,22 @@ func (h *Handler) caseStep(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// measureForm reads a measure's form: the add form, or a row's edit form.
+func measureForm(r *http.Request) (cases.MeasureInput, error) {
+	cat, item, _ := strings.Cut(r.PostFormValue("item"), "|")
+	in := cases.MeasureInput{Category: cat, Item: item, Department: r.PostFormValue("department"), Person: r.PostFormValue("person"), Status: r.PostFormValue("status"),
+		PlannedOn: r.PostFormValue("planned_on"), StartedOn: r.PostFormValue("started_on"), DoneOn: r.PostFormValue("done_on"), Note: r.PostFormValue("note")}
+	if v := strings.TrimSpace(r.PostFormValue("amount")); v != "" {
+		n, err := strconv.ParseFloat(v, 64)
+		// ParseFloat takes "NaN" and "Inf", which no one means as yuan.
+		if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+			return in, backstop.Localized(backstop.EINVALID, "金额须为数字（元），如 3000", "The amount must be a number of yuan.")
+		}
+		in.Amount = &n
+	}
+	return in, nil
+}
+
 func (h *Handler) caseMeasure(w http.ResponseWriter, r *http.Request) error {
 	id, err := httpx.PathID(r, "Record")
 	if err != nil {
@@ -262,20 +289,46 @@ func (h *Handler) caseMeasure(w http.ResponseWriter, r *http.Request) error {
 	if err := h.parseForm(w, r); err != nil {
 		return err
 	}
-	cat, item, _ := strings.Cut(r.PostFormValue("item"), "|")
-	in := cases.MeasureInput{Category: cat, Item: item, Department: r.PostFormValue("department"), Person: r.PostFormValue("person"), Status: r.PostFormValue("status"),
-		PlannedOn: r.PostFormValue("planned_on"), StartedOn: r.PostFormValue("started_on"), DoneOn: r.PostFormValue("done_on"), Note: r.PostFormValue("note")}
-	if v := strings.TrimSpace(r.PostFormValue("amount")); v != "" {
-		n, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return backstop.Localized(backstop.EINVALID, "金额须为数字", "The amount must be a number.")
-		}
-		in.Amount = &n
+	in, err := measureForm(r)
+	if err == nil {
+		_, err = h.cfg.Cases.AddMeasure(r.Context(), id, in)
 	}
-	if _, err := h.cfg.Cases.AddMeasure(r.Context(), id, in); err != nil {
+	if err != nil {
+		return h.prepFail(w, r, err, h.casePage)
+	}
+	http.Redirect(w, r, fmt.Sprintf("/cases/%d?done=measure#measures", id), http.StatusSeeOther)
+	return nil
+}
+
+// caseMeasureEdit changes a measure from its row's form, by compare-and-set
+// on the version the page was read at.
+func (h *Handler) caseMeasureEdit(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "Record")
+	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, fmt.Sprintf("/cases/%d?done=measure", id), http.StatusSeeOther)
+	mid, err := httpx.PathInt(r, "mid", "Measure")
+	if err != nil {
+		return err
+	}
+	if err := h.parseForm(w, r); err != nil {
+		return err
+	}
+	in, err := measureForm(r)
+	if err == nil {
+		// Without the version read, the use case would write over
+		// whatever changed meanwhile.
+		if in.Version, _ = strconv.Atoi(r.PostFormValue("version")); in.Version < 1 {
+			err = backstop.Localized(backstop.EINVALID, "表单缺少帮扶措施的版本，请刷新页面后重试", "The form lacks the measure's version: reload the page and try again.")
+		}
+	}
+	if err == nil {
+		_, err = h.cfg.Cases.UpdateMeasure(r.Context(), id, mid, in)
+	}
+	if err != nil {
+		return h.prepFail(w, r, err, h.casePage)
+	}
+	http.Redirect(w, r, fmt.Sprintf("/cases/%d?done=measure#measures", id), http.StatusSeeOther)
 	return nil
 }
 

@@ -176,6 +176,14 @@ func (h *Handler) funcs(lang string, cat catalog) template.FuncMap {
 			}
 			return groupThousands(strconv.FormatFloat(*f, 'f', 0, 64)) + " " + cat.translate("unit.yuan")
 		},
+		// amount is an amount as a form's field holds it: plain digits,
+		// never 1e+07, empty for none.
+		"amount": func(f *float64) string {
+			if f == nil {
+				return ""
+			}
+			return strconv.FormatFloat(*f, 'f', -1, 64)
+		},
 		"date": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"
