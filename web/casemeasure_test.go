@@ -8,18 +8,22 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/cases"
+	"github.com/zhangye-backstop/backstop/loans"
+	"github.com/zhangye-backstop/backstop/server"
 	"github.com/zhangye-backstop/backstop/storetest"
 )
 
-// The case page's measures (issue 12 item 9): a measure changed from its
-// row's form by compare-and-set (a stale form refused in Chinese, bad
-// input refused naming the field, nothing written), only by a user who
-// may write cases in the case's region.
+// The case page's measures and loans (issue 12 item 9): a measure changed
+// from its row's form by compare-and-set (a stale form refused in
+// Chinese, bad input refused naming the field, nothing written), only by
+// a user who may write cases in the case's region; the household's loans
+// in words for a user who may read loans.
 
 // caseMeasure reads the case's one measure as stored.
 func caseMeasure(t *testing.T, us *uiSite, id int64) *backstop.Measure {
@@ -193,6 +197,77 @@ func TestCaseMeasureEdit(t *testing.T) {
 	}
 }
 
+// caseLoan applies for a loan of the case's household and grants it with
+// the contract missing.
+func caseLoan(t *testing.T, us *uiSite, app *server.Server) {
+	t.Helper()
+	loanSubsidyRow(t, us.site)
+	ctx := storetest.Admin()
+	day := func(d int) string { return time.Now().In(backstop.Beijing).AddDate(0, 0, d).Format(time.DateOnly) }
+	l, err := app.Loans.Apply(ctx, caseNumber, loans.ApplyInput{Kind: "new", Bank: "临泽农商银行", Amount: 30000, TermMonths: 36, Purpose: "planting",
+		BorrowerMember: caseNumber + "01", AppliedOn: day(-3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Loans.Grant(ctx, l.ID, loans.GrantInput{GrantedOn: day(-1), MissingPapers: []string{"contract"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCaseLoansBlock(t *testing.T) {
+	us, app, id := caseSite(t)
+	caseLoan(t, us, app)
+	ctx := storetest.Admin()
+	for _, u := range []*backstop.User{{Name: "audit", Role: backstop.RoleAuditor, Region: backstop.NationalScope}, {Name: "weather", Role: backstop.RoleDepartment, Region: "620700"},
+		{Name: "xinxi", Role: backstop.RoleInfoOfficer, Region: caseVillage}} {
+		if err := us.site.db.CreateUser(ctx, u, password); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := us.url(fmt.Sprintf("/cases/%d", id))
+	for _, who := range []string{"cadre", "audit"} {
+		status, body := get(t, us.client(t, who, "zh-CN"), page)
+		i := strings.Index(body, `data-testid="case-loans"`)
+		if status != 200 || i < 0 {
+			t.Fatalf("%s: the case page: %d, loans block: %v", who, status, i >= 0)
+		}
+		block := shown(body[i:min(len(body), i+strings.Index(body[i:], "</section>"))])
+		for _, want := range []string{"贷款类型", "放贷银行", "新增", "临泽农商银行", "30,000", "36", "已放款", "容缺办理：1项待补", "查看和办理该户的小额信贷"} {
+			if !strings.Contains(block, want) {
+				t.Errorf("%s: the loans block does not say %q: %s", who, want, block)
+			}
+		}
+		for _, never := range []string{caseIDNo, caseIDNo[:6] + "********" + caseIDNo[14:], "王秀英", "已逾期", "granted", "planting", "contract", "new"} {
+			if strings.Contains(block, never) {
+				t.Errorf("%s: the loans block shows %q: %s", who, never, block)
+			}
+		}
+		checkWords(t, who, "/cases/id", pageText(body))
+	}
+	// The missing contract past its day (as the papers' clock would find
+	// it weeks later): the block says so.
+	if err := us.site.db.ExecForTest(ctx, `UPDATE loan_papers SET due_on = ?`, "2026-01-05"); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := get(t, us.client(t, "cadre", "zh-CN"), page); !strings.Contains(shown(body), "容缺材料已逾期") {
+		t.Errorf("the loans block does not say the contract is overdue")
+	}
+	// In English too, every word from the catalog.
+	status, body := get(t, us.client(t, "cadre", "en"), page)
+	noKeys(t, "the case page in English", body)
+	if status != 200 || !strings.Contains(shown(body), "Granted with papers missing: 1 to fill") {
+		t.Errorf("the case page in English: %d", status)
+	}
+	// Without the permission to read loans (no role reads cases without
+	// reading loans today: these read no case at all), nothing of them.
+	for _, who := range []string{"weather", "xinxi"} {
+		status, body := get(t, us.client(t, who, "zh-CN"), page)
+		if status != 403 || strings.Contains(body, "case-loans") || strings.Contains(body, "临泽农商银行") || strings.Contains(body, "30,000") {
+			t.Errorf("%s: the case page: %d, %.300s", who, status, shown(body))
+		}
+	}
+}
+
 // TestCaseMeasureBrowser changes a measure's status on the case page in
 // Chromium at desk and phone size, and sees it changed; with -screenshots
 // DIR it writes the page before and after.
@@ -206,6 +281,7 @@ func TestCaseMeasureBrowser(t *testing.T) {
 	}{{"desk", 1440, 900}, {"phone", 390, 844}} {
 		t.Run(size.name, func(t *testing.T) {
 			us, app, id := caseSite(t)
+			caseLoan(t, us, app)
 			m := caseMeasure(t, us, id)
 			b := us.browser(t, size.w, size.h)
 			b.signIn("cadre")
@@ -214,6 +290,9 @@ func TestCaseMeasureBrowser(t *testing.T) {
 			}
 			if s := b.text(`[data-testid="measure-status"]`); s != "实施中" {
 				t.Fatalf("the measure's status before: %q", s)
+			}
+			if s := b.text(`[data-testid="case-loans-table"]`); !strings.Contains(s, "临泽农商银行") || !strings.Contains(s, "已放款") {
+				t.Errorf("the loans block: %q", s)
 			}
 			f := `[data-testid="measure-edit-form"] `
 			b.do("open the measure's form",

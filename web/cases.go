@@ -158,6 +158,14 @@ func (h *Handler) casePage(w http.ResponseWriter, r *http.Request) error {
 	if v.ClearingPhase() {
 		steps = v.ClearingSteps
 	}
+	// Loans only for a user who may read them: the block shows nothing
+	// of them otherwise.
+	var caseLoans []caseLoan
+	if h.cfg.Loans != nil && backstop.UserFromContext(r.Context()).Can(backstop.PermReadLoans) {
+		if caseLoans, err = h.caseLoans(r, v.Household); err != nil {
+			return err
+		}
+	}
 	status, msg, done := http.StatusOK, "", r.URL.Query().Get("done")
 	// A refused measure form comes back here (prepFail): the reason is
 	// shown, and the measure's edit form (its id still in the path) open.
@@ -169,8 +177,43 @@ func (h *Handler) casePage(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.render(w, r, status, "case.html", &page{Title: h.tr(r, "case.title") + " " + v.Household, Menu: "cases", Crumbs: h.casesCrumbs(r, crumb{Label: v.Household}), Error: msg,
 		Data: map[string]any{"V": v, "Procedure": steps, "Categories": cats, "RiskNames": names, "Done": done,
-			"Stepper": stepper(v), "Statuses": backstop.MeasureStatuses, "Editing": editing}})
+			"Stepper": stepper(v), "Statuses": backstop.MeasureStatuses, "Editing": editing, "Loans": caseLoans}})
 	return nil
+}
+
+// caseLoan is a loan as the case page's block shows it, in words.
+type caseLoan struct {
+	Kind, Bank, Amount, Term, Due string
+	State                         cell
+	PapersOpen                    int
+	PapersOverdue                 bool
+}
+
+// caseLoans reads the household's loans (masked by the loans use case;
+// the block shows no borrower anyway) for the case page.
+func (h *Handler) caseLoans(r *http.Request, number string) ([]caseLoan, error) {
+	ls, err := h.cfg.Loans.HouseholdLoans(r.Context(), number)
+	if err != nil {
+		return nil, err
+	}
+	out := []caseLoan{}
+	for _, l := range ls {
+		cl := caseLoan{Kind: h.tr(r, "loan.kind."+string(l.Kind)), Bank: l.Bank, Amount: yuan(l.Amount), Term: strconv.Itoa(l.TermMonths), Due: dash(l.Due),
+			State: h.loanState(r, l.State), PapersOpen: l.PapersOpen}
+		// The list counts open papers only; whether one is past its day
+		// is on the loan itself.
+		if l.PapersOpen > 0 {
+			full, err := h.cfg.Loans.Loan(r.Context(), l.ID)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range full.Papers {
+				cl.PapersOverdue = cl.PapersOverdue || p.Overdue
+			}
+		}
+		out = append(out, cl)
+	}
+	return out, nil
 }
 
 // caseNotice is the printable public notice: names, village and reason
