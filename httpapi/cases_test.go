@@ -362,6 +362,9 @@ func testCases(t *testing.T, f *fixture) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("measure: %d %s", resp.StatusCode, b)
 	}
+	doneMeasure := decode[struct {
+		ID int64 `json:"id"`
+	}](t, b).ID
 	resp, b = f.json(t, "POST", fmt.Sprintf("/api/v1/cases/%d/measures", o.ID), village, `{"category":"产业帮扶","item":"开飞机","status":"planned"}`)
 	wantError(t, "a measure item not in the list", resp, b, 400, "item")
 	resp, b = f.json(t, "POST", fmt.Sprintf("/api/v1/cases/%d/measures", o.ID), village, `{"category":"产业帮扶","item":"养殖业","status":"done","started_on":"2026-03-01","done_on":"2026-01-05"}`)
@@ -384,6 +387,12 @@ func testCases(t *testing.T, f *fixture) {
 	mustStep(township, o.ID, "township_check", `{"outcome":"pass"}`)
 	if a := mustStep(county, o.ID, "county_approval", `{"outcome":"pass"}`); a.State != "cleared" || a.Step != "national_mark" {
 		t.Errorf("after the clearing's approval: %+v", a)
+	}
+	// The plan a clearing rests on is not changed after it.
+	resp, b = f.json(t, "POST", fmt.Sprintf("/api/v1/cases/%d/measures/%d", o.ID, doneMeasure), village, `{"category":"产业帮扶","item":"养殖业","status":"refused"}`)
+	wantError(t, "a measure of a cleared case changed", resp, b, 409, "")
+	if !strings.Contains(string(b), "不能再修改措施") {
+		t.Errorf("the refusal does not say why: %s", b)
 	}
 	// Departments are told of a case opened (the green channel's) and of
 	// a clearing (its subject names the clearing's time), once each.

@@ -91,7 +91,7 @@ func TestCasePages(t *testing.T) {
 		t.Errorf("the cleared cases list the active one: %d", status)
 	}
 	status, body = get(t, c, us.url(fmt.Sprintf("/cases/%d", id)))
-	for _, want := range []string{"程序未完成", "监测帮扶中", "农户申请并签署家庭经济状况核查授权书", "待补程序", "危房改造", "小额信贷", "data-testid=\"case-loans\"", "洪涝灾害", "因病"} {
+	for _, want := range []string{"程序未完成", "监测帮扶中", "农户申请并签署家庭经济状况核查授权书", "待补程序", "危房改造", "小额信贷", "data-testid=\"case-loans\"", "洪涝灾害", "因病", "<td>住房和城乡建设局</td>", `<option value="civil_affairs">民政局</option>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("case page: no %q", want)
 		}

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -190,6 +191,9 @@ func (h *Handler) funcs(lang string, cat catalog) template.FuncMap {
 			}
 			return t.In(backstop.Beijing).Format("2006-01-02")
 		},
+		// The owner departments a measure is queued for (their codes).
+		"departments":  func() []string { return assistDepartments },
+		"isDepartment": func(code string) bool { return slices.Contains(assistDepartments, code) },
 		// late tells a running clock past its due time now.
 		"late": func(c *backstop.Clock) bool { return c != nil && c.Overdue(time.Now()) },
 		"datetime": func(t time.Time) string {
