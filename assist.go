@@ -239,6 +239,15 @@ const (
 	RepairDone = "done"
 )
 
+// A water repair's clock (subject water_repair:<id>) runs from its opening
+// to its due date and escalates when it passes; its messages go out in the
+// household's open case's stream, or the repair's own (StreamWaterRepair)
+// when the household has no open case.
+const (
+	ClockWaterRepair  = "assist.water_repair"
+	StreamWaterRepair = "water_repair"
+)
+
 // WaterRepair is a repair task of a household's water supply for a helper
 // or a department, with its due date in working days.
 type WaterRepair struct {
@@ -259,6 +268,9 @@ type WaterRepair struct {
 	DoneBy      string     `json:"done_by,omitempty"`
 	DoneAt      *time.Time `json:"done_at,omitempty"`
 	Overdue     bool       `json:"overdue"`
+	// HeadName and StreamID are read for the escalation.
+	HeadName string `json:"-"`
+	StreamID int64  `json:"-"`
 }
 
 // SupplyPoint is an emergency water supply point of a village.
@@ -304,9 +316,13 @@ type AssistService interface {
 	ReliefIncome(ctx context.Context, householdID int64, since string) (float64, []int64, error)
 	CreateWaterRecord(ctx context.Context, r *WaterRecord) error
 	FindWaterRecords(ctx context.Context, household string) ([]*WaterRecord, error)
-	CreateWaterRepair(ctx context.Context, r *WaterRepair) error
+	// CreateWaterRepair opens a repair and starts its clock (kind, subject
+	// and region set here) in one transaction, in the stream of the
+	// household's open case or a new one of its own.
+	CreateWaterRepair(ctx context.Context, r *WaterRepair, clk *Clock) error
+	FindWaterRepair(ctx context.Context, id int64) (*WaterRepair, error)
 	// FinishWaterRepair marks an open repair done by compare-and-set on
-	// its version (ECONFLICT when it changed).
+	// its version (ECONFLICT when it changed), its clock met with it.
 	FinishWaterRepair(ctx context.Context, id int64, version int, doneOn, note string) (*WaterRepair, error)
 	FindWaterRepairs(ctx context.Context, household, region string, open bool, offset, limit int) ([]*WaterRepair, int, error)
 	CreateSupplyPoint(ctx context.Context, p *SupplyPoint) error

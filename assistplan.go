@@ -20,6 +20,10 @@ const (
 	PolicyReferralAnswer = "assist.referral_answer_workdays"
 )
 
+// ClockReferralAnswer is the clock of civil affairs' answer to a 低保/特困
+// referral of a household without labour; its subject is measure:<id>.
+const ClockReferralAnswer = "assist.referral_answer"
+
 // Labour classes of a household, from its members' 劳动技能.
 const (
 	LabourCapable = "capable" // a member is 普通劳动力 or 技能劳动力

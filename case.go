@@ -455,8 +455,10 @@ const (
 	// PolicyCaseObservation: months after identification before a
 	// clearing.
 	PolicyCaseObservation = "case.observation_months"
-	// PolicyCaseEscalateCounty: working days after an overdue step or debt
-	// was escalated to the township that the county is told.
+	// PolicyCaseEscalateCounty: working days after an overdue deadline of
+	// a household (a case's step or debt, a referral's answer, a water
+	// repair) was escalated to the township that the county is told: one
+	// number for how long a township has to act before its county hears.
 	PolicyCaseEscalateCounty = "case.escalate_county_workdays"
 	// PolicyMeasureCategories: the national measure categories, each with
 	// its items and whether it is development-type (开发式).
@@ -490,7 +492,7 @@ func init() {
 		{Key: PolicyCaseObservation, Type: PolicyNumber, Unit: "months", Required: true, Min: 1, Max: 60,
 			ZH: "风险识别后可消除风险的最短月数", EN: "months after identification before a clearing"},
 		{Key: PolicyCaseEscalateCounty, Type: PolicyNumber, Unit: "workdays", Required: true, Min: 0.01, Max: 60,
-			ZH: "逾期通报乡镇后通报县区的工作日数", EN: "working days after an overdue step was escalated to the township that the county is told"},
+			ZH: "逾期通报乡镇后通报县区的工作日数", EN: "working days after an overdue step, debt, referral answer or water repair was escalated to the township that the county is told"},
 	} {
 		RegisterPolicyKey(k)
 	}

@@ -81,7 +81,8 @@ var termNames = map[string]map[string]Named{
 		"event.initial_report": {"初报时限", "initial report"}, "event.followup_report": {"续报时限", "follow-up report"},
 		"event.final_report": {"核报时限", "final report"},
 		ClockIntakeCheck:     {"村级核实", "village check"}, ClockIntakeAnswer: {"答复群众", "answer to the reporter"},
-		ClockIntakeReview: {"审核认定", "county approval"},
+		ClockIntakeReview:   {"审核认定", "county approval"},
+		ClockReferralAnswer: {"低保/特困转介答复", "civil affairs' answer to a referral"}, ClockWaterRepair: {"饮水设施维修", "drinking-water repair"},
 	},
 	TermIntakeStep: {
 		StepCheck: {"核实", "check"}, StepAnswer: {"答复", "answer"}, StepApprove: {"认定", "approve"}, StepReject: {"不予认定", "reject"},

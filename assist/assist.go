@@ -12,6 +12,7 @@ package assist
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"strings"
 	"time"
@@ -35,6 +36,7 @@ type Store interface {
 type Service struct {
 	Store  Store
 	Clocks *clock.Engine
+	Logger *slog.Logger
 	Now    func() time.Time
 }
 
@@ -489,12 +491,14 @@ func (s *Service) OpenRepair(ctx context.Context, number string, in RepairInput)
 	if s.Clocks == nil {
 		return nil, backstop.Localized(backstop.EUNAVAILABLE, "未配置计时服务", "No clock engine is configured.")
 	}
-	_, due, _, err := s.Clocks.Due(ctx, now, p.Value, backstop.UnitWorkdays)
+	// The due date is the clock's: the repair shows the day its clock
+	// escalates after.
+	clk, err := s.Clocks.New(ctx, backstop.ClockWaterRepair, "", h.VillageCode, now, p)
 	if err != nil {
 		return nil, err
 	}
-	r := &backstop.WaterRepair{Household: h.Number, Problem: problem, Assignee: assignee, Department: dept, DueOn: due, Note: note}
-	if err := s.Store.CreateWaterRepair(ctx, r); err != nil {
+	r := &backstop.WaterRepair{Household: h.Number, Problem: problem, Assignee: assignee, Department: dept, DueOn: clk.DueDate, Note: note}
+	if err := s.Store.CreateWaterRepair(ctx, r, clk); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -507,7 +511,8 @@ type FinishInput struct {
 	Note    string `json:"note"`
 }
 
-// FinishRepair marks a repair done (compare-and-set on its version).
+// FinishRepair marks a repair done (compare-and-set on its version); its
+// clock is met with it.
 func (s *Service) FinishRepair(ctx context.Context, id int64, in FinishInput) (*backstop.WaterRepair, error) {
 	if _, err := backstop.Authorize(ctx, backstop.PermManageCases); err != nil {
 		return nil, err

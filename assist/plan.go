@@ -14,7 +14,7 @@ import (
 
 // ClockReferralAnswer is the clock of civil affairs' answer to a 低保/特困
 // referral of a household without labour; its subject is measure:<id>.
-const ClockReferralAnswer = "assist.referral_answer"
+const ClockReferralAnswer = backstop.ClockReferralAnswer
 
 // PlanStore is what the assistance plan needs besides Store.
 type PlanStore interface {
@@ -297,13 +297,6 @@ func (s *Service) AnswerReferral(ctx context.Context, measureID int64, in Referr
 		return nil, err
 	}
 	return m, nil
-}
-
-// ReferralOverdue is the referral clock's handler: the answer is late;
-// the clock stays running (overdue shows on the case and the queue), and
-// it is not called again.
-func (s *Service) ReferralOverdue(ctx context.Context, c *backstop.Clock) (*backstop.ClockRun, error) {
-	return &backstop.ClockRun{}, nil
 }
 
 // Queue pages a department's measures. A department user sees its own

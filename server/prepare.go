@@ -75,9 +75,11 @@ func (s *Server) prepare(ctx context.Context, db *sqlstore.DB, cfg Config) error
 	// A payout the insurer recorded is the household's 理赔收入.
 	s.Screening.ClaimIncome = s.Insurance.ClaimIncome
 	// Relief granted (临时救助, basic-living relief) is transfer income.
-	s.Assist = &assist.Service{Store: db, Clocks: s.Clocks}
+	s.Assist = &assist.Service{Store: db, Clocks: s.Clocks, Logger: logger}
 	s.Screening.ReliefIncome = s.Assist.ReliefIncome
+	// The plan's deadlines escalate as a case's overdue step does.
 	s.Clocks.Register(assist.ClockReferralAnswer, s.Assist.ReferralOverdue)
+	s.Clocks.Register(backstop.ClockWaterRepair, s.Assist.RepairOverdue)
 	return nil
 }
 

@@ -252,12 +252,16 @@ func (db *DB) FindWaterRecords(ctx context.Context, household string) ([]*backst
 	return out, db.translate(rows.Err())
 }
 
-const repairColumns = `r.id, h.number, r.household_id, r.village_code, r.problem, r.assignee, r.department, r.due_on, r.state, r.done_on, r.note, r.version, r.created_by, r.created_at, r.done_by, r.done_at`
+const repairColumns = `r.id, h.number, r.household_id, r.village_code, r.problem, r.assignee, r.department, r.due_on, r.state, r.done_on, r.note, r.version, r.created_by, r.created_at, r.done_by, r.done_at,
+ h.head_name, r.stream_id`
+
+const repairFrom = ` FROM water_repairs r JOIN households h ON h.id = r.household_id`
 
 func scanRepair(sc interface{ Scan(...any) error }) (*backstop.WaterRepair, error) {
 	var r backstop.WaterRepair
 	var doneAt sql.NullTime
-	if err := sc.Scan(&r.ID, &r.Household, &r.HouseholdID, &r.VillageCode, &r.Problem, &r.Assignee, &r.Department, &r.DueOn, &r.State, &r.DoneOn, &r.Note, &r.Version, &r.CreatedBy, &r.CreatedAt, &r.DoneBy, &doneAt); err != nil {
+	if err := sc.Scan(&r.ID, &r.Household, &r.HouseholdID, &r.VillageCode, &r.Problem, &r.Assignee, &r.Department, &r.DueOn, &r.State, &r.DoneOn, &r.Note, &r.Version, &r.CreatedBy, &r.CreatedAt, &r.DoneBy, &doneAt,
+		&r.HeadName, &r.StreamID); err != nil {
 		return nil, err
 	}
 	if doneAt.Valid {
@@ -267,27 +271,67 @@ func scanRepair(sc interface{ Scan(...any) error }) (*backstop.WaterRepair, erro
 	return &r, nil
 }
 
-// CreateWaterRepair opens a repair task of a household's water supply.
-func (db *DB) CreateWaterRepair(ctx context.Context, r *backstop.WaterRepair) error {
+// CreateWaterRepair opens a repair task of a household's water supply and
+// starts its clock, in one transaction. Its escalations go out in the
+// household's open case's stream, where the case's own do; a household
+// without an open case gets a stream of the repair's.
+func (db *DB) CreateWaterRepair(ctx context.Context, r *backstop.WaterRepair, clk *backstop.Clock) error {
 	u, err := backstop.RequireUser(ctx)
 	if err != nil {
 		return err
 	}
-	r.CreatedBy, r.CreatedAt, r.State, r.Version = u.Name, db.now().UTC(), backstop.RepairOpen, 1
+	now := db.now().UTC()
+	r.CreatedBy, r.CreatedAt, r.State, r.Version = u.Name, now, backstop.RepairOpen, 1
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		if r.HouseholdID, r.VillageCode, err = db.assistHousehold(ctx, tx, u, r.Household); err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, db.q(`INSERT INTO water_repairs (household_id, village_code, problem, assignee, department, due_on, state, note, version, created_by, created_at)
- VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), r.HouseholdID, r.VillageCode, r.Problem, r.Assignee, r.Department, r.DueOn, r.State, r.Note, r.Version, r.CreatedBy, r.CreatedAt).Scan(&r.ID); err != nil {
+		if r.ID, err = db.oneID(ctx, tx, "water_repairs"); err != nil {
 			return err
+		}
+		err := tx.QueryRowContext(ctx, db.q(`SELECT stream_id FROM cases WHERE household_id = ? AND state IN ('in_procedure', 'active', 'clearing', 'held')`), r.HouseholdID).Scan(&r.StreamID)
+		if err == sql.ErrNoRows || (err == nil && r.StreamID == 0) {
+			if r.StreamID, err = db.oneID(ctx, tx, "streams"); err != nil {
+				return err
+			}
+			err = db.createStream(ctx, tx, r.StreamID, backstop.StreamWaterRepair, r.ID, backstop.StreamDone, time.Time{}, now)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO water_repairs (id, household_id, village_code, problem, assignee, department, due_on, state, note, version, created_by, created_at, stream_id)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), r.ID, r.HouseholdID, r.VillageCode, r.Problem, r.Assignee, r.Department, r.DueOn, r.State, r.Note, r.Version, r.CreatedBy, r.CreatedAt, r.StreamID); err != nil {
+			return err
+		}
+		if clk != nil {
+			clk.Kind, clk.Subject, clk.Region = backstop.ClockWaterRepair, fmt.Sprintf("water_repair:%d", r.ID), r.VillageCode
+			if err := db.insertClock(ctx, tx, clk); err != nil {
+				return err
+			}
 		}
 		return db.auditIn(ctx, tx, r.VillageCode, "assist.water_repair", "water_repair", fmt.Sprint(r.ID), fmt.Sprintf("%s %s due %s", r.Household, r.Assignee, r.DueOn))
 	})
 }
 
+// FindWaterRepair reads a repair of the user's region.
+func (db *DB) FindWaterRepair(ctx context.Context, id int64) (*backstop.WaterRepair, error) {
+	u, err := backstop.RequireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	scope, args := scopeWhere(u, "r.village_code")
+	r, err := scanRepair(db.read.QueryRowContext(ctx, db.q(`SELECT `+repairColumns+repairFrom+where("r.id = ?", scope)), append([]any{id}, args...)...))
+	if err == sql.ErrNoRows {
+		return nil, backstop.Localized(backstop.ENOTFOUND, "找不到编号为%d的饮水维修任务", "Water repair %d not found.", id)
+	} else if err != nil {
+		return nil, db.translate(err)
+	}
+	r.Overdue = r.State == backstop.RepairOpen && r.DueOn < db.now().In(backstop.Beijing).Format(time.DateOnly)
+	return r, nil
+}
+
 // FinishWaterRepair marks an open repair of the user's region done by
-// compare-and-set on its version.
+// compare-and-set on its version, and meets its clock.
 func (db *DB) FinishWaterRepair(ctx context.Context, id int64, version int, doneOn, note string) (*backstop.WaterRepair, error) {
 	u, err := backstop.RequireUser(ctx)
 	if err != nil {
@@ -296,7 +340,7 @@ func (db *DB) FinishWaterRepair(ctx context.Context, id int64, version int, done
 	var out *backstop.WaterRepair
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		scope, args := scopeWhere(u, "r.village_code")
-		r, err := scanRepair(tx.QueryRowContext(ctx, db.q(`SELECT `+repairColumns+` FROM water_repairs r JOIN households h ON h.id = r.household_id`+where("r.id = ?", scope)), append([]any{id}, args...)...))
+		r, err := scanRepair(tx.QueryRowContext(ctx, db.q(`SELECT `+repairColumns+repairFrom+where("r.id = ?", scope)), append([]any{id}, args...)...))
 		if err == sql.ErrNoRows {
 			return backstop.Localized(backstop.ENOTFOUND, "找不到编号为%d的饮水维修任务", "Water repair %d not found.", id)
 		} else if err != nil {
@@ -313,6 +357,10 @@ func (db *DB) FinishWaterRepair(ctx context.Context, id int64, version int, done
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return backstop.Localized(backstop.ECONFLICT, "饮水维修任务%d已被他人修改，请刷新后再试", "Water repair %d changed meanwhile: reload and try again.", id)
+		}
+		if _, err := tx.ExecContext(ctx, db.q(`UPDATE clocks SET state = ?, stopped_at = ?, fire_at = NULL WHERE kind = ? AND subject = ? AND state = ?`),
+			string(backstop.ClockMet), now, backstop.ClockWaterRepair, fmt.Sprintf("water_repair:%d", id), string(backstop.ClockRunning)); err != nil {
+			return err
 		}
 		r.State, r.DoneOn, r.Note, r.DoneBy, r.DoneAt, r.Version = backstop.RepairDone, doneOn, note, u.Name, &now, r.Version+1
 		out = r
@@ -340,7 +388,7 @@ func (db *DB) FindWaterRepairs(ctx context.Context, household, region string, op
 	if open {
 		conds, args = append(conds, "r.state = ?"), append(args, backstop.RepairOpen)
 	}
-	from := ` FROM water_repairs r JOIN households h ON h.id = r.household_id` + where(conds...)
+	from := repairFrom + where(conds...)
 	var total int
 	if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*)`+from), args...).Scan(&total); err != nil {
 		return nil, 0, db.translate(err)

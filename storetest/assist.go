@@ -3,6 +3,7 @@ package storetest
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/zhangye-backstop/backstop"
 	"github.com/zhangye-backstop/backstop/sqlstore"
@@ -61,8 +62,21 @@ func testAssistStore(t *testing.T, db *sqlstore.DB) {
 		t.Errorf("relief seen outside the region: %d", total)
 	}
 	r := &backstop.WaterRepair{Household: linze, Problem: "管道", Assignee: "王", DueOn: "2026-12-10"}
-	if err := db.CreateWaterRepair(ctx, r); err != nil {
+	due := time.Date(2026, 12, 11, 0, 0, 0, 0, backstop.Beijing)
+	if err := db.CreateWaterRepair(ctx, r, &backstop.Clock{StartedAt: due.AddDate(0, 0, -14), LimitValue: 10, LimitUnit: backstop.UnitWorkdays, Due: due, DueDate: r.DueOn}); err != nil {
 		t.Fatal(err)
+	}
+	// The repair's clock starts with it, and a household without an open
+	// case gives the repair a stream of its own.
+	subject := "water_repair:" + itoa(r.ID)
+	if clk, err := db.FindClock(ctx, backstop.ClockWaterRepair, subject); err != nil || clk.State != backstop.ClockRunning || clk.Region != "620723101201" || !clk.Due.Equal(due) {
+		t.Fatalf("the repair's clock: %+v %v", clk, err)
+	}
+	if got, err := db.FindWaterRepair(ctx, r.ID); err != nil || got.StreamID == 0 || got.StreamID != r.StreamID || got.HeadName == "" {
+		t.Fatalf("the repair read back: %+v %v", got, err)
+	}
+	if _, err := db.FindWaterRepair(outside, r.ID); backstop.ErrorCode(err) != backstop.ENOTFOUND {
+		t.Errorf("a repair read outside the region: %v", err)
 	}
 	if _, err := db.FinishWaterRepair(outside, r.ID, r.Version, "2026-12-01", ""); backstop.ErrorCode(err) != backstop.ENOTFOUND {
 		t.Errorf("a repair finished outside the region: %v", err)
@@ -70,6 +84,9 @@ func testAssistStore(t *testing.T, db *sqlstore.DB) {
 	done, err := db.FinishWaterRepair(ctx, r.ID, r.Version, "2026-12-01", "换管")
 	if err != nil || done.State != backstop.RepairDone || done.Version != 2 {
 		t.Fatalf("finish: %+v %v", done, err)
+	}
+	if clk, err := db.FindClock(ctx, backstop.ClockWaterRepair, subject); err != nil || clk.State != backstop.ClockMet || clk.FireAt != nil {
+		t.Errorf("the clock of a repair done: %+v %v", clk, err)
 	}
 	if _, err := db.FinishWaterRepair(ctx, r.ID, r.Version, "2026-12-01", ""); backstop.ErrorCode(err) != backstop.ECONFLICT {
 		t.Errorf("finished twice: %v", err)
