@@ -63,6 +63,10 @@ func (s *Service) ReferralOverdue(ctx context.Context, clk *backstop.Clock) (*ba
 	if err != nil {
 		return nil, err
 	}
+	if !c.State.Open() {
+		// Cleared or refused meanwhile: nobody is to chase the answer.
+		return &backstop.ClockRun{State: backstop.ClockCancelled}, nil
+	}
 	e, err := s.escalator()
 	if err != nil {
 		return nil, err

@@ -138,6 +138,13 @@ func TestAssistanceClocksEscalate(t *testing.T) {
 			if resp, b := f.json(t, "POST", fmt.Sprintf("/api/v1/measures/%d/referral-answer", answered.ID), village, `{"answer":"approved","note":"民政局同意纳入低保"}`); resp.StatusCode != 200 {
 				t.Fatalf("answer: %d %s", resp.StatusCode, b)
 			}
+			// A third, whose case is refused before the due date: nobody
+			// chases its answer.
+			closedCase := f.openCase(t, village, "6207231012019004", "无劳动力")
+			closed := referral(closedCase)
+			if err := f.db.ExecForTest(ctx, `UPDATE cases SET state = 'refused' WHERE id = ?`, closedCase); err != nil {
+				t.Fatal(err)
+			}
 			c, err := f.db.FindCase(ctx, lateCase)
 			if err != nil {
 				t.Fatal(err)
@@ -220,7 +227,7 @@ func TestAssistanceClocksEscalate(t *testing.T) {
 					if strings.Contains(g.text, "13912345678") || strings.Contains(g.text, idNumber("620723", 1+40)) || strings.Contains(g.text, idNumber("620723", 3+40)) || g.address == "13900000003" {
 						t.Errorf("%s: %+v", stage, g)
 					}
-					if strings.Contains(g.text, "6207231012019002") || strings.Contains(g.text, "水龙头") {
+					if strings.Contains(g.text, "6207231012019002") || strings.Contains(g.text, "6207231012019004") || strings.Contains(g.text, "水龙头") {
 						t.Errorf("%s: told of what was done in time: %s", stage, g.text)
 					}
 				}
@@ -231,6 +238,9 @@ func TestAssistanceClocksEscalate(t *testing.T) {
 			check("at the due time", 1, 0)
 			if clk := f.clockOf(t, backstop.ClockReferralAnswer, fmt.Sprintf("measure:%d", answered.ID)); clk.State != backstop.ClockMet {
 				t.Errorf("the answered referral's clock: %s", clk.State)
+			}
+			if clk := f.clockOf(t, backstop.ClockReferralAnswer, fmt.Sprintf("measure:%d", closed.ID)); clk.State != backstop.ClockCancelled {
+				t.Errorf("the clock of the referral whose case was refused: %s", clk.State)
 			}
 
 			// Past the policy's working days: the county, once.

@@ -67,6 +67,10 @@ func (db *DB) PayHousingSubsidy(ctx context.Context, r *backstop.SubsidyRecord, 
 		if r.HouseholdID, r.VillageCode, err = db.assistHousehold(ctx, tx, u, r.Household); err != nil {
 			return err
 		}
+		// Two payments at once: the second reads what the first paid.
+		if err := db.serializeHousehold(ctx, tx, r.HouseholdID); err != nil {
+			return err
+		}
 		paid, err := db.disbursedSubsidy(ctx, tx, r.HouseholdID, r.LossReportID)
 		if err != nil {
 			return err

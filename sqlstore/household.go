@@ -120,6 +120,18 @@ func (db *DB) FindHousehold(ctx context.Context, number string) (*backstop.House
 	return h, err
 }
 
+// serializeHousehold makes the writes of one household that check a total
+// before adding to it (loans, subsidy payments) wait for each other. On
+// SQLite every write transaction holds the one write lock already; on
+// PostgreSQL the household's row is locked until the transaction ends.
+func (db *DB) serializeHousehold(ctx context.Context, tx *sql.Tx, id int64) error {
+	if db.dialect != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT id FROM households WHERE id = $1 FOR UPDATE`, id)
+	return err
+}
+
 // MaxHouseholdsByID bounds one HouseholdsByID read.
 const MaxHouseholdsByID = 5000
 

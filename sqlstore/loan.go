@@ -65,11 +65,9 @@ func (db *DB) CreateLoan(ctx context.Context, l *backstop.Loan, outstanding floa
 		if err != nil {
 			return err
 		}
-		if db.dialect == Postgres {
-			// Two loans of one household at once: one waits for the other.
-			if _, err := tx.ExecContext(ctx, `SELECT id FROM households WHERE id = $1 FOR UPDATE`, hid); err != nil {
-				return err
-			}
+		// Two loans of one household at once: one waits for the other.
+		if err := db.serializeHousehold(ctx, tx, hid); err != nil {
+			return err
 		}
 		have, err := db.outstandingIn(ctx, tx, hid)
 		if err != nil {
