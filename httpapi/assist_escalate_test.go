@@ -73,9 +73,9 @@ func (f *fixture) escalations(t *testing.T, what string) []escalation {
 	return out
 }
 
-// openCase opens a green-channel case of a new household of 西寨村 through
-// the API, and returns its id.
-func (f *fixture) openCase(t *testing.T, token, number, labour string) int64 {
+// openCase opens a green-channel case (risk types risks, 因自然灾害 when
+// none) of a new household of 西寨村 through the API, and returns its id.
+func (f *fixture) openCase(t *testing.T, token, number, labour string, risks ...string) int64 {
 	t.Helper()
 	ctx := storetest.Admin()
 	caseHousehold(t, f, number, labour, "", 5000, false)
@@ -86,7 +86,10 @@ func (f *fixture) openCase(t *testing.T, token, number, labour string) int64 {
 	if _, err := f.app.Screening.VerifyLossReport(ctx, loss.ID); err != nil {
 		t.Fatal(err)
 	}
-	resp, c, b := f.caseDo(t, token, "POST", "/api/v1/cases", `{"household":"`+number+`","source":"assessment","green_channel":true,"risk_types":["100A27006"],"disaster_sub_item":"洪涝灾害"}`)
+	if len(risks) == 0 {
+		risks = []string{"100A27006"}
+	}
+	resp, c, b := f.caseDo(t, token, "POST", "/api/v1/cases", `{"household":"`+number+`","source":"assessment","green_channel":true,"risk_types":["`+strings.Join(risks, `","`)+`"],"disaster_sub_item":"洪涝灾害"}`)
 	if resp.StatusCode != 201 {
 		t.Fatalf("case of %s: %d %s", number, resp.StatusCode, b)
 	}

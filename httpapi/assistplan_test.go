@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/zhangye-backstop/backstop"
-	"github.com/zhangye-backstop/backstop/screening"
 	"github.com/zhangye-backstop/backstop/server"
 	"github.com/zhangye-backstop/backstop/storetest"
 )
@@ -36,23 +35,7 @@ func testAssistancePlan(t *testing.T, f *fixture) {
 	other := f.token(t, "ganzhou", backstop.RoleCounty, "620702")
 	admin := f.token(t, "root", backstop.RoleAdmin, "000000000000")
 	storetest.SetLine(t, f.db, "620723000000", 7800)
-	open := func(number, labour string, risks string) int64 {
-		t.Helper()
-		caseHousehold(t, f, number, labour, "", 5000, false)
-		loss, err := f.app.Screening.FileLossReport(ctx, number, screening.LossInput{HouseDamage: "collapsed", HouseRooms: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.app.Screening.VerifyLossReport(ctx, loss.ID); err != nil {
-			t.Fatal(err)
-		}
-		resp, c, b := f.caseDo(t, village, "POST", "/api/v1/cases", `{"household":"`+number+`","source":"assessment","green_channel":true,"risk_types":[`+risks+`],"disaster_sub_item":"洪涝灾害"}`)
-		if resp.StatusCode != 201 {
-			t.Fatalf("case of %s: %d %s", number, resp.StatusCode, b)
-		}
-		return c.ID
-	}
-	capable := open("6207231012018001", "普通劳动力", `"100A27006","100A27003","100A27001"`)
+	capable := f.openCase(t, village, "6207231012018001", "普通劳动力", "100A27006", "100A27003", "100A27001")
 	resp, b := f.json(t, "GET", fmt.Sprintf("/api/v1/cases/%d/plan", capable), village, "")
 	plan := decode[backstop.MeasurePlan](t, b)
 	if resp.StatusCode != 200 || plan.Labour != "capable" || len(plan.Proposals) < 5 || !plan.Proposals[0].Development || plan.Proposals[0].Category != "产业帮扶" || len(plan.PolicyIDs) != 2 {
@@ -117,7 +100,7 @@ func testAssistancePlan(t *testing.T, f *fixture) {
 	}
 
 	// No labour: a 低保/特困 referral to civil affairs, answered once.
-	none := open("6207231012018002", "无劳动力", `"100A27006"`)
+	none := f.openCase(t, village, "6207231012018002", "无劳动力")
 	resp, b = f.json(t, "GET", fmt.Sprintf("/api/v1/cases/%d/plan", none), village, "")
 	plan = decode[backstop.MeasurePlan](t, b)
 	if resp.StatusCode != 200 || plan.Labour != "none" || plan.Proposals[0].Rule != "no_labour_dibao" || !plan.Proposals[0].Referral || plan.Proposals[0].Development {

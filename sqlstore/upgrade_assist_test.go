@@ -20,14 +20,7 @@ func TestUpgradeGivesRepairsClocks(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
 			ctx := storetest.Admin()
-			opt := sqlstore.Options{DataDir: t.TempDir(), StopAtVersion: 18}
-			if engine == "postgres" {
-				opt.URL = storetest.PostgresURL(t)
-			}
-			old, err := sqlstore.Open(context.Background(), opt)
-			if err != nil {
-				t.Fatal(err)
-			}
+			old, opt := openAtSchema(t, engine, 18)
 			storetest.LoadRegions(t, old)
 			for i, number := range []string{"6207231012019101", "6207231012019102"} {
 				first17 := fmt.Sprintf("62072319800101%03d", i+1)

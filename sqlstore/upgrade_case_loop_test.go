@@ -18,27 +18,10 @@ func TestUpgradeCaseLoop(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
 			ctx := context.Background()
-			opt := sqlstore.Options{DataDir: t.TempDir(), StopAtVersion: 17}
-			if engine == "postgres" {
-				opt.URL = storetest.PostgresURL(t)
-			}
-			old, err := sqlstore.Open(ctx, opt)
-			if err != nil {
-				t.Fatal(err)
-			}
+			old, opt := openAtSchema(t, engine, 17)
+			writeOldRegions(t, old)
 			// 20:00 UTC on 1 March is 2 March in Beijing.
 			opened := time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)
-			for _, q := range []string{
-				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620000000000', '甘肃省', 1, NULL, ?)`,
-				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620700000000', '张掖市', 2, '620000000000', ?)`,
-				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620723000000', '临泽县', 3, '620700000000', ?)`,
-				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620723101000', '沙河镇', 4, '620723000000', ?)`,
-				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620723101201', '西寨村', 5, '620723101000', ?)`,
-			} {
-				if err := old.ExecForTest(ctx, q, opened); err != nil {
-					t.Fatalf("%s: %v", q, err)
-				}
-			}
 			for _, q := range []string{
 				`INSERT INTO households (id, number, village_code, size, people, row_hash, rev, created_at, updated_at) VALUES (1, '6207231012017777', '620723101201', 1, 1, 0, 1, ?, ?)`,
 				`INSERT INTO cases (id, household_id, household, village_code, source, procedure_name, policy_id, procedure_steps, state, green_channel, episode, created_by, created_at, updated_at)

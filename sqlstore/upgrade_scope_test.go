@@ -20,21 +20,10 @@ func TestUpgradeScopesOldRows(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
 			ctx := context.Background()
-			opt := sqlstore.Options{DataDir: t.TempDir(), StopAtVersion: 9}
-			if engine == "postgres" {
-				opt.URL = storetest.PostgresURL(t)
-			}
-			old, err := sqlstore.Open(ctx, opt)
-			if err != nil {
-				t.Fatal(err)
-			}
+			old, opt := openAtSchema(t, engine, 9)
+			writeOldRegions(t, old)
 			now := time.Now().UTC()
 			for _, q := range []string{
-				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620000000000', '甘肃省', 1, NULL, ?)`,
-				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620700000000', '张掖市', 2, '620000000000', ?)`,
-				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620723000000', '临泽县', 3, '620700000000', ?)`,
-				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620723101000', '沙河镇', 4, '620723000000', ?)`,
-				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620723101201', '西寨村', 5, '620723101000', ?)`,
 				`INSERT INTO users (name, role, region_code, password_hash, created_at, updated_at) VALUES ('lz_duty', 'county', '620723000000', 'x', ?, ?)`,
 				`INSERT INTO households (id, number, village_code, size, people, row_hash, rev, created_at, updated_at) VALUES (1, '6207231012017777', '620723101201', 1, 1, 0, 1, ?, ?)`,
 				`INSERT INTO members (household_id, number, name, id_number, relation, row_hash, created_at, updated_at) VALUES (1, '620723101201777701', '马福林', '620722197509140617', '户主', 0, ?, ?)`,

@@ -9,6 +9,43 @@ import (
 	"github.com/zhangye-backstop/backstop/storetest"
 )
 
+// openAtSchema opens a new database of engine migrated up to version only,
+// for a test to write rows as that schema holds them; opening opt again
+// with StopAtVersion 0 upgrades it.
+func openAtSchema(t *testing.T, engine string, version int) (*sqlstore.DB, sqlstore.Options) {
+	t.Helper()
+	opt := sqlstore.Options{DataDir: t.TempDir(), StopAtVersion: version}
+	if engine == "postgres" {
+		opt.URL = storetest.PostgresURL(t)
+	}
+	db, err := sqlstore.Open(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := db.SchemaVersion(context.Background()); v != version {
+		t.Fatalf("schema version %d, want %d", v, version)
+	}
+	return db, opt
+}
+
+// writeOldRegions writes the template roster's village and its parents as
+// every schema since 1 holds them (the store's own writes are for the
+// current schema).
+func writeOldRegions(t *testing.T, db *sqlstore.DB) {
+	t.Helper()
+	for _, q := range []string{
+		`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620000000000', '甘肃省', 1, NULL, ?)`,
+		`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620700000000', '张掖市', 2, '620000000000', ?)`,
+		`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620723000000', '临泽县', 3, '620700000000', ?)`,
+		`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620723101000', '沙河镇', 4, '620723000000', ?)`,
+		`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620723101201', '西寨村', 5, '620723101000', ?)`,
+	} {
+		if err := db.ExecForTest(context.Background(), q, time.Now().UTC()); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
 // TestUpgradeKeepsMemberDetails: people written under schema 4, with one
 // column per descriptive field, read the same after the migration that
 // packs those fields into one.
@@ -16,30 +53,11 @@ func TestUpgradeKeepsMemberDetails(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
 			ctx := context.Background()
-			opt := sqlstore.Options{DataDir: t.TempDir(), StopAtVersion: 4}
-			if engine == "postgres" {
-				opt.URL = storetest.PostgresURL(t)
-			}
-			old, err := sqlstore.Open(ctx, opt)
-			if err != nil {
-				t.Fatal(err)
-			}
+			old, opt := openAtSchema(t, engine, 4)
 			if v, _ := old.SchemaVersion(ctx); v != 4 {
 				t.Fatalf("schema version %d, want 4", v)
 			}
-			// The village and its parents, written as schema 4 holds
-			// them (the store's own writes are for the current schema).
-			for _, q := range []string{
-				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620000000000', '甘肃省', 1, NULL, ?)`,
-				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620700000000', '张掖市', 2, '620000000000', ?)`,
-				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620723000000', '临泽县', 3, '620700000000', ?)`,
-				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620723101000', '沙河镇', 4, '620723000000', ?)`,
-				`INSERT INTO regions (code, name, level, parent_code, updated_at) VALUES ('620723101201', '西寨村', 5, '620723101000', ?)`,
-			} {
-				if err := old.ExecForTest(ctx, q, time.Now().UTC()); err != nil {
-					t.Fatalf("%s: %v", q, err)
-				}
-			}
+			writeOldRegions(t, old)
 			for _, q := range []string{
 				`INSERT INTO households (id, number, village_code, size, people, row_hash, rev, created_at, updated_at) VALUES (1, '6207231012017777', '620723101201', 2, 2, 0, 1, ?, ?)`,
 				`INSERT INTO members (household_id, number, name, id_number, relation, ethnicity, education, school_status, health, labour, migrant_months, illness_insured, poverty_cause, phone, first_identified_on, identified_on, birth_date, disabled, row_hash, created_at, updated_at)
