@@ -725,11 +725,21 @@ func (s *Service) recheck(ctx context.Context, u *backstop.User, c *backstop.Cas
 	if i < 0 {
 		return nil, backstop.Localized(backstop.ENOTFOUND, "程序中没有步骤“%s”", "The procedure has no step %s.", code)
 	}
+	// A newer episode of the household took its place (and counts in the
+	// loop's figures); the appeal is taken up there. A newer open one
+	// would collide with the one-open-case rule anyway.
+	latest, _, err := s.Store.FindCases(ctx, backstop.CaseFilter{Household: c.Household, Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(latest) > 0 && latest[0].ID != c.ID {
+		return nil, twoLanguages(backstop.ECONFLICT, fmt.Sprintf("该户已有更新的认定（案件%d），复核请在最新的案件中办理", latest[0].ID),
+			fmt.Sprintf("The household has a newer case (%d): a re-check is taken up there.", latest[0].ID))
+	}
 	next := *c
 	next.State, next.Step, next.RefusedAt = backstop.CaseInProcedure, code, ""
 	ch := &backstop.CaseChange{Step: &backstop.CaseStep{Phase: backstop.PhaseIdentify, Step: code, Ordinal: i + 1, Role: c.Steps[i].Role, Outcome: backstop.OutcomeRecheck, Note: strings.TrimSpace(in.Note), PolicyID: c.PolicyID},
 		Action: "case.recheck", Detail: fmt.Sprintf("re-check at %s: %s", code, strings.TrimSpace(in.Note))}
-	var err error
 	if ch.Start, err = s.stepClock(ctx, backstop.ClockCaseStep, c.Village, c.Steps[i], c.PolicyID, now); err != nil {
 		return nil, err
 	}

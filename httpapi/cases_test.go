@@ -279,6 +279,19 @@ func testCases(t *testing.T, f *fixture) {
 	if a := mustStep(township, r.ID, "application", `{"outcome":"recheck","note":"农户申请复核"}`); a.State != "in_procedure" || a.Step != "application" {
 		t.Errorf("after the re-check: %+v", a)
 	}
+	// Refused again, then applied for anew: the appeal of the old episode
+	// goes to the newer one (which the loop's figures count).
+	mustStep(village, r.ID, "application", `{"outcome":"fail","note":"仍不符合条件"}`)
+	resp, newer, b := f.caseDo(t, village, "POST", "/api/v1/cases", `{"household":"`+refused+`","source":"self_report"}`)
+	if resp.StatusCode != 201 {
+		t.Fatalf("a new application after a refusal: %d %s", resp.StatusCode, b)
+	}
+	mustStep(village, newer.ID, "application", `{"outcome":"fail","note":"不符合条件"}`)
+	resp, _, b = step(township, r.ID, "application", `{"outcome":"recheck","note":"农户申请复核"}`)
+	wantError(t, "a re-check of a superseded episode", resp, b, 409, "")
+	if !strings.Contains(string(b), fmt.Sprintf("案件%d", newer.ID)) {
+		t.Errorf("the refusal does not name the newer case: %s", b)
+	}
 
 	// A county's named procedure ("831"), set up as data: other steps,
 	// roles and clocks drive a case without code.
@@ -453,8 +466,8 @@ func testCases(t *testing.T, f *fixture) {
 	if n, _ := list(county, "/api/v1/cases?has_debts=1"); n != 1 {
 		t.Errorf("cases with debts: %d", n)
 	}
-	if n, _ := list(county, "/api/v1/cases?state=refused"); n != 0 {
-		t.Errorf("refused cases after the re-check: %d", n)
+	if n, _ := list(county, "/api/v1/cases?state=refused"); n != 2 {
+		t.Errorf("refused cases (the re-checked episode refused again, and the newer one): %d", n)
 	}
 	if n, _ := list(other, "/api/v1/cases"); n != 0 {
 		t.Errorf("another county's cases: %d", n)

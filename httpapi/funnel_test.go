@@ -2,10 +2,12 @@ package httpapi_test
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/zhangye-backstop/backstop"
+	"github.com/zhangye-backstop/backstop/cases"
 	"github.com/zhangye-backstop/backstop/screening"
 	"github.com/zhangye-backstop/backstop/server"
 	"github.com/zhangye-backstop/backstop/storetest"
@@ -95,6 +97,9 @@ func testFunnel(t *testing.T, f *fixture) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("measure: %d %s", resp.StatusCode, b)
 	}
+	g2Planned := decode[struct {
+		ID int64 `json:"id"`
+	}](t, b).ID
 	const normal, atRisk = "6207231012018003", "6207231012018004"
 	caseHousehold(t, f, normal, "普通劳动力", "", 5000, false)
 	resp, first, b := f.caseDo(t, village, "POST", "/api/v1/cases", `{"household":"`+normal+`","source":"manual"}`)
@@ -186,4 +191,44 @@ func testFunnel(t *testing.T, f *fixture) {
 	}
 	resp, b = f.json(t, "GET", "/api/v1/cases?stage=nonsense", county, "")
 	wantError(t, "an unknown stage", resp, b, 400, "")
+
+	// Two officers changing two measures of one case at once, one
+	// starting its measure while the other un-starts the other: the case
+	// stays 已落实帮扶 (its helped flag read the other's write, not a
+	// snapshot from before it).
+	second, err := f.app.Cases.AddMeasure(ctx, g2, cases.MeasureInput{Category: "产业帮扶", Item: "养殖业", Department: "agriculture", Person: "李技术员", Status: "planned"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := func(id int64, started bool) error {
+		in := cases.MeasureInput{Category: "产业帮扶", Item: "种植业", Department: "agriculture", Person: "张技术员", Status: "planned"}
+		if id == second.ID {
+			in.Item, in.Person = "养殖业", "李技术员"
+		}
+		if started {
+			in.Status, in.StartedOn = "in_progress", "2026-10-20"
+		}
+		_, err := f.app.Cases.UpdateMeasure(ctx, g2, id, in)
+		return err
+	}
+	for round := range 8 {
+		on, off := g2Planned, second.ID
+		if round%2 == 1 {
+			on, off = off, on
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		wg.Go(func() { errs[0] = set(on, true) })
+		wg.Go(func() { errs[1] = set(off, false) })
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatalf("round %d: %v", round, errs)
+		}
+		resp, b := f.json(t, "GET", "/api/v1/cases?region=620723&stage=helped", county, "")
+		if n := decode[struct {
+			Total int `json:"total"`
+		}](t, b).Total; resp.StatusCode != 200 || n != 2 {
+			t.Fatalf("round %d: %d helped cases, want 2 (a measure of each case is started)", round, n)
+		}
+	}
 }

@@ -595,6 +595,9 @@ func (db *DB) CreateMeasure(ctx context.Context, m *backstop.Measure) error {
 	}
 	now := db.now().UTC()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.serializeCase(ctx, tx, m.CaseID); err != nil {
+			return err
+		}
 		err := tx.QueryRowContext(ctx, db.q(`SELECT household, village_code FROM cases WHERE id = ?`), m.CaseID).Scan(&m.Household, &m.Village)
 		if err == sql.ErrNoRows || (err == nil && !u.InScope(m.Village)) {
 			return caseNotFound(m.CaseID)
@@ -613,6 +616,18 @@ func (db *DB) CreateMeasure(ctx context.Context, m *backstop.Measure) error {
 		}
 		return db.auditIn(ctx, tx, m.Village, "measure.create", "case", fmt.Sprint(m.CaseID), fmt.Sprintf("measure %d: %s/%s (%s) %s", m.ID, m.Category, m.Item, m.Department, m.Status))
 	})
+}
+
+// serializeCase makes the measure writes of one case wait for each other
+// on PostgreSQL (SQLite has one writer): markHelped's EXISTS then reads
+// the other writer's measure, committed, instead of the snapshot its
+// statement took while waiting for the case row.
+func (db *DB) serializeCase(ctx context.Context, tx *sql.Tx, id int64) error {
+	if db.dialect != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT id FROM cases WHERE id = $1 FOR UPDATE`, id)
+	return err
 }
 
 // markHelped keeps a case's helped flag (a measure of it started or done,
@@ -648,6 +663,17 @@ func (db *DB) UpdateMeasure(ctx context.Context, m *backstop.Measure) error {
 		sc = " AND " + sc
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.serializeCase(ctx, tx, m.CaseID); err != nil {
+			return err
+		}
+		// A closed case's plan is the record its clearing or refusal
+		// rests on: checked here, under the lock, not only by the caller.
+		var state string
+		if err := tx.QueryRowContext(ctx, db.q(`SELECT state FROM cases WHERE id = ?`), m.CaseID).Scan(&state); err != nil && err != sql.ErrNoRows {
+			return err
+		} else if err == nil && !backstop.CaseState(state).Open() {
+			return backstop.Localized(backstop.ECONFLICT, "案件%d已结束，不能再修改措施", "Case %d is closed: its measures are not changed.", m.CaseID)
+		}
 		args := []any{m.Category, m.Item, m.Department, m.Person, m.Status, nullFloat(m.Amount), m.PlannedOn, m.StartedOn, m.DoneOn, m.Note, now, m.ID, m.CaseID, m.Version}
 		res, err := tx.ExecContext(ctx, db.q(`UPDATE measures SET category = ?, item = ?, department = ?, person = ?, status = ?, amount = ?, planned_on = ?, started_on = ?, done_on = ?, note = ?,
  updated_at = ?, version = version + 1 WHERE id = ? AND case_id = ? AND version = ?`+sc), append(args, sargs...)...)
