@@ -272,13 +272,11 @@ type CheckStore interface {
 	HouseholdsByID(ctx context.Context, ids []int64) (map[int64]*backstop.Household, error)
 }
 
-// problemPage is how many cases one read of the checks takes.
-const problemPage = 1000
-
 // Problems runs the national checks over the cases of a region (the
 // user's when empty) and pages the problems found, with how many cases
 // were checked and whether the bound cut the scan short. Cases are read
-// in keyset pages, each page's measures and households in one query each.
+// a page at a time (cases.EachCasePage), each page's households in one
+// query.
 func (s *Service) Problems(ctx context.Context, region string, offset, limit int) ([]CaseProblem, int, int, bool, error) {
 	if _, err := backstop.Authorize(ctx, backstop.PermReadCases); err != nil {
 		return nil, 0, 0, false, err
@@ -299,43 +297,29 @@ func (s *Service) Problems(ctx context.Context, region string, offset, limit int
 	now := s.now()
 	all := []CaseProblem{}
 	checked, truncated := 0, false
-	var after int64
-	for {
-		cs, _, err := ds.FindCases(ctx, backstop.CaseFilter{Region: region, Keyset: true, AfterID: after, Limit: problemPage, Now: now})
-		if err != nil {
-			return nil, 0, 0, false, err
-		}
-		if len(cs) == 0 {
-			break
-		}
+	pages := struct {
+		DryRunStore
+		PlanStore
+	}{ds, ps}
+	err = cases.EachCasePage(ctx, pages, region, func(cs []*backstop.Case, measures map[int64][]*backstop.Measure) error {
 		if checked >= MaxProblemCases {
 			truncated = true
-			break
+			return cases.ErrStopPages
 		}
-		ids, households := make([]int64, len(cs)), make([]int64, 0, len(cs))
+		households := make([]int64, len(cs))
 		for i, c := range cs {
-			ids[i] = c.ID
-			households = append(households, c.HouseholdID)
-		}
-		after = ids[len(ids)-1]
-		ms, _, err := ps.FindMeasures(ctx, backstop.MeasureFilter{CaseIDs: ids, Limit: 100_000})
-		if err != nil {
-			return nil, 0, 0, false, err
-		}
-		byCase := map[int64][]*backstop.Measure{}
-		for _, m := range ms {
-			byCase[m.CaseID] = append(byCase[m.CaseID], m)
+			households[i] = c.HouseholdID
 		}
 		byID, err := hs.HouseholdsByID(ctx, households)
 		if err != nil {
-			return nil, 0, 0, false, err
+			return err
 		}
 		for _, c := range cs {
 			h := byID[c.HouseholdID]
 			if h == nil {
 				// Not in the registry any more: the error names it.
 				if h, err = s.household(ctx, c.Household); err != nil {
-					return nil, 0, 0, false, err
+					return err
 				}
 			}
 			checked++
@@ -343,15 +327,16 @@ func (s *Service) Problems(ctx context.Context, region string, offset, limit int
 			p, ok := policies[county]
 			if !ok {
 				if p, err = s.checkPolicy(ctx, c.Village); err != nil {
-					return nil, 0, 0, false, err
+					return err
 				}
 				policies[county] = p
 			}
-			all = append(all, allChecks(c, h, byCase[c.ID], p, now)...)
+			all = append(all, allChecks(c, h, measures[c.ID], p, now)...)
 		}
-		if len(cs) < problemPage {
-			break
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, 0, false, err
 	}
 	total := len(all)
 	if offset >= total {

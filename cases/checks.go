@@ -2,6 +2,7 @@ package cases
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/zhangye-backstop/backstop"
@@ -52,47 +53,71 @@ func anyMeasure(ms []*backstop.Measure) bool {
 	return false
 }
 
-// CheckAll runs the national checks on every case of the user's region
-// (a region inside it when given), a page of cases at a time with their
-// measures read in one query per page; fn gets each case with its
-// problems. It returns how many cases were checked.
-func (s *Service) CheckAll(ctx context.Context, region string, fn func(c *backstop.Case, problems []backstop.Problem) error) (int, error) {
-	if _, err := backstop.Authorize(ctx, backstop.PermReadCases); err != nil {
-		return 0, err
-	}
-	now := s.now()
-	n := 0
-	const pageSize = 1000
+// CasePageStore reads cases and their measures.
+type CasePageStore interface {
+	FindCases(ctx context.Context, f backstop.CaseFilter) ([]*backstop.Case, int, error)
+	FindMeasures(ctx context.Context, f backstop.MeasureFilter) ([]*backstop.Measure, int, error)
+}
+
+// CasePageSize is how many cases one page of EachCasePage holds.
+const CasePageSize = 1000
+
+// EachCasePage walks the cases of the user's region (a region inside it
+// when given) in keyset pages of CasePageSize, each page's measures read
+// in one query, and gives fn each page with its measures by case: the
+// walk every check across cases takes. fn returning ErrStopPages ends it
+// without error.
+func EachCasePage(ctx context.Context, store CasePageStore, region string, fn func(cs []*backstop.Case, measures map[int64][]*backstop.Measure) error) error {
 	var after int64
 	for {
-		cs, _, err := s.Store.FindCases(ctx, backstop.CaseFilter{Region: region, Keyset: true, AfterID: after, Limit: pageSize})
-		if err != nil {
-			return n, err
-		}
-		if len(cs) == 0 {
-			return n, nil
+		cs, _, err := store.FindCases(ctx, backstop.CaseFilter{Region: region, Keyset: true, AfterID: after, Limit: CasePageSize})
+		if err != nil || len(cs) == 0 {
+			return err
 		}
 		ids := make([]int64, len(cs))
 		for i, c := range cs {
 			ids[i] = c.ID
 		}
 		after = ids[len(ids)-1]
-		ms, _, err := s.Store.FindMeasures(ctx, backstop.MeasureFilter{CaseIDs: ids, Limit: 100_000})
+		ms, _, err := store.FindMeasures(ctx, backstop.MeasureFilter{CaseIDs: ids, Limit: 100_000})
 		if err != nil {
-			return n, err
+			return err
 		}
 		byCase := map[int64][]*backstop.Measure{}
 		for _, m := range ms {
 			byCase[m.CaseID] = append(byCase[m.CaseID], m)
 		}
+		if err := fn(cs, byCase); err == ErrStopPages {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if len(cs) < CasePageSize {
+			return nil
+		}
+	}
+}
+
+// ErrStopPages ends EachCasePage early, without error.
+var ErrStopPages = errors.New("stop the pages")
+
+// CheckAll runs the national checks on every case of the user's region
+// (a region inside it when given), page by page (EachCasePage); fn gets
+// each case with its problems. It returns how many cases were checked.
+func (s *Service) CheckAll(ctx context.Context, region string, fn func(c *backstop.Case, problems []backstop.Problem) error) (int, error) {
+	if _, err := backstop.Authorize(ctx, backstop.PermReadCases); err != nil {
+		return 0, err
+	}
+	now := s.now()
+	n := 0
+	err := EachCasePage(ctx, s.Store, region, func(cs []*backstop.Case, measures map[int64][]*backstop.Measure) error {
 		for _, c := range cs {
-			if err := fn(c, Check(c, nil, byCase[c.ID], now)); err != nil {
-				return n, err
+			if err := fn(c, Check(c, nil, measures[c.ID], now)); err != nil {
+				return err
 			}
 			n++
 		}
-		if len(cs) < pageSize {
-			return n, nil
-		}
-	}
+		return nil
+	})
+	return n, err
 }

@@ -68,7 +68,7 @@ func (db *DB) PayHousingSubsidy(ctx context.Context, r *backstop.SubsidyRecord, 
 			return err
 		}
 		// Two payments at once: the second reads what the first paid.
-		if err := db.serializeHousehold(ctx, tx, r.HouseholdID); err != nil {
+		if err := db.lockRow(ctx, tx, "households", r.HouseholdID); err != nil {
 			return err
 		}
 		paid, err := db.disbursedSubsidy(ctx, tx, r.HouseholdID, r.LossReportID)
@@ -308,7 +308,7 @@ func (db *DB) CreateWaterRepair(ctx context.Context, r *backstop.WaterRepair, cl
 			return err
 		}
 		if clk != nil {
-			clk.Kind, clk.Subject, clk.Region = backstop.ClockWaterRepair, fmt.Sprintf("water_repair:%d", r.ID), r.VillageCode
+			clk.Kind, clk.Subject, clk.Region = backstop.ClockWaterRepair, repairSubject(r.ID), r.VillageCode
 			if err := db.insertClock(ctx, tx, clk); err != nil {
 				return err
 			}
@@ -316,6 +316,9 @@ func (db *DB) CreateWaterRepair(ctx context.Context, r *backstop.WaterRepair, cl
 		return db.auditIn(ctx, tx, r.VillageCode, "assist.water_repair", "water_repair", fmt.Sprint(r.ID), fmt.Sprintf("%s %s due %s", r.Household, r.Assignee, r.DueOn))
 	})
 }
+
+// repairSubject is a water repair's clock subject.
+func repairSubject(id int64) string { return fmt.Sprintf("water_repair:%d", id) }
 
 // FindWaterRepair reads a repair of the user's region.
 func (db *DB) FindWaterRepair(ctx context.Context, id int64) (*backstop.WaterRepair, error) {
@@ -362,8 +365,7 @@ func (db *DB) FinishWaterRepair(ctx context.Context, id int64, version int, done
 		if n, _ := res.RowsAffected(); n == 0 {
 			return backstop.Localized(backstop.ECONFLICT, "饮水维修任务%d已被他人修改，请刷新后再试", "Water repair %d changed meanwhile: reload and try again.", id)
 		}
-		if _, err := tx.ExecContext(ctx, db.q(`UPDATE clocks SET state = ?, stopped_at = ?, fire_at = NULL WHERE kind = ? AND subject = ? AND state = ?`),
-			string(backstop.ClockMet), now, backstop.ClockWaterRepair, fmt.Sprintf("water_repair:%d", id), string(backstop.ClockRunning)); err != nil {
+		if err := db.stopClockTx(ctx, tx, backstop.ClockWaterRepair, repairSubject(id), backstop.ClockMet, now); err != nil {
 			return err
 		}
 		r.State, r.DoneOn, r.Note, r.DoneBy, r.DoneAt, r.Version = backstop.RepairDone, doneOn, note, u.Name, &now, r.Version+1

@@ -595,7 +595,7 @@ func (db *DB) CreateMeasure(ctx context.Context, m *backstop.Measure) error {
 	}
 	now := db.now().UTC()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := db.serializeCase(ctx, tx, m.CaseID); err != nil {
+		if err := db.lockRow(ctx, tx, "cases", m.CaseID); err != nil {
 			return err
 		}
 		err := tx.QueryRowContext(ctx, db.q(`SELECT household, village_code FROM cases WHERE id = ?`), m.CaseID).Scan(&m.Household, &m.Village)
@@ -616,18 +616,6 @@ func (db *DB) CreateMeasure(ctx context.Context, m *backstop.Measure) error {
 		}
 		return db.auditIn(ctx, tx, m.Village, "measure.create", "case", fmt.Sprint(m.CaseID), fmt.Sprintf("measure %d: %s/%s (%s) %s", m.ID, m.Category, m.Item, m.Department, m.Status))
 	})
-}
-
-// serializeCase makes the measure writes of one case wait for each other
-// on PostgreSQL (SQLite has one writer): markHelped's EXISTS then reads
-// the other writer's measure, committed, instead of the snapshot its
-// statement took while waiting for the case row.
-func (db *DB) serializeCase(ctx context.Context, tx *sql.Tx, id int64) error {
-	if db.dialect != Postgres {
-		return nil
-	}
-	_, err := tx.ExecContext(ctx, `SELECT id FROM cases WHERE id = $1 FOR UPDATE`, id)
-	return err
 }
 
 // markHelped keeps a case's helped flag (a measure of it started or done,
@@ -663,7 +651,7 @@ func (db *DB) UpdateMeasure(ctx context.Context, m *backstop.Measure) error {
 		sc = " AND " + sc
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := db.serializeCase(ctx, tx, m.CaseID); err != nil {
+		if err := db.lockRow(ctx, tx, "cases", m.CaseID); err != nil {
 			return err
 		}
 		// A closed case's plan is the record its clearing or refusal

@@ -120,15 +120,18 @@ func (db *DB) FindHousehold(ctx context.Context, number string) (*backstop.House
 	return h, err
 }
 
-// serializeHousehold makes the writes of one household that check a total
-// before adding to it (loans, subsidy payments) wait for each other. On
-// SQLite every write transaction holds the one write lock already; on
-// PostgreSQL the household's row is locked until the transaction ends.
-func (db *DB) serializeHousehold(ctx context.Context, tx *sql.Tx, id int64) error {
+// lockRow makes the writes that check a total before adding to it wait
+// for each other: a household's loans and subsidy payments, a case's
+// helped flag recomputed from its measures. On SQLite every write
+// transaction holds the one write lock already; on PostgreSQL the row
+// (of households or cases) is locked until the transaction ends, so the
+// second writer's statements read the first one's commit, not a snapshot
+// taken while waiting.
+func (db *DB) lockRow(ctx context.Context, tx *sql.Tx, table string, id int64) error {
 	if db.dialect != Postgres {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `SELECT id FROM households WHERE id = $1 FOR UPDATE`, id)
+	_, err := tx.ExecContext(ctx, `SELECT id FROM `+table+` WHERE id = $1 FOR UPDATE`, id)
 	return err
 }
 

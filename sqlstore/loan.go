@@ -66,7 +66,7 @@ func (db *DB) CreateLoan(ctx context.Context, l *backstop.Loan, outstanding floa
 			return err
 		}
 		// Two loans of one household at once: one waits for the other.
-		if err := db.serializeHousehold(ctx, tx, hid); err != nil {
+		if err := db.lockRow(ctx, tx, "households", hid); err != nil {
 			return err
 		}
 		have, err := db.outstandingIn(ctx, tx, hid)
